@@ -1,0 +1,20 @@
+/*
+ * batch.h — pure split of one accepted transaction into queued messages,
+ * by the listener's batch_handling.
+ */
+#ifndef SMARTHOSTD_BATCH_H
+#define SMARTHOSTD_BATCH_H
+
+#include "config.h"
+
+/*
+ * keys[i] is recipient i's grouping key: its lower-cased domain for
+ * BATCH_BY_DOMAIN, its route ("relayer name" + "\n" + next hop) for
+ * BATCH_BY_ROUTE; ignored for BATCH_BIFURCATE_ALWAYS (one each).
+ * Sets batch_of[i] to a batch number 0..k-1, numbered in order of first
+ * appearance, and returns k.
+ */
+int	batch_split(enum batch_mode, const char *const *keys, int n,
+	    int *batch_of);
+
+#endif

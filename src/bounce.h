@@ -1,0 +1,40 @@
+/*
+ * bounce.h — pure construction of RFC 3464 delivery status notifications.
+ */
+#ifndef SMARTHOSTD_BOUNCE_H
+#define SMARTHOSTD_BOUNCE_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct bounce_rcpt {
+	const char	*addr;		/* Final-Recipient */
+	const char	*status;	/* enhanced code "5.1.1", or "4.4.7" */
+	const char	*diagnostic;	/* remote reply, or NULL */
+	const char	*remote_mta;	/* host name, or NULL */
+};
+
+struct bounce_info {
+	const char	*hostname;	/* Reporting-MTA, From: MAILER-DAEMON@ */
+	const char	*id;		/* original queue id */
+	const char	*sender;	/* To: (never empty: no bounce then) */
+	time_t		 arrival;
+	time_t		 now;
+	int		 expired;	/* the reason is expiry (max_age) */
+	const char	*orig_headers;	/* the original's header section */
+	size_t		 orig_headers_len;
+	const char	*message_id;	/* Message-ID for the DSN itself */
+};
+
+/*
+ * Build the whole message (headers and multipart/report body), CRLF line
+ * ends, ready for the spool.  Returns malloc'd text and its length.
+ */
+char	*bounce_build(const struct bounce_info *, const struct bounce_rcpt *,
+	    int n, size_t *len);
+
+/* Extract the enhanced status code ("5.1.1") from a reply line into buf;
+ * when it has none, derive one from the basic code (5yz -> "5.0.0"). */
+void	bounce_status_of(const char *reply, char *buf, size_t size);
+
+#endif

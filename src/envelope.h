@@ -1,0 +1,65 @@
+/*
+ * envelope.h — a queued message's envelope and its durable text form.
+ *
+ * Pure: envelope_to_text() and envelope_from_text() do no I/O; spool.c
+ * writes and reads the text.  The envelope carries per-recipient state so
+ * that a message leaves the spool only when every recipient has a final
+ * outcome.
+ */
+#ifndef SMARTHOSTD_ENVELOPE_H
+#define SMARTHOSTD_ENVELOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define QUEUE_ID_MAX	24	/* ids are 16 upper-case hex digits */
+
+enum rcpt_state { RCPT_PENDING, RCPT_DELIVERED, RCPT_FAILED };
+
+struct env_rcpt {
+	char		*addr;		/* as given at RCPT, no brackets */
+	enum rcpt_state	 state;
+	char		*status;	/* last reply or reason, or NULL */
+	char		*remote;	/* remote MTA that gave it, or NULL */
+};
+
+struct envelope {
+	char		 id[QUEUE_ID_MAX + 1];
+	char		*sender;	/* "" for the null reverse-path */
+	char		*listener;	/* listener name, or "local" */
+	char		*helo;		/* may be NULL */
+	char		*client;	/* client IP as text, may be NULL */
+	char		*auth_user;	/* may be NULL */
+	time_t		 created;	/* arrival */
+	int		 attempts;	/* delivery attempts so far */
+	time_t		 next_attempt;	/* 0: as soon as possible */
+	char		*last_error;	/* may be NULL */
+	uint64_t	 size;		/* octets of the stored message */
+	bool		 smtputf8, body8bit;
+	struct env_rcpt	*rcpts;
+	int		 n_rcpts;
+};
+
+struct envelope	*envelope_new(void);
+/* Append a pending recipient (copies addr). */
+void		 envelope_add_rcpt(struct envelope *, const char *addr);
+void		 envelope_free(struct envelope *);
+/* Deep copy. */
+struct envelope	*envelope_dup(const struct envelope *);
+/* Number of recipients still pending. */
+int		 envelope_pending(const struct envelope *);
+
+/*
+ * Serialise to a NUL-terminated text of "key value" lines; the caller frees
+ * it.  Control characters in free text (replies from remote servers) are
+ * replaced by spaces so that every field stays on its line.
+ */
+char		*envelope_to_text(const struct envelope *, size_t *len);
+
+/* Parse the text form.  Returns NULL with a reason in *err on bad input. */
+struct envelope	*envelope_from_text(const char *text, size_t len,
+		    const char **err);
+
+#endif

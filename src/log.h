@@ -1,0 +1,33 @@
+/*
+ * log.h — the one error vocabulary of smarthostd.
+ *
+ * log_warn() appends strerror(errno); log_warnx() does not.  fatal() and
+ * fatalx() exit the process and are only for start-up or impossible states:
+ * a session never exits the process.  log_event() writes one key=value line
+ * per mail event (accepted, queued, delivered, deferred, bounced, expired,
+ * rejected).
+ */
+#ifndef SMARTHOSTD_LOG_H
+#define SMARTHOSTD_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* Start logging as `ident`, to stderr when to_stderr, else to syslog. */
+void	log_init(const char *ident, int to_stderr, enum log_level level);
+/* Change destination and level (after the configuration is read). */
+void	log_setup(int to_stderr, enum log_level level);
+
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* One event line: "<event> " followed by the formatted key=value pairs. */
+void	log_event(const char *event, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * relay.h — the relayer interface.  One implementation per relayer type:
+ * relay_smtp.c (static smarthost, pooled), relay_mx.c (MX delivery),
+ * relay_maildir.c, relay_maildrop.c.
+ *
+ * The queue hands a relayer one delivery: one message, the subset of its
+ * pending recipients that route to this relayer and next hop.  The relayer
+ * fills in a result for every recipient and calls d->done exactly once,
+ * always later from the event loop, never from inside relay_deliver().
+ */
+#ifndef SMARTHOSTD_RELAY_H
+#define SMARTHOSTD_RELAY_H
+
+#include <stdint.h>
+
+struct config;
+struct relayer_conf;
+struct domain_conf;
+struct envelope;
+struct event_base;
+struct dns;
+
+enum dlv_result { DLV_PENDING = 0, DLV_OK, DLV_TEMPFAIL, DLV_PERMFAIL };
+
+struct delivery_rcpt {
+	const char	*addr;		/* points into the envelope */
+	int		 index;		/* index in env->rcpts */
+	enum dlv_result	 result;
+	char		*status;	/* malloc'd: the reply ("550 5.1.1 No
+					   such user") or a reason in the same
+					   form ("451 4.4.1 connection refused") */
+};
+
+struct delivery {
+	struct config		*cfg;		/* referenced for the attempt */
+	const struct relayer_conf *relayer;	/* inside cfg */
+	const struct domain_conf *dom;		/* next hop's entry, or NULL */
+	const char		*nexthop;	/* next-hop domain */
+	const char		*queue_name;	/* "domain" or "domain!nexthop" */
+	const struct envelope	*env;		/* read-only to the relayer */
+	char			*msg_path;	/* the stored message (CRLF) */
+	uint64_t		 size;
+	struct delivery_rcpt	*rcpts;
+	int			 n_rcpts;
+	char			*remote;	/* set by the relayer: the host
+						   and address used, for logs
+						   and bounces ("mx1[192.0.2.1]:25") */
+	char			*tls_info;	/* set by the relayer, or NULL */
+	void			(*done)(struct delivery *);
+	void			*arg;
+};
+
+/* Set up the relayers' shared services; call once at start. */
+void	relay_init(struct event_base *, struct dns *);
+
+/* Hand over a delivery (see above). */
+void	relay_deliver(struct delivery *);
+
+/*
+ * A new configuration is in force: relayer instances built from the old one
+ * finish what they hold, close their pooled connections and are freed.
+ */
+void	relay_reconfigure(struct config *);
+
+/* Close every idle pooled connection (at shutdown). */
+void	relay_shutdown(void);
+
+/* Set every still-pending recipient of d to result/status (helper for
+ * relayers that fail a whole delivery). */
+void	delivery_fail_all(struct delivery *, enum dlv_result, const char *status);
+
+/* Interface each relayer type implements; relay.c picks one by type. */
+struct relay_ops {
+	/* Create the instance state for one relayer of one configuration. */
+	void	*(*create)(struct event_base *, struct dns *, struct config *,
+		    const struct relayer_conf *);
+	void	 (*deliver)(void *state, struct delivery *);
+	/* Stop taking work; free state once in-flight work is done. */
+	void	 (*retire)(void *state);
+};
+
+extern const struct relay_ops relay_smtp_ops;
+extern const struct relay_ops relay_maildir_ops;
+extern const struct relay_ops relay_mx_ops;		/* issue 3 */
+extern const struct relay_ops relay_maildrop_ops;	/* issue 5 */
+
+#endif

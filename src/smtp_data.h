@@ -1,0 +1,69 @@
+/*
+ * smtp_data.h — pure filters for the DATA phase.
+ *
+ * smtp_data_feed() turns the octets a client sends after DATA into the
+ * message as stored: dot-stuffing undone, every line ended by CRLF, and the
+ * end of data recognised only at CRLF "." CRLF, so that no smuggling
+ * sequence (<LF>.<LF>, <CR>.<CR>, <LF>.<CR><LF>, <CR><LF>.<LF>) can end the
+ * message early.  A bare LF or bare CR (not part of CRLF) is written as CRLF
+ * and counted in bare_count so that the caller can refuse the message when
+ * the listener says bare_lf = "reject".  A line that follows a bare line end
+ * is not a line start for end-of-data purposes, and a leading dot there is
+ * kept as data (it is dot-stuffed again when relayed).
+ *
+ * hdr_scan watches the stored (CRLF) message and finds where its header
+ * section ends, noting whether Message-ID: and Date: are present, so that
+ * the server can insert missing ones (add_message_id, add_date) there.
+ */
+#ifndef SMARTHOSTD_SMTP_DATA_H
+#define SMARTHOSTD_SMTP_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct smtp_data {
+	int		state;		/* private */
+	bool		done;		/* CRLF.CRLF seen */
+	uint64_t	bare_count;	/* bare CR or LF line ends seen */
+	uint64_t	octets_out;	/* total written to out so far */
+};
+
+void	smtp_data_init(struct smtp_data *);
+
+/*
+ * Consume input up to and including the end-of-data marker.  Writes the
+ * stored form to out, which must have room for 2 * len + 4 octets; sets
+ * *outlen.  Returns the number of input octets consumed: when d->done is
+ * set, the remaining input (a pipelined next command) was not consumed.
+ * The terminating CRLF.CRLF contributes its first CRLF (the end of the last
+ * line) to the output and nothing else.
+ */
+size_t	smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
+	    char *out, size_t *outlen);
+
+struct hdr_scan {
+	int		state;		/* private */
+	size_t		matched;	/* private */
+	bool		done;		/* header section has ended */
+	bool		has_message_id, has_date;
+	bool		need_blank;	/* ended at a non-header line, not at
+					   an empty line: insert an empty line
+					   after any added headers */
+};
+
+void	hdr_scan_init(struct hdr_scan *);
+
+/*
+ * Feed stored-form octets (CRLF line ends).  Returns -1 while the header
+ * section goes on, or the offset within buf at which it ends: the first
+ * octet of the empty line, or of the first line that is not a header
+ * (a line without "name:" and not a continuation).  After it has ended,
+ * returns -1 for every later call.
+ * hdr_scan_finish() is called at end of data when the section never ended
+ * (a message that is all headers): it sets done.
+ */
+long	hdr_scan_feed(struct hdr_scan *h, const char *buf, size_t len);
+void	hdr_scan_finish(struct hdr_scan *h);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * spool.h — the durable queue on disk.  Every write that must survive a
+ * crash happens here, in one way: write a temporary file, fsync it, rename
+ * (or link) it into place, fsync the directory.
+ *
+ * Layout under the spool directory (created 0700):
+ *   tmp/        files being written; emptied at start
+ *   queue/      <id>.msg (the message, CRLF, dot-stuffing undone) and
+ *               <id>.env (its envelope); a message exists iff its .env does
+ *   incoming/   drop area for the sendmail injector
+ *
+ * spool_commit() is asynchronous so that messages finishing at the same
+ * moment share one directory fsync (group commit): commits requested during
+ * one turn of the event loop are made durable together, then their
+ * callbacks run.
+ */
+#ifndef SMARTHOSTD_SPOOL_H
+#define SMARTHOSTD_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct envelope;
+struct spool;
+struct spool_body;
+
+/* Open (creating as needed) the spool; removes leftovers in tmp/. */
+struct spool	*spool_open(struct event_base *, const char *dir,
+		    char *err, size_t errlen);
+void		 spool_free(struct spool *);
+const char	*spool_dir(const struct spool *);
+
+/* A new unique queue id (16 upper-case hex digits) into buf. */
+void		 spool_new_id(struct spool *, char *buf, size_t size);
+
+/* Is there room to accept mail (free space and inodes above a margin)? */
+bool		 spool_has_space(struct spool *);
+
+/* A message body being received, in tmp/.  NULL with errno on failure. */
+struct spool_body *spool_body_new(struct spool *);
+/* Append octets (buffered).  Returns 0, or -1 with errno. */
+int		 spool_body_write(struct spool_body *, const void *, size_t);
+uint64_t	 spool_body_size(const struct spool_body *);
+/* Throw the body away (unlink, free). */
+void		 spool_body_abort(struct spool_body *);
+
+typedef void (*spool_commit_cb)(void *arg, int ok);
+
+/*
+ * Make the body and n envelopes (one queued message each, all sharing the
+ * body) durable.  Sets env->size from the body for each.  Takes ownership
+ * of the body (not of the envelopes).  cb runs later, from the event loop,
+ * exactly once: ok = 1 after file and directory fsync, ok = 0 on failure
+ * (nothing was queued; the partial files are removed).
+ */
+void		 spool_commit(struct spool *, struct spool_body *,
+		    struct envelope **envs, int n, spool_commit_cb cb, void *arg);
+
+/* Rewrite a queued message's envelope durably (tmp, fsync, rename, fsync
+ * dir).  Returns 0 or -1. */
+int		 spool_update(struct spool *, const struct envelope *);
+
+/* Remove a queued message: the .env first (the message is gone once it is),
+ * then the .msg.  Returns 0 or -1. */
+int		 spool_remove(struct spool *, const char *id);
+
+/* Path of a queued message's .msg file, into buf. */
+void		 spool_msg_path(struct spool *, const char *id, char *buf,
+		    size_t size);
+
+/*
+ * Walk queue/ at start: calls cb for each envelope that parses and has its
+ * .msg; a .msg without .env is removed; an envelope that cannot be parsed or
+ * has no .msg is logged and moved to corrupt/.  The callback takes
+ * ownership of the envelope.  Returns the number recovered.
+ */
+int		 spool_recover(struct spool *,
+		    void (*cb)(void *arg, struct envelope *), void *arg);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * util.c — allocation that never returns NULL, and small string and time
+ * helpers shared by every module.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+void *
+xmalloc(size_t n)
+{
+	void	*p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > (size_t)-1 / size)
+		fatalx("xreallocarray: overflow");
+	p = realloc(p, n * size != 0 ? n * size : 1);
+	if (p == NULL)
+		fatal("realloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p = strndup(s, n);
+
+	if (p == NULL)
+		fatal("strndup");
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		fatal("asprintf");
+	return p;
+}
+
+size_t
+strlcpy_(char *dst, const char *src, size_t size)
+{
+	size_t	len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+char *
+lowercase(char *s)
+{
+	for (char *p = s; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+int
+strcaseeq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+	return *a == *b;
+}
+
+void
+rfc5322_date(time_t t, char *buf, size_t size)
+{
+	struct tm	tm;
+
+	/* The C locale's names are what RFC 5322 wants; always UTC. */
+	static const char *const days[] =
+	    { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+time_t
+now(void)
+{
+	return time(NULL);
+}
