@@ -30,6 +30,12 @@ int	route_resolve(const struct config *, const char *listener,
 /* Does a pattern ("example.com", "*.example.com") match a lower-case domain? */
 int	route_pattern_match(const char *pattern, const char *domain);
 
+/*
+ * The domains entry for a lower-case next-hop domain: exact match first,
+ * then the longest "*." wildcard that matches.  NULL if none.
+ */
+const struct domain_conf *route_domain(const struct config *, const char *domain);
+
 /* Is mail for this recipient domain accepted from any client (a domains
  * entry with accept = true)? */
 int	route_accepts(const struct config *, const char *rcpt);
