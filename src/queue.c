@@ -1,1 +1,585 @@
-/* placeholder: being written */
+/*
+ * queue.c — owns the scheduler: every queued message in memory, its timer,
+ * its delivery attempts, retries, expiry and bounces.
+ *
+ * The spool holds the truth; a struct qmsg holds what scheduling needs.
+ * An attempt routes every pending recipient with the configuration in force
+ * at that moment, groups recipients by (relayer, next hop), hands each group
+ * to its relayer as one delivery, and when the last delivery reports back,
+ * records the outcome durably (spool_update) before anything else: a crash
+ * after a delivery may repeat it (at least once), never lose it.  A message
+ * leaves the spool only when every recipient has a final outcome, and after
+ * its bounce, if any, is itself durably queued.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "bounce.h"
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "queue.h"
+#include "relay.h"
+#include "retry.h"
+#include "route.h"
+#include "spool.h"
+#include "util.h"
+
+#define BOUNCE_HEADERS_MAX	(32 * 1024)	/* original headers quoted */
+
+struct qmsg {
+	TAILQ_ENTRY(qmsg)	 entry;
+	struct queue		*q;
+	struct envelope		*env;
+	struct event		*timer;
+	int			 inflight;	/* deliveries not yet done */
+	int			 busy;		/* attempt or finalize under way */
+	time_t			 started;	/* this attempt */
+};
+
+TAILQ_HEAD(qmsg_list, qmsg);
+
+struct queue {
+	struct event_base	*base;
+	struct spool		*spool;
+	struct config		*cfg;
+	struct qmsg_list	 msgs;
+	int			 n;
+	int			 busy;		/* messages with work in flight */
+	int			 quiescing;
+};
+
+static void	qmsg_attempt(struct qmsg *);
+static void	qmsg_finalize(struct qmsg *);
+static void	qmsg_timer_cb(evutil_socket_t, short, void *);
+
+struct queue *
+queue_new(struct event_base *base, struct spool *spool, struct config *cfg)
+{
+	struct queue	*q = xcalloc(1, sizeof(*q));
+
+	q->base = base;
+	q->spool = spool;
+	q->cfg = config_ref(cfg);
+	TAILQ_INIT(&q->msgs);
+	return q;
+}
+
+static void
+qmsg_free(struct qmsg *m)
+{
+	struct queue	*q = m->q;
+
+	TAILQ_REMOVE(&q->msgs, m, entry);
+	q->n--;
+	event_free(m->timer);
+	envelope_free(m->env);
+	free(m);
+}
+
+void
+queue_free(struct queue *q)
+{
+	struct qmsg	*m;
+
+	/* Only at exit: what is in flight is abandoned, the spool keeps it. */
+	while ((m = TAILQ_FIRST(&q->msgs)) != NULL)
+		qmsg_free(m);
+	config_unref(q->cfg);
+	free(q);
+}
+
+void
+queue_set_config(struct queue *q, struct config *cfg)
+{
+	struct config	*old = q->cfg;
+
+	q->cfg = config_ref(cfg);
+	config_unref(old);
+}
+
+int
+queue_length(const struct queue *q)
+{
+	return q->n;
+}
+
+static void
+qmsg_schedule(struct qmsg *m, time_t when)
+{
+	struct timeval	tv = { 0, 0 };
+	time_t		t = now();
+
+	if (when > t)
+		tv.tv_sec = when - t;
+	m->env->next_attempt = when;
+	evtimer_add(m->timer, &tv);
+}
+
+static struct qmsg *
+qmsg_new(struct queue *q, struct envelope *env)
+{
+	struct qmsg	*m = xcalloc(1, sizeof(*m));
+
+	m->q = q;
+	m->env = env;
+	m->timer = evtimer_new(q->base, qmsg_timer_cb, m);
+	if (m->timer == NULL)
+		fatalx("evtimer_new");
+	TAILQ_INSERT_TAIL(&q->msgs, m, entry);
+	q->n++;
+	return m;
+}
+
+void
+queue_add(struct queue *q, struct envelope *env)
+{
+	struct qmsg	*m = qmsg_new(q, env);
+
+	qmsg_schedule(m, 0);
+}
+
+static void
+recover_cb(void *arg, struct envelope *env)
+{
+	struct queue	*q = arg;
+	struct qmsg	*m = qmsg_new(q, env);
+
+	/* A message found at start goes out at once, or at its retry time. */
+	qmsg_schedule(m, env->next_attempt);
+}
+
+int
+queue_recover(struct queue *q)
+{
+	return spool_recover(q->spool, recover_cb, q);
+}
+
+int
+queue_flush(struct queue *q, const char *id)
+{
+	struct qmsg	*m;
+	int		 found = 0;
+
+	TAILQ_FOREACH(m, &q->msgs, entry) {
+		if (id != NULL && strcmp(m->env->id, id) != 0)
+			continue;
+		found = 1;
+		if (!m->busy) {
+			evtimer_del(m->timer);
+			qmsg_schedule(m, 0);
+		}
+	}
+	return (id == NULL || found) ? 0 : -1;
+}
+
+bool
+queue_quiesce(struct queue *q)
+{
+	q->quiescing = 1;
+	return q->busy == 0;
+}
+
+static void
+qmsg_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct qmsg	*m = arg;
+
+	if (m->q->quiescing || m->busy)
+		return;
+	if (envelope_pending(m->env) == 0)
+		qmsg_finalize(m);
+	else
+		qmsg_attempt(m);
+}
+
+static void
+qmsg_set_busy(struct qmsg *m, int busy)
+{
+	if (m->busy == busy)
+		return;
+	m->busy = busy;
+	m->q->busy += busy ? 1 : -1;
+}
+
+/* The event name a delivery result is logged under. */
+static const char *
+dlv_result_to_text(enum dlv_result r)
+{
+	switch (r) {
+	case DLV_OK:
+		return "delivered";
+	case DLV_PERMFAIL:
+		return "bounced";
+	default:
+		return "deferred";
+	}
+}
+
+static void
+delivery_free(struct delivery *d)
+{
+	for (int i = 0; i < d->n_rcpts; i++)
+		free(d->rcpts[i].status);
+	free(d->rcpts);
+	free(d->msg_path);
+	free(d->remote);
+	free(d->tls_info);
+	free((char *)d->nexthop);
+	free((char *)d->queue_name);
+	config_unref(d->cfg);
+	free(d);
+}
+
+static void
+delivery_done(struct delivery *d)
+{
+	struct qmsg	*m = d->arg;
+	struct envelope	*env = m->env;
+	long		 delay = (long)(now() - env->created);
+
+	for (int i = 0; i < d->n_rcpts; i++) {
+		struct delivery_rcpt	*r = &d->rcpts[i];
+		struct env_rcpt		*er = &env->rcpts[r->index];
+		const char		*status;
+
+		if (r->result == DLV_PENDING) {
+			/* A relayer bug must not lose or bounce mail. */
+			r->result = DLV_TEMPFAIL;
+			log_warnx("relayer %s left %s without a result",
+			    d->relayer->name, r->addr);
+		}
+		status = r->status ? r->status : "";
+		free(er->status);
+		er->status = xstrdup(status);
+		free(er->remote);
+		er->remote = d->remote ? xstrdup(d->remote) : NULL;
+		if (r->result == DLV_OK)
+			er->state = RCPT_DELIVERED;
+		else if (r->result == DLV_PERMFAIL)
+			er->state = RCPT_FAILED;
+		else {
+			free(env->last_error);
+			env->last_error = xstrdup(status);
+		}
+		log_event(dlv_result_to_text(r->result),
+		    "id=%s queue=%s from=<%s> to=<%s> relayer=%s remote=%s%s%s "
+		    "status=\"%s\" delay=%lds attempt=%d", env->id,
+		    d->queue_name, env->sender, er->addr, d->relayer->name,
+		    d->remote ? d->remote : "none",
+		    d->tls_info ? " tls=" : "", d->tls_info ? d->tls_info : "",
+		    status, delay, env->attempts + 1);
+	}
+	delivery_free(d);
+	if (--m->inflight > 0)
+		return;
+
+	env->attempts++;
+	if (envelope_pending(env) == 0) {
+		qmsg_finalize(m);
+		return;
+	}
+
+	/* Some recipients wait: record the outcome, then the retry. */
+	{
+		struct config	*cfg = m->q->cfg;
+		time_t		 t = now();
+		time_t		 next = retry_next(t, cfg->retry_interval,
+				    cfg->max_retry_interval, env->attempts,
+				    (double)random() / ((double)RAND_MAX + 1.0));
+		time_t		 deadline = env->created + cfg->max_age;
+
+		/* Never wait past expiry: the last try happens at max_age. */
+		if (next > deadline && deadline > t)
+			next = deadline;
+		env->next_attempt = next;
+		if (spool_update(m->q->spool, env) == -1)
+			log_warnx("id=%s: cannot record delivery state; "
+			    "recipients may be tried again", env->id);
+		qmsg_set_busy(m, 0);
+		qmsg_schedule(m, next);
+	}
+}
+
+/* Every pending recipient fails now as expired (max_age). */
+static void
+qmsg_expire(struct qmsg *m)
+{
+	struct envelope	*env = m->env;
+
+	for (int i = 0; i < env->n_rcpts; i++) {
+		struct env_rcpt	*er = &env->rcpts[i];
+		char		*st;
+
+		if (er->state != RCPT_PENDING)
+			continue;
+		st = xasprintf("4.4.7 message expired after %lds in queue%s%s",
+		    (long)(now() - env->created), env->last_error ? ": " : "",
+		    env->last_error ? env->last_error : "");
+		free(er->status);
+		er->status = st;
+		er->state = RCPT_FAILED;
+		log_event("expired", "id=%s from=<%s> to=<%s> status=\"%s\" "
+		    "delay=%lds attempts=%d", env->id, env->sender, er->addr,
+		    st, (long)(now() - env->created), env->attempts);
+	}
+}
+
+static void
+qmsg_attempt(struct qmsg *m)
+{
+	struct queue	*q = m->q;
+	struct config	*cfg = q->cfg;
+	struct envelope	*env = m->env;
+	struct delivery	**ds = NULL;
+	struct route	*routes;
+	int		 nd = 0;
+
+	if (env->attempts > 0 && retry_expired(env->created, cfg->max_age,
+	    now())) {
+		qmsg_expire(m);
+		qmsg_finalize(m);
+		return;
+	}
+
+	qmsg_set_busy(m, 1);
+	m->started = now();
+	routes = xcalloc(env->n_rcpts, sizeof(*routes));
+	ds = xcalloc(env->n_rcpts, sizeof(*ds));
+	for (int i = 0; i < env->n_rcpts; i++) {
+		struct env_rcpt	*er = &env->rcpts[i];
+		struct delivery	*d = NULL;
+		int		 j;
+
+		if (er->state != RCPT_PENDING)
+			continue;
+		if (route_resolve(cfg, env->listener, env->sender, er->addr,
+		    &routes[i]) == -1) {
+			/* Cannot happen for what the server accepted. */
+			free(er->status);
+			er->status = xstrdup("550 5.1.3 recipient has no domain");
+			er->state = RCPT_FAILED;
+			continue;
+		}
+		/* Recipients with the same relayer and next hop ride together. */
+		for (j = 0; j < nd; j++)
+			if (ds[j]->relayer == routes[i].relayer &&
+			    strcmp(ds[j]->nexthop, routes[i].nexthop) == 0) {
+				d = ds[j];
+				break;
+			}
+		if (d == NULL) {
+			char	path[1024];
+
+			d = xcalloc(1, sizeof(*d));
+			d->cfg = config_ref(cfg);
+			d->relayer = routes[i].relayer;
+			d->dom = routes[i].dom;
+			d->nexthop = xstrdup(routes[i].nexthop);
+			d->queue_name = xstrdup(routes[i].queue);
+			d->env = env;
+			spool_msg_path(q->spool, env->id, path, sizeof(path));
+			d->msg_path = xstrdup(path);
+			d->size = env->size;
+			d->rcpts = xcalloc(env->n_rcpts, sizeof(*d->rcpts));
+			d->done = delivery_done;
+			d->arg = m;
+			ds[nd++] = d;
+		}
+		d->rcpts[d->n_rcpts].addr = er->addr;
+		d->rcpts[d->n_rcpts].index = i;
+		d->n_rcpts++;
+	}
+	free(routes);
+
+	if (nd == 0) {
+		free(ds);
+		qmsg_finalize(m);
+		return;
+	}
+	m->inflight = nd;
+	for (int j = 0; j < nd; j++)
+		relay_deliver(ds[j]);
+	free(ds);
+}
+
+/* Read the original's header section (up to a bound) for the bounce. */
+static char *
+read_headers(struct queue *q, const char *id, size_t *len)
+{
+	char	 path[1024], *buf, *end;
+	ssize_t	 n;
+	size_t	 got = 0;
+	int	 fd;
+
+	spool_msg_path(q->spool, id, path, sizeof(path));
+	buf = xmalloc(BOUNCE_HEADERS_MAX + 1);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		while (got < BOUNCE_HEADERS_MAX &&
+		    (n = read(fd, buf + got, BOUNCE_HEADERS_MAX - got)) > 0)
+			got += (size_t)n;
+		close(fd);
+	}
+	buf[got] = '\0';
+	if ((end = strstr(buf, "\r\n\r\n")) != NULL)
+		got = (size_t)(end - buf) + 2;
+	else if (got == BOUNCE_HEADERS_MAX) {
+		/* Cut at the last whole line. */
+		while (got > 0 && buf[got - 1] != '\n')
+			got--;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+struct bounce_commit {
+	struct qmsg	*m;
+	struct envelope	*benv;
+};
+
+static void
+bounce_committed(void *arg, int ok)
+{
+	struct bounce_commit	*bc = arg;
+	struct qmsg		*m = bc->m;
+	struct queue		*q = m->q;
+
+	if (!ok) {
+		/* The original stays, with its final states; try again. */
+		log_warnx("id=%s: cannot queue the bounce; will retry",
+		    m->env->id);
+		envelope_free(bc->benv);
+		free(bc);
+		qmsg_set_busy(m, 0);
+		qmsg_schedule(m, now() + q->cfg->retry_interval);
+		return;
+	}
+	log_event("queued", "id=%s from=<> to=<%s> bounce-of=%s",
+	    bc->benv->id, bc->benv->rcpts[0].addr, m->env->id);
+	queue_add(q, bc->benv);
+	free(bc);
+	if (spool_remove(q->spool, m->env->id) == -1)
+		log_warnx("id=%s: cannot remove from spool", m->env->id);
+	qmsg_set_busy(m, 0);
+	qmsg_free(m);
+}
+
+/* Queue a DSN for the failed recipients; 0 when one is on its way. */
+static int
+qmsg_bounce(struct qmsg *m)
+{
+	struct queue		*q = m->q;
+	struct envelope		*env = m->env;
+	struct bounce_rcpt	*br;
+	struct bounce_info	 bi;
+	struct bounce_commit	*bc;
+	struct spool_body	*body;
+	struct envelope		*benv;
+	char			 (*codes)[16], *hdrs, *text, *mid;
+	size_t			 hlen, tlen;
+	int			 nb = 0, expired = 0;
+
+	br = xcalloc(env->n_rcpts, sizeof(*br));
+	codes = xcalloc(env->n_rcpts, sizeof(*codes));
+	for (int i = 0; i < env->n_rcpts; i++) {
+		struct env_rcpt	*er = &env->rcpts[i];
+
+		if (er->state != RCPT_FAILED)
+			continue;
+		if (er->status && strncmp(er->status, "4.4.7", 5) == 0) {
+			strlcpy_(codes[nb], "4.4.7", sizeof(codes[nb]));
+			expired = 1;
+		} else
+			bounce_status_of(er->status ? er->status : "",
+			    codes[nb], sizeof(codes[nb]));
+		br[nb].addr = er->addr;
+		br[nb].status = codes[nb];
+		br[nb].diagnostic = er->status;
+		br[nb].remote_mta = er->remote;
+		nb++;
+	}
+
+	hdrs = read_headers(q, env->id, &hlen);
+	benv = envelope_new();
+	spool_new_id(q->spool, benv->id, sizeof(benv->id));
+	mid = xasprintf("<%s.bounce@%s>", benv->id, q->cfg->hostname);
+	memset(&bi, 0, sizeof(bi));
+	bi.hostname = q->cfg->hostname;
+	bi.id = env->id;
+	bi.sender = env->sender;
+	bi.arrival = env->created;
+	bi.now = now();
+	bi.expired = expired;
+	bi.orig_headers = hdrs;
+	bi.orig_headers_len = hlen;
+	bi.message_id = mid;
+	text = bounce_build(&bi, br, nb, &tlen);
+	free(mid);
+	free(hdrs);
+	free(codes);
+	free(br);
+
+	benv->sender = xstrdup("");
+	benv->listener = xstrdup("local");
+	benv->created = now();
+	envelope_add_rcpt(benv, env->sender);
+
+	if ((body = spool_body_new(q->spool)) == NULL ||
+	    spool_body_write(body, text, tlen) == -1) {
+		log_warn("id=%s: cannot write bounce", env->id);
+		if (body != NULL)
+			spool_body_abort(body);
+		free(text);
+		envelope_free(benv);
+		return -1;
+	}
+	free(text);
+	bc = xcalloc(1, sizeof(*bc));
+	bc->m = m;
+	bc->benv = benv;
+	spool_commit(q->spool, body, &bc->benv, 1, bounce_committed, bc);
+	return 0;
+}
+
+/* Every recipient has a final outcome: bounce if needed, then remove. */
+static void
+qmsg_finalize(struct qmsg *m)
+{
+	struct queue	*q = m->q;
+	struct envelope	*env = m->env;
+	int		 failed = 0;
+
+	for (int i = 0; i < env->n_rcpts; i++)
+		if (env->rcpts[i].state == RCPT_FAILED)
+			failed++;
+
+	qmsg_set_busy(m, 1);
+	if (failed > 0 && env->sender[0] != '\0' && q->cfg->bounces) {
+		if (qmsg_bounce(m) == 0)
+			return;		/* bounce_committed() goes on */
+		/* Keep the final states on disk and try again later. */
+		if (spool_update(q->spool, env) == -1)
+			log_warnx("id=%s: cannot record delivery state",
+			    env->id);
+		qmsg_set_busy(m, 0);
+		qmsg_schedule(m, now() + q->cfg->retry_interval);
+		return;
+	}
+	if (failed > 0 && env->sender[0] == '\0')
+		log_info("id=%s: no bounce for a null sender", env->id);
+	if (spool_remove(q->spool, env->id) == -1)
+		log_warnx("id=%s: cannot remove from spool", env->id);
+	else
+		log_debug("id=%s: removed from spool", env->id);
+	qmsg_set_busy(m, 0);
+	qmsg_free(m);
+}

@@ -1,1 +1,245 @@
-int main(void){return 0;}
+/*
+ * smarthostd.c — the process: arguments, start-up order, signals, reload
+ * and shutdown.  It owns the one reference to the configuration in force
+ * and the event loop; everything else is set up here and runs from it.
+ *
+ * Start-up: read and validate the file (exit 1 with file:line on error),
+ * open the spool, bind the listeners, detach (unless -f), recover the
+ * queue, then run.  SIGHUP builds a complete new configuration and swaps it
+ * in only if every step succeeds.  SIGTERM/SIGINT stop accepting, let
+ * sessions and deliveries in progress finish for a bounded time, and exit 0
+ * with the queue on disk.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "dns.h"
+#include "log.h"
+#include "queue.h"
+#include "relay.h"
+#include "smtp_server.h"
+#include "spool.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define SHUTDOWN_GRACE	10	/* seconds sessions may take to finish */
+
+struct daemon {
+	struct event_base	*base;
+	struct config		*cfg;		/* the one in force */
+	struct spool		*spool;
+	struct dns		*dns;
+	struct queue		*queue;
+	struct smtp_server	*server;
+	const char		*cfgpath;
+	int			 foreground;
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_tick;
+	time_t			 stopping;	/* when shutdown began, or 0 */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: smarthostd [-fnv] [-d] [-c file]\n"
+	    "  -c file  configuration file (default %s/smarthostd.conf)\n"
+	    "  -f       stay in the foreground and log to stderr\n"
+	    "  -n       check the configuration file and exit\n"
+	    "  -d       log at debug level\n"
+	    "  -v       print the version and exit\n", SYSCONFDIR);
+	exit(1);
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct config	*cfg;
+	char		 err[1024];
+
+	log_info("reloading %s", d->cfgpath);
+	if ((cfg = config_load(d->cfgpath, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed, configuration unchanged: %s", err);
+		return;
+	}
+	if (strcmp(cfg->spool, d->cfg->spool) != 0)
+		log_warnx("reload: spool directory changes take effect at "
+		    "restart; still using %s", d->cfg->spool);
+	if (smtp_server_configure(d->server, cfg, err, sizeof(err)) == -1) {
+		log_warnx("reload failed, configuration unchanged: %s", err);
+		config_unref(cfg);
+		return;
+	}
+	log_setup(d->foreground || cfg->log_stderr, cfg->log_level);
+	queue_set_config(d->queue, cfg);
+	relay_reconfigure(cfg);
+	config_unref(d->cfg);
+	d->cfg = cfg;
+	log_info("reloaded %s", d->cfgpath);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+	int		 idle = queue_quiesce(d->queue);
+	int		 sessions = smtp_server_sessions(d->server);
+
+	if ((idle && sessions == 0) || now() - d->stopping >= SHUTDOWN_GRACE) {
+		if (sessions > 0 || !idle)
+			log_info("shutdown: %d sessions and deliveries cut "
+			    "short; the queue is on disk", sessions);
+		event_base_loopexit(d->base, NULL);
+	}
+}
+
+static void
+signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+	struct timeval	 tv = { 0, 100 * 1000 };
+
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	if (d->stopping)
+		return;
+	log_info("received signal %d, shutting down", (int)sig);
+	d->stopping = now();
+	smtp_server_stop_listening(d->server);
+	queue_quiesce(d->queue);
+	d->ev_tick = event_new(d->base, -1, EV_PERSIST, tick_cb, d);
+	evtimer_add(d->ev_tick, &tv);
+}
+
+static void
+write_pid_file(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "w")) == NULL) {
+		log_warn("cannot write pid file %s", path);
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) == EOF)
+		log_warn("cannot write pid file %s", path);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon	 d;
+	char		 err[1024];
+	int		 ch, check = 0, debug = 0, n;
+
+	memset(&d, 0, sizeof(d));
+	d.cfgpath = SYSCONFDIR "/smarthostd.conf";
+	while ((ch = getopt(argc, argv, "c:dfnv")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.cfgpath = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			d.foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			printf("smarthostd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init("smarthostd", 1, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if ((d.cfg = config_load(d.cfgpath, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "smarthostd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", d.cfgpath);
+		config_unref(d.cfg);
+		return 0;
+	}
+	log_setup(d.foreground || d.cfg->log_stderr,
+	    debug ? LOG_LEVEL_DEBUG : d.cfg->log_level);
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((d.spool = spool_open(d.base, d.cfg->spool, err, sizeof(err))) ==
+	    NULL)
+		fatalx("spool: %s", err);
+	if ((d.dns = dns_new(d.base, d.cfg, err, sizeof(err))) == NULL)
+		fatalx("resolver: %s", err);
+	relay_init(d.base, d.dns);
+	d.queue = queue_new(d.base, d.spool, d.cfg);
+	d.server = smtp_server_new(d.base, d.spool, d.queue);
+	if (smtp_server_configure(d.server, d.cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (d.cfg->user != NULL)
+		log_warnx("user \"%s\": dropping privileges is not "
+		    "implemented yet; running as uid %ld", d.cfg->user,
+		    (long)getuid());
+
+	if (!d.foreground) {
+		/* Keep stderr when the file asks for logs there. */
+		if (daemon(0, d.cfg->log_stderr) == -1)
+			fatal("daemon");
+		if (event_reinit(d.base) == -1)
+			fatalx("event_reinit failed");
+	}
+	if (d.cfg->pid_file != NULL)
+		write_pid_file(d.cfg->pid_file);
+
+	d.ev_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
+	d.ev_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
+	d.ev_int = evsignal_new(d.base, SIGINT, signal_cb, &d);
+	evsignal_add(d.ev_hup, NULL);
+	evsignal_add(d.ev_term, NULL);
+	evsignal_add(d.ev_int, NULL);
+
+	n = queue_recover(d.queue);
+	log_info("smarthostd %s started, %d queued message%s recovered",
+	    PACKAGE_VERSION, n, n == 1 ? "" : "s");
+
+	event_base_dispatch(d.base);
+
+	log_info("smarthostd stopped; %d message%s queued", queue_length(d.queue),
+	    queue_length(d.queue) == 1 ? "" : "s");
+	relay_shutdown();
+	smtp_server_free(d.server);
+	queue_free(d.queue);
+	dns_free(d.dns);
+	spool_free(d.spool);
+	event_free(d.ev_hup);
+	event_free(d.ev_term);
+	event_free(d.ev_int);
+	if (d.ev_tick)
+		event_free(d.ev_tick);
+	if (d.cfg->pid_file != NULL)
+		unlink(d.cfg->pid_file);
+	config_unref(d.cfg);
+	event_base_free(d.base);
+	return 0;
+}
