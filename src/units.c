@@ -1,1 +1,205 @@
-/* placeholder: being written */
+/*
+ * units.c — the configuration's durations ("90s", "5m", "2h", "5d") and
+ * sizes ("512K", "25M", "1G").  Pure: a string in, a number or a short
+ * reason out.  The caller adds the file, line and setting name.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "units.h"
+
+/*
+ * Messages for a letter where a unit was expected, so the user sees the
+ * letter they typed without us needing a buffer (err points at constant
+ * storage and the function stays pure).
+ */
+#define DUR_UNIT(c)	"unknown unit '" #c "' (expected s, m, h or d)"
+#define SIZE_UNIT(c)	"unknown unit '" #c "' (expected K, M or G)"
+
+static const char *const dur_unit_lower[26] = {
+	DUR_UNIT(a), DUR_UNIT(b), DUR_UNIT(c), DUR_UNIT(d), DUR_UNIT(e),
+	DUR_UNIT(f), DUR_UNIT(g), DUR_UNIT(h), DUR_UNIT(i), DUR_UNIT(j),
+	DUR_UNIT(k), DUR_UNIT(l), DUR_UNIT(m), DUR_UNIT(n), DUR_UNIT(o),
+	DUR_UNIT(p), DUR_UNIT(q), DUR_UNIT(r), DUR_UNIT(s), DUR_UNIT(t),
+	DUR_UNIT(u), DUR_UNIT(v), DUR_UNIT(w), DUR_UNIT(x), DUR_UNIT(y),
+	DUR_UNIT(z)
+};
+static const char *const dur_unit_upper[26] = {
+	DUR_UNIT(A), DUR_UNIT(B), DUR_UNIT(C), DUR_UNIT(D), DUR_UNIT(E),
+	DUR_UNIT(F), DUR_UNIT(G), DUR_UNIT(H), DUR_UNIT(I), DUR_UNIT(J),
+	DUR_UNIT(K), DUR_UNIT(L), DUR_UNIT(M), DUR_UNIT(N), DUR_UNIT(O),
+	DUR_UNIT(P), DUR_UNIT(Q), DUR_UNIT(R), DUR_UNIT(S), DUR_UNIT(T),
+	DUR_UNIT(U), DUR_UNIT(V), DUR_UNIT(W), DUR_UNIT(X), DUR_UNIT(Y),
+	DUR_UNIT(Z)
+};
+static const char *const size_unit_lower[26] = {
+	SIZE_UNIT(a), SIZE_UNIT(b), SIZE_UNIT(c), SIZE_UNIT(d), SIZE_UNIT(e),
+	SIZE_UNIT(f), SIZE_UNIT(g), SIZE_UNIT(h), SIZE_UNIT(i), SIZE_UNIT(j),
+	SIZE_UNIT(k), SIZE_UNIT(l), SIZE_UNIT(m), SIZE_UNIT(n), SIZE_UNIT(o),
+	SIZE_UNIT(p), SIZE_UNIT(q), SIZE_UNIT(r), SIZE_UNIT(s), SIZE_UNIT(t),
+	SIZE_UNIT(u), SIZE_UNIT(v), SIZE_UNIT(w), SIZE_UNIT(x), SIZE_UNIT(y),
+	SIZE_UNIT(z)
+};
+static const char *const size_unit_upper[26] = {
+	SIZE_UNIT(A), SIZE_UNIT(B), SIZE_UNIT(C), SIZE_UNIT(D), SIZE_UNIT(E),
+	SIZE_UNIT(F), SIZE_UNIT(G), SIZE_UNIT(H), SIZE_UNIT(I), SIZE_UNIT(J),
+	SIZE_UNIT(K), SIZE_UNIT(L), SIZE_UNIT(M), SIZE_UNIT(N), SIZE_UNIT(O),
+	SIZE_UNIT(P), SIZE_UNIT(Q), SIZE_UNIT(R), SIZE_UNIT(S), SIZE_UNIT(T),
+	SIZE_UNIT(U), SIZE_UNIT(V), SIZE_UNIT(W), SIZE_UNIT(X), SIZE_UNIT(Y),
+	SIZE_UNIT(Z)
+};
+
+/* Why the character where a unit was expected is not one. */
+static const char *
+bad_unit(char c, const char *const *lower, const char *const *upper,
+    const char *generic)
+{
+	if (c >= 'a' && c <= 'z')
+		return lower[c - 'a'];
+	if (c >= 'A' && c <= 'Z')
+		return upper[c - 'A'];
+	if (c == '.' || c == ',')
+		return "must be a whole number";
+	if (c == ' ' || c == '\t')
+		return "unexpected space";
+	return generic;
+}
+
+/*
+ * Leading decimal digits of s into *v, refusing what does not fit in max.
+ * Returns a pointer past the digits, or NULL with *err set.
+ */
+static const char *
+parse_digits(const char *s, uint64_t max, uint64_t *v, const char **err)
+{
+	uint64_t	 n = 0;
+	unsigned int	 d;
+
+	if (*s == '\0') {
+		*err = "empty value";
+		return NULL;
+	}
+	if (*s == '-') {
+		*err = "must not be negative";
+		return NULL;
+	}
+	if (*s == ' ' || *s == '\t') {
+		*err = "unexpected space";
+		return NULL;
+	}
+	if (*s < '0' || *s > '9') {
+		*err = "expected a number";
+		return NULL;
+	}
+	for (; *s >= '0' && *s <= '9'; s++) {
+		d = (unsigned int)(*s - '0');
+		if (n > (max - d) / 10) {
+			*err = "too large";
+			return NULL;
+		}
+		n = n * 10 + d;
+	}
+	*v = n;
+	return s;
+}
+
+int
+duration_parse(const char *s, long *secs, const char **err)
+{
+	const char	*end;
+	const char	*dummy;
+	uint64_t	 n, mult;
+
+	if (err == NULL)
+		err = &dummy;
+	if (s == NULL) {
+		*err = "empty value";
+		return -1;
+	}
+	if ((end = parse_digits(s, LONG_MAX, &n, err)) == NULL)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		mult = 1;
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 60 * 60;
+		break;
+	case 'd':
+		mult = 24 * 60 * 60;
+		break;
+	default:
+		*err = bad_unit(*end, dur_unit_lower, dur_unit_upper,
+		    "unknown unit (expected s, m, h or d)");
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0') {
+		*err = "unexpected text after the unit";
+		return -1;
+	}
+	if (n == 0) {
+		*err = "must be positive";
+		return -1;
+	}
+	if (n > (uint64_t)LONG_MAX / mult) {
+		*err = "too large";
+		return -1;
+	}
+	*secs = (long)(n * mult);
+	return 0;
+}
+
+int
+size_parse(const char *s, uint64_t *bytes, const char **err)
+{
+	const char	*end;
+	const char	*dummy;
+	uint64_t	 n;
+	int		 shift;
+
+	if (err == NULL)
+		err = &dummy;
+	if (s == NULL) {
+		*err = "empty value";
+		return -1;
+	}
+	if ((end = parse_digits(s, UINT64_MAX, &n, err)) == NULL)
+		return -1;
+	/* Lower case is accepted too: nobody means millibytes. */
+	switch (*end) {
+	case '\0':
+		shift = 0;
+		break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	default:
+		*err = bad_unit(*end, size_unit_lower, size_unit_upper,
+		    "unknown unit (expected K, M or G)");
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0') {
+		*err = "unexpected text after the unit";
+		return -1;
+	}
+	if (n > (UINT64_MAX >> shift)) {
+		*err = "too large";
+		return -1;
+	}
+	*bytes = n << shift;
+	return 0;
+}
