@@ -1,1 +1,501 @@
-/* placeholder: being written */
+/*
+ * bounce.c — owns the text of delivery status notifications (RFC 3464):
+ * a multipart/report with a human explanation, the machine-readable
+ * message/delivery-status part and the original header section.
+ *
+ * Pure: strings in, one CRLF message out.  Everything inserted (addresses,
+ * remote replies, host names) comes from outside, so it is stripped of
+ * control characters and folded or cut so that no line exceeds 998 octets
+ * (RFC 5322 §2.1.1), and the MIME boundary is checked against the content.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bounce.h"
+#include "util.h"
+
+#define FOLD_AT		76	/* preferred line length */
+#define HARD_LINE	990	/* cut here when a line has no blank */
+#define DIAG_MAX	900	/* longest diagnostic text kept */
+#define ORIG_MAX	(256 * 1024)	/* original header section kept */
+
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len < n + 1) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap - b->len < n + 1)
+			cap *= 2;
+		b->p = xreallocarray(b->p, cap, 1);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		s = xstrdup("");
+	buf_str(b, s);
+	free(s);
+}
+
+/*
+ * A copy of s fit for one line: control characters become spaces and, when
+ * squeeze, runs of blanks collapse (a multi-line reply joins into one line).
+ * The result is at most max octets, cut on a UTF-8 character boundary and
+ * marked with "...".
+ */
+static char *
+clean(const char *s, size_t max, bool squeeze)
+{
+	char	*d, *p;
+	size_t	 cut;
+	bool	 blank = false;
+
+	if (s == NULL)
+		s = "";
+	d = p = xmalloc(strlen(s) + 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			c = ' ';
+		if (squeeze && c == ' ') {
+			blank = true;
+			continue;
+		}
+		if (blank && p != d)
+			*p++ = ' ';
+		blank = false;
+		*p++ = (char)c;
+	}
+	*p = '\0';
+	if ((size_t)(p - d) > max) {
+		cut = max >= 3 ? max - 3 : max;
+		while (cut > 0 && ((unsigned char)d[cut] & 0xc0) == 0x80)
+			cut--;
+		if (max >= 3)
+			memcpy(d + cut, "...", 4);
+		else
+			d[cut] = '\0';
+	}
+	return d;
+}
+
+/*
+ * Append "<prefix><value>" CRLF, folded at blanks to about FOLD_AT octets;
+ * continuation lines start with a space, as header folding wants.  A word
+ * too long for any line is cut at HARD_LINE: the result is never longer
+ * than 998 octets a line whatever the input.
+ */
+static void
+put_folded(struct buf *b, const char *prefix, const char *value)
+{
+	size_t	 col, len, brk, i;
+	char	*v, *s;
+	bool	 hard;
+
+	v = clean(value, (size_t)-1 / 2, false);
+	buf_str(b, prefix);
+	col = strlen(prefix);
+	s = v;
+	for (;;) {
+		len = strlen(s);
+		if (col + len <= FOLD_AT) {
+			buf_add(b, s, len);
+			break;
+		}
+		/* The last blank that keeps the line short, else the first
+		 * blank at all, else a hard cut. */
+		brk = 0;
+		hard = false;
+		for (i = 1; i + 1 < len && col + i <= HARD_LINE; i++) {
+			if (s[i] != ' ')
+				continue;
+			if (col + i <= FOLD_AT || brk == 0)
+				brk = i;
+			if (col + i > FOLD_AT)
+				break;
+		}
+		if (brk == 0) {
+			if (col + len <= HARD_LINE) {
+				buf_add(b, s, len);
+				break;
+			}
+			brk = HARD_LINE > col ? HARD_LINE - col : 1;
+			hard = true;
+		}
+		buf_add(b, s, brk);
+		buf_str(b, "\r\n ");
+		s += brk;
+		if (!hard)
+			s++;	/* the blank the fold replaces */
+		col = 1;
+	}
+	buf_str(b, "\r\n");
+	free(v);
+}
+
+/* "x.y.z" with x 2, 4 or 5, y 1-3 digits, z 1-3 digits, then end/blank. */
+static size_t
+enhanced_len(const char *s)
+{
+	size_t	i = 0, n;
+
+	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
+		return 0;
+	if (s[1] != '.')
+		return 0;
+	i = 2;
+	for (n = 0; s[i] >= '0' && s[i] <= '9' && n < 3; n++)
+		i++;
+	if (n == 0 || s[i] != '.')
+		return 0;
+	i++;
+	for (n = 0; s[i] >= '0' && s[i] <= '9' && n < 3; n++)
+		i++;
+	if (n == 0 || (s[i] != '\0' && s[i] != ' ' && s[i] != '\t' &&
+	    s[i] != '\r' && s[i] != '\n'))
+		return 0;
+	return i;
+}
+
+void
+bounce_status_of(const char *reply, char *buf, size_t size)
+{
+	const char	*s = reply, *e;
+	char		 basic = 0;
+	size_t		 n;
+
+	if (s == NULL)
+		s = "";
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
+	    s[2] >= '0' && s[2] <= '9' && (s[3] == ' ' || s[3] == '-' ||
+	    s[3] == '\0' || s[3] == '\r' || s[3] == '\n')) {
+		basic = s[0];
+		e = s[3] == ' ' || s[3] == '-' ? s + 4 : s + 3;
+	} else
+		e = s;
+	while (*e == ' ')
+		e++;
+	n = enhanced_len(e);
+	/* An enhanced code counts only when its class agrees with the basic
+	 * code's (RFC 3463 §2). */
+	if (n > 0 && (basic == 0 || basic == e[0])) {
+		char	tmp[16];
+
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)n, e);
+		strlcpy_(buf, tmp, size);
+		return;
+	}
+	strlcpy_(buf, basic == '4' ? "4.0.0" : "5.0.0", size);
+}
+
+/* Does the reply start with an SMTP code (then "smtp;" is its type)? */
+static bool
+is_smtp_reply(const char *s)
+{
+	return s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
+	    s[2] >= '0' && s[2] <= '9' && (s[3] == ' ' || s[3] == '-' ||
+	    s[3] == '\0');
+}
+
+static const char *
+rcpt_status(const struct bounce_info *info, const struct bounce_rcpt *r)
+{
+	const char	*st = r->status;
+
+	if (st != NULL && enhanced_len(st) == strlen(st) && st[0] != '2') {
+		/* An expired recipient only ever failed transiently: the
+		 * reason for giving up is the expiry itself (RFC 3463). */
+		if (info->expired && st[0] == '4')
+			return "4.4.7";
+		return st;
+	}
+	return info->expired ? "4.4.7" : "5.0.0";
+}
+
+static void
+put_human(struct buf *b, const struct bounce_info *info,
+    const struct bounce_rcpt *rcpts, int n, const char *host)
+{
+	char	 date[64], *s;
+	int	 i;
+
+	buf_printf(b, "This is the mail system at host %s.\r\n\r\n", host);
+	if (info->expired) {
+		rfc5322_date(info->arrival, date, sizeof(date));
+		put_folded(b, "", "Your message could not be delivered to "
+		    "one or more recipients before it expired. It has been "
+		    "in the queue since:");
+		buf_printf(b, "  %s\r\n", date);
+		put_folded(b, "", "The mail system gave up and will not try "
+		    "again.");
+	} else
+		put_folded(b, "", "I'm sorry to have to inform you that your "
+		    "message could not be delivered to one or more "
+		    "recipients. It is attached below.");
+	buf_str(b, "\r\n");
+	put_folded(b, "", "For further assistance, please send mail to "
+	    "postmaster. If you do so, please include this problem report.");
+	buf_str(b, "\r\n");
+	for (i = 0; i < n; i++) {
+		const struct bounce_rcpt *r = &rcpts[i];
+		char *addr = clean(r->addr, DIAG_MAX, false);
+		char *diag = clean(r->diagnostic, DIAG_MAX, true);
+		char *mta = clean(r->remote_mta, 255, true);
+
+		if (*mta != '\0' && *diag != '\0')
+			s = xasprintf("<%s>: host %s said: %s", addr, mta,
+			    diag);
+		else if (*diag != '\0')
+			s = xasprintf("<%s>: %s", addr, diag);
+		else
+			s = xasprintf("<%s>: delivery failed (status %s)",
+			    addr, rcpt_status(info, r));
+		put_folded(b, "", s);
+		buf_str(b, "\r\n");
+		free(s);
+		free(addr);
+		free(diag);
+		free(mta);
+	}
+}
+
+static void
+put_report(struct buf *b, const struct bounce_info *info,
+    const struct bounce_rcpt *rcpts, int n, const char *host)
+{
+	char	 date[64], *s;
+	int	 i;
+
+	s = xasprintf("dns; %s", host);
+	put_folded(b, "Reporting-MTA: ", s);
+	free(s);
+	if (info->id != NULL)
+		put_folded(b, "X-Queue-ID: ", info->id);
+	rfc5322_date(info->arrival, date, sizeof(date));
+	buf_printf(b, "Arrival-Date: %s\r\n", date);
+
+	rfc5322_date(info->now, date, sizeof(date));
+	for (i = 0; i < n; i++) {
+		const struct bounce_rcpt *r = &rcpts[i];
+		char *addr = clean(r->addr, DIAG_MAX, false);
+		char *diag = clean(r->diagnostic, DIAG_MAX, true);
+		char *mta = clean(r->remote_mta, 255, true);
+
+		buf_str(b, "\r\n");
+		s = xasprintf("rfc822; %s", addr);
+		put_folded(b, "Final-Recipient: ", s);
+		free(s);
+		buf_str(b, "Action: failed\r\n");
+		buf_printf(b, "Status: %s\r\n", rcpt_status(info, r));
+		if (*mta != '\0') {
+			s = xasprintf("dns; %s", mta);
+			put_folded(b, "Remote-MTA: ", s);
+			free(s);
+		}
+		if (*diag != '\0') {
+			/* Not every failure is an SMTP reply (a maildrop
+			 * command's stderr, a TLS error). */
+			s = xasprintf("%s; %s", is_smtp_reply(diag) ? "smtp" :
+			    "X-Smarthostd", diag);
+			put_folded(b, "Diagnostic-Code: ", s);
+			free(s);
+		}
+		buf_printf(b, "Last-Attempt-Date: %s\r\n", date);
+		free(addr);
+		free(diag);
+		free(mta);
+	}
+}
+
+/* The original header section with CRLF line ends, long lines cut (as
+ * continuation lines), NULs as spaces, without its terminating blank line. */
+static void
+put_orig_headers(struct buf *b, const char *h, size_t len)
+{
+	size_t	i, col = 0;
+	char	c;
+
+	if (len > ORIG_MAX)
+		len = ORIG_MAX;
+	for (i = 0; i < len; i++) {
+		c = h[i];
+		if (c == '\r' || c == '\n') {
+			if (c == '\r' && i + 1 < len && h[i + 1] == '\n')
+				i++;
+			if (col == 0)
+				break;	/* the blank line ends them */
+			buf_str(b, "\r\n");
+			col = 0;
+			continue;
+		}
+		if (col >= HARD_LINE) {
+			buf_str(b, "\r\n ");
+			col = 1;
+		}
+		if (c == '\0')
+			c = ' ';
+		buf_add(b, &c, 1);
+		col++;
+	}
+	if (col > 0)
+		buf_str(b, "\r\n");
+}
+
+static bool
+has_8bit(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* Characters allowed in a boundary (RFC 2046 bcharsnospace). */
+static bool
+bchar(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z') || strchr("'()+_,-./:=?", c) != NULL;
+}
+
+char *
+bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
+    int n, size_t *len)
+{
+	struct buf	 out = { NULL, 0, 0 };
+	struct buf	 human = { NULL, 0, 0 }, report = { NULL, 0, 0 };
+	struct buf	 orig = { NULL, 0, 0 };
+	char		 date[64], boundary[80], seed[64], *host, *s;
+	const char	*p;
+	size_t		 k;
+	int		 tries;
+
+	host = clean(info->hostname != NULL ? info->hostname : "localhost",
+	    255, true);
+	if (*host == '\0') {
+		free(host);
+		host = xstrdup("localhost");
+	}
+
+	put_human(&human, info, rcpts, n, host);
+	put_report(&report, info, rcpts, n, host);
+	if (info->orig_headers != NULL && info->orig_headers_len > 0)
+		put_orig_headers(&orig, info->orig_headers,
+		    info->orig_headers_len);
+
+	/* The boundary: from the id and host name, made unique if the
+	 * content happens to hold it. */
+	k = 0;
+	for (p = info->id != NULL ? info->id : ""; *p && k < 24; p++)
+		if (bchar(*p))
+			seed[k++] = *p;
+	seed[k++] = '/';
+	for (p = host; *p && k < 60; p++)
+		if (bchar(*p))
+			seed[k++] = *p;
+	seed[k] = '\0';
+	for (tries = 0; ; tries++) {
+		if (tries == 0)
+			snprintf(boundary, sizeof(boundary), "%s", seed);
+		else
+			snprintf(boundary, sizeof(boundary), "%s=%d", seed,
+			    tries);
+		if ((human.p == NULL || strstr(human.p, boundary) == NULL) &&
+		    (report.p == NULL || strstr(report.p, boundary) == NULL) &&
+		    (orig.p == NULL || strstr(orig.p, boundary) == NULL))
+			break;
+	}
+
+	buf_printf(&out, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n",
+	    host);
+	s = clean(info->sender, DIAG_MAX, false);
+	buf_str(&out, "To: <");
+	buf_str(&out, s);
+	buf_str(&out, ">\r\n");
+	free(s);
+	buf_printf(&out, "Subject: Undelivered Mail Returned to Sender%s\r\n",
+	    info->expired ? " (expired)" : "");
+	rfc5322_date(info->now, date, sizeof(date));
+	buf_printf(&out, "Date: %s\r\n", date);
+	if (info->message_id != NULL && *info->message_id != '\0') {
+		s = clean(info->message_id, DIAG_MAX, true);
+		buf_printf(&out, "Message-ID: %s%s%s\r\n",
+		    *s == '<' ? "" : "<", s, *s == '<' ? "" : ">");
+		free(s);
+	}
+	buf_str(&out, "MIME-Version: 1.0\r\n");
+	buf_str(&out, "Auto-Submitted: auto-replied\r\n");
+	buf_str(&out, "Content-Type: multipart/report; "
+	    "report-type=delivery-status;\r\n");
+	buf_printf(&out, "\tboundary=\"%s\"\r\n", boundary);
+	buf_str(&out, "\r\n");
+	buf_str(&out, "This is a MIME-encapsulated message.\r\n\r\n");
+
+	buf_printf(&out, "--%s\r\n", boundary);
+	buf_str(&out, "Content-Description: Notification\r\n");
+	if (human.p != NULL && has_8bit(human.p, human.len))
+		buf_str(&out, "Content-Type: text/plain; charset=utf-8\r\n"
+		    "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	else
+		buf_str(&out, "Content-Type: text/plain; charset=us-ascii\r\n"
+		    "\r\n");
+	if (human.p != NULL)
+		buf_add(&out, human.p, human.len);
+
+	buf_printf(&out, "\r\n--%s\r\n", boundary);
+	buf_str(&out, "Content-Description: Delivery report\r\n");
+	buf_str(&out, "Content-Type: message/delivery-status\r\n\r\n");
+	if (report.p != NULL)
+		buf_add(&out, report.p, report.len);
+
+	if (orig.p != NULL) {
+		buf_printf(&out, "\r\n--%s\r\n", boundary);
+		buf_str(&out, "Content-Description: Undelivered Message "
+		    "Headers\r\n");
+		buf_str(&out, "Content-Type: text/rfc822-headers\r\n\r\n");
+		buf_add(&out, orig.p, orig.len);
+	}
+	buf_printf(&out, "\r\n--%s--\r\n", boundary);
+
+	free(human.p);
+	free(report.p);
+	free(orig.p);
+	free(host);
+	if (len != NULL)
+		*len = out.len;
+	return out.p;
+}

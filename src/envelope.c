@@ -1,1 +1,518 @@
-/* placeholder: being written */
+/*
+ * envelope.c — owns struct envelope and its durable text form.
+ *
+ * Pure: no I/O.  The text is read back from disk after crashes, so the
+ * parser trusts nothing: every line, key, number and recipient is checked,
+ * and anything unexpected makes the whole envelope invalid (spool.c then
+ * sets it aside in corrupt/ rather than guessing).
+ *
+ * Format (one field per line, LF line ends):
+ *
+ *	smarthostd-envelope 1
+ *	id 0123456789ABCDEF
+ *	created 1700000000
+ *	sender user@example.org		(empty value: the null sender)
+ *	listener local
+ *	helo, client, auth_user, last_error	(omitted when NULL)
+ *	attempts 0
+ *	next_attempt 0
+ *	size 1234
+ *	smtputf8 0
+ *	body8bit 0
+ *	rcpt <pending|delivered|failed>\t<addr>\t<remote>\t<status>
+ *	...
+ *	end
+ *
+ * The final "end" line makes a file cut at a line boundary invalid: without
+ * it, losing the last recipient lines would go unnoticed.  Future versions
+ * bump the version number; unknown keys are errors, not ignored.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "envelope.h"
+#include "util.h"
+
+#define ENVELOPE_MAGIC	"smarthostd-envelope"
+#define ENVELOPE_VERSION 1
+
+/* A growing output buffer. */
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static const char *const rcpt_states[] = {
+	[RCPT_PENDING] = "pending",
+	[RCPT_DELIVERED] = "delivered",
+	[RCPT_FAILED] = "failed",
+};
+
+struct envelope *
+envelope_new(void)
+{
+	return xcalloc(1, sizeof(struct envelope));
+}
+
+void
+envelope_add_rcpt(struct envelope *env, const char *addr)
+{
+	struct env_rcpt	*r;
+
+	env->rcpts = xreallocarray(env->rcpts, env->n_rcpts + 1,
+	    sizeof(*env->rcpts));
+	r = &env->rcpts[env->n_rcpts++];
+	r->addr = xstrdup(addr);
+	r->state = RCPT_PENDING;
+	r->status = NULL;
+	r->remote = NULL;
+}
+
+void
+envelope_free(struct envelope *env)
+{
+	int	i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; i < env->n_rcpts; i++) {
+		free(env->rcpts[i].addr);
+		free(env->rcpts[i].status);
+		free(env->rcpts[i].remote);
+	}
+	free(env->rcpts);
+	free(env->sender);
+	free(env->listener);
+	free(env->helo);
+	free(env->client);
+	free(env->auth_user);
+	free(env->last_error);
+	free(env);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s == NULL ? NULL : xstrdup(s);
+}
+
+struct envelope *
+envelope_dup(const struct envelope *env)
+{
+	struct envelope	*d;
+	int		 i;
+
+	d = xmalloc(sizeof(*d));
+	*d = *env;
+	d->sender = dup_or_null(env->sender);
+	d->listener = dup_or_null(env->listener);
+	d->helo = dup_or_null(env->helo);
+	d->client = dup_or_null(env->client);
+	d->auth_user = dup_or_null(env->auth_user);
+	d->last_error = dup_or_null(env->last_error);
+	d->rcpts = NULL;
+	if (env->n_rcpts > 0) {
+		d->rcpts = xcalloc(env->n_rcpts, sizeof(*d->rcpts));
+		for (i = 0; i < env->n_rcpts; i++) {
+			d->rcpts[i].addr = dup_or_null(env->rcpts[i].addr);
+			d->rcpts[i].state = env->rcpts[i].state;
+			d->rcpts[i].status = dup_or_null(env->rcpts[i].status);
+			d->rcpts[i].remote = dup_or_null(env->rcpts[i].remote);
+		}
+	}
+	return d;
+}
+
+int
+envelope_pending(const struct envelope *env)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < env->n_rcpts; i++)
+		if (env->rcpts[i].state == RCPT_PENDING)
+			n++;
+	return n;
+}
+
+/* Serialisation. */
+
+static void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len < n + 1) {
+		size_t cap = b->cap ? b->cap : 512;
+
+		while (cap - b->len < n + 1)
+			cap *= 2;
+		b->p = xreallocarray(b->p, cap, 1);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sbuf_str(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+/* Append s with every control character (tab, CR and LF included) replaced
+ * by a space, so that a value can never break the line structure. */
+static void
+sbuf_clean(struct sbuf *b, const char *s)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (s == NULL)
+		return;
+	while (*s != '\0') {
+		for (p = s; *p != '\0' && (unsigned char)*p >= 0x20 &&
+		    *p != 0x7f; p++)
+			;
+		n = p - s;
+		if (n > 0)
+			sbuf_add(b, s, n);
+		if (*p == '\0')
+			break;
+		sbuf_add(b, " ", 1);
+		s = p + 1;
+	}
+}
+
+static void
+put_str(struct sbuf *b, const char *key, const char *val, bool always)
+{
+	if (val == NULL && !always)
+		return;
+	sbuf_str(b, key);
+	sbuf_add(b, " ", 1);
+	sbuf_clean(b, val);
+	sbuf_add(b, "\n", 1);
+}
+
+static void
+put_num(struct sbuf *b, const char *key, unsigned long long v)
+{
+	char	num[32];
+
+	snprintf(num, sizeof(num), " %llu\n", v);
+	sbuf_str(b, key);
+	sbuf_str(b, num);
+}
+
+char *
+envelope_to_text(const struct envelope *env, size_t *len)
+{
+	struct sbuf	 b = { NULL, 0, 0 };
+	char		 id[QUEUE_ID_MAX + 1];
+	int		 i;
+
+	snprintf(id, sizeof(id), "%s", env->id);
+	put_num(&b, ENVELOPE_MAGIC, ENVELOPE_VERSION);
+	put_str(&b, "id", id, true);
+	/* Times before the epoch do not occur; write them as 0. */
+	put_num(&b, "created", env->created > 0 ? env->created : 0);
+	put_str(&b, "sender", env->sender, true);
+	put_str(&b, "listener", env->listener, false);
+	put_str(&b, "helo", env->helo, false);
+	put_str(&b, "client", env->client, false);
+	put_str(&b, "auth_user", env->auth_user, false);
+	put_num(&b, "attempts", env->attempts > 0 ? env->attempts : 0);
+	put_num(&b, "next_attempt",
+	    env->next_attempt > 0 ? env->next_attempt : 0);
+	put_str(&b, "last_error", env->last_error, false);
+	put_num(&b, "size", env->size);
+	put_num(&b, "smtputf8", env->smtputf8);
+	put_num(&b, "body8bit", env->body8bit);
+	for (i = 0; i < env->n_rcpts; i++) {
+		const struct env_rcpt *r = &env->rcpts[i];
+		unsigned st = r->state;
+
+		if (st > RCPT_FAILED)
+			st = RCPT_PENDING;	/* never lose a recipient */
+		sbuf_str(&b, "rcpt ");
+		sbuf_str(&b, rcpt_states[st]);
+		sbuf_add(&b, "\t", 1);
+		sbuf_clean(&b, r->addr);
+		sbuf_add(&b, "\t", 1);
+		sbuf_clean(&b, r->remote);
+		sbuf_add(&b, "\t", 1);
+		sbuf_clean(&b, r->status);
+		sbuf_add(&b, "\n", 1);
+	}
+	sbuf_str(&b, "end\n");
+	if (len != NULL)
+		*len = b.len;
+	return b.p;
+}
+
+/* Parsing. */
+
+/* Strict unsigned decimal: digits only, no sign, no blanks, no overflow. */
+static int
+parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t	v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (max - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+bool
+envelope_id_valid(const char *s)
+{
+	size_t	n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') ||
+		    (s[n] >= 'A' && s[n] <= 'F')))
+			return false;
+	return n > 0 && n <= QUEUE_ID_MAX;
+}
+
+/* Values may hold any byte but control characters (UTF-8 passes). */
+static int
+clean_value(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A value of the form used for time_t fields (non-negative, fits). */
+static int
+parse_time(const char *s, time_t *t)
+{
+	uint64_t	v;
+	uint64_t	max = sizeof(time_t) >= 8 ? INT64_MAX : INT32_MAX;
+
+	if (parse_u64(s, max, &v) == -1)
+		return -1;
+	*t = (time_t)v;
+	return 0;
+}
+
+/* "rcpt <state>\t<addr>\t<remote>\t<status>"; v is what follows "rcpt ". */
+static const char *
+parse_rcpt(struct envelope *env, char *v)
+{
+	char		*f[4], *p = v;
+	struct env_rcpt	*r;
+	int		 i, st = -1;
+
+	for (i = 0; i < 4; i++) {
+		f[i] = p;
+		p = strchr(p, '\t');
+		if (i < 3) {
+			if (p == NULL)
+				return "recipient line with too few fields";
+			*p++ = '\0';
+		} else if (p != NULL)
+			return "recipient line with too many fields";
+	}
+	for (i = 0; i < 4; i++)
+		if (!clean_value(f[i]))
+			return "control character in recipient line";
+	for (i = RCPT_PENDING; i <= RCPT_FAILED; i++)
+		if (strcmp(f[0], rcpt_states[i]) == 0)
+			st = i;
+	if (st == -1)
+		return "unknown recipient state";
+	if (*f[1] == '\0')
+		return "empty recipient address";
+	if (env->n_rcpts >= 1000000)
+		return "too many recipients";
+	envelope_add_rcpt(env, f[1]);
+	r = &env->rcpts[env->n_rcpts - 1];
+	r->state = st;
+	r->remote = *f[2] != '\0' ? xstrdup(f[2]) : NULL;
+	r->status = *f[3] != '\0' ? xstrdup(f[3]) : NULL;
+	return NULL;
+}
+
+enum { K_ID, K_CREATED, K_SENDER, K_LISTENER, K_HELO, K_CLIENT, K_AUTH,
+    K_ATTEMPTS, K_NEXT, K_LASTERR, K_SIZE, K_UTF8, K_8BIT, K_MAX };
+
+static const char *const keys[K_MAX] = {
+	"id", "created", "sender", "listener", "helo", "client", "auth_user",
+	"attempts", "next_attempt", "last_error", "size", "smtputf8",
+	"body8bit",
+};
+
+/* One "key value" line (not a rcpt line).  Returns NULL or a reason. */
+static const char *
+parse_field(struct envelope *env, const char *key, const char *v,
+    unsigned *seen)
+{
+	uint64_t	 n;
+	char		**sp = NULL;
+	int		 k;
+
+	for (k = 0; k < K_MAX; k++)
+		if (strcmp(key, keys[k]) == 0)
+			break;
+	if (k == K_MAX)
+		return "unknown key";
+	if (*seen & (1u << k))
+		return "duplicate key";
+	*seen |= 1u << k;
+	if (!clean_value(v))
+		return "control character in value";
+
+	switch (k) {
+	case K_ID:
+		if (!envelope_id_valid(v))
+			return "bad id";
+		strlcpy_(env->id, v, sizeof(env->id));
+		return NULL;
+	case K_CREATED:
+		return parse_time(v, &env->created) == -1 ?
+		    "bad created time" : NULL;
+	case K_NEXT:
+		return parse_time(v, &env->next_attempt) == -1 ?
+		    "bad next_attempt time" : NULL;
+	case K_ATTEMPTS:
+		if (parse_u64(v, INT32_MAX, &n) == -1)
+			return "bad attempts";
+		env->attempts = (int)n;
+		return NULL;
+	case K_SIZE:
+		return parse_u64(v, UINT64_MAX, &env->size) == -1 ?
+		    "bad size" : NULL;
+	case K_UTF8:
+	case K_8BIT:
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			return "bad boolean";
+		if (k == K_UTF8)
+			env->smtputf8 = *v == '1';
+		else
+			env->body8bit = *v == '1';
+		return NULL;
+	case K_SENDER:
+		sp = &env->sender;
+		break;
+	case K_LISTENER:
+		sp = &env->listener;
+		break;
+	case K_HELO:
+		sp = &env->helo;
+		break;
+	case K_CLIENT:
+		sp = &env->client;
+		break;
+	case K_AUTH:
+		sp = &env->auth_user;
+		break;
+	case K_LASTERR:
+		sp = &env->last_error;
+		break;
+	}
+	*sp = xstrdup(v);
+	return NULL;
+}
+
+/* Parse one NUL-terminated line (without its LF). */
+static const char *
+parse_line(struct envelope *env, char *line, size_t lineno, unsigned *seen,
+    bool *ended)
+{
+	char	*v;
+
+	if (*ended)
+		return "data after end line";
+	if (lineno == 1) {
+		if (strncmp(line, ENVELOPE_MAGIC " ",
+		    sizeof(ENVELOPE_MAGIC)) != 0)
+			return "not an envelope";
+		if (strcmp(line + sizeof(ENVELOPE_MAGIC), "1") != 0)
+			return "unsupported envelope version";
+		return NULL;
+	}
+	if (strcmp(line, "end") == 0) {
+		*ended = true;
+		return NULL;
+	}
+	if ((v = strchr(line, ' ')) == NULL)
+		return "line without value";
+	*v++ = '\0';
+	if (strcmp(line, "rcpt") == 0)
+		return parse_rcpt(env, v);
+	return parse_field(env, line, v, seen);
+}
+
+struct envelope *
+envelope_from_text(const char *text, size_t len, const char **err)
+{
+	struct envelope	*env;
+	const char	*reason = NULL, *nl;
+	char		*copy;
+	size_t		 off = 0;
+	unsigned	 seen = 0;
+	size_t		 lineno = 0;
+	bool		 ended = false;
+
+	if (err != NULL)
+		*err = NULL;
+	if (text == NULL || len == 0) {
+		if (err != NULL)
+			*err = "empty envelope";
+		return NULL;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		if (err != NULL)
+			*err = "NUL byte in envelope";
+		return NULL;
+	}
+	if (text[len - 1] != '\n') {
+		if (err != NULL)
+			*err = "truncated envelope (no final newline)";
+		return NULL;
+	}
+
+	env = envelope_new();
+	copy = xstrndup(text, len);
+	while (off < len && reason == NULL) {
+		nl = memchr(copy + off, '\n', len - off);
+		copy[nl - copy] = '\0';
+		reason = parse_line(env, copy + off, ++lineno, &seen, &ended);
+		off = (size_t)(nl - copy) + 1;
+	}
+	free(copy);
+
+	if (reason == NULL && !ended)
+		reason = "truncated envelope (no end line)";
+	if (reason == NULL && !(seen & (1u << K_ID)))
+		reason = "missing id";
+	if (reason == NULL && !(seen & (1u << K_CREATED)))
+		reason = "missing created";
+	if (reason == NULL && !(seen & (1u << K_SENDER)))
+		reason = "missing sender";
+	if (reason == NULL && !(seen & (1u << K_SIZE)))
+		reason = "missing size";
+	if (reason == NULL && env->n_rcpts == 0)
+		reason = "no recipients";
+	if (reason != NULL) {
+		envelope_free(env);
+		if (err != NULL)
+			*err = reason;
+		return NULL;
+	}
+	return env;
+}

@@ -48,6 +48,9 @@ void		 envelope_add_rcpt(struct envelope *, const char *addr);
 void		 envelope_free(struct envelope *);
 /* Deep copy. */
 struct envelope	*envelope_dup(const struct envelope *);
+/* Is s a well-formed queue id (1 to QUEUE_ID_MAX of 0-9 A-F)?  Ids name
+ * files, so anything else (a '/', a '.') must be refused. */
+bool		 envelope_id_valid(const char *s);
 /* Number of recipients still pending. */
 int		 envelope_pending(const struct envelope *);
 

@@ -1,1 +1,1010 @@
-/* placeholder: being written */
+/*
+ * spool.c — owns the spool directory and every durable write smarthostd
+ * makes: message bodies, envelopes, their updates and removal, and the
+ * recovery walk at start.
+ *
+ * The promise is "250 after fsync, never before".  All durability follows
+ * one pattern: write a file under tmp/, fsync it, link or rename it into
+ * queue/, fsync queue/.  A message exists iff queue/<id>.env exists, and an
+ * .env only ever names a .msg whose content is already on disk.
+ *
+ * Every path is relative to a directory descriptor (openat and friends), so
+ * a chdir or a rename of a parent cannot send a write elsewhere.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "spool.h"
+#include "util.h"
+
+#define BODY_BUFSIZE	(64 * 1024)	/* per message being received */
+#define ENV_MAXSIZE	(16 * 1024 * 1024)	/* refuse to read more */
+#define NAME_MAX_	(QUEUE_ID_MAX + 16)	/* "<id>.env.new" and the like */
+
+/* spool_has_space(): the margins. */
+#define SPACE_MIN_BYTES	(64ULL * 1024 * 1024)
+#define SPACE_MIN_PCT	1
+#define SPACE_MIN_INODES 100
+
+struct spool_body {
+	struct spool	*sp;
+	int		 fd;
+	char		 name[NAME_MAX_];	/* in tmp/ */
+	char		*buf;
+	size_t		 buflen;
+	uint64_t	 size;
+	int		 err;	/* errno of the first failure; sticky */
+};
+
+/* What a commit has done for one envelope, so a failure undoes exactly
+ * that and never touches another commit's files. */
+#define CE_TMP_ENV	0x1	/* tmp/<id>.env written */
+#define CE_LINKED	0x2	/* queue/<id>.msg linked */
+#define CE_RENAMED	0x4	/* queue/<id>.env in place */
+
+struct commit_env {
+	char		 id[QUEUE_ID_MAX + 1];
+	unsigned	 done;
+};
+
+struct commit {
+	TAILQ_ENTRY(commit)	 entry;
+	struct spool_body	*body;
+	struct commit_env	*envs;
+	int			 n;
+	int			 failed;
+	spool_commit_cb		 cb;
+	void			*arg;
+};
+TAILQ_HEAD(commit_list, commit);
+
+struct spool {
+	struct event_base	*base;
+	char			*dir;
+	int			 rootfd, tmpfd, queuefd, corruptfd;
+	struct event		*commit_ev;
+	struct commit_list	 pending;
+	uint64_t		 last_id;
+	int			 dir_syncs;
+};
+
+static void	commit_run(int, short, void *);
+
+/* Helpers. */
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Create dirfd/name holding text; fsync it when sync.  Nothing is left
+ * behind on failure; errno is kept. */
+static int
+write_file_at(int dirfd, const char *name, const char *text, size_t len,
+    int oflags, int sync)
+{
+	int	fd, saved;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    oflags, 0600);
+	if (fd == -1)
+		return -1;
+	if (write_all(fd, text, len) == -1 || (sync && fsync(fd) == -1)) {
+		saved = errno;
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		unlinkat(dirfd, name, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* fsync a file by name (any descriptor of a file syncs its data). */
+static int
+fsync_at(int dirfd, const char *name)
+{
+	int	fd, r, saved;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	r = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+static int
+exists_at(int dirfd, const char *name)
+{
+	struct stat	st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* mkdir -p: parents 0755 like any system directory, the spool itself 0700. */
+static int
+mkdir_p(const char *path)
+{
+	char	*p, *s;
+	int	 r = 0;
+
+	p = xstrdup(path);
+	/* "a/b/" would otherwise make "a/b" 0755 on the way. */
+	for (s = p + strlen(p); s > p + 1 && s[-1] == '/'; s--)
+		s[-1] = '\0';
+	for (s = p + 1; *s != '\0' && r == 0; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			r = -1;
+		*s = '/';
+	}
+	if (r == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
+		r = -1;
+	free(p);
+	return r;
+}
+
+static int
+open_subdir(int rootfd, const char *name)
+{
+	if (mkdirat(rootfd, name, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+}
+
+/* The names in dirfd but "." and "..", read in full before the caller
+ * unlinks or renames any (readdir is unspecified under changes). */
+static int
+list_dir(int dirfd, char ***names, size_t *n)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 cap = 0;
+	int		 fd;
+
+	*names = NULL;
+	*n = 0;
+	/* A fresh descriptor: its own offset, closed by closedir(). */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*names = xreallocarray(*names, cap, sizeof(**names));
+		}
+		(*names)[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void
+empty_tmp(struct spool *sp)
+{
+	char	**names;
+	size_t	  n, i;
+
+	if (list_dir(sp->tmpfd, &names, &n) == -1) {
+		log_warn("spool: %s/tmp", sp->dir);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		log_debug("spool: removing leftover tmp/%s", names[i]);
+		if (unlinkat(sp->tmpfd, names[i], 0) == -1)
+			log_warn("spool: unlink %s/tmp/%s", sp->dir, names[i]);
+	}
+	free_names(names, n);
+}
+
+/* Opening and closing. */
+
+struct spool *
+spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
+{
+	struct spool	*sp;
+	struct stat	 st;
+	const char	*what = NULL;
+
+	sp = xcalloc(1, sizeof(*sp));
+	sp->base = base;
+	sp->dir = xstrdup(dir);
+	sp->rootfd = sp->tmpfd = sp->queuefd = sp->corruptfd = -1;
+	TAILQ_INIT(&sp->pending);
+
+	if (mkdir_p(dir) == -1)
+		what = "mkdir";
+	else if ((sp->rootfd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		what = "open";
+	else if (fstat(sp->rootfd, &st) == -1)
+		what = "stat";
+	else if ((sp->tmpfd = open_subdir(sp->rootfd, "tmp")) == -1)
+		what = "tmp";
+	else if ((sp->queuefd = open_subdir(sp->rootfd, "queue")) == -1)
+		what = "queue";
+	else if ((sp->corruptfd = open_subdir(sp->rootfd, "corrupt")) == -1)
+		what = "corrupt";
+	else if (mkdirat(sp->rootfd, "incoming", 0700) == -1 &&
+	    errno != EEXIST)
+		what = "incoming";
+	if (what != NULL) {
+		snprintf(err, errlen, "spool %s: %s: %s", dir, what,
+		    strerror(errno));
+		spool_free(sp);
+		return NULL;
+	}
+	/* Mail is private; say so rather than change what the admin set. */
+	if (st.st_mode & 077)
+		log_warnx("spool %s: mode %03o, should be 0700", dir,
+		    (unsigned)(st.st_mode & 0777));
+	/* Make the new subdirectories themselves durable. */
+	if (fsync(sp->rootfd) == -1)
+		log_warn("spool %s: fsync", dir);
+	empty_tmp(sp);
+
+	if (base != NULL &&
+	    (sp->commit_ev = event_new(base, -1, 0, commit_run, sp)) == NULL) {
+		snprintf(err, errlen, "spool %s: event_new failed", dir);
+		spool_free(sp);
+		return NULL;
+	}
+	return sp;
+}
+
+const char *
+spool_dir(const struct spool *sp)
+{
+	return sp->dir;
+}
+
+int
+spool_dir_syncs(const struct spool *sp)
+{
+	return sp->dir_syncs;
+}
+
+void
+spool_new_id(struct spool *sp, char *buf, size_t size)
+{
+	struct timeval	tv;
+	uint64_t	v;
+	char		id[QUEUE_ID_MAX + 1], name[NAME_MAX_];
+	int		tries;
+
+	/*
+	 * 32 bits of seconds, 20 of microseconds, 12 of counter: sortable by
+	 * arrival, unique within this process because the value only grows,
+	 * and unique across restarts unless the clock went back, which the
+	 * check for an existing name below covers for every live message.
+	 */
+	gettimeofday(&tv, NULL);
+	v = ((uint64_t)(uint32_t)tv.tv_sec << 32) |
+	    ((uint64_t)tv.tv_usec << 12);
+	for (tries = 0; ; tries++) {
+		if (v <= sp->last_id)
+			v = sp->last_id + 1;
+		sp->last_id = v;
+		snprintf(id, sizeof(id), "%016llX", (unsigned long long)v);
+		if (tries >= 1000)
+			break;
+		snprintf(name, sizeof(name), "%s.env", id);
+		if (exists_at(sp->queuefd, name) || exists_at(sp->tmpfd, name))
+			continue;
+		snprintf(name, sizeof(name), "%s.msg", id);
+		if (exists_at(sp->queuefd, name))
+			continue;
+		snprintf(name, sizeof(name), "%s.body", id);
+		if (exists_at(sp->tmpfd, name))
+			continue;
+		break;
+	}
+	strlcpy_(buf, id, size);
+}
+
+/*
+ * Refuse mail while the spool's file system has less than 64 MiB or less
+ * than 1% of its size available to us, or (where it counts inodes at all,
+ * f_files > 0) fewer than 100 free inodes.  Refusing with 452 early is
+ * better than failing a write half way through a message.  If statvfs
+ * itself fails, accept: a write that then fails is still refused safely.
+ */
+bool
+spool_has_space(struct spool *sp)
+{
+	struct statvfs	sv;
+	unsigned long long avail, total;
+
+	if (fstatvfs(sp->rootfd, &sv) == -1) {
+		log_warn("spool %s: statvfs", sp->dir);
+		return true;
+	}
+	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	total = (unsigned long long)sv.f_blocks * sv.f_frsize;
+	if (avail < SPACE_MIN_BYTES)
+		return false;
+	if (avail < total / 100 * SPACE_MIN_PCT)
+		return false;
+	if (sv.f_files > 0 && sv.f_favail < SPACE_MIN_INODES)
+		return false;
+	return true;
+}
+
+/* Bodies. */
+
+struct spool_body *
+spool_body_new(struct spool *sp)
+{
+	struct spool_body	*b;
+	char			 id[QUEUE_ID_MAX + 1];
+
+	b = xcalloc(1, sizeof(*b));
+	b->sp = sp;
+	spool_new_id(sp, id, sizeof(id));
+	snprintf(b->name, sizeof(b->name), "%s.body", id);
+	b->fd = openat(sp->tmpfd, b->name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (b->fd == -1) {
+		int saved = errno;
+
+		log_warn("spool: create tmp/%s", b->name);
+		free(b);
+		errno = saved;
+		return NULL;
+	}
+	b->buf = xmalloc(BODY_BUFSIZE);
+	return b;
+}
+
+static int
+body_flush(struct spool_body *b)
+{
+	if (b->err != 0) {
+		errno = b->err;
+		return -1;
+	}
+	if (b->buflen > 0 && write_all(b->fd, b->buf, b->buflen) == -1) {
+		b->err = errno;
+		return -1;
+	}
+	b->buflen = 0;
+	return 0;
+}
+
+int
+spool_body_write(struct spool_body *b, const void *data, size_t len)
+{
+	const char	*p = data;
+	size_t		 n;
+
+	if (b->err != 0 || b->buf == NULL) {
+		errno = b->err ? b->err : EINVAL;
+		return -1;
+	}
+	while (len > 0) {
+		if (b->buflen == 0 && len >= BODY_BUFSIZE) {
+			/* Large writes go straight through. */
+			if (write_all(b->fd, p, len) == -1) {
+				b->err = errno;
+				return -1;
+			}
+			b->size += len;
+			return 0;
+		}
+		n = BODY_BUFSIZE - b->buflen;
+		if (n > len)
+			n = len;
+		memcpy(b->buf + b->buflen, p, n);
+		b->buflen += n;
+		b->size += n;
+		p += n;
+		len -= n;
+		if (b->buflen == BODY_BUFSIZE && body_flush(b) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+uint64_t
+spool_body_size(const struct spool_body *b)
+{
+	return b->size;
+}
+
+/* Close and unlink the tmp name (the queue/ links, if any, remain). */
+static void
+body_release(struct spool_body *b)
+{
+	if (b == NULL)
+		return;
+	if (b->fd != -1) {
+		close(b->fd);
+		if (unlinkat(b->sp->tmpfd, b->name, 0) == -1 && errno != ENOENT)
+			log_warn("spool: unlink tmp/%s", b->name);
+	}
+	free(b->buf);
+	free(b);
+}
+
+void
+spool_body_abort(struct spool_body *b)
+{
+	body_release(b);
+}
+
+/* Group commit. */
+
+void
+spool_commit(struct spool *sp, struct spool_body *body, struct envelope **envs,
+    int n, spool_commit_cb cb, void *arg)
+{
+	struct commit	*c;
+	char		 name[NAME_MAX_], *text;
+	size_t		 len;
+	int		 i;
+
+	if (sp->commit_ev == NULL)
+		fatalx("spool_commit: spool opened without an event base");
+
+	c = xcalloc(1, sizeof(*c));
+	c->body = body;
+	c->cb = cb;
+	c->arg = arg;
+	c->n = n > 0 ? n : 0;
+	c->envs = xcalloc(c->n, sizeof(*c->envs));
+
+	if (n <= 0) {
+		log_warnx("spool: commit without envelopes");
+		c->failed = 1;
+	} else if (body_flush(body) == -1) {
+		log_warn("spool: write tmp/%s", body->name);
+		c->failed = 1;
+	}
+	/* The buffer is no longer needed: keep memory bounded while the
+	 * commit waits for its turn. */
+	free(body->buf);
+	body->buf = NULL;
+
+	for (i = 0; i < c->n && !c->failed; i++) {
+		struct envelope *env = envs[i];
+
+		if (env->id[0] == '\0')
+			spool_new_id(sp, env->id, sizeof(env->id));
+		if (!envelope_id_valid(env->id)) {
+			log_warnx("spool: bad queue id \"%s\"", env->id);
+			c->failed = 1;
+			break;
+		}
+		env->size = body->size;
+		strlcpy_(c->envs[i].id, env->id, sizeof(c->envs[i].id));
+		text = envelope_to_text(env, &len);
+		snprintf(name, sizeof(name), "%s.env", env->id);
+		/* O_EXCL: a duplicate id must fail, not overwrite. */
+		if (write_file_at(sp->tmpfd, name, text, len, O_EXCL,
+		    0) == -1) {
+			log_warn("spool: write tmp/%s", name);
+			c->failed = 1;
+		} else
+			c->envs[i].done |= CE_TMP_ENV;
+		free(text);
+	}
+
+	/* Callbacks never run from here: the caller may not be ready. */
+	TAILQ_INSERT_TAIL(&sp->pending, c, entry);
+	event_active(sp->commit_ev, EV_TIMEOUT, 1);
+}
+
+/* Remove whatever c created, newest first: .env before .msg in queue/. */
+static void
+commit_undo(struct spool *sp, struct commit *c)
+{
+	char	name[NAME_MAX_];
+	int	i;
+
+	for (i = 0; i < c->n; i++) {
+		struct commit_env *ce = &c->envs[i];
+
+		snprintf(name, sizeof(name), "%s.env", ce->id);
+		if ((ce->done & CE_RENAMED) &&
+		    unlinkat(sp->queuefd, name, 0) == -1)
+			log_warn("spool: unlink queue/%s", name);
+		if ((ce->done & CE_TMP_ENV) &&
+		    unlinkat(sp->tmpfd, name, 0) == -1)
+			log_warn("spool: unlink tmp/%s", name);
+		snprintf(name, sizeof(name), "%s.msg", ce->id);
+		if ((ce->done & CE_LINKED) &&
+		    unlinkat(sp->queuefd, name, 0) == -1)
+			log_warn("spool: unlink queue/%s", name);
+		ce->done = 0;
+	}
+}
+
+/* Step 1: every file's content on disk.  fsync of a directory entry's
+ * target is useless if the data is not there first. */
+static void
+commit_sync_files(struct spool *sp, struct commit *c)
+{
+	char	name[NAME_MAX_];
+	int	i;
+
+	if (fsync(c->body->fd) == -1) {
+		log_warn("spool: fsync tmp/%s", c->body->name);
+		c->failed = 1;
+		return;
+	}
+	for (i = 0; i < c->n; i++) {
+		snprintf(name, sizeof(name), "%s.env", c->envs[i].id);
+		if (fsync_at(sp->tmpfd, name) == -1) {
+			log_warn("spool: fsync tmp/%s", name);
+			c->failed = 1;
+			return;
+		}
+	}
+}
+
+/* Step 2: the names in queue/, .msg before the .env that names it. */
+static void
+commit_link(struct spool *sp, struct commit *c)
+{
+	char	ename[NAME_MAX_], mname[NAME_MAX_];
+	int	i;
+
+	for (i = 0; i < c->n; i++) {
+		struct commit_env *ce = &c->envs[i];
+
+		snprintf(ename, sizeof(ename), "%s.env", ce->id);
+		snprintf(mname, sizeof(mname), "%s.msg", ce->id);
+		/* linkat fails with EEXIST rather than replace a message. */
+		if (linkat(sp->tmpfd, c->body->name, sp->queuefd, mname,
+		    0) == -1) {
+			log_warn("spool: link queue/%s", mname);
+			c->failed = 1;
+			return;
+		}
+		ce->done |= CE_LINKED;
+		if (exists_at(sp->queuefd, ename)) {
+			log_warnx("spool: queue/%s exists already", ename);
+			c->failed = 1;
+			return;
+		}
+		if (renameat(sp->tmpfd, ename, sp->queuefd, ename) == -1) {
+			log_warn("spool: rename queue/%s", ename);
+			c->failed = 1;
+			return;
+		}
+		ce->done &= ~CE_TMP_ENV;
+		ce->done |= CE_RENAMED;
+	}
+}
+
+/*
+ * Make every pending commit durable together, then run the callbacks.
+ *
+ * Why a crash at any point is safe:
+ *  - before step 3 ends, no client has had a 250 for any of these
+ *    messages, so losing them is allowed;
+ *  - a crash before step 2: only tmp/ holds files, and spool_open empties
+ *    tmp/, so nothing half-made is ever seen;
+ *  - during step 2, a .msg can be in queue/ without its .env: recovery
+ *    removes such orphans.  An .env is renamed into place only after its
+ *    .msg name exists and both files' contents were fsync'd in step 1,
+ *    so a durable .env never names missing or partial data.  (Both names
+ *    live in queue/ and are made durable by the same directory fsync;
+ *    journaling file systems keep their order.  Where one does not, the
+ *    worst outcome is an .env without .msg that recovery moves to
+ *    corrupt/ for a message that was never acknowledged.);
+ *  - between step 3 and the callbacks, the messages are durable but not
+ *    acknowledged: the client retries and the mail goes out twice, which
+ *    "at least once" accepts;
+ *  - ok = 1 is reported only after the directory fsync returned.
+ * A failure undoes only the commit it hit; a failed directory fsync fails
+ * the whole group, since none of its names is known to be durable.
+ */
+static void
+commit_run(int fd, short events, void *arg)
+{
+	struct spool		*sp = arg;
+	struct commit_list	 group;
+	struct commit		*c;
+	int			 renamed = 0;
+
+	TAILQ_INIT(&group);
+	TAILQ_CONCAT(&group, &sp->pending, entry);
+
+	/* Step 1: file contents. */
+	TAILQ_FOREACH(c, &group, entry)
+		if (!c->failed)
+			commit_sync_files(sp, c);
+
+	/* Step 2: names in queue/. */
+	TAILQ_FOREACH(c, &group, entry) {
+		if (!c->failed)
+			commit_link(sp, c);
+		if (c->failed)
+			commit_undo(sp, c);
+		else
+			renamed = 1;
+	}
+
+	/* Step 3: one directory fsync for the whole group. */
+	if (renamed) {
+		sp->dir_syncs++;
+		if (fsync(sp->queuefd) == -1) {
+			log_warn("spool: fsync %s/queue", sp->dir);
+			TAILQ_FOREACH(c, &group, entry) {
+				if (!c->failed)
+					commit_undo(sp, c);
+				c->failed = 1;
+			}
+			/* Best effort, so that the undo sticks. */
+			(void)fsync(sp->queuefd);
+		}
+	}
+
+	/* Step 4: the tmp/ body name is no longer needed either way. */
+	TAILQ_FOREACH(c, &group, entry) {
+		body_release(c->body);
+		c->body = NULL;
+	}
+
+	/* Step 5: callbacks, which may commit again (into sp->pending) or
+	 * free things; nothing here touches sp any more. */
+	while ((c = TAILQ_FIRST(&group)) != NULL) {
+		TAILQ_REMOVE(&group, c, entry);
+		if (c->cb != NULL)
+			c->cb(c->arg, !c->failed);
+		free(c->envs);
+		free(c);
+	}
+}
+
+void
+spool_free(struct spool *sp)
+{
+	struct commit	*c;
+
+	if (sp == NULL)
+		return;
+	if (!TAILQ_EMPTY(&sp->pending))
+		log_warnx("spool: abandoning commits not yet durable");
+	while ((c = TAILQ_FIRST(&sp->pending)) != NULL) {
+		TAILQ_REMOVE(&sp->pending, c, entry);
+		commit_undo(sp, c);
+		body_release(c->body);
+		if (c->cb != NULL)
+			c->cb(c->arg, 0);
+		free(c->envs);
+		free(c);
+	}
+	if (sp->commit_ev != NULL)
+		event_free(sp->commit_ev);
+	if (sp->rootfd != -1)
+		close(sp->rootfd);
+	if (sp->tmpfd != -1)
+		close(sp->tmpfd);
+	if (sp->queuefd != -1)
+		close(sp->queuefd);
+	if (sp->corruptfd != -1)
+		close(sp->corruptfd);
+	free(sp->dir);
+	free(sp);
+}
+
+/* Queued messages. */
+
+int
+spool_update(struct spool *sp, const struct envelope *env)
+{
+	char	 tname[NAME_MAX_], ename[NAME_MAX_], mname[NAME_MAX_];
+	char	*text;
+	size_t	 len;
+	int	 r;
+
+	if (!envelope_id_valid(env->id)) {
+		log_warnx("spool: update: bad queue id");
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(tname, sizeof(tname), "%s.env.new", env->id);
+	snprintf(ename, sizeof(ename), "%s.env", env->id);
+	snprintf(mname, sizeof(mname), "%s.msg", env->id);
+	/* Never resurrect a removed message as an .env without its .msg. */
+	if (!exists_at(sp->queuefd, mname)) {
+		log_warnx("spool: update: no queue/%s", mname);
+		errno = ENOENT;
+		return -1;
+	}
+	text = envelope_to_text(env, &len);
+	r = write_file_at(sp->tmpfd, tname, text, len, O_TRUNC, 1);
+	free(text);
+	if (r == -1) {
+		log_warn("spool: write tmp/%s", tname);
+		return -1;
+	}
+	/* rename is atomic: after a crash the old or the new .env is there,
+	 * whole; a leftover tmp/ file is removed at start. */
+	if (renameat(sp->tmpfd, tname, sp->queuefd, ename) == -1) {
+		log_warn("spool: rename queue/%s", ename);
+		unlinkat(sp->tmpfd, tname, 0);
+		return -1;
+	}
+	if (fsync(sp->queuefd) == -1) {
+		log_warn("spool: fsync %s/queue", sp->dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_remove(struct spool *sp, const char *id)
+{
+	char	ename[NAME_MAX_], mname[NAME_MAX_];
+	int	had_env = 1;
+
+	if (!envelope_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(ename, sizeof(ename), "%s.env", id);
+	snprintf(mname, sizeof(mname), "%s.msg", id);
+	/* The .env first: once it is gone, so is the message; a .msg left
+	 * alone by a crash here is removed by recovery. */
+	if (unlinkat(sp->queuefd, ename, 0) == -1) {
+		if (errno != ENOENT) {
+			log_warn("spool: unlink queue/%s", ename);
+			return -1;
+		}
+		had_env = 0;
+	}
+	if (unlinkat(sp->queuefd, mname, 0) == -1) {
+		if (errno != ENOENT)
+			log_warn("spool: unlink queue/%s", mname);
+		else if (!had_env) {
+			errno = ENOENT;
+			return -1;
+		}
+	}
+	/* Without this a crash could bring the message back: a duplicate. */
+	if (fsync(sp->queuefd) == -1) {
+		log_warn("spool: fsync %s/queue", sp->dir);
+		return -1;
+	}
+	return 0;
+}
+
+void
+spool_msg_path(struct spool *sp, const char *id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/queue/%s.msg", sp->dir, id);
+}
+
+/* Recovery. */
+
+/* Move queue/name to corrupt/, under a new name if that one is taken. */
+static void
+move_corrupt(struct spool *sp, const char *name)
+{
+	char	*to;
+	int	 i;
+
+	if (!exists_at(sp->queuefd, name))
+		return;
+	to = xstrdup(name);
+	for (i = 1; exists_at(sp->corruptfd, to) && i < 1000; i++) {
+		free(to);
+		to = xasprintf("%s.%d", name, i);
+	}
+	if (renameat(sp->queuefd, name, sp->corruptfd, to) == -1)
+		log_warn("spool: move queue/%s to corrupt/%s", name, to);
+	free(to);
+}
+
+/* Read a whole (small) file, or NULL with a reason in *why. */
+static char *
+read_env(int dirfd, const char *name, size_t *len, const char **why)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	*why = NULL;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
+	    -1) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1)
+		*why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a file";
+	else if (st.st_size > ENV_MAXSIZE)
+		*why = "too large";
+	if (*why != NULL) {
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	for (;;) {
+		n = read(fd, buf + off, (size_t)st.st_size + 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			*why = strerror(errno);
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		if (n == 0 || (off += (size_t)n) > (size_t)st.st_size)
+			break;
+	}
+	close(fd);
+	if (off > (size_t)st.st_size) {
+		*why = "changed while read";
+		free(buf);
+		return NULL;
+	}
+	*len = off;
+	return buf;
+}
+
+static int
+has_suffix(const char *s, const char *suffix)
+{
+	size_t	ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* Check one queue/<stem>.env; returns the envelope or NULL with why. */
+static struct envelope *
+recover_one(struct spool *sp, const char *ename, const char *stem,
+    const char **why)
+{
+	struct envelope	*env;
+	struct stat	 st;
+	char		*text, mname[NAME_MAX_];
+	size_t		 len = 0;
+
+	if (strlen(stem) > QUEUE_ID_MAX) {
+		*why = "name too long for an id";
+		return NULL;
+	}
+	snprintf(mname, sizeof(mname), "%s.msg", stem);
+	if ((text = read_env(sp->queuefd, ename, &len, why)) == NULL)
+		return NULL;
+	env = envelope_from_text(text, len, why);
+	free(text);
+	if (env == NULL)
+		return NULL;
+	if (strcmp(env->id, stem) != 0)
+		*why = "id does not match the file name";
+	else if (fstatat(sp->queuefd, mname, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		*why = "no message file";
+	else if (!S_ISREG(st.st_mode))
+		*why = "message is not a file";
+	else if ((uint64_t)st.st_size != env->size)
+		*why = "message size differs from the envelope";
+	if (*why != NULL) {
+		envelope_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+int
+spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
+    void *arg)
+{
+	struct envelope	 *env;
+	char		**names, *stem, *other;
+	const char	 *why;
+	size_t		  n, i, sl;
+	int		  found = 0, changed = 0;
+
+	if (list_dir(sp->queuefd, &names, &n) == -1) {
+		log_warn("spool: %s/queue", sp->dir);
+		return 0;
+	}
+	/* Envelopes first: a corrupt one takes its .msg along to corrupt/. */
+	for (i = 0; i < n; i++) {
+		if (!has_suffix(names[i], ".env"))
+			continue;
+		sl = strlen(names[i]) - 4;
+		stem = xstrndup(names[i], sl);
+		if ((env = recover_one(sp, names[i], stem, &why)) != NULL) {
+			cb(arg, env);
+			found++;
+		} else {
+			log_warnx("spool: queue/%s: %s; moved to %s/corrupt",
+			    names[i], why ? why : "unreadable", sp->dir);
+			move_corrupt(sp, names[i]);
+			other = xasprintf("%s.msg", stem);
+			move_corrupt(sp, other);
+			free(other);
+			changed = 1;
+		}
+		free(stem);
+	}
+	/* Then messages whose .env never made it (a crash mid-commit). */
+	for (i = 0; i < n; i++) {
+		if (!has_suffix(names[i], ".msg") ||
+		    !exists_at(sp->queuefd, names[i]))
+			continue;
+		sl = strlen(names[i]) - 4;
+		other = xasprintf("%.*s.env", (int)sl, names[i]);
+		if (exists_at(sp->queuefd, other)) {
+			free(other);
+			continue;
+		}
+		free(other);
+		log_info("spool: removing queue/%s: no envelope", names[i]);
+		if (unlinkat(sp->queuefd, names[i], 0) == -1)
+			log_warn("spool: unlink queue/%s", names[i]);
+		changed = 1;
+	}
+	free_names(names, n);
+	if (changed) {
+		if (fsync(sp->queuefd) == -1)
+			log_warn("spool: fsync %s/queue", sp->dir);
+		if (fsync(sp->corruptfd) == -1)
+			log_warn("spool: fsync %s/corrupt", sp->dir);
+	}
+	return found;
+}

@@ -29,6 +29,8 @@ struct spool_body;
 /* Open (creating as needed) the spool; removes leftovers in tmp/. */
 struct spool	*spool_open(struct event_base *, const char *dir,
 		    char *err, size_t errlen);
+/* Commits still pending are abandoned: their files are removed and their
+ * callbacks run with ok = 0 (so free the spool before the sessions). */
 void		 spool_free(struct spool *);
 const char	*spool_dir(const struct spool *);
 
@@ -78,5 +80,8 @@ void		 spool_msg_path(struct spool *, const char *id, char *buf,
  */
 int		 spool_recover(struct spool *,
 		    void (*cb)(void *arg, struct envelope *), void *arg);
+
+/* Directory fsyncs done by group commits so far (for the tests). */
+int		 spool_dir_syncs(const struct spool *);
 
 #endif
