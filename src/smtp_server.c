@@ -1,1 +1,431 @@
-/* placeholder: being written */
+/*
+ * smtp_server.c — owns the listening sockets and the list of sessions.
+ *
+ * A listener is keyed by (name, address, port).  smtp_server_configure()
+ * keeps the sockets of listeners that survive a reload, so no connection is
+ * refused while the configuration changes; removed listeners close and added
+ * ones open, and when any new socket cannot be opened everything opened in
+ * that call is closed again and nothing changes.  Sessions live in
+ * smtp_session.c; this file only counts them per listener for
+ * max_connections.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "log.h"
+#include "smtp_server.h"
+#include "smtp_session.h"
+#include "util.h"
+
+struct listener {
+	struct smtp_server	*server;
+	char			*name;
+	char			*address;
+	int			 port;
+	/* The listener's settings in server->cfg, for new sessions. */
+	const struct listener_conf *lc;
+	struct evconnlistener	*evl;
+	struct event		*ev_pause;	/* re-enable after accept error */
+	int			 nsessions;
+	int			 keep;		/* scratch for configure */
+};
+
+struct session_slot {
+	struct smtp_session	*sess;
+	struct listener		*listener;	/* NULL once it closed */
+};
+
+struct smtp_server {
+	struct event_base	*base;
+	struct spool		*spool;
+	struct queue		*queue;
+	struct config		*cfg;		/* in force for new sessions */
+
+	struct listener		**listeners;
+	int			 n_listeners;
+
+	struct session_slot	*slots;
+	int			 n_slots, cap_slots;
+};
+
+/* A reply for a listener at max_connections, sent without reading. */
+#define TOO_MANY	"421 4.3.2 Too many connections, try again later\r\n"
+
+static void	listener_accept(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	listener_error(struct evconnlistener *, void *);
+
+struct smtp_server *
+smtp_server_new(struct event_base *base, struct spool *spool,
+    struct queue *queue)
+{
+	struct smtp_server	*srv;
+
+	srv = xcalloc(1, sizeof(*srv));
+	srv->base = base;
+	srv->spool = spool;
+	srv->queue = queue;
+	return srv;
+}
+
+struct event_base *
+smtp_server_base(struct smtp_server *srv)
+{
+	return srv->base;
+}
+
+struct spool *
+smtp_server_spool(struct smtp_server *srv)
+{
+	return srv->spool;
+}
+
+struct queue *
+smtp_server_queue(struct smtp_server *srv)
+{
+	return srv->queue;
+}
+
+int
+smtp_server_sessions(const struct smtp_server *srv)
+{
+	return srv->n_slots;
+}
+
+/* Open, bind and listen on one address; -1 with err on failure. */
+static int
+listener_socket(const char *address, int port, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	char		 portstr[16];
+	int		 fd, r, on = 1, off = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((r = getaddrinfo(address, portstr, &hints, &res)) != 0) {
+		snprintf(err, errlen, "listen on %s port %d: %s", address,
+		    port, gai_strerror(r));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, res->ai_protocol);
+	if (fd == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (res->ai_family == AF_INET6) {
+		/* "::" serves IPv4 too where the OS allows (dual stack). */
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)res->ai_addr;
+		int *v6only = IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) ?
+		    &off : &on;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only,
+		    sizeof(*v6only)) == -1)
+			log_warn("listen on %s port %d: IPV6_V6ONLY", address,
+			    port);
+	}
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
+		goto fail;
+	if (listen(fd, SOMAXCONN) == -1)
+		goto fail;
+	freeaddrinfo(res);
+	return fd;
+
+fail:
+	snprintf(err, errlen, "listen on %s port %d: %s", address, port,
+	    strerror(errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return -1;
+}
+
+static struct listener *
+listener_open(struct smtp_server *srv, const struct listener_conf *lc,
+    char *err, size_t errlen)
+{
+	struct listener	*l;
+	int		 fd;
+
+	if ((fd = listener_socket(lc->address, lc->port, err, errlen)) == -1)
+		return NULL;
+	l = xcalloc(1, sizeof(*l));
+	l->server = srv;
+	l->name = xstrdup(lc->name);
+	l->address = xstrdup(lc->address);
+	l->port = lc->port;
+	l->lc = lc;
+	l->evl = evconnlistener_new(srv->base, listener_accept, l,
+	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (l->evl == NULL) {
+		snprintf(err, errlen, "listen on %s port %d: cannot watch "
+		    "the socket", lc->address, lc->port);
+		close(fd);
+		free(l->name);
+		free(l->address);
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_error);
+	return l;
+}
+
+/* Close the socket; sessions it started go on, counted no more. */
+static void
+listener_close(struct listener *l)
+{
+	struct smtp_server	*srv = l->server;
+	int			 i;
+
+	for (i = 0; i < srv->n_slots; i++)
+		if (srv->slots[i].listener == l)
+			srv->slots[i].listener = NULL;
+	if (l->evl != NULL)
+		evconnlistener_free(l->evl);
+	if (l->ev_pause != NULL)
+		event_free(l->ev_pause);
+	free(l->name);
+	free(l->address);
+	free(l);
+}
+
+static void
+listener_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	struct listener	*l = arg;
+
+	if (l->evl != NULL)
+		evconnlistener_enable(l->evl);
+}
+
+/*
+ * accept() failed (out of descriptors, usually): stop accepting for a
+ * second instead of spinning on a socket that stays readable.
+ */
+static void
+listener_error(struct evconnlistener *evl, void *arg)
+{
+	struct listener	*l = arg;
+	struct timeval	 tv = { 1, 0 };
+
+	log_warn("listener %s: accept", l->name);
+	evconnlistener_disable(evl);
+	if (l->ev_pause == NULL)
+		l->ev_pause = evtimer_new(l->server->base, listener_resume, l);
+	evtimer_add(l->ev_pause, &tv);
+}
+
+static void
+listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener		*l = arg;
+	struct smtp_server	*srv = l->server;
+	struct smtp_session	*s;
+	struct session_slot	*slot;
+
+	if (l->nsessions >= l->lc->max_connections) {
+		/*
+		 * A fresh socket's send buffer is empty, so this short line
+		 * is taken whole; close() then sends it before the FIN.
+		 * Nothing is read, as the client gets no session.
+		 */
+		if (send(fd, TOO_MANY, strlen(TOO_MANY), MSG_NOSIGNAL) == -1)
+			log_debug("listener %s: 421 not sent: %s", l->name,
+			    strerror(errno));
+		close(fd);
+		log_event("rejected", "listener=%s reason=too_many_connections",
+		    l->name);
+		return;
+	}
+	if (srv->n_slots == srv->cap_slots) {
+		srv->cap_slots = srv->cap_slots ? srv->cap_slots * 2 : 16;
+		srv->slots = xreallocarray(srv->slots, srv->cap_slots,
+		    sizeof(*srv->slots));
+	}
+	/* Take the slot first: the session may end inside _new(). */
+	slot = &srv->slots[srv->n_slots++];
+	slot->sess = NULL;
+	slot->listener = l;
+	l->nsessions++;
+	s = smtp_session_new(srv, srv->cfg, l->lc, fd, sa, (socklen_t)salen);
+	if (s == NULL) {
+		/* Failed before it existed: find our slot again and drop it. */
+		smtp_server_session_end(srv, NULL);
+		return;
+	}
+	for (int i = srv->n_slots - 1; i >= 0; i--)
+		if (srv->slots[i].sess == NULL) {
+			srv->slots[i].sess = s;
+			break;
+		}
+}
+
+void
+smtp_server_session_end(struct smtp_server *srv, struct smtp_session *s)
+{
+	int	i;
+
+	for (i = srv->n_slots - 1; i >= 0; i--)
+		if (srv->slots[i].sess == s)
+			break;
+	if (i < 0)
+		return;
+	if (srv->slots[i].listener != NULL)
+		srv->slots[i].listener->nsessions--;
+	srv->slots[i] = srv->slots[--srv->n_slots];
+}
+
+static struct listener *
+find_listener(struct smtp_server *srv, const struct listener_conf *lc,
+    int by_name)
+{
+	struct listener	*l;
+	int		 i;
+
+	for (i = 0; i < srv->n_listeners; i++) {
+		l = srv->listeners[i];
+		if (l->keep || l->port != lc->port ||
+		    strcmp(l->address, lc->address) != 0)
+			continue;
+		if (!by_name || strcmp(l->name, lc->name) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+int
+smtp_server_configure(struct smtp_server *srv, struct config *cfg,
+    char *err, size_t errlen)
+{
+	struct listener	**next, **opened, *l;
+	int		  i, n_opened = 0;
+
+	next = xcalloc(cfg->n_listeners, sizeof(*next));
+	opened = xcalloc(cfg->n_listeners, sizeof(*opened));
+	for (i = 0; i < srv->n_listeners; i++)
+		srv->listeners[i]->keep = 0;
+
+	/* Unchanged listeners first, so a rename cannot steal their socket. */
+	for (i = 0; i < cfg->n_listeners; i++)
+		if ((l = find_listener(srv, &cfg->listeners[i], 1)) != NULL) {
+			l->keep = 1;
+			next[i] = l;
+		}
+	/*
+	 * A listener renamed on the same address and port keeps the
+	 * socket too: binding a second one would fail while the old is
+	 * open.
+	 */
+	for (i = 0; i < cfg->n_listeners; i++) {
+		if (next[i] != NULL)
+			continue;
+		if ((l = find_listener(srv, &cfg->listeners[i], 0)) != NULL) {
+			l->keep = 1;
+			next[i] = l;
+		}
+	}
+	for (i = 0; i < cfg->n_listeners; i++) {
+		if (next[i] != NULL)
+			continue;
+		l = listener_open(srv, &cfg->listeners[i], err, errlen);
+		if (l == NULL) {
+			while (n_opened > 0)
+				listener_close(opened[--n_opened]);
+			free(next);
+			free(opened);
+			return -1;
+		}
+		l->keep = 1;
+		next[i] = opened[n_opened++] = l;
+	}
+	for (i = 0; i < n_opened; i++)
+		log_info("listener %s on %s port %d", opened[i]->name,
+		    opened[i]->address, opened[i]->port);
+
+	/* Success: nothing can fail from here on. */
+	for (i = 0; i < srv->n_listeners; i++) {
+		l = srv->listeners[i];
+		if (!l->keep) {
+			log_info("listener %s on %s port %d closed", l->name,
+			    l->address, l->port);
+			listener_close(l);
+		}
+	}
+	for (i = 0; i < cfg->n_listeners; i++) {
+		l = next[i];
+		l->lc = &cfg->listeners[i];
+		if (strcmp(l->name, l->lc->name) != 0) {
+			free(l->name);
+			l->name = xstrdup(l->lc->name);
+		}
+	}
+	free(srv->listeners);
+	free(opened);
+	srv->listeners = next;
+	srv->n_listeners = cfg->n_listeners;
+
+	config_ref(cfg);
+	if (srv->cfg != NULL)
+		config_unref(srv->cfg);
+	srv->cfg = cfg;
+	return 0;
+}
+
+void
+smtp_server_stop_listening(struct smtp_server *srv)
+{
+	struct listener	*l;
+	int		 i;
+
+	for (i = 0; i < srv->n_listeners; i++) {
+		l = srv->listeners[i];
+		if (l->evl != NULL) {
+			evconnlistener_free(l->evl);
+			l->evl = NULL;
+		}
+		if (l->ev_pause != NULL)
+			event_del(l->ev_pause);
+	}
+}
+
+void
+smtp_server_free(struct smtp_server *srv)
+{
+	int	i;
+
+	if (srv == NULL)
+		return;
+	/* Each free ends in smtp_server_session_end(), which shrinks slots. */
+	while (srv->n_slots > 0) {
+		struct smtp_session *s = srv->slots[srv->n_slots - 1].sess;
+
+		if (s == NULL) {
+			srv->n_slots--;
+			continue;
+		}
+		smtp_session_free(s);
+	}
+	for (i = 0; i < srv->n_listeners; i++)
+		listener_close(srv->listeners[i]);
+	free(srv->listeners);
+	free(srv->slots);
+	if (srv->cfg != NULL)
+		config_unref(srv->cfg);
+	free(srv);
+}

@@ -1,1 +1,989 @@
-/* placeholder: being written */
+/*
+ * smtp_session.c — one ESMTP session on the receiving side.
+ *
+ * struct smtp_session is the connection (bufferevent, peer, HELO, listener
+ * settings and the configuration in force when it was accepted, state);
+ * struct smtp_tx is one mail transaction (sender, recipients, MAIL
+ * parameters, the spool body and the DATA filters).  RSET, HELO/EHLO and
+ * the end of a transaction free only the tx.
+ *
+ * Input is processed as it arrives: every complete command line buffered
+ * is answered in one go (replies appended to the output buffer, so that a
+ * pipelined group leaves in as few writes as possible), and the message
+ * body is streamed through smtp_data_feed() to the spool in bounded chunks.
+ * Processing stops while the end of DATA waits for spool_commit() and while
+ * the client is not reading its replies; it resumes from what is buffered.
+ *
+ * Nothing is freed inside a callback chain: session_close() marks the
+ * session closing and the free happens once, from its own event.
+ *
+ * STARTTLS and AUTH are not implemented yet: they are answered 502 and not
+ * advertised.  The places where they will hook in are marked "TLS:" and
+ * "AUTH:".
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "batch.h"
+#include "cidr.h"
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "queue.h"
+#include "route.h"
+#include "smtp_data.h"
+#include "smtp_parse.h"
+#include "smtp_session.h"
+#include "spool.h"
+#include "util.h"
+
+/* Input handed to the DATA filter at once: bounds per-session memory. */
+#define DATA_CHUNK	(16 * 1024)
+/* Stop reading while this much output waits for a client that does not
+ * read; resume once it is down to OUTPUT_LOW. */
+#define OUTPUT_MAX	(64 * 1024)
+#define OUTPUT_LOW	(16 * 1024)
+/* Stop reading from the socket while this much input is unprocessed. */
+#define INPUT_MAX	(64 * 1024)
+
+enum session_state {
+	S_GREETED,	/* waiting for EHLO/HELO */
+	S_HELO,		/* no transaction */
+	S_MAIL,		/* MAIL accepted, no recipient yet */
+	S_RCPT,		/* at least one recipient */
+	S_DATA,		/* receiving the message */
+	S_COMMIT,	/* waiting for spool_commit() */
+	S_CLOSING	/* flushing the last replies, then free */
+};
+
+static const char *const state_names[] = {
+	"GREETED", "HELO", "MAIL", "RCPT", "DATA", "COMMIT", "CLOSING"
+};
+
+struct commit;
+
+struct smtp_tx {
+	char			*sender;	/* "" for the null path */
+	char			**rcpts;
+	int			 n_rcpts;
+	enum smtp_body		 body_type;
+	bool			 smtputf8;
+
+	/* From DATA on. */
+	struct spool_body	*body;		/* NULL once aborted/given */
+	struct smtp_data	 df;
+	struct hdr_scan		 hs;
+	bool			 scan_headers;	/* add_message_id/add_date */
+	bool			 too_big;
+	bool			 write_error;
+	int			*batch_of;	/* per recipient */
+	int			 n_batches;
+	char			(*ids)[QUEUE_ID_MAX + 1];
+	struct commit		*commit;	/* in flight, or NULL */
+};
+
+struct smtp_session {
+	struct smtp_server	*server;
+	struct event_base	*base;
+	struct config		*cfg;		/* own reference */
+	const struct listener_conf *lc;		/* inside cfg */
+	struct bufferevent	*bev;
+	struct event		*ev_free;
+	struct sockaddr_storage	 peer;
+	char			 ip[INET6_ADDRSTRLEN];
+	bool			 ipv6;		/* not IPv4 or IPv4-mapped */
+	char			*helo;
+	bool			 esmtp;
+	bool			 tls;		/* TLS: set after STARTTLS */
+	char			*auth_user;	/* AUTH: set after AUTH */
+
+	enum session_state	 state;
+	bool			 discarding;	/* rest of an overlong line */
+	bool			 out_paused;	/* client not reading */
+	bool			 eof;		/* client shut its side */
+	bool			 freeing;	/* ev_free is active */
+	bool			 in_process;	/* session_process() running */
+	struct smtp_tx		*tx;
+};
+
+/*
+ * A commit in flight.  It outlives the session if the client vanishes:
+ * the message is queued all the same (at least once), so it carries what
+ * the callback needs.
+ */
+struct commit {
+	struct smtp_session	*sess;		/* NULL once it is gone */
+	struct queue		*queue;
+	struct envelope		**envs;
+	int			 n;
+};
+
+/* Scratch for the DATA filter's output: single-threaded, used only inside
+ * one call of session_data(), so one buffer serves every session. */
+static char	data_out[2 * DATA_CHUNK + 4];
+
+static void	session_read(struct bufferevent *, void *);
+static void	session_write(struct bufferevent *, void *);
+static void	session_event(struct bufferevent *, short, void *);
+static void	session_free_cb(evutil_socket_t, short, void *);
+static void	session_process(struct smtp_session *);
+static void	session_close(struct smtp_session *);
+static void	session_reply(struct smtp_session *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* The one place states change, so a debug log shows every transition. */
+static void
+session_enter_state(struct smtp_session *s, enum session_state st)
+{
+	if (s->state == st)
+		return;
+	log_debug("smtp %s: %s -> %s", s->ip, state_names[s->state],
+	    state_names[st]);
+	s->state = st;
+}
+
+static void
+session_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* Reading is on unless something is pending that must finish first. */
+static void
+session_update_read(struct smtp_session *s)
+{
+	if (s->state == S_CLOSING || s->state == S_COMMIT || s->out_paused ||
+	    s->eof)
+		bufferevent_disable(s->bev, EV_READ);
+	else
+		bufferevent_enable(s->bev, EV_READ);
+}
+
+static void
+tx_free(struct smtp_tx *tx)
+{
+	int	i;
+
+	if (tx == NULL)
+		return;
+	if (tx->body != NULL)
+		spool_body_abort(tx->body);
+	if (tx->commit != NULL)
+		tx->commit->sess = NULL;
+	for (i = 0; i < tx->n_rcpts; i++)
+		free(tx->rcpts[i]);
+	free(tx->rcpts);
+	free(tx->sender);
+	free(tx->batch_of);
+	free(tx->ids);
+	free(tx);
+}
+
+/* End the transaction (RSET, HELO, end of DATA); keep the session. */
+static void
+session_reset(struct smtp_session *s)
+{
+	tx_free(s->tx);
+	s->tx = NULL;
+	if (s->state != S_CLOSING && s->state != S_GREETED)
+		session_enter_state(s, S_HELO);
+}
+
+static void
+peer_text(struct smtp_session *s)
+{
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&s->peer;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&s->peer;
+
+	strlcpy_(s->ip, "unknown", sizeof(s->ip));
+	if (s->peer.ss_family == AF_INET)
+		inet_ntop(AF_INET, &sin->sin_addr, s->ip, sizeof(s->ip));
+	else if (s->peer.ss_family == AF_INET6) {
+		/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], s->ip,
+			    sizeof(s->ip));
+		else {
+			inet_ntop(AF_INET6, &sin6->sin6_addr, s->ip,
+			    sizeof(s->ip));
+			s->ipv6 = true;
+		}
+	}
+}
+
+struct smtp_session *
+smtp_session_new(struct smtp_server *srv, struct config *cfg,
+    const struct listener_conf *lc, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct smtp_session	*s;
+	struct timeval		 tv;
+
+	s = xcalloc(1, sizeof(*s));
+	s->server = srv;
+	s->base = smtp_server_base(srv);
+	if (salen > sizeof(s->peer))
+		salen = sizeof(s->peer);
+	memcpy(&s->peer, sa, salen);
+	peer_text(s);
+	/* TLS: an implicit-TLS listener wraps bev in an OpenSSL filter here. */
+	s->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->ev_free = event_new(s->base, -1, 0, session_free_cb, s);
+	if (s->bev == NULL || s->ev_free == NULL) {
+		log_warnx("smtp %s: cannot set up a session", s->ip);
+		if (s->bev != NULL)
+			bufferevent_free(s->bev);
+		else
+			close(fd);
+		if (s->ev_free != NULL)
+			event_free(s->ev_free);
+		free(s);
+		return NULL;
+	}
+	s->cfg = config_ref(cfg);
+	s->lc = lc;
+	s->state = S_GREETED;
+
+	bufferevent_setcb(s->bev, session_read, session_write, session_event,
+	    s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, INPUT_MAX);
+	bufferevent_setwatermark(s->bev, EV_WRITE, OUTPUT_LOW, 0);
+	tv.tv_sec = lc->timeout;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+
+	log_debug("smtp %s: connect to listener %s", s->ip, lc->name);
+	session_reply(s, "220 %s", lc->banner);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	return s;
+}
+
+void
+smtp_session_free(struct smtp_session *s)
+{
+	log_debug("smtp %s: disconnect", s->ip);
+	smtp_server_session_end(s->server, s);
+	tx_free(s->tx);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	event_free(s->ev_free);
+	free(s->helo);
+	free(s->auth_user);
+	config_unref(s->cfg);
+	free(s);
+}
+
+static void
+session_free_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	smtp_session_free(arg);
+}
+
+/* Free from the event loop, never inside the current callback chain. */
+static void
+session_schedule_free(struct smtp_session *s)
+{
+	if (s->freeing)
+		return;
+	s->freeing = true;
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	event_active(s->ev_free, EV_TIMEOUT, 1);
+}
+
+/* Stop reading; free once the replies already queued are written. */
+static void
+session_close(struct smtp_session *s)
+{
+	session_reset(s);
+	session_enter_state(s, S_CLOSING);
+	session_update_read(s);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		session_schedule_free(s);
+	/* else session_write() frees it once the output has drained. */
+}
+
+/*
+ * Commands.
+ */
+
+#define CF_BEFORE_HELO	0x01	/* allowed before EHLO/HELO */
+#define CF_NEED_TX	0x02	/* needs MAIL first */
+#define CF_NO_TX	0x04	/* not inside a transaction */
+#define CF_NEED_RCPT	0x08	/* needs a recipient first */
+
+struct smtp_command {
+	enum smtp_verb	verb;
+	int		flags;
+	/* NULL, or a complete refusal for this session and command. */
+	const char	*(*check)(struct smtp_session *, const struct smtp_cmd *);
+	void		(*run)(struct smtp_session *, const struct smtp_cmd *);
+};
+
+static void
+cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	const char	*hostname = s->cfg->hostname;
+
+	session_reset(s);
+	free(s->helo);
+	s->helo = xstrdup(cmd->helo);
+	s->esmtp = cmd->verb == CMD_EHLO;
+	session_enter_state(s, S_HELO);
+	if (!s->esmtp) {
+		session_reply(s, "250 %s", hostname);
+		return;
+	}
+	session_reply(s, "250-%s Hello %s [%s]", hostname, s->helo, s->ip);
+	session_reply(s, "250-SIZE %llu",
+	    (unsigned long long)s->lc->max_message_size);
+	session_reply(s, "250-PIPELINING");
+	session_reply(s, "250-8BITMIME");
+	session_reply(s, "250-SMTPUTF8");
+	/*
+	 * TLS: "250-STARTTLS" when lc->tls == LTLS_STARTTLS && !s->tls.
+	 * AUTH: "250-AUTH PLAIN LOGIN" when lc->auth != AUTH_NONE && s->tls.
+	 */
+	session_reply(s, "250 ENHANCEDSTATUSCODES");
+}
+
+static const char *
+check_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	if (s->lc->require_tls && !s->tls)
+		return "530 5.7.0 Must issue a STARTTLS command first";
+	if (s->lc->auth == AUTH_REQUIRED && s->auth_user == NULL)
+		return "530 5.7.0 Authentication required";
+	if (cmd->has_size && cmd->size > s->lc->max_message_size)
+		return "552 5.3.4 Message size exceeds fixed limit";
+	if (!spool_has_space(smtp_server_spool(s->server)))
+		return "452 4.3.1 Insufficient system storage";
+	return NULL;
+}
+
+static void
+cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	struct smtp_tx	*tx;
+
+	tx = xcalloc(1, sizeof(*tx));
+	tx->sender = xstrdup(cmd->addr);
+	tx->body_type = cmd->body;
+	tx->smtputf8 = cmd->smtputf8;
+	s->tx = tx;
+	session_enter_state(s, S_MAIL);
+	session_reply(s, "250 2.1.0 Ok");
+}
+
+/* May this client send to rcpt from here? */
+static bool
+may_relay(struct smtp_session *s, const char *rcpt)
+{
+	if (cidr_match_any(s->lc->relay_from, s->lc->n_relay_from,
+	    (const struct sockaddr *)&s->peer))
+		return true;
+	if (s->auth_user != NULL)
+		return true;
+	return route_accepts(s->cfg, rcpt) != 0;
+}
+
+static void
+cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	struct smtp_tx	*tx = s->tx;
+	char		*rcpt;
+	int		 i;
+
+	if (tx->n_rcpts >= s->lc->max_recipients) {
+		session_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	if (smtp_addr_domain(cmd->addr) != NULL)
+		rcpt = xstrdup(cmd->addr);
+	else if (strcaseeq(cmd->addr, "postmaster"))
+		/* RFC 5321 4.5.1: <postmaster> means ours. */
+		rcpt = xasprintf("postmaster@%s", s->cfg->hostname);
+	else {
+		session_reply(s, "501 5.1.3 Bad recipient address syntax");
+		return;
+	}
+	if (!may_relay(s, rcpt)) {
+		log_event("rejected", "client=%s listener=%s helo=%s from=<%s> "
+		    "to=<%s> reason=relay_denied", s->ip, s->lc->name, s->helo,
+		    tx->sender, rcpt);
+		free(rcpt);
+		session_reply(s, "554 5.7.1 Relay access denied");
+		return;
+	}
+	/* The same recipient twice would be delivered twice. */
+	for (i = 0; i < tx->n_rcpts; i++)
+		if (strcmp(tx->rcpts[i], rcpt) == 0)
+			break;
+	if (i == tx->n_rcpts) {
+		tx->rcpts = xreallocarray(tx->rcpts, tx->n_rcpts + 1,
+		    sizeof(*tx->rcpts));
+		tx->rcpts[tx->n_rcpts++] = rcpt;
+	} else
+		free(rcpt);
+	session_enter_state(s, S_RCPT);
+	session_reply(s, "250 2.1.5 Ok");
+}
+
+/* Grouping key of recipient i for batch_split(); the caller frees it. */
+static char *
+batch_key(struct smtp_session *s, const char *rcpt)
+{
+	struct route	 r;
+	const char	*dom;
+
+	if (s->lc->batch == BATCH_BY_ROUTE &&
+	    route_resolve(s->cfg, s->lc->name, s->tx->sender, rcpt, &r) == 0 &&
+	    r.relayer != NULL)
+		return xasprintf("%s\n%s", r.relayer->name, r.nexthop);
+	dom = smtp_addr_domain(rcpt);
+	return lowercase(xstrdup(dom != NULL ? dom : ""));
+}
+
+/* Split into batches and take their queue ids now, for Received. */
+static void
+tx_plan_batches(struct smtp_session *s)
+{
+	struct smtp_tx	*tx = s->tx;
+	char		**keys;
+	int		  i;
+
+	keys = xcalloc(tx->n_rcpts, sizeof(*keys));
+	for (i = 0; i < tx->n_rcpts; i++)
+		keys[i] = batch_key(s, tx->rcpts[i]);
+	tx->batch_of = xcalloc(tx->n_rcpts, sizeof(*tx->batch_of));
+	tx->n_batches = batch_split(s->lc->batch, (const char *const *)keys,
+	    tx->n_rcpts, tx->batch_of);
+	for (i = 0; i < tx->n_rcpts; i++)
+		free(keys[i]);
+	free(keys);
+	if (tx->n_batches < 1 || tx->n_batches > tx->n_rcpts)
+		fatalx("batch_split: %d batches for %d recipients",
+		    tx->n_batches, tx->n_rcpts);
+	tx->ids = xcalloc(tx->n_batches, sizeof(*tx->ids));
+	for (i = 0; i < tx->n_batches; i++)
+		spool_new_id(smtp_server_spool(s->server), tx->ids[i],
+		    sizeof(tx->ids[i]));
+}
+
+static int
+tx_write(struct smtp_tx *tx, const void *buf, size_t len)
+{
+	if (tx->body == NULL || len == 0)
+		return 0;
+	if (spool_body_write(tx->body, buf, len) == -1) {
+		log_warn("spool: body write");
+		spool_body_abort(tx->body);
+		tx->body = NULL;
+		tx->write_error = true;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	struct smtp_tx	*tx = s->tx;
+	char		*hdr, date[64];
+	const char	*ipv6 = s->ipv6 ? "IPv6:" : "";
+
+	if ((tx->body = spool_body_new(smtp_server_spool(s->server))) == NULL) {
+		log_warn("spool: new body");
+		session_reply(s, "451 4.3.0 Error: queue file write error");
+		return;
+	}
+	tx_plan_batches(s);
+	smtp_data_init(&tx->df);
+	hdr_scan_init(&tx->hs);
+	tx->scan_headers = s->lc->add_message_id || s->lc->add_date;
+
+	/* TLS/AUTH: "with ESMTPS"/"ESMTPSA" and a TLS comment go here. */
+	rfc5322_date(now(), date, sizeof(date));
+	if (tx->n_rcpts == 1)
+		hdr = xasprintf("Received: from %s (unknown [%s%s])\r\n"
+		    "\tby %s with %s id %s\r\n\tfor <%s>; %s\r\n", s->helo,
+		    ipv6, s->ip, s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP",
+		    tx->ids[0], tx->rcpts[0], date);
+	else
+		hdr = xasprintf("Received: from %s (unknown [%s%s])\r\n"
+		    "\tby %s with %s id %s; %s\r\n", s->helo, ipv6, s->ip,
+		    s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP", tx->ids[0],
+		    date);
+	tx_write(tx, hdr, strlen(hdr));
+	free(hdr);
+
+	session_enter_state(s, S_DATA);
+	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static void
+cmd_rset(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	session_reset(s);
+	session_reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_noop(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	session_reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_quit(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	session_reply(s, "221 2.0.0 Bye");
+	session_close(s);
+}
+
+static void
+cmd_help(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	session_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET "
+	    "NOOP QUIT HELP VRFY");
+}
+
+static void
+cmd_vrfy(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	session_reply(s, "252 2.5.0 Cannot VRFY user, but will accept message "
+	    "and attempt delivery");
+}
+
+/* TLS: STARTTLS (bufferevent_openssl_filter_new); AUTH: PLAIN and LOGIN. */
+static void
+cmd_not_implemented(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	session_reply(s, "502 5.5.1 Command not implemented");
+}
+
+static const struct smtp_command commands[] = {
+	{ CMD_EHLO,	CF_BEFORE_HELO,		NULL,		cmd_ehlo },
+	{ CMD_HELO,	CF_BEFORE_HELO,		NULL,		cmd_ehlo },
+	{ CMD_MAIL,	CF_NO_TX,		check_mail,	cmd_mail },
+	{ CMD_RCPT,	CF_NEED_TX,		NULL,		cmd_rcpt },
+	{ CMD_DATA,	CF_NEED_TX | CF_NEED_RCPT, NULL,	cmd_data },
+	{ CMD_RSET,	CF_BEFORE_HELO,		NULL,		cmd_rset },
+	{ CMD_NOOP,	CF_BEFORE_HELO,		NULL,		cmd_noop },
+	{ CMD_QUIT,	CF_BEFORE_HELO,		NULL,		cmd_quit },
+	{ CMD_HELP,	CF_BEFORE_HELO,		NULL,		cmd_help },
+	{ CMD_VRFY,	CF_BEFORE_HELO,		NULL,		cmd_vrfy },
+	{ CMD_STARTTLS,	CF_BEFORE_HELO,		NULL,	cmd_not_implemented },
+	{ CMD_AUTH,	CF_BEFORE_HELO,		NULL,	cmd_not_implemented },
+};
+
+static void
+session_command(struct smtp_session *s, const char *line, size_t len)
+{
+	const struct smtp_command *c = NULL;
+	struct smtp_cmd	 cmd;
+	const char	*reply;
+	size_t		 i;
+
+	if (smtp_cmd_parse(line, len, &cmd, &reply) == -1) {
+		session_reply(s, "%s", reply);
+		return;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].verb == cmd.verb) {
+			c = &commands[i];
+			break;
+		}
+	if (c == NULL) {
+		session_reply(s, "500 5.5.1 Command unrecognized");
+		return;
+	}
+	if (!(c->flags & CF_BEFORE_HELO) && s->helo == NULL) {
+		session_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if ((c->flags & CF_NO_TX) && s->tx != NULL) {
+		session_reply(s, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if ((c->flags & CF_NEED_TX) && s->tx == NULL) {
+		session_reply(s, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if ((c->flags & CF_NEED_RCPT) && s->tx->n_rcpts == 0) {
+		session_reply(s, "503 5.5.1 Error: need RCPT command");
+		return;
+	}
+	if (c->check != NULL && (reply = c->check(s, &cmd)) != NULL) {
+		session_reply(s, "%s", reply);
+		return;
+	}
+	c->run(s, &cmd);
+}
+
+/*
+ * One command line from the input.  Returns 1 when a line was handled,
+ * 0 when more input is needed.  A line ends at LF; a CR before it is
+ * dropped.  Like Postfix, a bare LF ends a command line too: only DATA must
+ * be strict about line ends (smuggling), and clients that send bare LF in
+ * commands are common.
+ */
+static int
+session_line(struct smtp_session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
+	size_t		 avail, n, len;
+	const char	*p, *nl;
+
+	avail = evbuffer_get_length(in);
+	if (avail == 0)
+		return 0;
+	n = avail < SMTP_LINE_MAX ? avail : SMTP_LINE_MAX;
+	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
+		return 0;
+	nl = memchr(p, '\n', n);
+	if (s->discarding) {
+		if (nl == NULL) {
+			evbuffer_drain(in, n);
+			return n == avail ? 0 : 1;
+		}
+		evbuffer_drain(in, nl - p + 1);
+		s->discarding = false;
+		return 1;
+	}
+	if (nl == NULL) {
+		if (n < SMTP_LINE_MAX)
+			return 0;
+		/* 512 octets and no line end: RFC 5321 4.5.3.1.4. */
+		session_reply(s, "500 5.5.2 Line too long");
+		log_event("rejected", "client=%s listener=%s reason=line_too_long",
+		    s->ip, s->lc->name);
+		evbuffer_drain(in, n);
+		s->discarding = true;
+		return 1;
+	}
+	len = nl - p;
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	session_command(s, p, len);
+	/* The command may not touch the input, so p..nl is still there. */
+	evbuffer_drain(in, nl - p + 1);
+	return 1;
+}
+
+/* Octets for the stored body after the header scan, with any headers the
+ * listener adds inserted where the header section ends. */
+static void
+data_added_headers(struct smtp_session *s)
+{
+	struct smtp_tx	*tx = s->tx;
+	char		*h, date[64];
+
+	if (s->lc->add_message_id && !tx->hs.has_message_id) {
+		h = xasprintf("Message-ID: <%s@%s>\r\n", tx->ids[0],
+		    s->cfg->hostname);
+		tx_write(tx, h, strlen(h));
+		free(h);
+	}
+	if (s->lc->add_date && !tx->hs.has_date) {
+		rfc5322_date(now(), date, sizeof(date));
+		h = xasprintf("Date: %s\r\n", date);
+		tx_write(tx, h, strlen(h));
+		free(h);
+	}
+	if (tx->hs.need_blank)
+		tx_write(tx, "\r\n", 2);
+}
+
+static void
+data_output(struct smtp_session *s, const char *buf, size_t len)
+{
+	struct smtp_tx	*tx = s->tx;
+	long		 off;
+
+	if (tx->too_big || tx->body == NULL)
+		return;
+	if (tx->df.octets_out > s->lc->max_message_size) {
+		/* Keep reading to the end of data, storing nothing more. */
+		tx->too_big = true;
+		spool_body_abort(tx->body);
+		tx->body = NULL;
+		return;
+	}
+	if (tx->scan_headers && !tx->hs.done &&
+	    (off = hdr_scan_feed(&tx->hs, buf, len)) >= 0 &&
+	    (size_t)off <= len) {
+		tx_write(tx, buf, off);
+		data_added_headers(s);
+		tx_write(tx, buf + off, len - off);
+		return;
+	}
+	tx_write(tx, buf, len);
+}
+
+static void	commit_done(void *, int);
+static void	tx_end(struct smtp_session *);
+
+/* Body octets from the input, at most DATA_CHUNK at a time. */
+static int
+session_data(struct smtp_session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
+	struct smtp_tx	*tx = s->tx;
+	size_t		 avail, n, used, outlen;
+	const char	*p;
+
+	avail = evbuffer_get_length(in);
+	if (avail == 0)
+		return 0;
+	n = avail < DATA_CHUNK ? avail : DATA_CHUNK;
+	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
+		return 0;
+	outlen = 0;
+	used = smtp_data_feed(&tx->df, p, n, data_out, &outlen);
+	if (used > n || outlen > sizeof(data_out))
+		fatalx("smtp_data_feed: consumed %zu of %zu, wrote %zu", used,
+		    n, outlen);
+	data_output(s, data_out, outlen);
+	evbuffer_drain(in, used);
+	if (tx->df.done)
+		tx_end(s);
+	return 1;
+}
+
+/* Refuse the message at the end of data; the session goes on. */
+static void
+tx_refuse(struct smtp_session *s, const char *reason, const char *reply)
+{
+	log_event("rejected", "client=%s listener=%s from=<%s> reason=%s",
+	    s->ip, s->lc->name, s->tx->sender, reason);
+	session_reply(s, "%s", reply);
+	session_reset(s);
+}
+
+/* CRLF.CRLF seen: refuse, or commit the batches to the spool. */
+static void
+tx_end(struct smtp_session *s)
+{
+	struct smtp_tx	*tx = s->tx;
+	struct commit	*c;
+	struct envelope	*env;
+	struct spool_body *body;
+	int		 b, i;
+
+	if (tx->too_big) {
+		tx_refuse(s, "message_too_big",
+		    "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	if (s->lc->bare_lf == BARE_LF_REJECT && tx->df.bare_count > 0) {
+		tx_refuse(s, "bare_lf", "550 5.5.2 Bare CR or LF not allowed");
+		return;
+	}
+	if (tx->scan_headers && !tx->hs.done) {
+		/* The message was all headers. */
+		hdr_scan_finish(&tx->hs);
+		data_added_headers(s);
+	}
+	if (tx->write_error || tx->body == NULL) {
+		session_reply(s, "451 4.3.0 Error: queue file write error");
+		session_reset(s);
+		return;
+	}
+
+	c = xcalloc(1, sizeof(*c));
+	c->sess = s;
+	c->queue = smtp_server_queue(s->server);
+	c->n = tx->n_batches;
+	c->envs = xcalloc(c->n, sizeof(*c->envs));
+	for (b = 0; b < c->n; b++) {
+		env = envelope_new();
+		strlcpy_(env->id, tx->ids[b], sizeof(env->id));
+		env->sender = xstrdup(tx->sender);
+		env->listener = xstrdup(s->lc->name);
+		env->helo = xstrdup(s->helo);
+		env->client = xstrdup(s->ip);
+		if (s->auth_user != NULL)
+			env->auth_user = xstrdup(s->auth_user);
+		env->created = now();
+		env->smtputf8 = tx->smtputf8;
+		env->body8bit = tx->body_type == BODY_8BITMIME;
+		for (i = 0; i < tx->n_rcpts; i++)
+			if (tx->batch_of[i] == b)
+				envelope_add_rcpt(env, tx->rcpts[i]);
+		c->envs[b] = env;
+	}
+	tx->commit = c;
+	body = tx->body;
+	tx->body = NULL;		/* the spool owns it from here on */
+	session_enter_state(s, S_COMMIT);
+	session_update_read(s);
+	spool_commit(smtp_server_spool(s->server), body, c->envs, c->n,
+	    commit_done, c);
+}
+
+/* The spool has the message on disk (ok) or has given up. */
+static void
+commit_done(void *arg, int ok)
+{
+	struct commit		*c = arg;
+	struct smtp_session	*s = c->sess;
+	struct envelope		*e0 = c->envs[0];
+	int			 i, nrcpt = 0;
+
+	if (ok) {
+		for (i = 0; i < c->n; i++)
+			nrcpt += c->envs[i]->n_rcpts;
+		log_event("accepted", "id=%s from=<%s> nrcpt=%d size=%llu "
+		    "client=%s listener=%s", e0->id, e0->sender, nrcpt,
+		    (unsigned long long)e0->size, e0->client, e0->listener);
+		if (s != NULL)
+			session_reply(s, "250 2.0.0 Ok: queued as %s", e0->id);
+		/* Log before queue_add(): the queue owns them after. */
+		for (i = 0; i < c->n; i++)
+			log_event("queued", "id=%s from=<%s> nrcpt=%d size=%llu",
+			    c->envs[i]->id, c->envs[i]->sender,
+			    c->envs[i]->n_rcpts,
+			    (unsigned long long)c->envs[i]->size);
+		for (i = 0; i < c->n; i++)
+			queue_add(c->queue, c->envs[i]);
+	} else {
+		log_warnx("smtp %s: message %s not queued: spool commit "
+		    "failed", e0->client, e0->id);
+		if (s != NULL)
+			session_reply(s, "451 4.3.0 Error: queue file write "
+			    "error");
+		for (i = 0; i < c->n; i++)
+			envelope_free(c->envs[i]);
+	}
+	free(c->envs);
+	free(c);
+	if (s == NULL)
+		return;		/* the client went away meanwhile */
+
+	s->tx->commit = NULL;
+	session_reset(s);
+	session_update_read(s);
+	/* Pipelined commands may already wait in the input. */
+	session_process(s);
+}
+
+/*
+ * Handle everything buffered, until more input is needed or something
+ * must finish first.
+ */
+static void
+session_process(struct smtp_session *s)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	int		 more = 1;
+
+	if (s->in_process)
+		return;
+	s->in_process = true;
+	while (more) {
+		if (s->state == S_CLOSING || s->state == S_COMMIT)
+			break;
+		if (evbuffer_get_length(out) > OUTPUT_MAX) {
+			/* Not reading its replies: stop reading its input. */
+			if (!s->out_paused)
+				log_debug("smtp %s: client not reading replies, "
+				    "input paused", s->ip);
+			s->out_paused = true;
+			break;
+		}
+		if (s->state == S_DATA)
+			more = session_data(s);
+		else
+			more = session_line(s);
+	}
+	s->in_process = false;
+	if (s->eof && s->state != S_COMMIT && s->state != S_CLOSING &&
+	    !s->out_paused) {
+		/* Everything the client sent before closing is answered. */
+		if (s->state == S_DATA)
+			log_info("smtp %s: connection closed during DATA",
+			    s->ip);
+		session_close(s);
+	}
+	session_update_read(s);
+}
+
+static void
+session_read(struct bufferevent *bev, void *arg)
+{
+	session_process(arg);
+}
+
+static void
+session_write(struct bufferevent *bev, void *arg)
+{
+	struct smtp_session	*s = arg;
+	size_t			 len;
+
+	len = evbuffer_get_length(bufferevent_get_output(bev));
+	if (s->state == S_CLOSING) {
+		if (len == 0)
+			session_schedule_free(s);
+		return;
+	}
+	if (s->out_paused && len <= OUTPUT_LOW) {
+		s->out_paused = false;
+		session_process(s);
+	}
+}
+
+static void
+session_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		if ((what & BEV_EVENT_WRITING) || s->state == S_CLOSING) {
+			/* It does not even read: drop it. */
+			log_info("smtp %s: write timeout", s->ip);
+			session_reset(s);
+			session_schedule_free(s);
+			return;
+		}
+		log_info("smtp %s: timeout in state %s", s->ip,
+		    state_names[s->state]);
+		session_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+		    s->cfg->hostname);
+		session_close(s);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		/* Answer what it sent, then close (it may only have shut
+		 * down its sending side, as nc does). */
+		s->eof = true;
+		if (s->state != S_CLOSING)
+			session_process(s);
+		return;
+	}
+	/* BEV_EVENT_ERROR: the connection is gone, replies cannot leave. */
+	log_debug("smtp %s: connection error: %s", s->ip,
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	session_reset(s);
+	session_enter_state(s, S_CLOSING);
+	session_schedule_free(s);
+}

@@ -1,0 +1,43 @@
+/*
+ * smtp_session.h — private interface between smtp_server.c (listeners) and
+ * smtp_session.c (one ESMTP session).  Nothing else includes it.
+ *
+ * The server accepts a connection and calls smtp_session_new(); the session
+ * runs on its own from then on and, once it has freed itself, tells the
+ * server through smtp_server_session_end() so that the listener's connection
+ * count and the server's session list stay right.
+ */
+#ifndef SMARTHOSTD_SMTP_SESSION_H
+#define SMARTHOSTD_SMTP_SESSION_H
+
+#include <sys/socket.h>
+
+struct event_base;
+struct spool;
+struct queue;
+struct config;
+struct listener_conf;
+struct smtp_server;
+struct smtp_session;
+
+/*
+ * Start a session on an accepted, non-blocking socket: sends the 220
+ * greeting.  Takes a reference to cfg (lc must belong to it) and owns fd.
+ */
+struct smtp_session *smtp_session_new(struct smtp_server *, struct config *cfg,
+		    const struct listener_conf *lc, int fd,
+		    const struct sockaddr *sa, socklen_t salen);
+
+/* Close a session now, whatever it is doing (server shutdown).  Calls
+ * smtp_server_session_end() like any other end. */
+void		 smtp_session_free(struct smtp_session *);
+
+/* What a session needs from the server (implemented in smtp_server.c). */
+struct event_base *smtp_server_base(struct smtp_server *);
+struct spool	*smtp_server_spool(struct smtp_server *);
+struct queue	*smtp_server_queue(struct smtp_server *);
+/* The session is being freed: forget it. */
+void		 smtp_server_session_end(struct smtp_server *,
+		    struct smtp_session *);
+
+#endif
