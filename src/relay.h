@@ -18,7 +18,7 @@ struct relayer_conf;
 struct domain_conf;
 struct envelope;
 struct event_base;
-struct dns;
+struct resolver;
 
 enum dlv_result { DLV_PENDING = 0, DLV_OK, DLV_TEMPFAIL, DLV_PERMFAIL };
 
@@ -51,7 +51,7 @@ struct delivery {
 };
 
 /* Set up the relayers' shared services; call once at start. */
-void	relay_init(struct event_base *, struct dns *);
+void	relay_init(struct event_base *, struct resolver *);
 
 /* Hand over a delivery (see above). */
 void	relay_deliver(struct delivery *);
@@ -69,10 +69,14 @@ void	relay_shutdown(void);
  * relayers that fail a whole delivery). */
 void	delivery_fail_all(struct delivery *, enum dlv_result, const char *status);
 
+/* Call d->done from the event loop soon (never from inside this call):
+ * how a relayer ends a delivery. */
+void	delivery_done_later(struct delivery *);
+
 /* Interface each relayer type implements; relay.c picks one by type. */
 struct relay_ops {
 	/* Create the instance state for one relayer of one configuration. */
-	void	*(*create)(struct event_base *, struct dns *, struct config *,
+	void	*(*create)(struct event_base *, struct resolver *, struct config *,
 		    const struct relayer_conf *);
 	void	 (*deliver)(void *state, struct delivery *);
 	/* Stop taking work; free state once in-flight work is done. */

@@ -1,1 +1,388 @@
-/* placeholder: being written */
+/*
+ * relay_maildir.c — owns local delivery into Maildir folders (type
+ * "maildir"): per recipient, the path template is expanded with pieces
+ * that cannot escape it, the folder is created as needed, and the message
+ * is written by the Maildir protocol (tmp/, fsync, rename into new/, fsync
+ * new/) with LF line ends and Return-Path/Delivered-To lines on top.  The
+ * file I/O is synchronous (local disk) with a bounded buffer; done() runs
+ * later from the event loop as for every relayer.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "relay.h"
+#include "util.h"
+
+#define MD_CHUNK	65536
+
+struct md_relay {
+	struct config		*cfg;		/* referenced */
+	const struct relayer_conf *rc;
+	unsigned long		 counter;
+};
+
+static void *
+md_create(struct event_base *base, struct resolver *dns, struct config *cfg,
+    const struct relayer_conf *rc)
+{
+	struct md_relay	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->cfg = config_ref(cfg);
+	r->rc = rc;
+	return r;
+}
+
+static void
+md_retire(void *state)
+{
+	struct md_relay	*r = state;
+
+	/* Deliveries finish inside md_deliver: nothing is ever in flight. */
+	config_unref(r->cfg);
+	free(r);
+}
+
+struct md_buf {
+	char	*s;
+	size_t	 len, size;
+};
+
+static void
+md_add(struct md_buf *b, const char *s, size_t len)
+{
+	if (b->len + len + 1 > b->size) {
+		b->size = (b->len + len + 1) * 2;
+		b->s = xreallocarray(b->s, b->size, 1);
+	}
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+/* Add a piece of an address such that it is one harmless path element:
+ * no '/', no leading '.', no control character, never empty. */
+static void
+md_add_piece(struct md_buf *b, const char *s, size_t len, bool lower)
+{
+	size_t	i;
+	char	ch;
+
+	if (len == 0) {
+		md_add(b, "_", 1);
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		ch = s[i];
+		if (ch == '/' || (i == 0 && ch == '.') ||
+		    (unsigned char)ch < 0x20 || ch == 0x7f)
+			ch = '_';
+		else if (lower)
+			ch = tolower((unsigned char)ch);
+		md_add(b, &ch, 1);
+	}
+}
+
+/*
+ * Expand %{local}, %{domain}, %{recipient}, %{sender} and %%.  Returns
+ * the path, or NULL for an unknown %{name}.
+ */
+static char *
+md_expand(const char *tmpl, const char *sender, const char *rcpt)
+{
+	struct md_buf	 b = { NULL, 0, 0 };
+	const char	*p, *at, *end;
+	size_t		 n;
+
+	at = strrchr(rcpt, '@');
+	md_add(&b, "", 0);
+	for (p = tmpl; *p != '\0'; p++) {
+		if (*p != '%') {
+			md_add(&b, p, 1);
+			continue;
+		}
+		if (p[1] == '%') {
+			md_add(&b, "%", 1);
+			p++;
+			continue;
+		}
+		if (p[1] != '{' || (end = strchr(p, '}')) == NULL) {
+			md_add(&b, p, 1);
+			continue;
+		}
+		n = end - (p + 2);
+		if (n == 5 && strncmp(p + 2, "local", n) == 0)
+			md_add_piece(&b, rcpt, at != NULL ? (size_t)(at - rcpt) :
+			    strlen(rcpt), false);
+		else if (n == 6 && strncmp(p + 2, "domain", n) == 0)
+			md_add_piece(&b, at != NULL ? at + 1 : "",
+			    at != NULL ? strlen(at + 1) : 0, true);
+		else if (n == 9 && strncmp(p + 2, "recipient", n) == 0)
+			md_add_piece(&b, rcpt, strlen(rcpt), false);
+		else if (n == 6 && strncmp(p + 2, "sender", n) == 0)
+			md_add_piece(&b, sender, strlen(sender), false);
+		else {
+			free(b.s);
+			return NULL;
+		}
+		p = end;
+	}
+	return b.s;
+}
+
+/* mkdir -p, each new directory 0700. */
+static int
+md_mkdirs(const char *path)
+{
+	char	buf[PATH_MAX], *p;
+
+	if (strlcpy_(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			char	c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+				return -1;
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+	}
+	return 0;
+}
+
+static int
+md_write_all(int fd, const char *s, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, s, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Copy the stored message (CRLF) to fd with LF line ends. */
+static int
+md_copy(int in, int out)
+{
+	static char	ibuf[MD_CHUNK], obuf[MD_CHUNK + 1];
+	ssize_t		n, i;
+	size_t		o;
+	bool		cr = false;
+
+	for (;;) {
+		n = read(in, ibuf, sizeof(ibuf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		o = 0;
+		if (n == 0) {
+			if (cr)
+				obuf[o++] = '\r';
+			return md_write_all(out, obuf, o);
+		}
+		for (i = 0; i < n; i++) {
+			if (cr) {
+				cr = false;
+				if (ibuf[i] != '\n')
+					obuf[o++] = '\r';
+			}
+			if (ibuf[i] == '\r')
+				cr = true;
+			else
+				obuf[o++] = ibuf[i];
+		}
+		if (md_write_all(out, obuf, o) == -1)
+			return -1;
+	}
+}
+
+static int
+md_fsync_dir(const char *dir)
+{
+	int	fd, r;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* The unique part of a Maildir file name: time.MusecPpidQn.host */
+static char *
+md_unique(struct md_relay *r)
+{
+	struct md_buf	 b = { NULL, 0, 0 };
+	struct timeval	 tv;
+	const char	*h;
+	char		*s;
+
+	gettimeofday(&tv, NULL);
+	s = xasprintf("%lld.M%ldP%ldQ%lu.", (long long)tv.tv_sec,
+	    (long)tv.tv_usec, (long)getpid(), ++r->counter);
+	md_add(&b, s, strlen(s));
+	free(s);
+	h = r->cfg->hostname != NULL ? r->cfg->hostname : "localhost";
+	for (; *h != '\0'; h++) {
+		if (*h == '/')
+			md_add(&b, "\\057", 4);
+		else if (*h == ':')
+			md_add(&b, "\\072", 4);
+		else
+			md_add(&b, h, 1);
+	}
+	return b.s;
+}
+
+/* Deliver to one recipient; returns 0, or an errno value. */
+static int
+md_deliver_one(struct md_relay *r, struct delivery *d, const char *rcpt)
+{
+	static const char *const subdirs[] = { "tmp", "new", "cur" };
+	char	*dir = NULL, *tmp = NULL, *new = NULL, *sub = NULL;
+	char	*uniq = NULL, *hdr = NULL, *what = NULL;
+	int	 in = -1, out = -1, err = 0, rv;
+	size_t	 i;
+
+	if ((dir = md_expand(r->rc->path, d->env->sender, rcpt)) == NULL) {
+		log_warnx("relayer %s: bad path template %s", r->rc->name,
+		    r->rc->path);
+		return EINVAL;
+	}
+	if (md_mkdirs(dir) == -1) {
+		err = errno;
+		what = xasprintf("mkdir %s", dir);
+		goto out;
+	}
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		free(sub);
+		sub = xasprintf("%s/%s", dir, subdirs[i]);
+		if (mkdir(sub, 0700) == -1 && errno != EEXIST) {
+			err = errno;
+			what = xasprintf("mkdir %s", sub);
+			goto out;
+		}
+	}
+	uniq = md_unique(r);
+	tmp = xasprintf("%s/tmp/%s", dir, uniq);
+	new = xasprintf("%s/new/%s", dir, uniq);
+	if ((in = open(d->msg_path, O_RDONLY | O_CLOEXEC)) == -1) {
+		err = errno;
+		what = xasprintf("open %s", d->msg_path);
+		goto out;
+	}
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out == -1) {
+		err = errno;
+		what = xasprintf("open %s", tmp);
+		goto out;
+	}
+	hdr = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n",
+	    d->env->sender, rcpt);
+	if (md_write_all(out, hdr, strlen(hdr)) == -1 ||
+	    md_copy(in, out) == -1 || fsync(out) == -1) {
+		err = errno;
+		what = xasprintf("write %s", tmp);
+		goto out;
+	}
+	rv = close(out);
+	out = -1;
+	if (rv == -1) {
+		err = errno;
+		what = xasprintf("close %s", tmp);
+		goto out;
+	}
+	if (rename(tmp, new) == -1) {
+		err = errno;
+		what = xasprintf("rename %s", tmp);
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;	/* in place: nothing to unlink any more */
+	free(sub);
+	sub = xasprintf("%s/new", dir);
+	if (md_fsync_dir(sub) == -1) {
+		/* The file is in place, only its durability is in doubt: a
+		 * retry may duplicate it, which beats a loss. */
+		err = errno;
+		what = xasprintf("fsync %s", sub);
+	}
+out:
+	if (err != 0)
+		log_warnx("relayer %s: %s: %s", r->rc->name, what,
+		    strerror(err));
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	if (err != 0 && tmp != NULL)
+		unlink(tmp);
+	free(dir);
+	free(tmp);
+	free(new);
+	free(sub);
+	free(uniq);
+	free(hdr);
+	free(what);
+	return err;
+}
+
+static void
+md_deliver(void *state, struct delivery *d)
+{
+	struct md_relay	*r = state;
+	struct delivery_rcpt *rc;
+	char		*status;
+	int		 i, err;
+
+	for (i = 0; i < d->n_rcpts; i++) {
+		rc = &d->rcpts[i];
+		if (rc->result != DLV_PENDING)
+			continue;
+		free(rc->status);
+		if ((err = md_deliver_one(r, d, rc->addr)) == 0) {
+			rc->result = DLV_OK;
+			rc->status = xstrdup("250 2.0.0 delivered to maildir");
+			continue;
+		}
+		status = xasprintf("451 4.3.0 maildir: %s", strerror(err));
+		rc->result = DLV_TEMPFAIL;
+		rc->status = status;
+	}
+	delivery_done_later(d);
+}
+
+const struct relay_ops relay_maildir_ops = {
+	.create = md_create,
+	.deliver = md_deliver,
+	.retire = md_retire,
+};

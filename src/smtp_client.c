@@ -1,1 +1,952 @@
-/* placeholder: being written */
+/*
+ * smtp_client.c — owns one outgoing SMTP connection: the client side of
+ * the protocol as a state machine over a bufferevent.  It connects, reads
+ * the greeting, says EHLO (HELO after a 5xx), notes the extensions
+ * offered, and then runs transactions for relay.h deliveries: MAIL, RCPT,
+ * DATA (pipelined in one write when PIPELINING is offered), the message
+ * streamed from the spool with dot-stuffing and a bounded output buffer,
+ * RSET between transactions, QUIT at the end.  It knows nothing of pools
+ * or host lists: relay_smtp.c decides which connection carries what.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "relay.h"
+#include "smtp_client.h"
+#include "util.h"
+
+#define BODY_CHUNK	16384	/* read from the message file at a time */
+#define BODY_LOWAT	16384	/* refill the output below this */
+#define BODY_HIWAT	65536	/* and up to about this */
+#define REPLY_TEXT_MAX	1024	/* reply text kept for a status */
+#define QUIT_TIMEOUT	10	/* most seconds to wait for QUIT's reply */
+
+enum sc_state {
+	SC_CONNECT,		/* waiting for the TCP connect */
+	SC_GREETING,		/* waiting for 220 */
+	SC_EHLO,
+	SC_HELO,
+	/*
+	 * STARTTLS and AUTH come here, between EHLO and READY (issue 4):
+	 * SC_STARTTLS, then EHLO again under TLS, then SC_AUTH.
+	 */
+	SC_READY,		/* idle: takes a transaction */
+	SC_RSET_BEFORE,		/* RSET before a reused connection's MAIL */
+	SC_MAIL,
+	SC_RCPT,
+	SC_DATA,		/* waiting for 354 */
+	SC_BODY,		/* streaming the message */
+	SC_DOT,			/* waiting for the final reply */
+	SC_DOT_DISCARD,		/* 354 with no recipient: sent "." anyway */
+	SC_RSET_AFTER,		/* RSET after a transaction with no recipient */
+	SC_TX_END,		/* nothing to send: finishing from the loop */
+	SC_QUIT,
+	SC_CLOSED
+};
+
+static const char *sc_state_names[] = {
+	"connect", "greeting", "EHLO", "HELO", "ready", "RSET", "MAIL",
+	"RCPT", "DATA", "message transfer", "end of data", "end of data",
+	"RSET", "end of transaction", "QUIT", "closed"
+};
+_Static_assert(sizeof(sc_state_names) / sizeof(sc_state_names[0]) ==
+    SC_CLOSED + 1, "one name per state");
+
+struct smtp_client {
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct event		*kick;		/* finishes a transaction later */
+	enum sc_state		 state;
+	char			*remote;
+	char			*ehlo_as;
+	struct smtp_client_conf	 conf;
+	smtpc_cb		 cb;
+	void			*arg;
+	struct smtp_caps	 caps;
+	char			*status;
+	bool			 need_rset;	/* MAIL sent since last RSET */
+	bool			 reusable;
+	bool			 quitting;	/* detached: no more callbacks */
+	bool			 dead;		/* memory goes from the loop */
+
+	/* The reply being read. */
+	int			 rcode;
+	int			 rlines;
+	char			 rtext[REPLY_TEXT_MAX];
+	size_t			 rlen;
+
+	/* The transaction. */
+	struct delivery		*d;
+	int			*sent;		/* d->rcpts indexes sent as RCPT */
+	int			 n_sent, n_replied, n_accepted;
+	bool			*accepted;	/* per d->rcpts */
+	bool			 mail_ok;
+	bool			 pipelining;
+	int			 fd;		/* the message file */
+	bool			 bol;
+	char			 last;
+};
+
+static void	sc_read(struct bufferevent *, void *);
+static void	sc_write(struct bufferevent *, void *);
+static void	sc_event(struct bufferevent *, short, void *);
+static void	sc_timeout(evutil_socket_t, short, void *);
+static void	sc_kick(evutil_socket_t, short, void *);
+static void	sc_fail(struct smtp_client *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	sc_begin_mail(struct smtp_client *);
+static void	sc_fill_body(struct smtp_client *);
+
+static void
+sc_enter(struct smtp_client *c, enum sc_state s)
+{
+	log_debug("smtp client %s: %s -> %s", c->remote,
+	    sc_state_names[c->state], sc_state_names[s]);
+	c->state = s;
+}
+
+static void
+sc_arm(struct smtp_client *c, long secs)
+{
+	struct timeval	tv = { secs > 0 ? secs : 1, 0 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/* Queue one command; the caller arms the timer. */
+static void
+sc_send(struct smtp_client *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
+}
+
+static void
+sc_close_socket(struct smtp_client *c)
+{
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	evtimer_del(c->timer);
+	c->reusable = false;
+}
+
+static void
+sc_tx_clear(struct smtp_client *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	free(c->sent);
+	c->sent = NULL;
+	free(c->accepted);
+	c->accepted = NULL;
+	c->d = NULL;
+	event_del(c->kick);
+}
+
+static void
+sc_free_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_client	*c = arg;
+
+	event_free(c->timer);
+	event_free(c->kick);
+	free(c->remote);
+	free(c->ehlo_as);
+	free(c->status);
+	free(c);
+}
+
+void
+smtp_client_free(struct smtp_client *c)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (c == NULL || c->dead)
+		return;
+	c->dead = true;
+	sc_close_socket(c);
+	sc_tx_clear(c);
+	/* We may be inside one of our own callbacks: free from the loop. */
+	if (event_base_once(c->base, -1, EV_TIMEOUT, sc_free_cb, c, &tv) == -1)
+		fatalx("event_base_once");
+}
+
+static void
+sc_rcpt_set(struct delivery_rcpt *r, enum dlv_result res, const char *status)
+{
+	r->result = res;
+	free(r->status);
+	r->status = xstrdup(status);
+}
+
+static enum dlv_result
+sc_result_of(int code)
+{
+	if (code >= 200 && code < 300)
+		return DLV_OK;
+	if (code >= 500 && code < 600)
+		return DLV_PERMFAIL;
+	return DLV_TEMPFAIL;
+}
+
+/* Every recipient of the transaction still pending gets this result. */
+static void
+sc_fail_pending(struct smtp_client *c, enum dlv_result res, const char *status)
+{
+	int	i;
+
+	if (c->d == NULL)
+		return;
+	for (i = 0; i < c->d->n_rcpts; i++)
+		if (c->d->rcpts[i].result == DLV_PENDING)
+			sc_rcpt_set(&c->d->rcpts[i], res, status);
+}
+
+/* The transaction is over: every recipient has a result. */
+static void
+sc_tx_finish(struct smtp_client *c)
+{
+	sc_tx_clear(c);
+	if (c->reusable && c->bev != NULL) {
+		sc_enter(c, SC_READY);
+		evtimer_del(c->timer);
+	} else {
+		sc_close_socket(c);
+		sc_enter(c, SC_CLOSED);
+	}
+	c->cb(c, SMTPC_TX_DONE, c->arg);
+}
+
+static void
+sc_tx_finish_later(struct smtp_client *c)
+{
+	sc_enter(c, SC_TX_END);
+	evtimer_del(c->timer);
+	event_active(c->kick, EV_TIMEOUT, 1);
+}
+
+static void
+sc_kick(evutil_socket_t fd, short ev, void *arg)
+{
+	sc_tx_finish(arg);
+}
+
+static bool
+sc_in_tx(const struct smtp_client *c)
+{
+	return c->d != NULL && c->state >= SC_MAIL && c->state <= SC_TX_END;
+}
+
+/*
+ * The connection is lost or unusable (error, EOF, timeout, protocol
+ * error): close it.  Inside a transaction its pending recipients fail
+ * transiently; otherwise the owner hears SMTPC_FAILED.
+ */
+static void
+sc_fail(struct smtp_client *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	free(c->status);
+	c->status = s;
+	sc_close_socket(c);
+	if (c->quitting) {
+		smtp_client_free(c);
+		return;
+	}
+	log_debug("smtp client %s: %s", c->remote, s);
+	if (sc_in_tx(c)) {
+		sc_fail_pending(c, DLV_TEMPFAIL, s);
+		sc_tx_finish(c);
+		return;
+	}
+	sc_enter(c, SC_CLOSED);
+	c->cb(c, SMTPC_FAILED, c->arg);
+}
+
+struct smtp_client *
+smtp_client_new(struct event_base *base, const struct sockaddr *sa,
+    socklen_t salen, const char *remote, const struct smtp_client_conf *conf,
+    smtpc_cb cb, void *arg, char *err, size_t errlen)
+{
+	struct smtp_client	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->base = base;
+	c->remote = xstrdup(remote);
+	c->conf = *conf;
+	c->ehlo_as = xstrdup(conf->ehlo_as != NULL ? conf->ehlo_as :
+	    "localhost");
+	c->conf.ehlo_as = c->ehlo_as;
+	c->cb = cb;
+	c->arg = arg;
+	c->fd = -1;
+	c->reusable = true;
+	c->state = SC_CONNECT;
+	if ((c->timer = evtimer_new(base, sc_timeout, c)) == NULL ||
+	    (c->kick = event_new(base, -1, 0, sc_kick, c)) == NULL)
+		fatalx("event_new");
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(c->bev, sc_read, sc_write, sc_event, c);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)sa,
+	    salen) == -1) {
+		snprintf(err, errlen, "451 4.4.1 connection to %s failed: %s",
+		    remote, strerror(errno));
+		bufferevent_free(c->bev);
+		event_free(c->timer);
+		event_free(c->kick);
+		free(c->remote);
+		free(c->ehlo_as);
+		free(c);
+		return NULL;
+	}
+	sc_arm(c, c->conf.connect_timeout);
+	log_debug("smtp client %s: connecting", c->remote);
+	return c;
+}
+
+bool
+smtp_client_reusable(const struct smtp_client *c)
+{
+	return c->reusable && c->state == SC_READY;
+}
+
+const char *
+smtp_client_status(const struct smtp_client *c)
+{
+	return c->status != NULL ? c->status : "451 4.4.0 no status";
+}
+
+const char *
+smtp_client_remote(const struct smtp_client *c)
+{
+	return c->remote;
+}
+
+const struct smtp_caps *
+smtp_client_caps(const struct smtp_client *c)
+{
+	return &c->caps;
+}
+
+void
+smtp_client_quit(struct smtp_client *c)
+{
+	if (c == NULL || c->dead)
+		return;
+	if (c->state != SC_READY || c->bev == NULL) {
+		smtp_client_free(c);
+		return;
+	}
+	c->quitting = true;
+	sc_send(c, "QUIT\r\n");
+	sc_enter(c, SC_QUIT);
+	sc_arm(c, c->conf.command_timeout < QUIT_TIMEOUT ?
+	    c->conf.command_timeout : QUIT_TIMEOUT);
+}
+
+static void
+sc_post_ehlo(struct smtp_client *c)
+{
+	/*
+	 * STARTTLS (when offered and the relayer's tls setting asks for it,
+	 * then EHLO again) and AUTH (only under TLS) go here: issue 4.
+	 */
+	evtimer_del(c->timer);
+	sc_enter(c, SC_READY);
+	c->cb(c, SMTPC_READY, c->arg);
+}
+
+/* An address we are about to put on a command line: no line breaks. */
+static bool
+sc_addr_ok(const char *a)
+{
+	for (; *a != '\0'; a++)
+		if ((unsigned char)*a < 0x20 || *a == 0x7f)
+			return false;
+	return true;
+}
+
+void
+smtp_client_start_tx(struct smtp_client *c, struct delivery *d)
+{
+	if (c->dead || c->state != SC_READY || c->d != NULL)
+		fatalx("smtp_client_start_tx: connection %s not ready",
+		    c->remote);
+	c->d = d;
+	if (c->need_rset) {
+		sc_send(c, "RSET\r\n");
+		sc_enter(c, SC_RSET_BEFORE);
+		sc_arm(c, c->conf.command_timeout);
+		return;
+	}
+	sc_begin_mail(c);
+}
+
+static void
+sc_begin_mail(struct smtp_client *c)
+{
+	struct delivery		*d = c->d;
+	const struct envelope	*env = d->env;
+	struct evbuffer		*cmds;
+	char			 buf[256];
+	int			 i;
+
+	if (env->smtputf8 && !(c->caps.ext & SMTPC_EXT_SMTPUTF8)) {
+		snprintf(buf, sizeof(buf), "553 5.6.7 %s does not support "
+		    "SMTPUTF8, which this message needs", c->remote);
+		sc_fail_pending(c, DLV_PERMFAIL, buf);
+		sc_tx_finish_later(c);
+		return;
+	}
+	if ((c->caps.ext & SMTPC_EXT_SIZE) && c->caps.size > 0 &&
+	    d->size > c->caps.size) {
+		snprintf(buf, sizeof(buf), "552 5.3.4 message size %llu "
+		    "exceeds the limit %llu of %s",
+		    (unsigned long long)d->size,
+		    (unsigned long long)c->caps.size, c->remote);
+		sc_fail_pending(c, DLV_PERMFAIL, buf);
+		sc_tx_finish_later(c);
+		return;
+	}
+	if (!sc_addr_ok(env->sender)) {
+		sc_fail_pending(c, DLV_PERMFAIL,
+		    "501 5.1.7 bad sender address syntax");
+		sc_tx_finish_later(c);
+		return;
+	}
+
+	c->sent = xcalloc(d->n_rcpts, sizeof(*c->sent));
+	c->accepted = xcalloc(d->n_rcpts, sizeof(*c->accepted));
+	c->n_sent = c->n_replied = c->n_accepted = 0;
+	c->mail_ok = false;
+	for (i = 0; i < d->n_rcpts; i++) {
+		if (d->rcpts[i].result != DLV_PENDING)
+			continue;
+		if (!sc_addr_ok(d->rcpts[i].addr)) {
+			sc_rcpt_set(&d->rcpts[i], DLV_PERMFAIL,
+			    "501 5.1.3 bad recipient address syntax");
+			continue;
+		}
+		c->sent[c->n_sent++] = i;
+	}
+	if (c->n_sent == 0) {
+		sc_tx_finish_later(c);
+		return;
+	}
+	if ((c->fd = open(d->msg_path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(buf, sizeof(buf), "451 4.3.0 cannot open the "
+		    "message: %s", strerror(errno));
+		log_warn("smtp client %s: open %s", c->remote, d->msg_path);
+		sc_fail_pending(c, DLV_TEMPFAIL, buf);
+		sc_tx_finish_later(c);
+		return;
+	}
+	c->pipelining = (c->caps.ext & SMTPC_EXT_PIPELINING) != 0;
+
+	/* With PIPELINING, MAIL, every RCPT and DATA leave in one write. */
+	if ((cmds = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	evbuffer_add_printf(cmds, "MAIL FROM:<%s>", env->sender);
+	if (c->caps.ext & SMTPC_EXT_SIZE)
+		evbuffer_add_printf(cmds, " SIZE=%llu",
+		    (unsigned long long)d->size);
+	if (env->body8bit && (c->caps.ext & SMTPC_EXT_8BITMIME))
+		evbuffer_add_printf(cmds, " BODY=8BITMIME");
+	if (env->smtputf8)
+		evbuffer_add_printf(cmds, " SMTPUTF8");
+	evbuffer_add_printf(cmds, "\r\n");
+	if (c->pipelining) {
+		for (i = 0; i < c->n_sent; i++)
+			evbuffer_add_printf(cmds, "RCPT TO:<%s>\r\n",
+			    d->rcpts[c->sent[i]].addr);
+		evbuffer_add_printf(cmds, "DATA\r\n");
+	}
+	bufferevent_write_buffer(c->bev, cmds);
+	evbuffer_free(cmds);
+	c->need_rset = true;
+	sc_enter(c, SC_MAIL);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+static void
+sc_send_rcpt(struct smtp_client *c)
+{
+	sc_send(c, "RCPT TO:<%s>\r\n", c->d->rcpts[c->sent[c->n_replied]].addr);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+/* After the RCPT replies: the body when someone was accepted, else RSET. */
+static void
+sc_after_rcpts(struct smtp_client *c)
+{
+	if (c->pipelining) {
+		sc_enter(c, SC_DATA);	/* DATA is already on its way */
+	} else if (c->n_accepted > 0) {
+		sc_send(c, "DATA\r\n");
+		sc_enter(c, SC_DATA);
+	} else {
+		sc_send(c, "RSET\r\n");
+		sc_enter(c, SC_RSET_AFTER);
+	}
+	sc_arm(c, c->conf.command_timeout);
+}
+
+static void
+sc_start_body(struct smtp_client *c)
+{
+	c->bol = true;
+	c->last = '\n';
+	sc_enter(c, SC_BODY);
+	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_LOWAT, 0);
+	sc_fill_body(c);
+}
+
+/* Fill the output buffer up to BODY_HIWAT; the write callback calls again
+ * once it has drained below BODY_LOWAT, so memory stays bounded. */
+static void
+sc_fill_body(struct smtp_client *c)
+{
+	static char	 in[BODY_CHUNK], out[2 * BODY_CHUNK];
+	struct evbuffer	*o = bufferevent_get_output(c->bev);
+	ssize_t		 n;
+	size_t		 m;
+
+	while (evbuffer_get_length(o) < BODY_HIWAT) {
+		n = read(c->fd, in, sizeof(in));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			/* Never send the final dot after a short message. */
+			log_warn("smtp client %s: read %s", c->remote,
+			    c->d->msg_path);
+			sc_fail(c, "451 4.3.0 cannot read the message: %s",
+			    strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			if (!c->bol)
+				evbuffer_add(o, c->last == '\r' ? "\n" :
+				    "\r\n", c->last == '\r' ? 1 : 2);
+			evbuffer_add(o, ".\r\n", 3);
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+			sc_enter(c, SC_DOT);
+			break;
+		}
+		m = smtp_dot_stuff(in, n, out, &c->bol);
+		evbuffer_add(o, out, m);
+		c->last = in[n - 1];
+	}
+	/* data_timeout counts from the last progress. */
+	sc_arm(c, c->conf.data_timeout);
+}
+
+static void
+sc_reply(struct smtp_client *c)
+{
+	struct delivery	*d = c->d;
+	enum dlv_result	 res = sc_result_of(c->rcode);
+	int		 i;
+
+	if (c->rcode == 421 && c->state != SC_QUIT) {
+		/* The server is closing the connection. */
+		sc_fail(c, "%s", c->rtext);
+		return;
+	}
+	switch (c->state) {
+	case SC_GREETING:
+		if (res != DLV_OK) {
+			sc_fail(c, "451 4.4.0 %s refused to talk to us: %s",
+			    c->remote, c->rtext);
+			return;
+		}
+		memset(&c->caps, 0, sizeof(c->caps));
+		sc_send(c, "EHLO %s\r\n", c->ehlo_as);
+		sc_enter(c, SC_EHLO);
+		sc_arm(c, c->conf.command_timeout);
+		break;
+	case SC_EHLO:
+		if (res == DLV_OK) {
+			sc_post_ehlo(c);
+			return;
+		}
+		if (res != DLV_PERMFAIL) {
+			sc_fail(c, "451 4.4.0 %s refused EHLO: %s",
+			    c->remote, c->rtext);
+			return;
+		}
+		memset(&c->caps, 0, sizeof(c->caps));
+		sc_send(c, "HELO %s\r\n", c->ehlo_as);
+		sc_enter(c, SC_HELO);
+		sc_arm(c, c->conf.command_timeout);
+		break;
+	case SC_HELO:
+		if (res != DLV_OK) {
+			sc_fail(c, "451 4.4.0 %s refused HELO: %s",
+			    c->remote, c->rtext);
+			return;
+		}
+		sc_post_ehlo(c);
+		break;
+	case SC_READY:
+		sc_fail(c, "451 4.4.2 %s sent while idle: %s", c->remote,
+		    c->rtext);
+		break;
+	case SC_RSET_BEFORE:
+		if (res != DLV_OK) {
+			/* Nothing of the delivery was touched yet. */
+			c->d = NULL;
+			sc_fail(c, "451 4.4.2 %s refused RSET: %s",
+			    c->remote, c->rtext);
+			return;
+		}
+		c->need_rset = false;
+		sc_begin_mail(c);
+		break;
+	case SC_MAIL:
+		if (res == DLV_OK)
+			c->mail_ok = true;
+		else
+			sc_fail_pending(c, res, c->rtext);
+		if (c->pipelining) {
+			sc_enter(c, SC_RCPT);
+			sc_arm(c, c->conf.command_timeout);
+		} else if (c->mail_ok) {
+			sc_enter(c, SC_RCPT);
+			sc_send_rcpt(c);
+		} else
+			sc_tx_finish(c);
+		break;
+	case SC_RCPT:
+		i = c->sent[c->n_replied++];
+		if (c->mail_ok) {
+			if (res == DLV_OK) {
+				c->accepted[i] = true;
+				c->n_accepted++;
+			} else
+				sc_rcpt_set(&d->rcpts[i], res, c->rtext);
+		}
+		if (c->n_replied < c->n_sent) {
+			if (c->pipelining)
+				sc_arm(c, c->conf.command_timeout);
+			else
+				sc_send_rcpt(c);
+		} else
+			sc_after_rcpts(c);
+		break;
+	case SC_DATA:
+		if (c->rcode == 354 && c->mail_ok && c->n_accepted > 0) {
+			sc_start_body(c);
+			return;
+		}
+		if (c->rcode == 354) {
+			/* A server that says 354 with no recipient gets an
+			 * empty message, which it must discard. */
+			sc_send(c, ".\r\n");
+			sc_enter(c, SC_DOT_DISCARD);
+			sc_arm(c, c->conf.command_timeout);
+			return;
+		}
+		if (c->mail_ok && c->n_accepted > 0) {
+			for (i = 0; i < d->n_rcpts; i++)
+				if (c->accepted[i])
+					sc_rcpt_set(&d->rcpts[i],
+					    res == DLV_OK ? DLV_TEMPFAIL : res,
+					    c->rtext);
+		}
+		if (!c->mail_ok) {
+			sc_tx_finish(c);
+			return;
+		}
+		sc_send(c, "RSET\r\n");
+		sc_enter(c, SC_RSET_AFTER);
+		sc_arm(c, c->conf.command_timeout);
+		break;
+	case SC_DOT:
+		for (i = 0; i < d->n_rcpts; i++)
+			if (c->accepted[i])
+				sc_rcpt_set(&d->rcpts[i], res, c->rtext);
+		sc_tx_finish(c);
+		break;
+	case SC_DOT_DISCARD:
+		sc_send(c, "RSET\r\n");
+		sc_enter(c, SC_RSET_AFTER);
+		sc_arm(c, c->conf.command_timeout);
+		break;
+	case SC_RSET_AFTER:
+		if (res == DLV_OK)
+			c->need_rset = false;
+		else
+			c->reusable = false;
+		sc_tx_finish(c);
+		break;
+	case SC_QUIT:
+		smtp_client_free(c);
+		break;
+	case SC_BODY:
+	case SC_TX_END:
+		sc_fail(c, "451 4.5.0 %s sent an unexpected reply during %s: "
+		    "%s", c->remote, sc_state_names[c->state], c->rtext);
+		break;
+	case SC_CONNECT:
+	case SC_CLOSED:
+		break;
+	}
+}
+
+/* Keep a printable copy of the reply text for statuses. */
+static void
+sc_text_add(struct smtp_client *c, const char *s, size_t len)
+{
+	size_t	i;
+	char	ch;
+
+	for (i = 0; i < len && c->rlen + 1 < sizeof(c->rtext); i++) {
+		ch = s[i];
+		if ((unsigned char)ch < 0x20 || ch == 0x7f)
+			ch = ' ';
+		c->rtext[c->rlen++] = ch;
+	}
+	c->rtext[c->rlen] = '\0';
+}
+
+static void
+sc_line(struct smtp_client *c, const char *line, size_t len)
+{
+	char	text[SMTPC_REPLY_LINE_MAX + 1];
+	int	code;
+	bool	more;
+
+	if (smtp_reply_line(line, len, &code, &more) == -1) {
+		sc_fail(c, "451 4.5.0 %s sent a malformed reply during %s",
+		    c->remote, sc_state_names[c->state]);
+		return;
+	}
+	if (c->rlines == 0) {
+		c->rcode = code;
+		c->rlen = 0;
+		sc_text_add(c, line, len);
+		if (c->rlen > 3)
+			c->rtext[3] = ' ';	/* "550-5.1.1" reads "550 5.1.1" */
+	} else if (code != c->rcode) {
+		sc_fail(c, "451 4.5.0 %s sent a malformed multi-line reply "
+		    "during %s", c->remote, sc_state_names[c->state]);
+		return;
+	} else if (len > 4) {
+		sc_text_add(c, " ", 1);
+		sc_text_add(c, line + 4, len - 4);
+	}
+	if (c->state == SC_EHLO && c->rlines > 0 && len > 4 &&
+	    code / 100 == 2) {
+		memcpy(text, line + 4, len - 4);
+		text[len - 4] = '\0';
+		smtp_caps_line(&c->caps, text);
+	}
+	c->rlines++;
+	if (more)
+		return;
+	c->rlines = 0;
+	log_debug("smtp client %s: <<< %s", c->remote, c->rtext);
+	sc_reply(c);
+}
+
+static void
+sc_read(struct bufferevent *bev, void *arg)
+{
+	struct smtp_client	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 len;
+
+	while (!c->dead && c->bev != NULL) {
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (line == NULL) {
+			if (evbuffer_get_length(in) > SMTPC_REPLY_LINE_MAX + 1)
+				sc_fail(c, "451 4.5.0 %s sent a reply line "
+				    "longer than %d octets", c->remote,
+				    SMTPC_REPLY_LINE_MAX);
+			return;
+		}
+		if (len > SMTPC_REPLY_LINE_MAX) {
+			free(line);
+			sc_fail(c, "451 4.5.0 %s sent a reply line longer "
+			    "than %d octets", c->remote, SMTPC_REPLY_LINE_MAX);
+			return;
+		}
+		sc_line(c, line, len);
+		free(line);
+	}
+}
+
+static void
+sc_write(struct bufferevent *bev, void *arg)
+{
+	struct smtp_client	*c = arg;
+
+	if (c->state == SC_BODY)
+		sc_fill_body(c);
+}
+
+static void
+sc_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct smtp_client	*c = arg;
+	int			 e = EVUTIL_SOCKET_ERROR();
+
+	if (what & BEV_EVENT_CONNECTED) {
+		sc_enter(c, SC_GREETING);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		return;		/* connect_timeout also covers the greeting */
+	}
+	if (c->state == SC_CONNECT) {
+		sc_fail(c, "451 4.4.1 connection to %s failed: %s", c->remote,
+		    e != 0 ? evutil_socket_error_to_string(e) :
+		    "connection refused");
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		sc_fail(c, "451 4.4.2 %s closed the connection during %s",
+		    c->remote, sc_state_names[c->state]);
+	else
+		sc_fail(c, "451 4.4.2 connection to %s lost during %s: %s",
+		    c->remote, sc_state_names[c->state],
+		    evutil_socket_error_to_string(e));
+}
+
+static void
+sc_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_client	*c = arg;
+
+	switch (c->state) {
+	case SC_CONNECT:
+		sc_fail(c, "451 4.4.1 connection to %s failed: timed out "
+		    "after %lds", c->remote, c->conf.connect_timeout);
+		break;
+	case SC_GREETING:
+		sc_fail(c, "451 4.4.2 timeout after %lds waiting for the "
+		    "greeting of %s", c->conf.connect_timeout, c->remote);
+		break;
+	case SC_BODY:
+	case SC_DOT:
+		sc_fail(c, "451 4.4.2 timeout after %lds during %s with %s",
+		    c->conf.data_timeout, sc_state_names[c->state],
+		    c->remote);
+		break;
+	default:
+		sc_fail(c, "451 4.4.2 timeout after %lds waiting for the "
+		    "reply to %s from %s", c->conf.command_timeout,
+		    sc_state_names[c->state], c->remote);
+		break;
+	}
+}
+
+int
+smtp_reply_line(const char *line, size_t len, int *code, bool *more)
+{
+	if (len < 3 || line[0] < '2' || line[0] > '5' ||
+	    line[1] < '0' || line[1] > '9' || line[2] < '0' || line[2] > '9')
+		return -1;
+	*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (len == 3)
+		*more = false;
+	else if (line[3] == ' ')
+		*more = false;
+	else if (line[3] == '-')
+		*more = true;
+	else
+		return -1;
+	return 0;
+}
+
+void
+smtp_caps_line(struct smtp_caps *caps, const char *text)
+{
+	const char		*p, *arg;
+	size_t			 kw;
+	unsigned long long	 n;
+	char			*end;
+
+	kw = strcspn(text, " =");
+	arg = text + kw;
+	if (*arg != '\0')
+		arg++;
+	if (kw == 10 && strncasecmp(text, "PIPELINING", kw) == 0)
+		caps->ext |= SMTPC_EXT_PIPELINING;
+	else if (kw == 8 && strncasecmp(text, "8BITMIME", kw) == 0)
+		caps->ext |= SMTPC_EXT_8BITMIME;
+	else if (kw == 8 && strncasecmp(text, "SMTPUTF8", kw) == 0)
+		caps->ext |= SMTPC_EXT_SMTPUTF8;
+	else if (kw == 8 && strncasecmp(text, "STARTTLS", kw) == 0)
+		caps->ext |= SMTPC_EXT_STARTTLS;
+	else if (kw == 4 && strncasecmp(text, "SIZE", kw) == 0) {
+		caps->ext |= SMTPC_EXT_SIZE;
+		caps->size = 0;
+		if (*arg >= '0' && *arg <= '9') {
+			errno = 0;
+			n = strtoull(arg, &end, 10);
+			if (errno == 0 && (*end == '\0' || *end == ' '))
+				caps->size = n;
+		}
+	} else if (kw == 4 && strncasecmp(text, "AUTH", kw) == 0) {
+		caps->ext |= SMTPC_EXT_AUTH;
+		for (p = arg; *p != '\0'; p += kw) {
+			p += strspn(p, " ");
+			kw = strcspn(p, " ");
+			if (kw == 5 && strncasecmp(p, "PLAIN", kw) == 0)
+				caps->auth |= SMTPC_AUTH_PLAIN;
+			else if (kw == 5 && strncasecmp(p, "LOGIN", kw) == 0)
+				caps->auth |= SMTPC_AUTH_LOGIN;
+		}
+	}
+}
+
+size_t
+smtp_dot_stuff(const char *in, size_t len, char *out, bool *bol)
+{
+	const char	*p = in, *end = in + len, *nl;
+	char		*o = out;
+	size_t		 n;
+
+	while (p < end) {
+		if (*bol && *p == '.')
+			*o++ = '.';
+		nl = memchr(p, '\n', end - p);
+		n = (nl != NULL ? nl + 1 : end) - p;
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+		*bol = nl != NULL;
+	}
+	return o - out;
+}

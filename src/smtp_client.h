@@ -1,0 +1,113 @@
+/*
+ * smtp_client.h — one outgoing SMTP connection (the sending side), driven
+ * by a libevent bufferevent: connect, greeting, EHLO (HELO fallback), then
+ * any number of transactions, each one delivery of relay.h, RSET between
+ * them, QUIT at the end.
+ *
+ * The owner (relay_smtp.c, later relay_mx.c) learns what happens through
+ * one callback.  SMTPC_READY: the connection is idle and takes a
+ * transaction.  SMTPC_TX_DONE: the transaction handed over ended and every
+ * recipient of its delivery has a result; the connection is idle again if
+ * smtp_client_reusable().  SMTPC_FAILED: the connection is unusable and no
+ * recipient was touched (connect, greeting or EHLO failed, the peer went
+ * away while idle, or the RSET before a transaction failed, in which case
+ * the delivery handed over is untouched and may go to another connection);
+ * smtp_client_status() has the reason as a reply line.
+ *
+ * The callback may free the client (or QUIT it) from inside itself; the
+ * memory goes later, from the event loop.  No callback ever runs inside
+ * smtp_client_new() or smtp_client_start_tx().
+ */
+#ifndef SMARTHOSTD_SMTP_CLIENT_H
+#define SMARTHOSTD_SMTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct delivery;
+struct smtp_client;
+
+#define SMTPC_REPLY_LINE_MAX	4096	/* one reply line, CRLF excluded */
+
+/* ESMTP extensions the server offered at EHLO. */
+#define SMTPC_EXT_PIPELINING	0x01
+#define SMTPC_EXT_SIZE		0x02
+#define SMTPC_EXT_8BITMIME	0x04
+#define SMTPC_EXT_SMTPUTF8	0x08
+#define SMTPC_EXT_STARTTLS	0x10
+#define SMTPC_EXT_AUTH		0x20
+
+#define SMTPC_AUTH_PLAIN	0x01
+#define SMTPC_AUTH_LOGIN	0x02
+
+struct smtp_caps {
+	unsigned	 ext;		/* SMTPC_EXT_* */
+	uint64_t	 size;		/* SIZE limit, 0: none given */
+	unsigned	 auth;		/* SMTPC_AUTH_* mechanisms offered */
+};
+
+struct smtp_client_conf {
+	const char	*ehlo_as;
+	long		 connect_timeout;	/* connect and greeting */
+	long		 command_timeout;	/* each other reply */
+	long		 data_timeout;		/* message transfer and its reply */
+};
+
+enum smtpc_event { SMTPC_READY, SMTPC_TX_DONE, SMTPC_FAILED };
+
+typedef void (*smtpc_cb)(struct smtp_client *, enum smtpc_event, void *arg);
+
+/*
+ * Start connecting to sa.  remote names the peer in logs and statuses
+ * ("host[192.0.2.1]:25"); conf is copied.  Returns NULL when the connect
+ * fails at once, with the reason as a reply line in err.
+ */
+struct smtp_client *smtp_client_new(struct event_base *,
+		    const struct sockaddr *, socklen_t, const char *remote,
+		    const struct smtp_client_conf *, smtpc_cb, void *arg,
+		    char *err, size_t errlen);
+
+/*
+ * Start a transaction for d on an idle connection (after SMTPC_READY or a
+ * reusable SMTPC_TX_DONE).  Results go into d->rcpts; the end is reported
+ * by SMTPC_TX_DONE (or SMTPC_FAILED before anything was sent).
+ */
+void		 smtp_client_start_tx(struct smtp_client *, struct delivery *);
+
+/* Say QUIT on an idle connection, then close and free it; no more
+ * callbacks.  A busy or unconnected one is simply closed. */
+void		 smtp_client_quit(struct smtp_client *);
+
+/* Close now and free (deferred); no more callbacks. */
+void		 smtp_client_free(struct smtp_client *);
+
+bool		 smtp_client_reusable(const struct smtp_client *);
+const char	*smtp_client_status(const struct smtp_client *);
+const char	*smtp_client_remote(const struct smtp_client *);
+const struct smtp_caps *smtp_client_caps(const struct smtp_client *);
+
+/*
+ * Pure helpers, exported for unit tests.
+ *
+ * smtp_reply_line(): check one reply line (without CRLF): three digits
+ * 200..599, then ' ', '-' or the end.  Sets *code and *more (a '-'
+ * continuation).  Returns 0, or -1 for a malformed line.
+ */
+int		 smtp_reply_line(const char *line, size_t len, int *code,
+		    bool *more);
+
+/* Note one EHLO reply line's keyword ("PIPELINING", "SIZE 1000") in caps. */
+void		 smtp_caps_line(struct smtp_caps *, const char *text);
+
+/*
+ * Dot-stuff a chunk of a CRLF message: every line starting with '.' gets
+ * one more.  *bol carries "at line start" across chunks (start it true).
+ * out needs room for 2 * len octets; returns the octets written.
+ */
+size_t		 smtp_dot_stuff(const char *in, size_t len, char *out,
+		    bool *bol);
+
+#endif
