@@ -1,0 +1,388 @@
+#!/bin/bash
+# bench.sh — smarthostd and a private Postfix side by side, in one run:
+#
+#	smtp-source -> relay (smarthostd | Postfix) -> smtp-sink
+#
+# on 127.0.0.1 high ports, fsync on (the default of both).  For each relay:
+# accepted msgs/s (N / smtp-source wall time), relayed msgs/s (N / time
+# from the start until the sink has all N), messages lost, and peak PSS of
+# the relay (all its processes) sampled every 100 ms.  See README.md.
+#
+# Environment: N (5000), SESSIONS (20), SIZE (4096), SMARTHOSTD
+# (./src/smarthostd), RELAYS ("smarthostd postfix"), TIMEOUT (600 seconds
+# per relay), KEEP (1: keep the work directory).
+set -u
+
+N=${N:-5000}
+SESSIONS=${SESSIONS:-20}
+SIZE=${SIZE:-4096}
+SMARTHOSTD=${SMARTHOSTD:-./src/smarthostd}
+RELAYS=${RELAYS:-"smarthostd postfix"}
+TIMEOUT=${TIMEOUT:-600}
+KEEP=${KEEP:-0}
+SINK=${SINK:-/usr/sbin/smtp-sink}
+SOURCE=${SOURCE:-/usr/sbin/smtp-source}
+POSTFIX=${POSTFIX:-/usr/sbin/postfix}
+POSTCONF=${POSTCONF:-/usr/sbin/postconf}
+
+FROM=sender@bench.example
+TO=rcpt@bench.example
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+log() { echo "bench.sh: $*" >&2; }
+now() { date +%s.%N; }
+
+for t in "$SINK" "$SOURCE"; do
+	[ -x "$t" ] || die "$t not found (Postfix's smtp-sink/smtp-source)"
+done
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/smarthost-bench.XXXXXX") || die "mktemp"
+# Postfix's unprivileged processes must be able to reach their queue.
+chmod 755 "$W"
+case $(stat -f -c %T "$W" 2>/dev/null) in
+tmpfs|ramfs)	log "warning: $W is on $(stat -f -c %T "$W"): fsync costs nothing there" ;;
+esac
+PIDS=""		# processes to stop at exit, by pid
+SAMPLER=""
+
+cleanup() {
+	local p
+	[ -n "$SAMPLER" ] && stop_sampler
+	[ -f "$W/postfix/etc/main.cf" ] && postfix_stop
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null
+	done
+	if [ "$KEEP" = 1 ]; then
+		log "work directory kept: $W"
+	else
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# wait_gone PID SECONDS: 0 once the process is gone.
+wait_gone() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A TCP port on 127.0.0.1 that nobody listens on.
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	die "no free port"
+}
+
+# wait_port PORT SECONDS: 0 once something accepts on 127.0.0.1:PORT.
+wait_port() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The pids of ROOT and all its descendants.
+tree() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+	    { parent[$1] = $2 }
+	    END {
+		in_tree[root] = 1; n = 1
+		do {
+			added = 0
+			for (p in parent)
+				if (!(p in in_tree) && (parent[p] in in_tree)) {
+					in_tree[p] = 1; added++
+				}
+		} while (added)
+		for (p in in_tree) print p
+	    }'
+}
+
+# Total PSS in KiB of ROOT and its descendants.
+pss_tree() {
+	local p
+	for p in $(tree "$1"); do
+		cat "/proc/$p/smaps_rollup" 2>/dev/null
+	done | awk '$1 == "Pss:" { s += $2 } END { print s + 0 }'
+}
+
+# Keep the peak PSS of ROOT's tree in FILE, every 100 ms, until stopped.
+start_sampler() {
+	local root=$1 file=$2
+	echo 0 > "$file"
+	(
+		max=0
+		end=$((SECONDS + TIMEOUT + 120))
+		while [ ! -e "$W/stop-sampler" ] && [ $SECONDS -lt $end ]; do
+			v=$(pss_tree "$root")
+			if [ "$v" -gt "$max" ]; then
+				max=$v
+				echo "$max" > "$file"
+			fi
+			sleep 0.1
+		done
+	) &
+	SAMPLER=$!
+}
+
+stop_sampler() {
+	touch "$W/stop-sampler"
+	wait_gone "$SAMPLER" 5 || kill -KILL "$SAMPLER" 2>/dev/null
+	wait "$SAMPLER" 2>/dev/null
+	rm -f "$W/stop-sampler"
+	SAMPLER=""
+}
+
+# Start a sink on PORT dumping into DIR; sets SINKPID.
+start_sink() {
+	local port=$1 dir=$2 user=()
+	mkdir -p "$dir" && chmod 1777 "$dir"
+	# smtp-sink refuses to run as root without dropping privileges.
+	[ "$(id -u)" = 0 ] && user=(-u nobody)
+	"$SINK" "${user[@]}" -c -D "$dir/dump" "127.0.0.1:$port" 1024 \
+	    > "$dir/counters" 2> "$dir/stderr" &
+	SINKPID=$!
+	PIDS="$PIDS $SINKPID"
+	wait_port "$port" 10 || die "smtp-sink did not start: $(cat "$dir/stderr")"
+}
+
+# Messages the sink has taken so far (its -c counters, \r-separated).
+sink_count() {
+	tail -c 200 "$1/counters" 2>/dev/null | tr '\r' '\n' |
+	    sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | awk '{ n = $1 } END { print n + 0 }'
+}
+
+# run_one NAME PORT SINKDIR ROOTPID: drive one relay, write NAME.result.
+run_one() {
+	local name=$1 port=$2 sinkdir=$3 root=$4
+	local t0 t1 t2 rc got end total unique lost dups pss
+
+	start_sampler "$root" "$W/$name.pss"
+	log "$name: sending $N messages of $SIZE bytes in $SESSIONS sessions"
+	t0=$(now)
+	# -N: a distinct recipient per message, so that the sink's dump shows
+	# every message exactly once.
+	timeout "$TIMEOUT" "$SOURCE" -N -s "$SESSIONS" -m "$N" -l "$SIZE" \
+	    -f "$FROM" -t "$TO" "127.0.0.1:$port" > "$W/$name.source" 2>&1
+	rc=$?
+	t1=$(now)
+	[ $rc = 0 ] || log "$name: smtp-source failed ($rc): $(tail -n 3 "$W/$name.source")"
+
+	# Relayed: until the sink has N messages, or the time is up.
+	end=$((SECONDS + TIMEOUT))
+	got=0
+	while [ $SECONDS -lt $end ]; do
+		got=$(sink_count "$sinkdir")
+		[ "$got" -ge "$N" ] && break
+		sleep 0.05
+	done
+	t2=$(now)
+	[ "$got" -ge "$N" ] || log "$name: the sink has $got of $N after ${TIMEOUT}s"
+	# A moment for duplicates still on their way, then count.
+	sleep 1
+	stop_sampler
+	pss=$(cat "$W/$name.pss")
+
+	total=$(grep -c '^X-Rcpt-Args:' "$sinkdir/dump" 2>/dev/null)
+	unique=$(grep '^X-Rcpt-Args:' "$sinkdir/dump" 2>/dev/null | sort -u | wc -l)
+	lost=$((N - unique))
+	dups=$((total - unique))
+	awk -v n="$N" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v rc="$rc" \
+	    -v got="$got" -v lost="$lost" -v dups="$dups" -v pss="$pss" 'BEGIN {
+		acc = rc == 0 ? sprintf("%.1f", n / (t1 - t0)) : "failed"
+		rel = got >= n ? sprintf("%.1f", n / (t2 - t0)) : "timeout"
+		printf "accepted=%s relayed=%s lost=%d dups=%d pss=%d " \
+		    "source_s=%.2f relay_s=%.2f\n", acc, rel, lost, dups, pss,
+		    t1 - t0, t2 - t0
+	    }' > "$W/$name.result"
+	log "$name: $(cat "$W/$name.result")"
+}
+
+bench_smarthostd() {
+	local port sinkport d=$W/smarthostd pid
+	if [ ! -x "$SMARTHOSTD" ]; then
+		log "smarthostd: $SMARTHOSTD not found or not executable"
+		return 1
+	fi
+	port=$(free_port)
+	sinkport=$(free_port)
+	mkdir -p "$d"		# smarthostd creates its spool 0700
+	start_sink "$sinkport" "$W/sink-smarthostd"
+	cat > "$d/smarthostd.conf" <<-EOF
+	hostname = "bench-smarthostd.localdomain";
+	spool = "$d/spool";
+	control = "";
+	log = { to = "stderr"; level = "warn"; };
+	listeners = (
+	  { name = "bench"; address = "127.0.0.1"; port = $port;
+	    relay_from = [ "127.0.0.0/8" ]; max_connections = $((SESSIONS + 10)); }
+	);
+	relayers = (
+	  { name = "sink"; type = "smtp"; host = "127.0.0.1"; port = $sinkport;
+	    tls = "none"; pool_size = 20; }
+	);
+	routing = { default_relayer = "sink"; };
+	EOF
+	"$SMARTHOSTD" -f -c "$d/smarthostd.conf" 2> "$d/stderr" &
+	pid=$!
+	PIDS="$PIDS $pid"
+	if ! wait_port "$port" 10; then
+		log "smarthostd: did not start: $(tail -n 5 "$d/stderr")"
+		return 1
+	fi
+	run_one smarthostd "$port" "$W/sink-smarthostd" "$pid"
+	kill -TERM "$pid" 2>/dev/null
+	wait_gone "$pid" 30 || { log "smarthostd: no exit on SIGTERM"; kill -KILL "$pid"; }
+	kill -TERM "$SINKPID" 2>/dev/null
+	echo "left=$(find "$d/spool" -type f | wc -l)" >> "$W/smarthostd.result"
+}
+
+postfix_master_pid() {
+	awk '{ print $1 }' "$W/postfix/queue/pid/master.pid" 2>/dev/null
+}
+
+postfix_stop() {
+	local mpid p
+	mpid=$(postfix_master_pid)
+	[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null || return 0
+	"$POSTFIX" -c "$W/postfix/etc" stop > /dev/null 2>&1
+	if ! wait_gone "$mpid" 20; then
+		for p in $(tree "$mpid"); do
+			kill -KILL "$p" 2>/dev/null
+		done
+	fi
+}
+
+# A private instance: its own config directory, queue, data and log, only
+# on 127.0.0.1:PORT; the system's /etc/postfix is only read (meta files).
+bench_postfix() {
+	local port sinkport d=$W/postfix mpid
+	[ -x "$POSTFIX" ] || { log "postfix: $POSTFIX not found"; return 1; }
+	port=$(free_port)
+	sinkport=$(free_port)
+	mkdir -p "$d/etc" "$d/queue" "$d/data"
+	chown postfix "$d/data" 2>/dev/null
+	start_sink "$sinkport" "$W/sink-postfix"
+	cat > "$d/etc/main.cf" <<-EOF
+	compatibility_level = 3.6
+	queue_directory = $d/queue
+	data_directory = $d/data
+	meta_directory = $("$POSTCONF" -dh meta_directory)
+	mail_owner = postfix
+	setgid_group = postdrop
+	syslog_name = postfix-bench
+	maillog_file = $d/maillog
+	maillog_file_prefixes = $W
+	myhostname = bench-postfix.localdomain
+	mydomain = localdomain
+	myorigin = \$myhostname
+	mydestination =
+	local_recipient_maps =
+	alias_maps =
+	alias_database =
+	relay_domains =
+	relayhost = [127.0.0.1]:$sinkport
+	mynetworks = 127.0.0.0/8
+	inet_interfaces = loopback-only
+	inet_protocols = ipv4
+	smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+	smtpd_tls_security_level = none
+	smtp_tls_security_level = none
+	biff = no
+	EOF
+	# Debian's master.cf runs services chrooted, which needs a prepared
+	# chroot: here nothing is chrooted, and smtpd listens on our port only.
+	cat > "$d/etc/master.cf" <<-EOF
+	127.0.0.1:$port inet n - n - - smtpd
+	pickup     unix  n - n 60   1 pickup
+	cleanup    unix  n - n -    0 cleanup
+	qmgr       unix  n - n 300  1 qmgr
+	tlsmgr     unix  - - n 1000? 1 tlsmgr
+	rewrite    unix  - - n -    - trivial-rewrite
+	bounce     unix  - - n -    0 bounce
+	defer      unix  - - n -    0 bounce
+	trace      unix  - - n -    0 bounce
+	verify     unix  - - n -    1 verify
+	flush      unix  n - n 1000? 0 flush
+	proxymap   unix  - - n -    - proxymap
+	proxywrite unix  - - n -    1 proxymap
+	smtp       unix  - - n -    - smtp
+	relay      unix  - - n -    - smtp
+	showq      unix  n - n -    - showq
+	error      unix  - - n -    - error
+	retry      unix  - - n -    - error
+	discard    unix  - - n -    - discard
+	local      unix  - n n -    - local
+	virtual    unix  - n n -    - virtual
+	lmtp       unix  - - n -    - lmtp
+	anvil      unix  - - n -    1 anvil
+	scache     unix  - - n -    1 scache
+	postlog    unix-dgram n - n - 1 postlogd
+	EOF
+	if ! "$POSTFIX" -c "$d/etc" start > "$d/start.log" 2>&1; then
+		log "postfix: start failed: $(tail -n 5 "$d/start.log")"
+		return 1
+	fi
+	if ! wait_port "$port" 20; then
+		log "postfix: smtpd did not listen: $(tail -n 5 "$d/maillog" 2>/dev/null)"
+		return 1
+	fi
+	mpid=$(postfix_master_pid)
+	[ -n "$mpid" ] || { log "postfix: no master.pid"; return 1; }
+	run_one postfix "$port" "$W/sink-postfix" "$mpid"
+	postfix_stop
+	kill -TERM "$SINKPID" 2>/dev/null
+	echo "left=$(find "$d/queue/incoming" "$d/queue/active" \
+	    "$d/queue/deferred" "$d/queue/hold" "$d/queue/maildrop" \
+	    -type f 2>/dev/null | wc -l)" >> "$W/postfix.result"
+}
+
+field() {
+	[ -f "$W/$1.result" ] || { echo "n/a"; return; }
+	tr ' ' '\n' < "$W/$1.result" | sed -n "s/^$2=//p" | tail -n 1
+}
+
+status=0
+for r in $RELAYS; do
+	case $r in
+	smarthostd)	bench_smarthostd || status=1 ;;
+	postfix)	bench_postfix || status=1 ;;
+	*)		die "unknown relay $r" ;;
+	esac
+done
+
+echo
+echo "N=$N messages, $SIZE bytes, $SESSIONS sessions, fsync on, 127.0.0.1"
+printf "%-22s %14s %14s %14s\n" "" smarthostd postfix "smarthostd/postfix"
+for row in "accepted msgs/s:accepted" "relayed msgs/s:relayed" \
+    "messages lost:lost" "duplicates:dups" "left in queue:left" \
+    "peak PSS (KiB):pss"; do
+	label=${row%%:*}
+	key=${row##*:}
+	a=$(field smarthostd "$key")
+	b=$(field postfix "$key")
+	ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {
+		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0)
+			printf "%.2f", a / b
+		else
+			print "-"
+	    }')
+	printf "%-22s %14s %14s %14s\n" "$label" "${a:-n/a}" "${b:-n/a}" "$ratio"
+done
+for r in $RELAYS; do
+	[ "$(field "$r" lost)" = 0 ] || status=1
+done
+exit $status

@@ -1,0 +1,563 @@
+/*
+ * resolver.c — owns the asynchronous resolver: one private udns context per
+ * struct resolver, its UDP socket on a persistent libevent read event, its
+ * timeouts on one libevent timer, and the A/AAAA and MX lookups built on
+ * it.  Nothing here blocks: udns only sends from dns_timeouts() (our timer)
+ * and only reads from dns_ioevent() (our read event).
+ *
+ * Callers' callbacks never run inside udns: when a lookup is complete its
+ * result is kept in the query and the callback runs from a libevent event
+ * of its own, so a callback may cancel queries or free the resolver.
+ */
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include <udns.h>
+
+/*
+ * udns's own names (dns_new, dns_free, struct dns_query...) are used only
+ * through these wrappers; smarthostd's resolver API is prefixed resolver_
+ * so the two never collide.
+ */
+typedef struct dns_query udns_query;
+
+static struct dns_ctx *
+udns_ctx_new(void)
+{
+	/* dns_new(NULL) copies the default context, which must be set up. */
+	dns_reset(NULL);
+	return dns_new(NULL);
+}
+
+static void
+udns_ctx_free(struct dns_ctx *ctx)
+{
+	/* Drops the queries still active, without calling their callbacks. */
+	dns_free(ctx);
+}
+
+static int
+udns_last_status(struct dns_ctx *ctx)
+{
+	return dns_status(ctx);
+}
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+#include "resolver.h"
+
+enum query_type { Q_ADDR, Q_MX };
+
+/* The halves of a query: A and AAAA for Q_ADDR, only the first for Q_MX. */
+#define HALF_4	0
+#define HALF_6	1
+
+struct resolver_query {
+	struct resolver		*dns;
+	enum query_type		 type;
+	resolver_addr_cb		 addr_cb;
+	resolver_mx_cb		 mx_cb;
+	void			*arg;
+	char			*name;
+	/* udns lookups still running (0-2) */
+	int			 pending;
+	bool			 cancelled;
+	/* udns status of each half, DNS_E_* */
+	int			 ustatus[2];
+	struct sockaddr_storage	*addrs[2];
+	int			 naddrs[2];
+	struct resolver_mx		*mx;
+	int			 nmx;
+	/* runs the caller's callback from the event loop */
+	struct event		*ev_done;
+	TAILQ_ENTRY(resolver_query)	 entry;
+};
+
+struct resolver {
+	struct event_base	*base;
+	struct dns_ctx		*ctx;
+	struct event		*ev_io;
+	struct event		*ev_timer;
+	TAILQ_HEAD(, resolver_query)	 queries;
+};
+
+static void	dns_io_cb(evutil_socket_t, short, void *);
+static void	dns_timer_cb(evutil_socket_t, short, void *);
+static void	dns_utm(struct dns_ctx *, int, void *);
+static void	query_done_cb(evutil_socket_t, short, void *);
+static void	query_free(struct resolver_query *);
+
+/* An IP literal as an address with the given port, or -1. */
+static int
+parse_literal(const char *name, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, name, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, name, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+clamp(long v, int lo, int hi)
+{
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return (int)v;
+}
+
+struct resolver *
+resolver_new(struct event_base *base, const struct config *conf, char *err,
+    size_t errlen)
+{
+	struct resolver		*d;
+	struct sockaddr_storage	 ss;
+	int			 i, fd, port;
+
+	d = xcalloc(1, sizeof(*d));
+	d->base = base;
+	TAILQ_INIT(&d->queries);
+	if ((d->ctx = udns_ctx_new()) == NULL) {
+		snprintf(err, errlen, "resolver: out of memory");
+		free(d);
+		return NULL;
+	}
+
+	port = conf->resolver_port > 0 ? conf->resolver_port : DNS_PORT;
+	if (conf->n_nameservers > 0) {
+		if (conf->n_nameservers > DNS_MAXSERV) {
+			snprintf(err, errlen, "resolver: at most %d nameservers "
+			    "are supported, %d given", DNS_MAXSERV,
+			    conf->n_nameservers);
+			goto fail;
+		}
+		dns_add_serv(d->ctx, NULL);
+		for (i = 0; i < conf->n_nameservers; i++) {
+			/* udns keeps a port that the sockaddr already has. */
+			if (parse_literal(conf->nameservers[i], port, &ss) == -1) {
+				snprintf(err, errlen, "resolver: nameserver "
+				    "\"%s\" is not an IP address",
+				    conf->nameservers[i]);
+				goto fail;
+			}
+			if (dns_add_serv_s(d->ctx, (struct sockaddr *)&ss) < 0) {
+				snprintf(err, errlen, "resolver: nameserver "
+				    "\"%s\": %s", conf->nameservers[i],
+				    strerror(errno));
+				goto fail;
+			}
+		}
+	} else
+		dns_init(d->ctx, 0);	/* /etc/resolv.conf, not opened yet */
+
+	/* Also the port for servers from resolv.conf, which carry none. */
+	dns_set_opt(d->ctx, DNS_OPT_PORT, clamp(port, 1, 65535));
+	/* udns takes 1-300 seconds and 1-50 tries. */
+	dns_set_opt(d->ctx, DNS_OPT_TIMEOUT, clamp(conf->resolver_timeout,
+	    1, 300));
+	dns_set_opt(d->ctx, DNS_OPT_NTRIES, clamp(conf->resolver_attempts,
+	    1, 50));
+
+	if ((fd = dns_open(d->ctx)) < 0) {
+		snprintf(err, errlen, "resolver: cannot open socket: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	d->ev_io = event_new(base, fd, EV_READ | EV_PERSIST, dns_io_cb, d);
+	d->ev_timer = evtimer_new(base, dns_timer_cb, d);
+	if (d->ev_io == NULL || d->ev_timer == NULL ||
+	    event_add(d->ev_io, NULL) == -1) {
+		snprintf(err, errlen, "resolver: cannot set up events");
+		goto fail;
+	}
+	dns_set_tmcbck(d->ctx, dns_utm, d);
+	return d;
+
+fail:
+	if (d->ev_io != NULL)
+		event_free(d->ev_io);
+	if (d->ev_timer != NULL)
+		event_free(d->ev_timer);
+	udns_ctx_free(d->ctx);
+	free(d);
+	return NULL;
+}
+
+/*
+ * Every query still held is freed without its callback.  Must not be
+ * called from inside udns, which never happens: callers only run from our
+ * own events.
+ */
+void
+resolver_free(struct resolver *d)
+{
+	struct resolver_query	*q;
+
+	if (d == NULL)
+		return;
+	event_free(d->ev_io);
+	/* Drops udns's active queries (no callbacks) and calls dns_utm(NULL). */
+	udns_ctx_free(d->ctx);
+	event_free(d->ev_timer);
+	while ((q = TAILQ_FIRST(&d->queries)) != NULL)
+		query_free(q);
+	free(d);
+}
+
+static void
+dns_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct resolver	*d = arg;
+
+	dns_ioevent(d->ctx, 0);
+}
+
+static void
+dns_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct resolver	*d = arg;
+	struct timeval	 tv;
+	int		 wait;
+
+	wait = dns_timeouts(d->ctx, -1, 0);
+	/*
+	 * udns re-arms us through dns_utm() only when its next deadline
+	 * changes; if we fired early by its clock (time(), which may step)
+	 * it would not, and its queries would wait for ever.
+	 */
+	if (wait >= 0 && !evtimer_pending(d->ev_timer, NULL)) {
+		tv.tv_sec = wait > 0 ? wait : 1;
+		tv.tv_usec = 0;
+		evtimer_add(d->ev_timer, &tv);
+	}
+}
+
+/* udns's timer requests, see dns_set_tmcbck() in udns(3). */
+static void
+dns_utm(struct dns_ctx *ctx, int timeout, void *arg)
+{
+	struct resolver	*d = arg;
+	struct timeval	 tv;
+
+	if (ctx == NULL || timeout < 0) {
+		evtimer_del(d->ev_timer);
+		return;
+	}
+	tv.tv_sec = timeout;
+	tv.tv_usec = 0;
+	evtimer_add(d->ev_timer, &tv);
+}
+
+static struct resolver_query *
+query_new(struct resolver *d, enum query_type type, const char *name, void *arg)
+{
+	struct resolver_query	*q;
+
+	q = xcalloc(1, sizeof(*q));
+	q->dns = d;
+	q->type = type;
+	q->arg = arg;
+	q->name = xstrdup(name);
+	q->ustatus[HALF_4] = q->ustatus[HALF_6] = DNS_E_NODATA;
+	if ((q->ev_done = event_new(d->base, -1, 0, query_done_cb, q)) == NULL)
+		fatalx("dns: event_new");
+	TAILQ_INSERT_TAIL(&d->queries, q, entry);
+	return q;
+}
+
+static void
+query_free(struct resolver_query *q)
+{
+	TAILQ_REMOVE(&q->dns->queries, q, entry);
+	event_free(q->ev_done);
+	free(q->addrs[HALF_4]);
+	free(q->addrs[HALF_6]);
+	free(q->mx);
+	free(q->name);
+	free(q);
+}
+
+/* A udns half has ended: once both have, answer from the event loop. */
+static void
+query_half_done(struct resolver_query *q)
+{
+	if (--q->pending > 0)
+		return;
+	if (q->cancelled)
+		query_free(q);
+	else
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+}
+
+static enum resolver_status
+map_status(int ustatus)
+{
+	switch (ustatus) {
+	case 0:
+		return RESOLVER_OK;
+	case DNS_E_NXDOMAIN:
+	case DNS_E_BADQUERY:	/* not a domain name: it cannot exist */
+		return RESOLVER_NXDOMAIN;
+	case DNS_E_NODATA:
+		return RESOLVER_NODATA;
+	default:		/* TEMPFAIL (also timeouts), PROTOCOL, NOMEM */
+		return RESOLVER_TEMPFAIL;
+	}
+}
+
+/* Combine A and AAAA as dns.h promises. */
+static enum resolver_status
+addr_status(const struct resolver_query *q)
+{
+	enum resolver_status	s4, s6;
+
+	if (q->naddrs[HALF_4] + q->naddrs[HALF_6] > 0)
+		return RESOLVER_OK;
+	s4 = map_status(q->ustatus[HALF_4]);
+	s6 = map_status(q->ustatus[HALF_6]);
+	if (s4 == RESOLVER_NXDOMAIN && s6 == RESOLVER_NXDOMAIN)
+		return RESOLVER_NXDOMAIN;
+	if (s4 == RESOLVER_TEMPFAIL || s6 == RESOLVER_TEMPFAIL)
+		return RESOLVER_TEMPFAIL;
+	return RESOLVER_NODATA;
+}
+
+static void
+query_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct resolver_query	*q = arg;
+	struct sockaddr_storage	*addrs = NULL;
+	struct resolver_mx		*mx = NULL;
+	enum resolver_status		 status;
+	enum query_type		 type = q->type;
+	resolver_addr_cb		 addr_cb = q->addr_cb;
+	resolver_mx_cb		 mx_cb = q->mx_cb;
+	void			*cbarg = q->arg;
+	int			 n = 0, n4, n6;
+
+	/*
+	 * Take the result out and free the query first: the callback may
+	 * cancel other queries or free the whole resolver.
+	 */
+	if (q->type == Q_ADDR) {
+		status = addr_status(q);
+		n4 = q->naddrs[HALF_4];
+		n6 = q->naddrs[HALF_6];
+		if (status == RESOLVER_OK) {
+			n = n4 + n6;
+			addrs = xreallocarray(NULL, n, sizeof(*addrs));
+			if (n4 > 0)
+				memcpy(addrs, q->addrs[HALF_4],
+				    n4 * sizeof(*addrs));
+			if (n6 > 0)
+				memcpy(addrs + n4, q->addrs[HALF_6],
+				    n6 * sizeof(*addrs));
+		}
+		log_debug("dns: %s: A/AAAA %s, %d address(es)", q->name,
+		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
+		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
+		    n);
+	} else {
+		if (q->nmx > 0)
+			status = RESOLVER_OK;
+		else if (q->ustatus[HALF_4] == 0)
+			status = RESOLVER_TEMPFAIL;	/* records, none usable */
+		else
+			status = map_status(q->ustatus[HALF_4]);
+		if (status == RESOLVER_OK) {
+			mx = q->mx;
+			n = q->nmx;
+			q->mx = NULL;
+		}
+		log_debug("dns: %s: MX %s, %d record(s)", q->name,
+		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
+		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
+		    n);
+	}
+	query_free(q);
+
+	if (type == Q_ADDR)
+		addr_cb(cbarg, status, addrs, n);
+	else
+		mx_cb(cbarg, status, mx, n);
+	free(addrs);
+	free(mx);
+}
+
+static void
+udns_a4_cb(struct dns_ctx *ctx, struct dns_rr_a4 *rr, void *arg)
+{
+	struct resolver_query	*q = arg;
+	struct sockaddr_in	*sin;
+	int			 i;
+
+	q->ustatus[HALF_4] = udns_last_status(ctx);
+	if (rr != NULL && !q->cancelled && rr->dnsa4_nrr > 0) {
+		q->addrs[HALF_4] = xcalloc(rr->dnsa4_nrr,
+		    sizeof(struct sockaddr_storage));
+		for (i = 0; i < rr->dnsa4_nrr; i++) {
+			sin = (struct sockaddr_in *)&q->addrs[HALF_4][i];
+			sin->sin_family = AF_INET;
+			sin->sin_addr = rr->dnsa4_addr[i];
+		}
+		q->naddrs[HALF_4] = rr->dnsa4_nrr;
+	}
+	free(rr);
+	query_half_done(q);
+}
+
+static void
+udns_a6_cb(struct dns_ctx *ctx, struct dns_rr_a6 *rr, void *arg)
+{
+	struct resolver_query	*q = arg;
+	struct sockaddr_in6	*sin6;
+	int			 i;
+
+	q->ustatus[HALF_6] = udns_last_status(ctx);
+	if (rr != NULL && !q->cancelled && rr->dnsa6_nrr > 0) {
+		q->addrs[HALF_6] = xcalloc(rr->dnsa6_nrr,
+		    sizeof(struct sockaddr_storage));
+		for (i = 0; i < rr->dnsa6_nrr; i++) {
+			sin6 = (struct sockaddr_in6 *)&q->addrs[HALF_6][i];
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = rr->dnsa6_addr[i];
+		}
+		q->naddrs[HALF_6] = rr->dnsa6_nrr;
+	}
+	free(rr);
+	query_half_done(q);
+}
+
+static void
+udns_mx_cb(struct dns_ctx *ctx, struct dns_rr_mx *rr, void *arg)
+{
+	struct resolver_query	*q = arg;
+	struct resolver_mx		 tmp;
+	const char		*host;
+	int			 i, j, n = 0;
+
+	q->ustatus[HALF_4] = udns_last_status(ctx);
+	if (rr != NULL && !q->cancelled && rr->dnsmx_nrr > 0) {
+		q->mx = xcalloc(rr->dnsmx_nrr, sizeof(*q->mx));
+		for (i = 0; i < rr->dnsmx_nrr; i++) {
+			host = rr->dnsmx_mx[i].name;
+			if (host == NULL || *host == '\0')
+				host = ".";	/* the root: a null MX */
+			/* Longer than any host name: not one we can use. */
+			if (strlen(host) >= sizeof(q->mx[n].host)) {
+				log_debug("dns: %s: MX name too long, skipped",
+				    q->name);
+				continue;
+			}
+			q->mx[n].pref = rr->dnsmx_mx[i].priority;
+			strlcpy_(q->mx[n].host, host, sizeof(q->mx[n].host));
+			/* Insertion sort: stable, and the list is short. */
+			tmp = q->mx[n];
+			for (j = n; j > 0 && q->mx[j - 1].pref > tmp.pref; j--)
+				q->mx[j] = q->mx[j - 1];
+			q->mx[j] = tmp;
+			n++;
+		}
+		q->nmx = n;
+	}
+	free(rr);
+	query_half_done(q);
+}
+
+struct resolver_query *
+resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *arg)
+{
+	struct resolver_query	*q;
+	struct sockaddr_storage	 ss;
+	int			 half;
+
+	q = query_new(d, Q_ADDR, name, arg);
+	q->addr_cb = cb;
+
+	if (parse_literal(name, 0, &ss) == 0) {
+		half = ss.ss_family == AF_INET ? HALF_4 : HALF_6;
+		q->addrs[half] = xmalloc(sizeof(ss));
+		q->addrs[half][0] = ss;
+		q->naddrs[half] = 1;
+		q->ustatus[half] = 0;
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+		return q;
+	}
+
+	/*
+	 * udns only queues the lookups here (they go out from our timer),
+	 * so its callbacks cannot run inside this call.
+	 */
+	q->pending = 2;
+	if (dns_submit_a4(d->ctx, name, DNS_NOSRCH, udns_a4_cb, q) == NULL) {
+		q->ustatus[HALF_4] = udns_last_status(d->ctx);
+		q->pending--;
+	}
+	if (dns_submit_a6(d->ctx, name, DNS_NOSRCH, udns_a6_cb, q) == NULL) {
+		q->ustatus[HALF_6] = udns_last_status(d->ctx);
+		q->pending--;
+	}
+	if (q->pending == 0)
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+	return q;
+}
+
+struct resolver_query *
+resolver_mx(struct resolver *d, const char *domain, resolver_mx_cb cb, void *arg)
+{
+	struct resolver_query	*q;
+
+	q = query_new(d, Q_MX, domain, arg);
+	q->mx_cb = cb;
+	q->pending = 1;
+	if (dns_submit_mx(d->ctx, domain, DNS_NOSRCH, udns_mx_cb, q) == NULL) {
+		q->ustatus[HALF_4] = udns_last_status(d->ctx);
+		q->pending = 0;
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+	}
+	return q;
+}
+
+/*
+ * udns's own resolver_cancel() (0.4) unlinks its query but never frees it, so
+ * instead a cancelled query stays, silent, until udns ends its lookups
+ * (answer or timeout) or resolver_free() drops them.
+ */
+void
+resolver_cancel(struct resolver_query *q)
+{
+	if (q == NULL)
+		return;
+	if (q->pending > 0) {
+		q->cancelled = true;
+		q->addr_cb = NULL;
+		q->mx_cb = NULL;
+		return;
+	}
+	query_free(q);
+}

@@ -1,0 +1,59 @@
+/*
+ * resolver.h — asynchronous DNS with udns on libevent: the resolver's socket is
+ * watched by a libevent event and its timeouts run on a libevent timer.
+ * No blocking resolver call is made anywhere in the daemon.
+ */
+#ifndef SMARTHOSTD_RESOLVER_H
+#define SMARTHOSTD_RESOLVER_H
+
+#include <sys/socket.h>
+
+struct event_base;
+struct config;
+struct resolver;
+struct resolver_query;
+
+enum resolver_status {
+	RESOLVER_OK,			/* answer in the callback's arguments */
+	RESOLVER_NXDOMAIN,		/* the name does not exist: permanent */
+	RESOLVER_NODATA,		/* the name exists, no records of the type */
+	RESOLVER_TEMPFAIL		/* SERVFAIL, timeout, network: transient */
+};
+
+struct resolver_mx {
+	int	 pref;
+	char	 host[256];	/* "." with pref 0 is a null MX (RFC 7505) */
+};
+
+/*
+ * Start a resolver from the configuration's resolver settings
+ * (nameservers/port/timeout/attempts), or /etc/resolv.conf when it has no
+ * nameservers.  Returns NULL with a reason in err.
+ */
+struct resolver	*resolver_new(struct event_base *, const struct config *,
+		    char *err, size_t errlen);
+void		 resolver_free(struct resolver *);
+
+typedef void (*resolver_addr_cb)(void *arg, enum resolver_status,
+    const struct sockaddr_storage *addrs, int n);
+typedef void (*resolver_mx_cb)(void *arg, enum resolver_status,
+    const struct resolver_mx *mx, int n);
+
+/*
+ * Look up A and AAAA of a host name; the callback gets every address of
+ * both (IPv4 first), with port 0.  An IP literal answers at once (still
+ * from the event loop, never inside this call).  RESOLVER_OK with n > 0, or a
+ * failure status: NXDOMAIN only when both lookups say so, TEMPFAIL if
+ * either failed transiently and none answered.
+ */
+struct resolver_query *resolver_addr(struct resolver *, const char *name,
+		    resolver_addr_cb cb, void *arg);
+
+/* Look up MX records, sorted by preference (equal ones in answer order). */
+struct resolver_query *resolver_mx(struct resolver *, const char *domain,
+		    resolver_mx_cb cb, void *arg);
+
+/* Cancel a query whose callback has not run yet; it never will. */
+void		 resolver_cancel(struct resolver_query *);
+
+#endif
