@@ -23,7 +23,7 @@
 #include <event2/event.h>
 
 #include "config.h"
-#include "dns.h"
+#include "resolver.h"
 #include "log.h"
 #include "queue.h"
 #include "relay.h"
@@ -41,7 +41,7 @@ struct daemon {
 	struct event_base	*base;
 	struct config		*cfg;		/* the one in force */
 	struct spool		*spool;
-	struct dns		*dns;
+	struct resolver		*dns;
 	struct queue		*queue;
 	struct smtp_server	*server;
 	const char		*cfgpath;
@@ -190,7 +190,7 @@ main(int argc, char **argv)
 	if ((d.spool = spool_open(d.base, d.cfg->spool, err, sizeof(err))) ==
 	    NULL)
 		fatalx("spool: %s", err);
-	if ((d.dns = dns_new(d.base, d.cfg, err, sizeof(err))) == NULL)
+	if ((d.dns = resolver_new(d.base, d.cfg, err, sizeof(err))) == NULL)
 		fatalx("resolver: %s", err);
 	relay_init(d.base, d.dns);
 	d.queue = queue_new(d.base, d.spool, d.cfg);
@@ -230,7 +230,7 @@ main(int argc, char **argv)
 	relay_shutdown();
 	smtp_server_free(d.server);
 	queue_free(d.queue);
-	dns_free(d.dns);
+	resolver_free(d.dns);
 	spool_free(d.spool);
 	event_free(d.ev_hup);
 	event_free(d.ev_term);
