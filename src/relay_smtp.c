@@ -80,10 +80,9 @@ rs_create(struct event_base *base, struct resolver *dns, struct config *cfg,
 	r->dns = dns;
 	r->cfg = config_ref(cfg);
 	r->rc = rc;
-	r->cconf.ehlo_as = rc->ehlo_as != NULL ? rc->ehlo_as : cfg->hostname;
-	r->cconf.connect_timeout = rc->connect_timeout;
-	r->cconf.command_timeout = rc->command_timeout;
-	r->cconf.data_timeout = rc->data_timeout;
+	/* A static smarthost's connections serve every domain alike: the
+	 * relayer's own TLS policy applies, not a domain entry's. */
+	smtp_client_conf_init(&r->cconf, cfg, rc, NULL, NULL);
 	TAILQ_INIT(&r->conns);
 	TAILQ_INIT(&r->waiting);
 	return r;
@@ -338,6 +337,8 @@ rs_conn_next(struct rs_conn *conn)
 	const char		*host;
 	char			 addr[INET6_ADDRSTRLEN], err[512];
 	socklen_t		 len;
+	struct smtp_client_conf	 cconf;
+	struct sockaddr_storage	 lit;
 
 	for (;;) {
 		if (conn->next_addr < conn->n_addrs) {
@@ -360,9 +361,11 @@ rs_conn_next(struct rs_conn *conn)
 			free(conn->remote);
 			conn->remote = xasprintf("%s[%s]:%d", host, addr,
 			    r->rc->port);
+			cconf = r->cconf;
+			cconf.servername = rs_literal(host, &lit) ? NULL : host;
 			conn->c = smtp_client_new(r->base,
 			    (struct sockaddr *)ss, len, conn->remote,
-			    &r->cconf, rs_client_cb, conn, err, sizeof(err));
+			    &cconf, rs_client_cb, conn, err, sizeof(err));
 			if (conn->c != NULL)
 				return;
 			log_info("relayer %s: %s", r->rc->name, err);

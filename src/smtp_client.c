@@ -950,3 +950,22 @@ smtp_dot_stuff(const char *in, size_t len, char *out, bool *bol)
 	}
 	return o - out;
 }
+
+void
+smtp_client_conf_init(struct smtp_client_conf *conf, const struct config *cfg,
+    const struct relayer_conf *rc, const struct domain_conf *dom,
+    const char *host)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->ehlo_as = rc->ehlo_as != NULL ? rc->ehlo_as : cfg->hostname;
+	conf->connect_timeout = rc->connect_timeout;
+	conf->command_timeout = rc->command_timeout;
+	conf->data_timeout = rc->data_timeout;
+	conf->tls = (dom != NULL && dom->has_tls) ? dom->tls : rc->tls;
+	conf->implicit_tls = rc->implicit_tls;
+	conf->ca_file = rc->ca_file;
+	conf->ca_path = rc->ca_path;
+	conf->auth_username = rc->auth_username;
+	conf->auth_password = rc->auth_password;
+	conf->servername = host;
+}

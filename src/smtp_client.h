@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "config.h"
+
 struct event_base;
 struct delivery;
 struct smtp_client;
@@ -54,7 +56,26 @@ struct smtp_client_conf {
 	long		 connect_timeout;	/* connect and greeting */
 	long		 command_timeout;	/* each other reply */
 	long		 data_timeout;		/* message transfer and its reply */
+	/* TLS and AUTH: the relayer's, with a domain entry's tls override. */
+	enum client_tls	 tls;
+	bool		 implicit_tls;
+	const char	*ca_file, *ca_path;	/* NULL: the system store */
+	const char	*auth_username;		/* NULL: no AUTH */
+	const char	*auth_password;
+	const char	*servername;		/* host name for SNI and
+						   verification; NULL for an
+						   IP literal */
 };
+
+/*
+ * Fill conf from a relayer, the next hop's domains entry (NULL if none: its
+ * tls, when set, overrides the relayer's) and the host name connected to
+ * (NULL for an address literal).  Strings point into cfg, which the caller
+ * keeps referenced while the conf is in use.
+ */
+void		 smtp_client_conf_init(struct smtp_client_conf *,
+		    const struct config *, const struct relayer_conf *,
+		    const struct domain_conf *, const char *host);
 
 enum smtpc_event { SMTPC_READY, SMTPC_TX_DONE, SMTPC_FAILED };
 
