@@ -28,7 +28,7 @@ struct env_rcpt {
 struct envelope {
 	char		 id[QUEUE_ID_MAX + 1];
 	char		*sender;	/* "" for the null reverse-path */
-	char		*listener;	/* listener name, or "local" */
+	char		*listener;	/* listener name, "sendmail" or "bounce" */
 	char		*helo;		/* may be NULL */
 	char		*client;	/* client IP as text, may be NULL */
 	char		*auth_user;	/* may be NULL */

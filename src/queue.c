@@ -529,7 +529,7 @@ qmsg_bounce(struct qmsg *m)
 	free(br);
 
 	benv->sender = xstrdup("");
-	benv->listener = xstrdup("local");
+	benv->listener = xstrdup(LISTENER_BOUNCE);
 	benv->created = now();
 	envelope_add_rcpt(benv, env->sender);
 

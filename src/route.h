@@ -21,7 +21,8 @@ struct route {
 };
 
 /*
- * Resolve one recipient.  listener may be "local" (the injector).  Returns
+ * Resolve one recipient.  listener may be LISTENER_SENDMAIL or
+ * LISTENER_BOUNCE (config.h).  Returns
  * 0, or -1 when the recipient has no domain part.
  */
 int	route_resolve(const struct config *, const char *listener,
