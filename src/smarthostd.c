@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -124,6 +126,42 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	evtimer_add(d->ev_tick, &tv);
 }
 
+/*
+ * After the listeners are bound (port 25 needs root), become cfg->user for
+ * good: the spool is given to it first, so the queue stays writable.  A
+ * reload that adds a listener on a privileged port will then fail to bind,
+ * and is refused as a whole (as any reload whose sockets cannot open).
+ */
+static void
+drop_privileges(struct daemon *d)
+{
+	struct passwd	*pw;
+	char		 err[1024];
+
+	if (d->cfg->user == NULL)
+		return;
+	errno = 0;
+	if ((pw = getpwnam(d->cfg->user)) == NULL)
+		fatalx("user \"%s\": no such user", d->cfg->user);
+	if (geteuid() != 0) {
+		if (pw->pw_uid == geteuid())
+			return;
+		fatalx("user \"%s\": only root can switch to another user",
+		    d->cfg->user);
+	}
+	if (spool_chown(d->spool, pw->pw_uid, pw->pw_gid, err, sizeof(err)) ==
+	    -1)
+		fatalx("spool: %s", err);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to user \"%s\"", d->cfg->user);
+	if (setuid(0) != -1)
+		fatalx("still able to regain root after dropping privileges");
+	log_info("running as user %s (uid %ld, gid %ld)", d->cfg->user,
+	    (long)pw->pw_uid, (long)pw->pw_gid);
+}
+
 static void
 write_pid_file(const char *path)
 {
@@ -197,10 +235,7 @@ main(int argc, char **argv)
 	d.server = smtp_server_new(d.base, d.spool, d.queue);
 	if (smtp_server_configure(d.server, d.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (d.cfg->user != NULL)
-		log_warnx("user \"%s\": dropping privileges is not "
-		    "implemented yet; running as uid %ld", d.cfg->user,
-		    (long)getuid());
+	drop_privileges(&d);
 
 	if (!d.foreground) {
 		/* Keep stderr when the file asks for logs there. */

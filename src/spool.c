@@ -1008,3 +1008,61 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 	}
 	return found;
 }
+
+/* Chown one directory (by name under the spool root, "" for the root) and
+ * every file directly in it. */
+static int
+chown_tree(int rootfd, const char *name, uid_t uid, gid_t gid)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	int		 fd, r = 0;
+
+	fd = name[0] == '\0' ? dup(rootfd) :
+	    openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fchown(fd, uid, gid) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (name[0] == '\0') {
+		close(fd);
+		return 0;
+	}
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fchownat(fd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) ==
+		    -1 && errno != ENOENT)
+			r = -1;
+	}
+	closedir(dir);
+	return r;
+}
+
+int
+spool_chown(struct spool *sp, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	/* incoming/ holds the injecting users' own files: only the directory
+	 * changes hands, so that the daemon may remove what it picked up. */
+	static const char *const trees[] = { "", "tmp", "queue", "corrupt" };
+
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
+		if (chown_tree(sp->rootfd, trees[i], uid, gid) == -1) {
+			snprintf(err, errlen, "cannot give %s/%s to uid %ld: %s",
+			    sp->dir, trees[i], (long)uid, strerror(errno));
+			return -1;
+		}
+	if (fchownat(sp->rootfd, "incoming", uid, gid, AT_SYMLINK_NOFOLLOW) ==
+	    -1 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot give %s/incoming to uid %ld: %s",
+		    sp->dir, (long)uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

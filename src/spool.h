@@ -17,6 +17,8 @@
 #ifndef SMARTHOSTD_SPOOL_H
 #define SMARTHOSTD_SPOOL_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,5 +85,13 @@ int		 spool_recover(struct spool *,
 
 /* Directory fsyncs done by group commits so far (for the tests). */
 int		 spool_dir_syncs(const struct spool *);
+
+/*
+ * Give the spool (its directories and the queued files in them) to uid and
+ * gid, before the daemon drops privileges to that user.  Returns 0, or -1
+ * with errno and a reason in err.
+ */
+int		 spool_chown(struct spool *, uid_t uid, gid_t gid, char *err,
+		    size_t errlen);
 
 #endif

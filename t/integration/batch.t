@@ -1,0 +1,99 @@
+#!/usr/bin/perl
+# batch.t -- batch_handling splits one accepted transaction into queued
+# messages: BifurcateAlways one per recipient, BatchByDomain one per
+# lower-cased recipient domain, BatchByRoute one per relayer and next hop.
+# The client sees one reply for the whole transaction either way.
+use strict;
+use warnings;
+use Test::More;
+use SmarthostTest;
+use Time::HiRes qw(sleep);
+
+my $sink = start_sink();
+my $p_dom = free_port();
+my $p_route = free_port();
+my $d = start_daemon(
+    config_text => {
+	listeners => qq{
+	    { name = "bif"; address = "127.0.0.1"; port = \@PORT\@;
+	      batch_handling = "BifurcateAlways"; },
+	    { name = "dom"; address = "127.0.0.1"; port = $p_dom;
+	      batch_handling = "BatchByDomain"; },
+	    { name = "route"; address = "127.0.0.1"; port = $p_route;
+	      batch_handling = "BatchByRoute"; }
+	},
+	relayers => sink_relayer($sink),
+	routing => q{
+	    default_relayer = "sink";
+	    rules = ( { recipient_domain = [ "one.test", "two.test" ];
+			routing_domain = "hub.test"; } );
+	},
+	queue => 'retry_interval = "1s";',
+    });
+
+# One transaction, raw, so that the client's replies can be counted.
+sub one_transaction {
+	my ($port, $tag, @rcpts) = @_;
+	my $s = smtp_session(port => $port);
+	$s->start_ehlo('batch.test');
+	$s->cmd('MAIL FROM:<s@x.test>');
+	$s->cmd("RCPT TO:<$_>") for @rcpts;
+	$s->cmd('DATA');
+	my $body = "Subject: $tag\r\n\r\nbatch body $tag\r\n";
+	$s->send("$body.\r\nQUIT\r\n");
+	my @r;
+	while (my $x = $s->reply(10)) {
+		push @r, $x;
+		last if $x->{code} == 221 || @r > 5;
+	}
+	$s->close;
+	is(join(' ', map { $_->{code} } @r), '250 221',
+	    "$tag: one reply for the transaction");
+	my ($id) = ($r[0]{last} // '') =~ /^2\.0\.0 Ok: queued as (\S+)$/;
+	ok(defined $id, "$tag: queued as <id>");
+	return ($body, $id);
+}
+
+# The sink's transactions for one tag, as sorted recipient lists.
+sub groups {
+	my ($tag, $n) = @_;
+	my $re = qr/^Subject: \Q$tag\E\r$/m;
+	wait_for(sub { $n <= grep { $_->{data} =~ $re } $sink->messages }, 10);
+	sleep 0.5;	# any extra copy would show up now
+	my @m = grep { $_->{data} =~ $re } $sink->messages;
+	return (join(' | ', sort map { join(',', sort @{$_->{json}{rcpt_tos}}) } @m),
+	    @m);
+}
+
+sub check_bodies {
+	my ($tag, $body, @m) = @_;
+	my $ok = @m && !grep {
+		my ($rcv, $rest) = split_received($_->{data});
+		!defined $rcv || $rest ne $body;
+	} @m;
+	ok($ok, "$tag: every copy has a Received: header and the same body");
+}
+
+my ($body, $id) = one_transaction($d->port, 'bifurcate',
+    'a@one.test', 'b@one.test', 'c@two.test');
+my ($g, @m) = groups('bifurcate', 3);
+is($g, 'a@one.test | b@one.test | c@two.test',
+    'BifurcateAlways: one transaction per recipient');
+check_bodies('bifurcate', $body, @m);
+
+($body, $id) = one_transaction($p_dom, 'bydomain',
+    'a@One.test', 'b@one.TEST', 'c@two.test');
+($g, @m) = groups('bydomain', 2);
+is($g, 'a@One.test,b@one.TEST | c@two.test',
+    'BatchByDomain: one transaction per domain, case-insensitive');
+check_bodies('bydomain', $body, @m);
+is(scalar(grep { $_->{json}{mail_from} eq 's@x.test' } @m), 2,
+    'BatchByDomain: sender kept on every part');
+
+($body, $id) = one_transaction($p_route, 'byroute',
+    'a@one.test', 'c@two.test', 'd@three.test', 'e@three.test');
+($g, @m) = groups('byroute', 2);
+is($g, 'a@one.test,c@two.test | d@three.test,e@three.test',
+    'BatchByRoute: one transaction per relayer and next hop');
+check_bodies('byroute', $body, @m);
+done_testing();

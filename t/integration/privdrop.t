@@ -1,0 +1,51 @@
+#!/usr/bin/perl
+# privdrop.t -- `user`: the daemon binds its listener as root, then becomes
+# that user for good; the spool is handed over so queueing still works, and
+# deliveries run as that user.  A user that does not exist stops the start.
+use strict;
+use warnings;
+use Test::More;
+use SmarthostTest;
+
+plan skip_all => 'privilege drop needs root' if $> != 0;
+my @pw = getpwnam('nobody');
+plan skip_all => 'no user nobody' unless @pw;
+my ($uid, $gid) = @pw[2, 3];
+
+my $d = start_daemon(
+    config_text => {
+	top => 'user = "nobody";',
+	relayers => q{ { name = "box"; type = "maildir"; path = "@TMP@/mail/Maildir"; } },
+	routing => 'default_relayer = "box";',
+    });
+# The Maildir's parent must be writable by the unprivileged user.
+mkdir($d->dir . '/mail') or die "mkdir: $!";
+chown($uid, $gid, $d->dir . '/mail') or die "chown: $!";
+# ...and every directory above it searchable.
+chmod(0755, $d->dir, $d->dir . '/..') or die "chmod: $!";
+
+my $status = slurp('/proc/' . $d->pid . '/status') // '';
+my ($ruid, $euid, $suid) = $status =~ /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m;
+is($ruid, $uid, 'real uid is nobody');
+is($euid, $uid, 'effective uid is nobody');
+is($suid, $uid, 'saved uid is nobody (root cannot be regained)');
+like($d->log, qr/running as user nobody/, 'the drop is logged');
+is((stat($d->spool))[4], $uid, 'the spool belongs to nobody');
+
+my $r = send_mail(port => $d->port, from => 'a@x.test', to => ['b@y.test'],
+    data => "Subject: dropped\r\n\r\nhello\r\n");
+ok($r->{ok} && $r->{code} == 250, 'accepted after the drop') or diag($r->{message});
+my @f = maildir_wait($d->dir . '/mail/Maildir', 1, 10);
+is(scalar @f, 1, 'delivered into the Maildir');
+is((stat($f[0] // '/nonexistent'))[4], $uid, 'the mail file belongs to nobody');
+$d->stop;
+
+my $bad = start_daemon(no_start => 1,
+    config_text => { top => 'user = "no-such-user-here";' });
+my ($rc, $err) = run_daemon_check($bad->config_file);
+is($rc, 0, 'an unknown user is not a syntax error (-n passes)');
+my $out = `$ENV{SMARTHOSTD} -f -c @{[$bad->config_file]} 2>&1`;
+isnt($? >> 8, 0, 'but the daemon refuses to start');
+like($out, qr/user "no-such-user-here": no such user/, 'and says why');
+
+done_testing();

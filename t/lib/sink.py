@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""
+sink.py -- the downstream SMTP server of the integration tests.
+
+Listens on --host:--port (loopback only), accepts mail and stores each
+accepted transaction in --dir as <seq>.eml (the DATA bytes exactly as
+received, after dot-unstuffing and nothing else) and <seq>.json (the
+envelope).  Both are written atomically (temp file + rename), the .json
+last, so a test that sees a .json may read the whole .eml.
+
+How it answers depends on the recipient's local part:
+  tempfail*  -> 451 4.3.0 at RCPT
+  reject*    -> 550 5.1.1 at RCPT
+  datafail*  -> 451 4.3.0 at the end of data (the whole transaction)
+  anything else -> 250
+and on the options:
+  --fail-first N  the first N transactions that reach the end of data get
+                  451 4.3.0 there; later ones succeed
+  --fail-file F   while the file F exists, every RCPT gets 451 4.3.0
+
+Besides the messages it keeps, in --dir:
+  connections.log   one line per accepted connection ("<n> <peer>")
+  transactions.log  one line per end of data ("<code> <from> <rcpts>")
+  commands.log      one line per command verb seen ("<conn> <VERB>")
+
+It advertises PIPELINING (aiosmtpd handles pipelined input, but 1.4.3
+does not say so), 8BITMIME, SMTPUTF8 and SIZE, and prints "ready" on
+stdout once it listens.  Requires aiosmtpd (Debian python3-aiosmtpd).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+
+from aiosmtpd.smtp import SMTP
+
+
+def write_atomic(path, data):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+
+
+def append_line(path, line):
+    with open(path, "a", encoding="utf-8", errors="surrogateescape") as f:
+        f.write(line + "\n")
+
+
+class State:
+    def __init__(self, args):
+        self.dir = args.dir
+        self.fail_first = args.fail_first
+        self.fail_file = args.fail_file
+        self.seq = 0            # stored messages
+        self.data_ends = 0      # transactions that reached end of data
+        self.connections = 0
+
+
+class Handler:
+    def __init__(self, state):
+        self.st = state
+
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        session.host_name = hostname
+        # responses ends with "250 HELP"; insert before it.
+        out = list(responses[:-1]) + ["250-PIPELINING"]
+        out.append(responses[-1])
+        return out
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        local = address.rsplit("@", 1)[0].lower() if address else ""
+        if self.st.fail_file and os.path.exists(self.st.fail_file):
+            return "451 4.3.0 Temporary failure (fail file)"
+        if local.startswith("tempfail"):
+            return "451 4.3.0 Temporary failure for <%s>" % address
+        if local.startswith("reject"):
+            return "550 5.1.1 <%s>: Recipient address rejected" % address
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.append(rcpt_options)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        st = self.st
+        st.data_ends += 1
+        rcpts = " ".join(envelope.rcpt_tos)
+        code = "250"
+        if st.data_ends <= st.fail_first:
+            code = "451"
+            reply = "451 4.3.0 Temporary failure (fail-first)"
+        elif any(r.rsplit("@", 1)[0].lower().startswith("datafail")
+                 for r in envelope.rcpt_tos):
+            code = "451"
+            reply = "451 4.3.0 Temporary failure at end of data"
+        if code != "250":
+            append_line(os.path.join(st.dir, "transactions.log"),
+                        "%s <%s> %s" % (code, envelope.mail_from, rcpts))
+            return reply
+
+        st.seq += 1
+        base = os.path.join(st.dir, "%04d" % st.seq)
+        write_atomic(base + ".eml", envelope.original_content)
+        # aiosmtpd keeps the null reverse-path as "<>"; store addresses
+        # without brackets, so the null sender is "".
+        mail_from = envelope.mail_from
+        if mail_from == "<>":
+            mail_from = ""
+        meta = {
+            "seq": st.seq,
+            "mail_from": mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "mail_options": list(envelope.mail_options),
+            "rcpt_options": [list(o) for o in envelope.rcpt_options],
+            "helo": session.host_name,
+            "connection": getattr(server, "conn_no", None),
+            "peer": list(session.peer) if session.peer else None,
+            "size": len(envelope.original_content),
+        }
+        write_atomic(base + ".json",
+                     json.dumps(meta, indent=1,
+                                ensure_ascii=True).encode("ascii"))
+        append_line(os.path.join(st.dir, "transactions.log"),
+                    "250 <%s> %s" % (envelope.mail_from, rcpts))
+        return "250 2.0.0 Ok: stored as %04d" % st.seq
+
+
+class SinkSMTP(SMTP):
+    # Keep long DATA lines (a relay may pass lines over 998 octets): the
+    # sink must record what it was sent, not police it.
+    line_length_limit = 1 << 20
+
+    def __init__(self, state, *a, **kw):
+        self.st = state
+        self.conn_no = None
+        super().__init__(*a, **kw)
+
+    def connection_made(self, transport):
+        if self.conn_no is None:
+            self.st.connections += 1
+            self.conn_no = self.st.connections
+            peer = transport.get_extra_info("peername")
+            append_line(os.path.join(self.st.dir, "connections.log"),
+                        "%d %s" % (self.conn_no,
+                                   peer[0] if peer else "?"))
+        super().connection_made(transport)
+
+    async def smtp_MAIL(self, arg):
+        self._log_cmd("MAIL")
+        return await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg):
+        self._log_cmd("RCPT")
+        return await super().smtp_RCPT(arg)
+
+    async def smtp_DATA(self, arg):
+        self._log_cmd("DATA")
+        return await super().smtp_DATA(arg)
+
+    async def smtp_RSET(self, arg):
+        self._log_cmd("RSET")
+        return await super().smtp_RSET(arg)
+
+    async def smtp_QUIT(self, arg):
+        self._log_cmd("QUIT")
+        return await super().smtp_QUIT(arg)
+
+    async def smtp_EHLO(self, arg):
+        self._log_cmd("EHLO")
+        return await super().smtp_EHLO(arg)
+
+    async def smtp_HELO(self, arg):
+        self._log_cmd("HELO")
+        return await super().smtp_HELO(arg)
+
+    def _log_cmd(self, verb):
+        append_line(os.path.join(self.st.dir, "commands.log"),
+                    "%s %s" % (self.conn_no, verb))
+
+
+def main():
+    p = argparse.ArgumentParser(description="SMTP sink for tests")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--fail-first", type=int, default=0)
+    p.add_argument("--fail-file", default=None)
+    p.add_argument("--hostname", default="sink.test")
+    args = p.parse_args()
+
+    os.makedirs(args.dir, exist_ok=True)
+    state = State(args)
+    handler = Handler(state)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    def factory():
+        return SinkSMTP(state, handler, data_size_limit=100 * 1024 * 1024,
+                        enable_SMTPUTF8=True, decode_data=False,
+                        hostname=args.hostname, ident="sink.py",
+                        timeout=60, loop=loop)
+
+    server = loop.run_until_complete(
+        loop.create_server(factory, host=args.host, port=args.port,
+                           reuse_address=True))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, loop.stop)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
