@@ -14,6 +14,8 @@
  * hdr_scan watches the stored (CRLF) message and finds where its header
  * section ends, noting whether Message-ID: and Date: are present, so that
  * the server can insert missing ones (add_message_id, add_date) there.
+ * Field names compare case-insensitively; blanks between a name and its
+ * colon (RFC 5322 obsolete syntax) are allowed, so "Date :" is a Date.
  */
 #ifndef SMARTHOSTD_SMTP_DATA_H
 #define SMARTHOSTD_SMTP_DATA_H
@@ -50,6 +52,12 @@ struct hdr_scan {
 	bool		need_blank;	/* ended at a non-header line, not at
 					   an empty line: insert an empty line
 					   after any added headers */
+	/* Added: the exact end when the line that ends the section began
+	 * in an earlier buffer (see hdr_scan_feed). */
+	uint64_t	fed;		/* private: octets fed so far */
+	uint64_t	line_start;	/* private: offset of current line */
+	uint64_t	end_offset;	/* once done: where the section ends,
+					   counted from the first octet fed */
 };
 
 void	hdr_scan_init(struct hdr_scan *);
@@ -65,5 +73,16 @@ void	hdr_scan_init(struct hdr_scan *);
  */
 long	hdr_scan_feed(struct hdr_scan *h, const char *buf, size_t len);
 void	hdr_scan_finish(struct hdr_scan *h);
+
+/*
+ * Added.  Whether a line is a header is known only at its ':' (or at the
+ * octet that rules one out), so the line that ends the section may have
+ * begun in an earlier buffer; hdr_scan_feed() then returns 0 and
+ * end_offset says exactly where the end is.  A caller that streams and
+ * wants to insert exactly there holds back the last hdr_scan_pending()
+ * octets it has fed (at most 998: a longer would-be field name is not a
+ * header): the section can end only at their start.
+ */
+size_t	hdr_scan_pending(const struct hdr_scan *h);
 
 #endif

@@ -1,1 +1,578 @@
-/* placeholder: being written */
+/*
+ * smtp_parse.c — owns the syntax of SMTP command lines: verbs, the
+ * reverse-path and forward-path of MAIL and RCPT, mailboxes (RFC 5321
+ * section 4.1.2, with the SMTPUTF8 extensions of RFC 6531) and the ESMTP
+ * parameters of MAIL.  Pure: bytes in, a struct or a reply out.  Whether
+ * a command is allowed now (order, policy, limits) is the session's call.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "smtp_parse.h"
+
+#define R_UNKNOWN	"500 5.5.1 Command unrecognized"
+#define R_TOOLONG	"500 5.5.2 Line too long"
+#define R_SYNTAX	"501 5.5.4 Syntax error"
+#define R_NOPARAM	"501 5.5.4 Syntax error (no parameters allowed)"
+#define R_EHLO		"501 5.5.4 Syntax: EHLO hostname"
+#define R_HELO		"501 5.5.4 Syntax: HELO hostname"
+#define R_MAIL		"501 5.5.4 Syntax: MAIL FROM:<address>"
+#define R_RCPT		"501 5.5.4 Syntax: RCPT TO:<address>"
+#define R_VRFY		"501 5.5.4 Syntax: VRFY address"
+#define R_AUTH \
+	"501 5.5.4 Syntax: AUTH mechanism [initial-response]"
+#define R_BADFROM	"501 5.1.7 Bad sender address syntax"
+#define R_BADTO		"501 5.1.3 Bad recipient address syntax"
+#define R_SIZE		"501 5.5.4 Bad SIZE parameter"
+#define R_BODY		"501 5.5.4 Bad BODY parameter"
+#define R_UTF8		"501 5.5.4 Bad SMTPUTF8 parameter"
+#define R_AUTHP		"501 5.5.4 Bad AUTH parameter"
+#define R_DUP		"501 5.5.4 Duplicate parameter"
+#define R_UNSUPP	"555 5.5.4 Unsupported parameter"
+
+/* What a verb takes after it; the session table decides the rest. */
+enum arg_kind {
+	ARG_HELO,	/* one token, required */
+	ARG_MAIL,	/* FROM:<path> [params] */
+	ARG_RCPT,	/* TO:<path> */
+	ARG_NONE,	/* nothing at all */
+	ARG_TEXT,	/* optional free text */
+	ARG_VRFY,	/* required free text */
+	ARG_AUTH	/* mechanism [initial-response] */
+};
+
+static const struct {
+	enum smtp_verb	 verb;
+	const char	*name;
+	enum arg_kind	 arg;
+} verbs[] = {
+	{ CMD_EHLO,	"EHLO",		ARG_HELO },
+	{ CMD_HELO,	"HELO",		ARG_HELO },
+	{ CMD_MAIL,	"MAIL",		ARG_MAIL },
+	{ CMD_RCPT,	"RCPT",		ARG_RCPT },
+	{ CMD_DATA,	"DATA",		ARG_NONE },
+	{ CMD_RSET,	"RSET",		ARG_NONE },
+	{ CMD_NOOP,	"NOOP",		ARG_TEXT },
+	{ CMD_QUIT,	"QUIT",		ARG_NONE },
+	{ CMD_HELP,	"HELP",		ARG_TEXT },
+	{ CMD_VRFY,	"VRFY",		ARG_VRFY },
+	{ CMD_STARTTLS,	"STARTTLS",	ARG_NONE },
+	{ CMD_AUTH,	"AUTH",		ARG_AUTH },
+};
+#define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
+
+static int
+lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+/* Case-insensitive ASCII comparison of n octets against a literal. */
+static bool
+ncaseeq(const char *s, size_t n, const char *lit)
+{
+	size_t	i;
+
+	if (strlen(lit) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (lower((unsigned char)s[i]) != lower((unsigned char)lit[i]))
+			return false;
+	return true;
+}
+
+static bool
+is_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* RFC 5322 atext, widened by RFC 6531 to any non-ASCII octet. */
+static bool
+is_atext(int c)
+{
+	return is_alnum(c) || c >= 0x80 ||
+	    (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/*
+ * Well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF): SMTPUTF8 promises UTF-8, and anything else would end up in
+ * headers and logs as garbage.
+ */
+static bool
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t		i = 0, k, need;
+	uint32_t	cp, min;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			need = 1; cp = s[i] & 0x1f; min = 0x80;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			need = 2; cp = s[i] & 0x0f; min = 0x800;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			need = 3; cp = s[i] & 0x07; min = 0x10000;
+		} else
+			return false;
+		if (n - i - 1 < need)
+			return false;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+/* Length of a quoted-string starting at s[0] == '"', or 0 if malformed. */
+static size_t
+quoted_len(const char *s, size_t n)
+{
+	size_t	i;
+	int	c;
+
+	for (i = 1; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '"')
+			return i + 1;
+		if (c == '\\') {
+			/* quoted-pairSMTP: backslash and one of %d32-126 */
+			if (i + 1 >= n)
+				return 0;
+			c = (unsigned char)s[++i];
+			if (c < 32 || c > 126)
+				return 0;
+		} else if (c < 32 || c == 127)
+			return 0;
+	}
+	return 0;
+}
+
+/* Local-part: Dot-string or Quoted-string.  Returns its length or 0. */
+static size_t
+local_len(const char *s, size_t n)
+{
+	size_t	i;
+	bool	dot = true;	/* an atom must come next */
+
+	if (n > 0 && s[0] == '"')
+		return quoted_len(s, n);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (dot)
+				return 0;
+			dot = true;
+		} else if (is_atext((unsigned char)s[i]))
+			dot = false;
+		else
+			break;
+	}
+	return dot ? 0 : i;
+}
+
+/* Address literal "[...]", brackets included, checked with inet_pton. */
+static bool
+literal_valid(const char *s, size_t n)
+{
+	char		 buf[SMTP_DOMAIN_MAX + 1];
+	unsigned char	 bin[sizeof(struct in6_addr)];
+	const char	*p;
+	size_t		 m;
+	int		 af = AF_INET;
+
+	if (n < 3 || n > SMTP_DOMAIN_MAX || s[0] != '[' || s[n - 1] != ']')
+		return false;
+	p = s + 1;
+	m = n - 2;
+	if (m > 5 && ncaseeq(p, 5, "IPv6:")) {
+		af = AF_INET6;
+		p += 5;
+		m -= 5;
+	}
+	memcpy(buf, p, m);
+	buf[m] = '\0';
+	return inet_pton(af, buf, bin) == 1;
+}
+
+/* Domain: dot-separated labels of letters, digits, inner hyphens or
+ * non-ASCII octets (U-labels), or an address literal. */
+static bool
+domain_valid(const char *s, size_t n, bool allow_literal)
+{
+	size_t	i, label = 0;
+
+	if (n == 0 || n > SMTP_DOMAIN_MAX)
+		return false;
+	if (s[0] == '[')
+		return allow_literal && literal_valid(s, n);
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if (is_alnum(c) || c >= 0x80 || c == '-') {
+			if (c == '-' && label == 0)
+				return false;
+			if (++label > 63)
+				return false;
+		} else
+			return false;
+	}
+	return label != 0 && s[n - 1] != '-';
+}
+
+int
+smtp_addr_valid(const char *addr)
+{
+	size_t	n = strlen(addr), l;
+
+	if (!utf8_valid((const unsigned char *)addr, n))
+		return -1;
+	l = local_len(addr, n);
+	if (l == 0 || l > SMTP_LOCAL_MAX || l >= n || addr[l] != '@')
+		return -1;
+	return domain_valid(addr + l + 1, n - l - 1, true) ? 0 : -1;
+}
+
+const char *
+smtp_addr_domain(const char *addr)
+{
+	const char	*p, *at = NULL;
+	bool		 q = false;
+
+	for (p = addr; *p != '\0'; p++) {
+		if (q && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			q = !q;
+		else if (!q && *p == '@')
+			at = p;
+	}
+	if (at == NULL || at[1] == '\0')
+		return NULL;
+	return at + 1;
+}
+
+const char *
+smtp_verb_to_text(enum smtp_verb v)
+{
+	size_t	i;
+
+	for (i = 0; i < NVERBS; i++)
+		if (verbs[i].verb == v)
+			return verbs[i].name;
+	return "UNKNOWN";
+}
+
+/*
+ * Source route "@a,@b:" (RFC 5321 A-d-l, obsolete but still legal):
+ * returns the length up to and including the ':', or 0 if malformed.
+ */
+static size_t
+route_len(const char *s, size_t n)
+{
+	const char	*colon, *p, *e;
+
+	if ((colon = memchr(s, ':', n)) == NULL)
+		return 0;
+	for (p = s; p < colon; p = e + 1) {
+		if (*p != '@')
+			return 0;
+		if ((e = memchr(p, ',', colon - p)) == NULL)
+			e = colon;
+		if (!domain_valid(p + 1, e - p - 1, false))
+			return 0;
+		if (e == colon)
+			break;
+	}
+	return colon - s + 1;
+}
+
+/*
+ * Parse "<path>" at s into cmd->addr.  Returns the length of the path
+ * including its brackets, or 0 if it is not a valid path.
+ */
+static size_t
+path_parse(const char *s, size_t n, bool rcpt, struct smtp_cmd *cmd)
+{
+	size_t	i, q, len, r = 0;
+
+	if (n == 0 || s[0] != '<')
+		return 0;
+	/* The closing '>' is the first one outside a quoted local part. */
+	for (i = 1; i < n && s[i] != '>'; i++) {
+		if (s[i] == '"') {
+			if ((q = quoted_len(s + i, n - i)) == 0)
+				return 0;
+			i += q - 1;
+		}
+	}
+	if (i >= n || i + 1 > SMTP_ADDR_MAX)
+		return 0;
+	len = i - 1;		/* between the brackets */
+	s++;
+	if (len == 0)
+		return rcpt ? 0 : 2;	/* <>: the null reverse-path */
+	if (s[0] == '@' && (r = route_len(s, len)) == 0)
+		return 0;
+	if (rcpt && r == 0 && ncaseeq(s, len, "postmaster")) {
+		memcpy(cmd->addr, "postmaster", sizeof("postmaster"));
+		return len + 2;
+	}
+	memcpy(cmd->addr, s + r, len - r);
+	cmd->addr[len - r] = '\0';
+	if (smtp_addr_valid(cmd->addr) == -1)
+		return 0;
+	return len + 2;
+}
+
+/* One MAIL parameter, KEYWORD[=VALUE]; seen remembers which were given. */
+static const char *
+mail_param(const char *s, size_t n, struct smtp_cmd *cmd, unsigned *seen)
+{
+	const char	*eq, *v;
+	size_t		 k, vn, i;
+	unsigned	 bit;
+
+	if ((eq = memchr(s, '=', n)) == NULL) {
+		k = n;
+		v = NULL;
+		vn = 0;
+	} else {
+		k = eq - s;
+		v = eq + 1;
+		vn = n - k - 1;
+	}
+	/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
+	if (k == 0 || !is_alnum((unsigned char)s[0]))
+		return R_SYNTAX;
+	for (i = 1; i < k; i++)
+		if (!is_alnum((unsigned char)s[i]) && s[i] != '-')
+			return R_SYNTAX;
+
+	if (ncaseeq(s, k, "SIZE"))
+		bit = 1;
+	else if (ncaseeq(s, k, "BODY"))
+		bit = 2;
+	else if (ncaseeq(s, k, "SMTPUTF8"))
+		bit = 4;
+	else if (ncaseeq(s, k, "AUTH"))
+		bit = 8;
+	else
+		return R_UNSUPP;
+	if (*seen & bit)
+		return R_DUP;
+	*seen |= bit;
+
+	switch (bit) {
+	case 1:
+		if (v == NULL || vn == 0)
+			return R_SIZE;
+		cmd->size = 0;
+		for (i = 0; i < vn; i++) {
+			unsigned d = (unsigned char)v[i] - '0';
+
+			if (d > 9 || cmd->size > (UINT64_MAX - d) / 10)
+				return R_SIZE;
+			cmd->size = cmd->size * 10 + d;
+		}
+		cmd->has_size = true;
+		break;
+	case 2:
+		if (v != NULL && ncaseeq(v, vn, "7BIT"))
+			cmd->body = BODY_7BIT;
+		else if (v != NULL && ncaseeq(v, vn, "8BITMIME"))
+			cmd->body = BODY_8BITMIME;
+		else
+			return R_BODY;
+		break;
+	case 4:
+		if (v != NULL)
+			return R_UTF8;
+		cmd->smtputf8 = true;
+		break;
+	case 8:
+		/* RFC 4954 AUTH=<mailbox>: accepted, not trusted, ignored. */
+		if (v == NULL || vn == 0)
+			return R_AUTHP;
+		break;
+	}
+	return NULL;
+}
+
+/* MAIL FROM:<path> [params] or RCPT TO:<path>, args past the verb. */
+static const char *
+path_cmd(const char *s, size_t n, bool rcpt, struct smtp_cmd *cmd)
+{
+	const char	*kw = rcpt ? "TO:" : "FROM:";
+	const char	*usage = rcpt ? R_RCPT : R_MAIL;
+	const char	*bad = rcpt ? R_BADTO : R_BADFROM;
+	const char	*e, *r;
+	size_t		 k = strlen(kw), p;
+	unsigned	 seen = 0;
+
+	if (n < k || !ncaseeq(s, k, kw))
+		return usage;
+	s += k;
+	n -= k;
+	/* Many clients send "MAIL FROM: <a@b>". */
+	while (n > 0 && *s == ' ') {
+		s++;
+		n--;
+	}
+	if (n == 0)
+		return usage;
+	if ((p = path_parse(s, n, rcpt, cmd)) == 0)
+		return bad;
+	s += p;
+	n -= p;
+	if (n > 0 && *s != ' ')
+		return bad;
+	for (;;) {
+		while (n > 0 && *s == ' ') {
+			s++;
+			n--;
+		}
+		if (n == 0)
+			return NULL;
+		if (rcpt)
+			return R_UNSUPP;
+		if ((e = memchr(s, ' ', n)) == NULL)
+			e = s + n;
+		if ((r = mail_param(s, e - s, cmd, &seen)) != NULL)
+			return r;
+		n -= e - s;
+		s = e;
+	}
+}
+
+/* AUTH mechanism [initial-response], kept with a single space between. */
+static const char *
+auth_args(const char *s, size_t n, struct smtp_cmd *cmd)
+{
+	const char	*sp, *resp;
+	size_t		 m, rn;
+
+	if (n == 0)
+		return R_AUTH;
+	if ((sp = memchr(s, ' ', n)) == NULL)
+		m = n;
+	else
+		m = sp - s;
+	resp = s + m;
+	rn = n - m;
+	while (rn > 0 && *resp == ' ') {
+		resp++;
+		rn--;
+	}
+	if (memchr(resp, ' ', rn) != NULL || memchr(s, '\t', n) != NULL)
+		return R_AUTH;
+	memcpy(cmd->arg, s, m);
+	if (rn > 0) {
+		cmd->arg[m++] = ' ';
+		memcpy(cmd->arg + m, resp, rn);
+		m += rn;
+	}
+	cmd->arg[m] = '\0';
+	return NULL;
+}
+
+static const char *
+parse(const char *line, size_t len, struct smtp_cmd *cmd)
+{
+	const char	*a;
+	size_t		 i, vlen, alen;
+	enum arg_kind	 kind = ARG_NONE;
+
+	if (len > SMTP_LINE_MAX - 2)
+		return R_TOOLONG;
+	for (i = 0; i < len; i++) {
+		unsigned char c = line[i];
+
+		if (c < 0x20 && c != '\t')
+			return R_SYNTAX;
+	}
+	/* Trailing blanks are noise that some clients add. */
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+
+	a = memchr(line, ' ', len);
+	vlen = a == NULL ? len : (size_t)(a - line);
+	for (i = 0; i < NVERBS; i++) {
+		if (ncaseeq(line, vlen, verbs[i].name)) {
+			cmd->verb = verbs[i].verb;
+			kind = verbs[i].arg;
+			break;
+		}
+	}
+	if (i == NVERBS)
+		return R_UNKNOWN;
+	a = line + vlen;
+	alen = len - vlen;
+	while (alen > 0 && *a == ' ') {
+		a++;
+		alen--;
+	}
+
+	switch (kind) {
+	case ARG_HELO:
+		if (alen == 0 || alen > SMTP_DOMAIN_MAX)
+			return cmd->verb == CMD_EHLO ? R_EHLO : R_HELO;
+		for (i = 0; i < alen; i++)
+			if ((unsigned char)a[i] <= 0x20 ||
+			    (unsigned char)a[i] >= 0x7f)
+				return cmd->verb == CMD_EHLO ? R_EHLO : R_HELO;
+		memcpy(cmd->helo, a, alen);
+		cmd->helo[alen] = '\0';
+		return NULL;
+	case ARG_MAIL:
+	case ARG_RCPT:
+		return path_cmd(a, alen, kind == ARG_RCPT, cmd);
+	case ARG_NONE:
+		return alen == 0 ? NULL : R_NOPARAM;
+	case ARG_VRFY:
+		if (alen == 0)
+			return R_VRFY;
+		/* FALLTHROUGH */
+	case ARG_TEXT:
+		memcpy(cmd->arg, a, alen);
+		cmd->arg[alen] = '\0';
+		return NULL;
+	case ARG_AUTH:
+		return auth_args(a, alen, cmd);
+	}
+	return R_UNKNOWN;
+}
+
+int
+smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd,
+    const char **reply)
+{
+	const char	*r;
+	enum smtp_verb	 verb;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if ((r = parse(line, len, cmd)) == NULL)
+		return 0;
+	*reply = r;
+	/* Keep only the verb (for logs): no half-parsed fields survive. */
+	verb = cmd->verb;
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->verb = verb;
+	return -1;
+}

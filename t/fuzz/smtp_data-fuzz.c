@@ -1,0 +1,113 @@
+/*
+ * smtp_data-fuzz.c — libFuzzer harness for smtp_data.c.  The first
+ * octets choose where to cut the rest; the DATA filter and the header
+ * scanner must give the same result cut or whole, the filter must stay
+ * within its output bound and never store a bare CR or LF, and a stored
+ * message, dot-stuffed again as the relay does, must come back as itself.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp_data.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+struct res {
+	char		*out;
+	size_t		 outlen, consumed;
+	struct smtp_data d;
+	struct hdr_scan	 h;
+	uint64_t	 hend;
+};
+
+/* Cut in at the positions given by step (0: whole), filter, then scan. */
+static void
+run(const char *in, size_t len, const uint8_t *step, size_t nstep,
+    struct res *r)
+{
+	size_t	 from = 0, n, k = 0, olen, got;
+	char	*buf;
+	long	 ret;
+
+	memset(r, 0, sizeof(*r));
+	r->out = malloc(2 * len + 8);
+	r->hend = (uint64_t)-1;
+	smtp_data_init(&r->d);
+	hdr_scan_init(&r->h);
+	while (!r->d.done && (from < len || k == 0)) {
+		n = len - from;
+		if (nstep > 0 && step[k % nstep] != 0 && step[k % nstep] < n)
+			n = step[k % nstep];
+		k++;
+		buf = malloc(2 * n + 4);
+		got = smtp_data_feed(&r->d, in + from, n, buf, &olen);
+		if (olen > 2 * n + 4 || (!r->d.done && got != n) || got > n)
+			abort();
+		ret = hdr_scan_feed(&r->h, buf, olen);
+		if (ret >= 0)
+			r->hend = r->h.end_offset;
+		memcpy(r->out + r->outlen, buf, olen);
+		r->outlen += olen;
+		free(buf);
+		from += got;
+		if (n == 0)
+			break;
+	}
+	r->consumed = from;
+	hdr_scan_finish(&r->h);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct res	 a, b;
+	size_t		 nstep, i, w;
+	char		*wire;
+
+	if (len < 1)
+		return 0;
+	nstep = data[0] % 8;
+	if (len < 1 + nstep)
+		return 0;
+	run((const char *)data + 1 + nstep, len - 1 - nstep, NULL, 0, &a);
+	run((const char *)data + 1 + nstep, len - 1 - nstep, data + 1, nstep,
+	    &b);
+	if (a.outlen != b.outlen || memcmp(a.out, b.out, a.outlen) != 0 ||
+	    a.consumed != b.consumed || a.d.done != b.d.done ||
+	    a.d.bare_count != b.d.bare_count ||
+	    a.d.octets_out != a.outlen || b.d.octets_out != b.outlen ||
+	    a.hend != b.hend || a.h.end_offset != b.h.end_offset ||
+	    a.h.has_date != b.h.has_date ||
+	    a.h.has_message_id != b.h.has_message_id ||
+	    a.h.need_blank != b.h.need_blank)
+		abort();
+	free(b.out);
+
+	/* No bare CR or LF is ever stored (a held-back CR may end it). */
+	for (i = 0; i < a.outlen; i++) {
+		if (a.out[i] == '\r' && i + 1 < a.outlen && a.out[i + 1] != '\n')
+			abort();
+		if (a.out[i] == '\n' && (i == 0 || a.out[i - 1] != '\r'))
+			abort();
+	}
+
+	if (a.d.done) {
+		wire = malloc(2 * a.outlen + 8);
+		for (i = w = 0; i < a.outlen; i++) {
+			if (a.out[i] == '.' && (i == 0 || a.out[i - 1] == '\n'))
+				wire[w++] = '.';
+			wire[w++] = a.out[i];
+		}
+		memcpy(wire + w, ".\r\n", 3);
+		run(wire, w + 3, NULL, 0, &b);
+		if (!b.d.done || b.consumed != w + 3 || b.d.bare_count != 0 ||
+		    b.outlen != a.outlen || memcmp(b.out, a.out, a.outlen) != 0)
+			abort();
+		free(b.out);
+		free(wire);
+	}
+	free(a.out);
+	return 0;
+}
