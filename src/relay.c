@@ -46,9 +46,10 @@ relay_ops_of(enum relay_type type)
 	switch (type) {
 	case RELAY_SMTP:
 		return &relay_smtp_ops;
+	case RELAY_MX:
+		return &relay_mx_ops;
 	case RELAY_MAILDIR:
 		return &relay_maildir_ops;
-	case RELAY_MX:
 	case RELAY_MAILDROP:
 		break;
 	}

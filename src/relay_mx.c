@@ -1,0 +1,220 @@
+/*
+ * relay_mx.c — owns the MX relayer (type "mx"): which hosts a delivery is
+ * for.  The next hop's domains entry may list them (mx_list, force_mx);
+ * else a domain literal is the address itself; else the MX records of the
+ * next-hop domain, in preference order with equal preferences shuffled,
+ * the domain's own address when it has none (implicit MX), and a permanent
+ * failure for a null MX (RFC 7505) or a domain that does not exist.  The
+ * connections, one pool per destination address, are relay_pool.c's.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "relay.h"
+#include "relay_pool.h"
+#include "resolver.h"
+#include "util.h"
+
+struct rm_relay;
+
+/* A delivery waiting for its MX records. */
+struct rm_lookup {
+	TAILQ_ENTRY(rm_lookup)	 entry;
+	struct rm_relay		*r;
+	struct delivery		*d;
+	struct resolver_query	*q;
+};
+
+struct rm_relay {
+	struct resolver		*dns;
+	struct relay_pool	*pool;
+	TAILQ_HEAD(, rm_lookup)	 lookups;
+	bool			 retired;
+};
+
+static void *
+rm_create(struct event_base *base, struct resolver *dns, struct config *cfg,
+    const struct relayer_conf *rc)
+{
+	struct rm_relay	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->dns = dns;
+	r->pool = relay_pool_new(base, dns, cfg, rc);
+	TAILQ_INIT(&r->lookups);
+	return r;
+}
+
+/* A retired relayer goes once its last lookup has handed its delivery
+ * over; the pool lives on until the deliveries it holds are done. */
+static void
+rm_maybe_free(struct rm_relay *r)
+{
+	if (!r->retired || !TAILQ_EMPTY(&r->lookups))
+		return;
+	relay_pool_retire(r->pool);
+	free(r);
+}
+
+static void
+rm_fail(struct delivery *d, enum dlv_result result, const char *fmt,
+    const char *domain)
+{
+	char	buf[600];
+
+	snprintf(buf, sizeof(buf), fmt, domain);
+	log_debug("mx %s: %s", domain, buf);
+	delivery_fail_all(d, result, buf);
+	delivery_done_later(d);
+}
+
+/* Shuffle each run of equal preference (the list is sorted). */
+static void
+rm_shuffle(struct relay_host *hosts, const int *prefs, int n)
+{
+	struct relay_host	 tmp;
+	int			 start, end, i, j;
+
+	for (start = 0; start < n; start = end) {
+		for (end = start + 1; end < n && prefs[end] == prefs[start];
+		    end++)
+			;
+		for (i = end - 1; i > start; i--) {
+			j = start + (int)(random() % (i - start + 1));
+			tmp = hosts[i];
+			hosts[i] = hosts[j];
+			hosts[j] = tmp;
+		}
+	}
+}
+
+static void
+rm_mx_cb(void *arg, enum resolver_status st, const struct resolver_mx *mx,
+    int n)
+{
+	struct rm_lookup	*l = arg;
+	struct rm_relay		*r = l->r;
+	struct delivery		*d = l->d;
+	struct relay_host	*hosts, implicit;
+	int			*prefs, i, nh = 0;
+
+	TAILQ_REMOVE(&r->lookups, l, entry);
+	free(l);
+	switch (st) {
+	case RESOLVER_OK:
+		hosts = xcalloc(n > 0 ? n : 1, sizeof(*hosts));
+		prefs = xcalloc(n > 0 ? n : 1, sizeof(*prefs));
+		/* "." is no host; alone it is a null MX (RFC 7505). */
+		for (i = 0; i < n; i++) {
+			if (strcmp(mx[i].host, ".") == 0 ||
+			    mx[i].host[0] == '\0')
+				continue;
+			hosts[nh].name = mx[i].host;
+			prefs[nh++] = mx[i].pref;
+		}
+		if (nh == 0)
+			rm_fail(d, DLV_PERMFAIL, "556 5.1.10 %s does not accept "
+			    "mail (null MX)", d->nexthop);
+		else {
+			rm_shuffle(hosts, prefs, nh);
+			relay_pool_deliver(r->pool, d, d->dom, hosts, nh);
+		}
+		free(prefs);
+		free(hosts);
+		break;
+	case RESOLVER_NODATA:
+		/* No MX: the domain is its own mail host (RFC 5321 5.1). */
+		memset(&implicit, 0, sizeof(implicit));
+		implicit.name = d->nexthop;
+		relay_pool_deliver(r->pool, d, d->dom, &implicit, 1);
+		break;
+	case RESOLVER_NXDOMAIN:
+		rm_fail(d, DLV_PERMFAIL, "550 5.1.2 %s: domain not found",
+		    d->nexthop);
+		break;
+	case RESOLVER_TEMPFAIL:
+	default:
+		rm_fail(d, DLV_TEMPFAIL, "451 4.4.3 %s: temporary DNS failure "
+		    "looking up MX", d->nexthop);
+		break;
+	}
+	rm_maybe_free(r);
+}
+
+static void
+rm_deliver(void *state, struct delivery *d)
+{
+	struct rm_relay		*r = state;
+	const struct domain_conf *dom = d->dom;
+	struct relay_host	*hosts, lit;
+	struct sockaddr_storage	 ss;
+	struct rm_lookup	*l;
+	int			 i;
+
+	/* mx_list and force_mx: those hosts, in order, never MX. */
+	if (dom != NULL && dom->n_mx > 0) {
+		hosts = xcalloc(dom->n_mx, sizeof(*hosts));
+		for (i = 0; i < dom->n_mx; i++) {
+			hosts[i].name = dom->mx_list[i].name;
+			hosts[i].addr = dom->mx_list[i].addr;
+			hosts[i].port = dom->mx_list[i].port;
+		}
+		relay_pool_deliver(r->pool, d, dom, hosts, dom->n_mx);
+		free(hosts);
+		return;
+	}
+	if (d->nexthop == NULL || d->nexthop[0] == '\0') {
+		rm_fail(d, DLV_PERMFAIL, "550 5.1.2 no next-hop domain%s", "");
+		return;
+	}
+	/* A domain literal is the address: no lookup. */
+	if (d->nexthop[0] == '[') {
+		if (!relay_literal(d->nexthop, &ss)) {
+			rm_fail(d, DLV_PERMFAIL, "550 5.1.2 %s: malformed domain "
+			    "literal", d->nexthop);
+			return;
+		}
+		memset(&lit, 0, sizeof(lit));
+		lit.addr = d->nexthop;
+		relay_pool_deliver(r->pool, d, dom, &lit, 1);
+		return;
+	}
+	if (r->dns == NULL) {
+		rm_fail(d, DLV_TEMPFAIL, "451 4.4.3 %s: no resolver",
+		    d->nexthop);
+		return;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->r = r;
+	l->d = d;
+	TAILQ_INSERT_TAIL(&r->lookups, l, entry);
+	/* resolver_mx() answers from the event loop, even at once. */
+	if ((l->q = resolver_mx(r->dns, d->nexthop, rm_mx_cb, l)) == NULL) {
+		TAILQ_REMOVE(&r->lookups, l, entry);
+		free(l);
+		rm_fail(d, DLV_TEMPFAIL, "451 4.4.3 %s: cannot look up MX",
+		    d->nexthop);
+	}
+}
+
+static void
+rm_retire(void *state)
+{
+	struct rm_relay	*r = state;
+
+	r->retired = true;
+	rm_maybe_free(r);
+}
+
+const struct relay_ops relay_mx_ops = {
+	.create = rm_create,
+	.deliver = rm_deliver,
+	.retire = rm_retire,
+};

@@ -1,0 +1,66 @@
+/*
+ * relay_pool.h — the connection pool the SMTP-speaking relayers (smtp and
+ * mx) share.  One pool per relayer instance holds its destinations: a
+ * destination is one address and port with one TLS identity (the host name
+ * verified, the tls mode), and has at most pool_size smtp_client
+ * connections, a FIFO of deliveries waiting for one, idle connections kept
+ * for reuse (RSET in between, up to max_deliveries_per_connection, QUIT
+ * after idle_timeout).
+ *
+ * A delivery comes with its list of hosts, tried in order: every address of
+ * a host (A then AAAA) before the next host; a host name is resolved with
+ * A/AAAA, never MX.  When a destination cannot be connected to and none of
+ * its connections is up, the deliveries waiting for it move on to their
+ * next address at once rather than each trying it in turn.  When every
+ * host and address failed, the delivery fails transiently with the last
+ * error.
+ */
+#ifndef SMARTHOSTD_RELAY_POOL_H
+#define SMARTHOSTD_RELAY_POOL_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+
+struct config;
+struct delivery;
+struct domain_conf;
+struct event_base;
+struct relayer_conf;
+struct relay_pool;
+struct resolver;
+
+/* One host to try.  The strings are copied. */
+struct relay_host {
+	const char	*name;		/* host name: resolved with A/AAAA
+					   unless addr is set; also the TLS
+					   name.  NULL for a bare address */
+	const char	*addr;		/* IP address to use as is, or NULL */
+	int		 port;		/* 0: the relayer's port */
+};
+
+/* A pool for one relayer of cfg (referenced until the pool is freed). */
+struct relay_pool *relay_pool_new(struct event_base *, struct resolver *,
+		    struct config *, const struct relayer_conf *);
+
+/*
+ * Deliver d through the first of hosts that takes it.  dom (the next hop's
+ * domains entry, or NULL) may override the relayer's tls setting.  d->remote
+ * names the host and address used; d->done is called later, always.
+ */
+void		 relay_pool_deliver(struct relay_pool *, struct delivery *,
+		    const struct domain_conf *, const struct relay_host *hosts,
+		    int n_hosts);
+
+/* No more deliveries: close idle connections, free the pool once the
+ * deliveries it holds are done. */
+void		 relay_pool_retire(struct relay_pool *);
+
+/*
+ * Is s an IP address, bare ("192.0.2.1", "2001:db8::1") or a domain literal
+ * ("[192.0.2.1]", "[IPv6:2001:db8::1]", the tag in any case)?  If so fill
+ * ss (port 0) and return true.
+ */
+bool		 relay_literal(const char *s, struct sockaddr_storage *ss);
+
+#endif
