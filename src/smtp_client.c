@@ -5,11 +5,16 @@
  * offered, and then runs transactions for relay.h deliveries: MAIL, RCPT,
  * DATA (pipelined in one write when PIPELINING is offered), the message
  * streamed from the spool with dot-stuffing and a bounded output buffer,
- * RSET between transactions, QUIT at the end.  It knows nothing of pools
- * or host lists: relay_smtp.c decides which connection carries what.
+ * RSET between transactions, QUIT at the end.  Between EHLO and ready it
+ * runs the relayer's TLS policy (STARTTLS, or implicit TLS from the first
+ * byte, through a bufferevent_openssl filter over the socket) and AUTH
+ * PLAIN/LOGIN, only ever under TLS.  It knows nothing of pools or host
+ * lists: relay_smtp.c decides which connection carries what.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +27,19 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/util.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "envelope.h"
 #include "log.h"
 #include "relay.h"
 #include "smtp_client.h"
+#include "tls_client.h"
 #include "util.h"
 
 #define BODY_CHUNK	16384	/* read from the message file at a time */
@@ -39,13 +50,14 @@
 
 enum sc_state {
 	SC_CONNECT,		/* waiting for the TCP connect */
+	SC_HANDSHAKE,		/* TLS handshake: implicit, or after STARTTLS */
 	SC_GREETING,		/* waiting for 220 */
-	SC_EHLO,
+	SC_EHLO,		/* also the second EHLO, under TLS */
 	SC_HELO,
-	/*
-	 * STARTTLS and AUTH come here, between EHLO and READY (issue 4):
-	 * SC_STARTTLS, then EHLO again under TLS, then SC_AUTH.
-	 */
+	SC_STARTTLS,		/* waiting for 220 to STARTTLS */
+	SC_AUTH_USER,		/* AUTH LOGIN: waiting for the user prompt */
+	SC_AUTH_PASS,		/* AUTH LOGIN: waiting for the password one */
+	SC_AUTH,		/* waiting for 235 */
 	SC_READY,		/* idle: takes a transaction */
 	SC_RSET_BEFORE,		/* RSET before a reused connection's MAIL */
 	SC_MAIL,
@@ -61,7 +73,8 @@ enum sc_state {
 };
 
 static const char *sc_state_names[] = {
-	"connect", "greeting", "EHLO", "HELO", "ready", "RSET", "MAIL",
+	"connect", "TLS handshake", "greeting", "EHLO", "HELO", "STARTTLS",
+	"AUTH", "AUTH", "AUTH", "ready", "RSET", "MAIL",
 	"RCPT", "DATA", "message transfer", "end of data", "end of data",
 	"RSET", "end of transaction", "QUIT", "closed"
 };
@@ -81,6 +94,15 @@ struct smtp_client {
 	void			*arg;
 	struct smtp_caps	 caps;
 	char			*status;
+	struct sockaddr_storage	 sa;		/* for the plaintext retry */
+	socklen_t		 salen;
+	char			 ip[INET6_ADDRSTRLEN];	/* to verify a literal */
+	SSL			*ssl;		/* owned by bev when set */
+	bool			 tls_active;
+	bool			 tls_given_up;	/* opportunistic: plaintext now */
+	char			*tls_info;
+	char			*perm_status;	/* AUTH refused: every
+						   transaction fails with it */
 	bool			 need_rset;	/* MAIL sent since last RSET */
 	bool			 reusable;
 	bool			 quitting;	/* detached: no more callbacks */
@@ -104,15 +126,68 @@ struct smtp_client {
 	char			 last;
 };
 
+/* How many of our libevent callbacks are on the stack. */
+static int	sc_depth;
+
 static void	sc_read(struct bufferevent *, void *);
 static void	sc_write(struct bufferevent *, void *);
 static void	sc_event(struct bufferevent *, short, void *);
 static void	sc_timeout(evutil_socket_t, short, void *);
 static void	sc_kick(evutil_socket_t, short, void *);
+static void	sc_read_run(struct bufferevent *, void *);
+static void	sc_write_run(struct bufferevent *, void *);
+static void	sc_event_run(struct bufferevent *, short, void *);
+static void	sc_timeout_run(evutil_socket_t, short, void *);
+static void	sc_kick_run(evutil_socket_t, short, void *);
 static void	sc_fail(struct smtp_client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	sc_begin_mail(struct smtp_client *);
 static void	sc_fill_body(struct smtp_client *);
+static void	sc_tls_failed(struct smtp_client *, const char *);
+
+/*
+ * libevent's entry points: each counts itself on the stack, so that
+ * smtp_client_free() knows when memory may go at once.
+ */
+static void
+sc_read(struct bufferevent *bev, void *arg)
+{
+	sc_depth++;
+	sc_read_run(bev, arg);
+	sc_depth--;
+}
+
+static void
+sc_write(struct bufferevent *bev, void *arg)
+{
+	sc_depth++;
+	sc_write_run(bev, arg);
+	sc_depth--;
+}
+
+static void
+sc_event(struct bufferevent *bev, short what, void *arg)
+{
+	sc_depth++;
+	sc_event_run(bev, what, arg);
+	sc_depth--;
+}
+
+static void
+sc_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	sc_depth++;
+	sc_timeout_run(fd, ev, arg);
+	sc_depth--;
+}
+
+static void
+sc_kick(evutil_socket_t fd, short ev, void *arg)
+{
+	sc_depth++;
+	sc_kick_run(fd, ev, arg);
+	sc_depth--;
+}
 
 static void
 sc_enter(struct smtp_client *c, enum sc_state s)
@@ -144,10 +219,13 @@ sc_send(struct smtp_client *c, const char *fmt, ...)
 static void
 sc_close_socket(struct smtp_client *c)
 {
+	/* Under TLS, freeing the filter frees the SSL and the socket. */
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
+	c->ssl = NULL;
+	c->tls_active = false;
 	evtimer_del(c->timer);
 	c->reusable = false;
 }
@@ -176,7 +254,18 @@ sc_free_cb(evutil_socket_t fd, short ev, void *arg)
 	free(c->remote);
 	free(c->ehlo_as);
 	free(c->status);
+	free(c->tls_info);
+	free(c->perm_status);
 	free(c);
+}
+
+/* The event loop has ended for good (the daemon is stopping): nothing
+ * deferred to it would ever run, and with no callback of ours on the
+ * stack the memory may go at once. */
+static bool
+sc_loop_over(const struct smtp_client *c)
+{
+	return event_base_got_exit(c->base) && sc_depth == 0;
 }
 
 void
@@ -189,6 +278,10 @@ smtp_client_free(struct smtp_client *c)
 	c->dead = true;
 	sc_close_socket(c);
 	sc_tx_clear(c);
+	if (sc_loop_over(c)) {
+		sc_free_cb(-1, 0, c);
+		return;
+	}
 	/* We may be inside one of our own callbacks: free from the loop. */
 	if (event_base_once(c->base, -1, EV_TIMEOUT, sc_free_cb, c, &tv) == -1)
 		fatalx("event_base_once");
@@ -249,7 +342,7 @@ sc_tx_finish_later(struct smtp_client *c)
 }
 
 static void
-sc_kick(evutil_socket_t fd, short ev, void *arg)
+sc_kick_run(evutil_socket_t fd, short ev, void *arg)
 {
 	sc_tx_finish(arg);
 }
@@ -311,6 +404,20 @@ smtp_client_new(struct event_base *base, const struct sockaddr *sa,
 	c->fd = -1;
 	c->reusable = true;
 	c->state = SC_CONNECT;
+	/* Implicit TLS cannot fall back: it is at least "required". */
+	if (c->conf.implicit_tls && c->conf.tls < CTLS_REQUIRED)
+		c->conf.tls = CTLS_REQUIRED;
+	if ((size_t)salen <= sizeof(c->sa)) {
+		memcpy(&c->sa, sa, salen);
+		c->salen = salen;
+	}
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    c->ip, sizeof(c->ip));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, c->ip,
+		    sizeof(c->ip));
 	if ((c->timer = evtimer_new(base, sc_timeout, c)) == NULL ||
 	    (c->kick = event_new(base, -1, 0, sc_kick, c)) == NULL)
 		fatalx("event_new");
@@ -359,12 +466,18 @@ smtp_client_caps(const struct smtp_client *c)
 	return &c->caps;
 }
 
+const char *
+smtp_client_tls_info(const struct smtp_client *c)
+{
+	return c->tls_info;
+}
+
 void
 smtp_client_quit(struct smtp_client *c)
 {
 	if (c == NULL || c->dead)
 		return;
-	if (c->state != SC_READY || c->bev == NULL) {
+	if (c->state != SC_READY || c->bev == NULL || sc_loop_over(c)) {
 		smtp_client_free(c);
 		return;
 	}
@@ -376,15 +489,257 @@ smtp_client_quit(struct smtp_client *c)
 }
 
 static void
-sc_post_ehlo(struct smtp_client *c)
+sc_ready(struct smtp_client *c)
 {
-	/*
-	 * STARTTLS (when offered and the relayer's tls setting asks for it,
-	 * then EHLO again) and AUTH (only under TLS) go here: issue 4.
-	 */
 	evtimer_del(c->timer);
 	sc_enter(c, SC_READY);
 	c->cb(c, SMTPC_READY, c->arg);
+}
+
+/* What went wrong with the connection, for a status: OpenSSL's queued
+ * errors first, then the socket's. */
+static void
+sc_bev_error(struct smtp_client *c, short what, char *buf, size_t len)
+{
+	unsigned long	e, first = 0;
+	int		 se = EVUTIL_SOCKET_ERROR();
+
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (first == 0)
+			first = e;
+	if (first != 0)
+		ERR_error_string_n(first, buf, len);
+	else if (what & BEV_EVENT_EOF)
+		snprintf(buf, len, "connection closed by the server");
+	else if (se != 0)
+		snprintf(buf, len, "%s", evutil_socket_error_to_string(se));
+	else
+		snprintf(buf, len, "connection closed");
+}
+
+/*
+ * Start the TLS handshake over the connected socket.  A filter rather than
+ * bufferevent_openssl_socket_new(): the same path serves implicit TLS and
+ * STARTTLS, and a failed TCP connect stays apart from a failed handshake.
+ */
+static void
+sc_tls_start(struct smtp_client *c)
+{
+	struct bufferevent	*under = c->bev, *bev;
+	char			 err[512];
+
+	c->ssl = tls_client_ssl(c->conf.tls == CTLS_VERIFY, c->conf.ca_file,
+	    c->conf.ca_path, c->conf.servername, c->ip[0] != '\0' ? c->ip :
+	    NULL, err, sizeof(err));
+	if (c->ssl == NULL) {
+		/* Our own configuration is at fault: no plaintext retry. */
+		log_warnx("smtp client %s: %s", c->remote, err);
+		sc_fail(c, "451 4.7.5 cannot start TLS with %s: %s",
+		    c->remote, err);
+		return;
+	}
+	bev = bufferevent_openssl_filter_new(c->base, under, c->ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		sc_fail(c, "451 4.7.5 cannot start TLS with %s", c->remote);
+		return;
+	}
+	c->bev = bev;
+	/* SMTP has its own end marker: a close without close_notify is no
+	 * truncation attack, only a peer in a hurry. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	/* Without a high mark on the socket the filter would encrypt the
+	 * whole message into memory at once. */
+	bufferevent_setwatermark(under, EV_WRITE, BODY_LOWAT, BODY_HIWAT);
+	bufferevent_setcb(bev, sc_read, sc_write, sc_event, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	sc_enter(c, SC_HANDSHAKE);
+	sc_arm(c, c->conf.implicit_tls ? c->conf.connect_timeout :
+	    c->conf.command_timeout);
+}
+
+static void
+sc_tls_done(struct smtp_client *c)
+{
+	c->tls_active = true;
+	free(c->tls_info);
+	c->tls_info = tls_client_info(c->ssl, c->conf.tls == CTLS_VERIFY);
+	log_debug("smtp client %s: TLS established: %s", c->remote,
+	    c->tls_info);
+	if (c->conf.implicit_tls) {
+		sc_enter(c, SC_GREETING);
+		sc_arm(c, c->conf.connect_timeout);
+		return;
+	}
+	/* RFC 3207: forget all we learnt in plaintext, ask again. */
+	memset(&c->caps, 0, sizeof(c->caps));
+	sc_send(c, "EHLO %s\r\n", c->ehlo_as);
+	sc_enter(c, SC_EHLO);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+/* Connect again to the same address, never to try TLS on it again. */
+static void
+sc_reconnect_plain(struct smtp_client *c)
+{
+	sc_close_socket(c);
+	c->reusable = true;
+	c->tls_given_up = true;
+	memset(&c->caps, 0, sizeof(c->caps));
+	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(c->bev, sc_read, sc_write, sc_event, c);
+	sc_enter(c, SC_CONNECT);
+	if (c->salen == 0 || bufferevent_socket_connect(c->bev,
+	    (struct sockaddr *)&c->sa, c->salen) == -1) {
+		sc_fail(c, "451 4.4.1 connection to %s failed: %s", c->remote,
+		    strerror(errno));
+		return;
+	}
+	sc_arm(c, c->conf.connect_timeout);
+}
+
+/*
+ * The handshake failed.  Opportunistic TLS retries the address in
+ * plaintext (a broken TLS stack must not defer mail forever); every
+ * stricter policy fails the connection transiently.
+ */
+static void
+sc_tls_failed(struct smtp_client *c, const char *why)
+{
+	const char	*verr = NULL;
+	char		*reason;
+
+	if (c->ssl != NULL)
+		verr = tls_client_verify_error(c->ssl);
+	if (verr != NULL)
+		reason = xasprintf("certificate verification failed: %s", verr);
+	else
+		reason = xstrdup(why);
+	if (c->conf.tls == CTLS_OPPORTUNISTIC && !c->conf.implicit_tls &&
+	    !c->quitting) {
+		log_info("smtp client %s: TLS handshake failed (%s), "
+		    "retrying without TLS", c->remote, reason);
+		free(reason);
+		sc_reconnect_plain(c);
+		return;
+	}
+	/* The owner logs the status; the reason is in it. */
+	sc_fail(c, "451 4.7.5 TLS handshake with %s failed: %s", c->remote,
+	    reason);
+	free(reason);
+}
+
+static char *
+sc_base64(const void *in, size_t len)
+{
+	char	*out;
+
+	if (len > 65536)
+		len = 65536;	/* credentials are short; keep it bounded */
+	out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, in, len);
+	return out;
+}
+
+/* AUTH, which never leaves the host in plaintext. */
+static void
+sc_auth_start(struct smtp_client *c)
+{
+	const char	*user = c->conf.auth_username;
+	const char	*pass = c->conf.auth_password != NULL ?
+			    c->conf.auth_password : "";
+	char		*buf, *b64;
+	size_t		 ulen = strlen(user), plen = strlen(pass), len;
+
+	if (!c->tls_active) {
+		sc_fail(c, "451 4.7.0 no TLS with %s: not sending credentials "
+		    "without TLS", c->remote);
+		return;
+	}
+	if (c->caps.auth & SMTPC_AUTH_PLAIN) {
+		/* authzid NUL authcid NUL password, sent as initial
+		 * response (RFC 4616, RFC 4954). */
+		len = ulen + plen + 2;
+		buf = xmalloc(len);
+		buf[0] = '\0';
+		memcpy(buf + 1, user, ulen);
+		buf[ulen + 1] = '\0';
+		memcpy(buf + ulen + 2, pass, plen);
+		b64 = sc_base64(buf, len);
+		sc_send(c, "AUTH PLAIN %s\r\n", b64);
+		explicit_bzero(buf, len);
+		explicit_bzero(b64, strlen(b64));
+		free(buf);
+		free(b64);
+		sc_enter(c, SC_AUTH);
+	} else if (c->caps.auth & SMTPC_AUTH_LOGIN) {
+		sc_send(c, "AUTH LOGIN\r\n");
+		sc_enter(c, SC_AUTH_USER);
+	} else {
+		sc_fail(c, "451 4.7.0 %s does not offer AUTH PLAIN or LOGIN",
+		    c->remote);
+		return;
+	}
+	sc_arm(c, c->conf.command_timeout);
+}
+
+/* One AUTH LOGIN answer: the user name or the password. */
+static void
+sc_auth_login_send(struct smtp_client *c, const char *s)
+{
+	char	*b64;
+
+	b64 = sc_base64(s, strlen(s));
+	sc_send(c, "%s\r\n", b64);
+	explicit_bzero(b64, strlen(b64));
+	free(b64);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+/*
+ * A 5xx to AUTH: the credentials are wrong, and retrying would only
+ * hammer the server (and may lock the account).  The connection reports
+ * ready but fails each transaction permanently with this reply.
+ */
+static void
+sc_auth_refused(struct smtp_client *c)
+{
+	log_warnx("smtp client %s: authentication as \"%s\" refused: %s; "
+	    "messages for this relayer fail permanently until the "
+	    "credentials are fixed", c->remote, c->conf.auth_username,
+	    c->rtext);
+	free(c->perm_status);
+	c->perm_status = xasprintf("%s (authentication refused by %s)",
+	    c->rtext, c->remote);
+	c->reusable = false;
+	sc_ready(c);
+}
+
+static void
+sc_post_ehlo(struct smtp_client *c)
+{
+	if (!c->tls_active && c->conf.tls != CTLS_NONE && !c->tls_given_up) {
+		if (c->caps.ext & SMTPC_EXT_STARTTLS) {
+			sc_send(c, "STARTTLS\r\n");
+			sc_enter(c, SC_STARTTLS);
+			sc_arm(c, c->conf.command_timeout);
+			return;
+		}
+		if (c->conf.tls >= CTLS_REQUIRED) {
+			sc_fail(c, "451 4.7.0 TLS required but %s does not "
+			    "offer STARTTLS", c->remote);
+			return;
+		}
+	}
+	if (c->conf.auth_username != NULL) {
+		sc_auth_start(c);
+		return;
+	}
+	sc_ready(c);
 }
 
 /* An address we are about to put on a command line: no line breaks. */
@@ -404,6 +759,13 @@ smtp_client_start_tx(struct smtp_client *c, struct delivery *d)
 		fatalx("smtp_client_start_tx: connection %s not ready",
 		    c->remote);
 	c->d = d;
+	free(d->tls_info);
+	d->tls_info = c->tls_info != NULL ? xstrdup(c->tls_info) : NULL;
+	if (c->perm_status != NULL) {
+		sc_fail_pending(c, DLV_PERMFAIL, c->perm_status);
+		sc_tx_finish_later(c);
+		return;
+	}
 	if (c->need_rset) {
 		sc_send(c, "RSET\r\n");
 		sc_enter(c, SC_RSET_BEFORE);
@@ -618,6 +980,52 @@ sc_reply(struct smtp_client *c)
 		}
 		sc_post_ehlo(c);
 		break;
+	case SC_STARTTLS:
+		if (c->rcode == 220) {
+			/* Anything already behind the 220 was sent before
+			 * the handshake and would be taken as said under TLS:
+			 * the injection of CVE-2011-0411, client side. */
+			if (evbuffer_get_length(bufferevent_get_input(c->bev))
+			    > 0) {
+				sc_tls_failed(c, "data pipelined after the "
+				    "reply to STARTTLS");
+				return;
+			}
+			sc_tls_start(c);
+			return;
+		}
+		if (c->conf.tls == CTLS_OPPORTUNISTIC) {
+			log_info("smtp client %s: STARTTLS refused (%s), going "
+			    "on without TLS", c->remote, c->rtext);
+			c->tls_given_up = true;
+			sc_post_ehlo(c);
+			return;
+		}
+		sc_fail(c, "451 4.7.0 TLS required but %s refused STARTTLS: %s",
+		    c->remote, c->rtext);
+		break;
+	case SC_AUTH_USER:
+	case SC_AUTH_PASS:
+		if (c->rcode == 334) {
+			sc_auth_login_send(c, c->state == SC_AUTH_USER ?
+			    c->conf.auth_username : c->conf.auth_password != NULL ?
+			    c->conf.auth_password : "");
+			sc_enter(c, c->state == SC_AUTH_USER ? SC_AUTH_PASS :
+			    SC_AUTH);
+			return;
+		}
+		/* FALLTHROUGH */
+	case SC_AUTH:
+		if (res == DLV_OK && c->state == SC_AUTH) {
+			log_debug("smtp client %s: authenticated as %s",
+			    c->remote, c->conf.auth_username);
+			sc_ready(c);
+		} else if (res == DLV_PERMFAIL)
+			sc_auth_refused(c);
+		else
+			sc_fail(c, "451 4.7.0 %s refused AUTH: %s", c->remote,
+			    c->rtext);
+		break;
 	case SC_READY:
 		sc_fail(c, "451 4.4.2 %s sent while idle: %s", c->remote,
 		    c->rtext);
@@ -713,6 +1121,7 @@ sc_reply(struct smtp_client *c)
 	case SC_QUIT:
 		smtp_client_free(c);
 		break;
+	case SC_HANDSHAKE:
 	case SC_BODY:
 	case SC_TX_END:
 		sc_fail(c, "451 4.5.0 %s sent an unexpected reply during %s: "
@@ -781,14 +1190,15 @@ sc_line(struct smtp_client *c, const char *line, size_t len)
 }
 
 static void
-sc_read(struct bufferevent *bev, void *arg)
+sc_read_run(struct bufferevent *bev, void *arg)
 {
 	struct smtp_client	*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	char			*line;
 	size_t			 len;
 
-	while (!c->dead && c->bev != NULL) {
+	/* After STARTTLS the input is the TLS filter's, not this one. */
+	while (!c->dead && c->bev == bev) {
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > SMTPC_REPLY_LINE_MAX + 1)
@@ -809,7 +1219,7 @@ sc_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-sc_write(struct bufferevent *bev, void *arg)
+sc_write_run(struct bufferevent *bev, void *arg)
 {
 	struct smtp_client	*c = arg;
 
@@ -818,15 +1228,35 @@ sc_write(struct bufferevent *bev, void *arg)
 }
 
 static void
-sc_event(struct bufferevent *bev, short what, void *arg)
+sc_event_run(struct bufferevent *bev, short what, void *arg)
 {
 	struct smtp_client	*c = arg;
 	int			 e = EVUTIL_SOCKET_ERROR();
+	char			 buf[256];
 
 	if (what & BEV_EVENT_CONNECTED) {
+		if (c->state == SC_HANDSHAKE) {
+			sc_tls_done(c);
+			return;
+		}
+		if (c->conf.implicit_tls) {
+			sc_tls_start(c);
+			return;
+		}
 		sc_enter(c, SC_GREETING);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 		return;		/* connect_timeout also covers the greeting */
+	}
+	if (c->state == SC_HANDSHAKE) {
+		sc_bev_error(c, what, buf, sizeof(buf));
+		sc_tls_failed(c, buf);
+		return;
+	}
+	if (c->tls_active && !(what & BEV_EVENT_EOF)) {
+		sc_bev_error(c, what, buf, sizeof(buf));
+		sc_fail(c, "451 4.4.2 connection to %s lost during %s: %s",
+		    c->remote, sc_state_names[c->state], buf);
+		return;
 	}
 	if (c->state == SC_CONNECT) {
 		sc_fail(c, "451 4.4.1 connection to %s failed: %s", c->remote,
@@ -844,7 +1274,7 @@ sc_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-sc_timeout(evutil_socket_t fd, short ev, void *arg)
+sc_timeout_run(evutil_socket_t fd, short ev, void *arg)
 {
 	struct smtp_client	*c = arg;
 
@@ -856,6 +1286,9 @@ sc_timeout(evutil_socket_t fd, short ev, void *arg)
 	case SC_GREETING:
 		sc_fail(c, "451 4.4.2 timeout after %lds waiting for the "
 		    "greeting of %s", c->conf.connect_timeout, c->remote);
+		break;
+	case SC_HANDSHAKE:
+		sc_tls_failed(c, "timed out");
 		break;
 	case SC_BODY:
 	case SC_DOT:
@@ -963,6 +1396,9 @@ smtp_client_conf_init(struct smtp_client_conf *conf, const struct config *cfg,
 	conf->data_timeout = rc->data_timeout;
 	conf->tls = (dom != NULL && dom->has_tls) ? dom->tls : rc->tls;
 	conf->implicit_tls = rc->implicit_tls;
+	/* A domain entry cannot lower implicit TLS below "required". */
+	if (conf->implicit_tls && conf->tls < CTLS_REQUIRED)
+		conf->tls = CTLS_REQUIRED;
 	conf->ca_file = rc->ca_file;
 	conf->ca_path = rc->ca_path;
 	conf->auth_username = rc->auth_username;

@@ -14,6 +14,28 @@
  * the delivery handed over is untouched and may go to another connection);
  * smtp_client_status() has the reason as a reply line.
  *
+ * TLS (conf->tls, conf->implicit_tls; tls_client.c makes the contexts):
+ * after EHLO the client says STARTTLS when the policy is not "none" and
+ * the server offers it, then EHLO again and uses only the capabilities
+ * offered under TLS.  "required" and "verify" (and implicit TLS, which is
+ * at least "required") report SMTPC_FAILED with a 451 4.7.x status when
+ * STARTTLS is missing or refused or the handshake fails; "verify" checks
+ * the chain and conf->servername (or, for an address literal, the address
+ * connected to).  "opportunistic" goes on in plaintext when STARTTLS is
+ * refused, and when the handshake fails it reconnects to the same address
+ * in plaintext by itself: the owner sees one connection either way.
+ * Every transaction's delivery gets d->tls_info ("TLSv1.3/<cipher>
+ * verified=yes"), NULL in plaintext.
+ *
+ * AUTH (conf->auth_username): PLAIN, else LOGIN, and only under TLS: with
+ * no TLS the connection fails (451 4.7.0) before any credential is sent.
+ * A 4xx to AUTH is SMTPC_FAILED (transient).  A 5xx (535 bad credentials)
+ * is permanent: the connection still reports SMTPC_READY, but every
+ * transaction started on it fails at once, each pending recipient
+ * DLV_PERMFAIL with the server's reply as status, and the connection is
+ * not reusable, so the owner needs no special case; the refusal is logged
+ * as a warning.
+ *
  * The callback may free the client (or QUIT it) from inside itself; the
  * memory goes later, from the event loop.  No callback ever runs inside
  * smtp_client_new() or smtp_client_start_tx().
@@ -109,6 +131,8 @@ bool		 smtp_client_reusable(const struct smtp_client *);
 const char	*smtp_client_status(const struct smtp_client *);
 const char	*smtp_client_remote(const struct smtp_client *);
 const struct smtp_caps *smtp_client_caps(const struct smtp_client *);
+/* "TLSv1.3/TLS_AES_256_GCM_SHA384 verified=yes", or NULL in plaintext. */
+const char	*smtp_client_tls_info(const struct smtp_client *);
 
 /*
  * Pure helpers, exported for unit tests.

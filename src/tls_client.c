@@ -1,0 +1,213 @@
+/*
+ * tls_client.c — owns the client-side TLS contexts: one SSL_CTX per
+ * (verify, ca_file, ca_path) combination, built on first use and kept
+ * until exit, since loading a trust store is far dearer than a handshake;
+ * and the per-connection SSL with SNI and the name or address the peer's
+ * certificate must match.  The handshake itself runs in smtp_client.c
+ * through libevent's bufferevent_openssl.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "tls_client.h"
+#include "util.h"
+
+struct tc_ctx {
+	struct tc_ctx	*next;
+	bool		 verify;
+	char		*ca_file, *ca_path;
+	SSL_CTX		*ctx;
+};
+
+static struct tc_ctx	*tc_cache;
+static bool		 tc_atexit;
+
+static bool
+tc_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The first queued OpenSSL error as text, the queue emptied. */
+static void
+tc_ssl_error(char *buf, size_t len)
+{
+	unsigned long	e;
+
+	e = ERR_get_error();
+	if (e == 0)
+		strlcpy_(buf, "unknown error", len);
+	else
+		ERR_error_string_n(e, buf, len);
+	ERR_clear_error();
+}
+
+static SSL_CTX *
+tc_ctx_new(bool verify, const char *ca_file, const char *ca_path, char *err,
+    size_t errlen)
+{
+	SSL_CTX	*ctx;
+	char	 buf[256];
+	int	 r;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "SSL_CTX_new: %s", buf);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (!verify) {
+		/* opportunistic and required: encryption without trust. */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		return ctx;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (ca_file != NULL || ca_path != NULL)
+		r = SSL_CTX_load_verify_locations(ctx, ca_file, ca_path);
+	else
+		r = SSL_CTX_set_default_verify_paths(ctx);
+	if (r != 1) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "cannot load trust anchors from %s%s%s: "
+		    "%s", ca_file != NULL ? ca_file : "",
+		    ca_file != NULL && ca_path != NULL ? " and " : "",
+		    ca_path != NULL ? ca_path : ca_file == NULL ?
+		    "the system store" : "", buf);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static void
+tc_atexit_cb(void)
+{
+	tls_client_cleanup();
+}
+
+static SSL_CTX *
+tc_ctx_get(bool verify, const char *ca_file, const char *ca_path, char *err,
+    size_t errlen)
+{
+	struct tc_ctx	*t;
+	SSL_CTX		*ctx;
+
+	/* The trust anchors only matter when verifying. */
+	if (!verify)
+		ca_file = ca_path = NULL;
+	for (t = tc_cache; t != NULL; t = t->next)
+		if (t->verify == verify && tc_streq(t->ca_file, ca_file) &&
+		    tc_streq(t->ca_path, ca_path))
+			return t->ctx;
+	if ((ctx = tc_ctx_new(verify, ca_file, ca_path, err, errlen)) == NULL)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	t->verify = verify;
+	t->ca_file = ca_file != NULL ? xstrdup(ca_file) : NULL;
+	t->ca_path = ca_path != NULL ? xstrdup(ca_path) : NULL;
+	t->ctx = ctx;
+	t->next = tc_cache;
+	tc_cache = t;
+	if (!tc_atexit) {
+		tc_atexit = true;
+		atexit(tc_atexit_cb);
+	}
+	return ctx;
+}
+
+SSL *
+tls_client_ssl(bool verify, const char *ca_file, const char *ca_path,
+    const char *servername, const char *ip, char *err, size_t errlen)
+{
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	X509_VERIFY_PARAM	*param;
+	char			 buf[256];
+
+	if ((ctx = tc_ctx_get(verify, ca_file, ca_path, err, errlen)) == NULL)
+		return NULL;
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "SSL_new: %s", buf);
+		return NULL;
+	}
+	/* SNI carries host names only, never address literals (RFC 6066). */
+	if (servername != NULL &&
+	    SSL_set_tlsext_host_name(ssl, servername) != 1) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "cannot send \"%s\" as SNI: %s",
+		    servername, buf);
+		SSL_free(ssl);
+		return NULL;
+	}
+	if (!verify)
+		return ssl;
+	param = SSL_get0_param(ssl);
+	X509_VERIFY_PARAM_set_hostflags(param,
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (servername != NULL) {
+		if (SSL_set1_host(ssl, servername) != 1) {
+			snprintf(err, errlen, "cannot check the name \"%s\"",
+			    servername);
+			ERR_clear_error();
+			SSL_free(ssl);
+			return NULL;
+		}
+	} else if (ip == NULL ||
+	    X509_VERIFY_PARAM_set1_ip_asc(param, ip) != 1) {
+		/* Never verify a chain without a name or address to match. */
+		snprintf(err, errlen, "no host name or address to verify "
+		    "the certificate against");
+		ERR_clear_error();
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+char *
+tls_client_info(SSL *ssl, bool verified)
+{
+	return xasprintf("%s/%s verified=%s", SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), verified ? "yes" : "no");
+}
+
+const char *
+tls_client_verify_error(SSL *ssl)
+{
+	long	r;
+
+	if (SSL_get_verify_mode(ssl) == SSL_VERIFY_NONE)
+		return NULL;
+	r = SSL_get_verify_result(ssl);
+	if (r == X509_V_OK)
+		return NULL;
+	return X509_verify_cert_error_string(r);
+}
+
+void
+tls_client_cleanup(void)
+{
+	struct tc_ctx	*t;
+
+	while ((t = tc_cache) != NULL) {
+		tc_cache = t->next;
+		SSL_CTX_free(t->ctx);
+		free(t->ca_file);
+		free(t->ca_path);
+		free(t);
+	}
+}
