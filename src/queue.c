@@ -31,6 +31,7 @@
 #include "retry.h"
 #include "route.h"
 #include "spool.h"
+#include "stats.h"
 #include "util.h"
 
 #define BOUNCE_HEADERS_MAX	(32 * 1024)	/* original headers quoted */
@@ -188,6 +189,70 @@ queue_quiesce(struct queue *q)
 	return q->busy == 0;
 }
 
+struct config *
+queue_config(const struct queue *q)
+{
+	return q->cfg;
+}
+
+void
+queue_walk(struct queue *q, void (*cb)(void *, const struct envelope *, bool),
+    void *arg)
+{
+	struct qmsg	*m;
+
+	TAILQ_FOREACH(m, &q->msgs, entry)
+		cb(arg, m->env, m->busy != 0);
+}
+
+static struct qmsg *
+queue_lookup(struct queue *q, const char *id)
+{
+	struct qmsg	*m;
+
+	TAILQ_FOREACH(m, &q->msgs, entry)
+		if (strcmp(m->env->id, id) == 0)
+			return m;
+	return NULL;
+}
+
+const struct envelope *
+queue_find(struct queue *q, const char *id, bool *busy)
+{
+	struct qmsg	*m = queue_lookup(q, id);
+
+	if (m == NULL)
+		return NULL;
+	if (busy != NULL)
+		*busy = m->busy != 0;
+	return m->env;
+}
+
+int
+queue_remove(struct queue *q, const char *id)
+{
+	struct qmsg	*m = queue_lookup(q, id);
+	struct envelope	*env;
+
+	if (m == NULL)
+		return -1;
+	/* Deliveries in flight point into the envelope; so does a bounce
+	 * being committed.  Removing under them would free what they use. */
+	if (m->busy)
+		return -2;
+	env = m->env;
+	if (spool_remove(q->spool, env->id) == -1) {
+		log_warnx("id=%s: cannot remove from spool", env->id);
+		return -3;
+	}
+	log_event("removed", "id=%s from=<%s> nrcpt=%d pending=%d "
+	    "reason=smarthostctl", env->id, env->sender, env->n_rcpts,
+	    envelope_pending(env));
+	stats_inc(STAT_REMOVED);
+	qmsg_free(m);
+	return 0;
+}
+
 static void
 qmsg_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -270,6 +335,8 @@ delivery_done(struct delivery *d)
 			free(env->last_error);
 			env->last_error = xstrdup(status);
 		}
+		stats_inc(r->result == DLV_OK ? STAT_DELIVERED :
+		    r->result == DLV_PERMFAIL ? STAT_BOUNCED : STAT_DEFERRED);
 		log_event(dlv_result_to_text(r->result),
 		    "id=%s queue=%s from=<%s> to=<%s> relayer=%s remote=%s%s%s "
 		    "status=\"%s\" delay=%lds attempt=%d", env->id,
@@ -327,6 +394,7 @@ qmsg_expire(struct qmsg *m)
 		free(er->status);
 		er->status = st;
 		er->state = RCPT_FAILED;
+		stats_inc(STAT_EXPIRED);
 		log_event("expired", "id=%s from=<%s> to=<%s> status=\"%s\" "
 		    "delay=%lds attempts=%d", env->id, env->sender, er->addr,
 		    st, (long)(now() - env->created), env->attempts);

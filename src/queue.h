@@ -38,4 +38,22 @@ int		 queue_length(const struct queue *);
 /* Stop starting attempts (shutdown); returns true when none is in flight. */
 bool		 queue_quiesce(struct queue *);
 
+/* The configuration in force (no reference taken). */
+struct config	*queue_config(const struct queue *);
+
+/* Call cb for every queued message, oldest first; busy is true while an
+ * attempt (or the final bounce) is under way.  cb must not change the
+ * queue. */
+void		 queue_walk(struct queue *, void (*cb)(void *arg,
+		    const struct envelope *, bool busy), void *arg);
+
+/* A queued message's envelope (read-only, valid until the next turn of
+ * the event loop), or NULL for an unknown id. */
+const struct envelope *queue_find(struct queue *, const char *id, bool *busy);
+
+/* Remove a message without a bounce (smarthostctl remove); logged as
+ * "removed".  Returns 0, -1 for an unknown id, -2 while an attempt is in
+ * flight (the relayers hold it; try again), -3 when the spool refuses. */
+int		 queue_remove(struct queue *, const char *id);
+
 #endif

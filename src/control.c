@@ -1,0 +1,953 @@
+/*
+ * control.c — owns the control socket: its creation (mode 0600, stale
+ * socket removal, refusal when another daemon answers), its clients, the
+ * request parser, the command table and every response smarthostctl
+ * prints, text and JSON.
+ *
+ * A client gets one request and one response, then the connection closes.
+ * Requests and clients are bounded and every client has a timeout, so a
+ * slow or hostile local client costs little and never blocks the loop.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "control.h"
+#include "envelope.h"
+#include "log.h"
+#include "queue.h"
+#include "route.h"
+#include "smtp_server.h"
+#include "stats.h"
+#include "util.h"
+
+#define CONTROL_CLIENTS_MAX	16
+#define CONTROL_TIMEOUT		10	/* seconds to send a request or take
+					   the response */
+#define TOO_MANY		"error too many control clients\n"
+
+/* Routing needs a listener name; a damaged envelope may lack one. */
+#define ENV_LISTENER(e)		((e)->listener ? (e)->listener : "")
+
+struct ctl_client {
+	TAILQ_ENTRY(ctl_client)	 entry;
+	struct control		*ctl;
+	struct bufferevent	*bev;
+	int			 answered;	/* response queued: close once
+						   it is written */
+};
+
+TAILQ_HEAD(ctl_client_list, ctl_client);
+
+struct control {
+	struct event_base	*base;
+	struct evconnlistener	*listener;
+	char			*path;
+	struct queue		*queue;
+	struct smtp_server	*server;
+	control_reload_cb	 reload;
+	void			*reload_arg;
+	struct ctl_client_list	 clients;
+	int			 n_clients;
+};
+
+struct ctl_cmd {
+	const char	*name;
+	int		 min_args, max_args;	/* besides the command */
+	const char	*usage;
+	int		(*run)(struct control *, const struct control_req *,
+			    struct evbuffer *, char *, size_t);
+};
+
+static int	cmd_queue(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+static int	cmd_show(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+static int	cmd_flush(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+static int	cmd_remove(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+static int	cmd_reload(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+static int	cmd_stats(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+
+static const struct ctl_cmd commands[] = {
+	{ "queue",	0, 0, "queue",		cmd_queue },
+	{ "show",	1, 1, "show ID",	cmd_show },
+	{ "flush",	0, 1, "flush [ID]",	cmd_flush },
+	{ "remove",	1, 1, "remove ID",	cmd_remove },
+	{ "reload",	0, 0, "reload",		cmd_reload },
+	{ "stats",	0, 0, "stats",		cmd_stats },
+};
+
+/*
+ * Pure helpers: request parsing and JSON.
+ */
+
+int
+control_parse(const char *line, size_t len, struct control_req *req,
+    char *err, size_t errlen)
+{
+	char	*p, *word;
+
+	memset(req, 0, sizeof(*req));
+	if (len >= sizeof(req->buf)) {
+		snprintf(err, errlen, "request too long");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char	c = (unsigned char)line[i];
+
+		/* Commands and ids are ASCII; anything else is noise. */
+		if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+			snprintf(err, errlen, "invalid character in request");
+			return -1;
+		}
+	}
+	memcpy(req->buf, line, len);
+	req->buf[len] = '\0';
+	p = req->buf;
+	while ((word = strsep(&p, " \t")) != NULL) {
+		if (*word == '\0')
+			continue;
+		if (strcmp(word, "--json") == 0) {
+			req->json = true;
+			continue;
+		}
+		if (req->argc == CONTROL_ARGS_MAX) {
+			snprintf(err, errlen, "too many arguments");
+			return -1;
+		}
+		req->argv[req->argc++] = word;
+	}
+	if (req->argc == 0) {
+		snprintf(err, errlen, "empty request");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+put(struct evbuffer *b, const char *s)
+{
+	evbuffer_add(b, s, strlen(s));
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static int
+utf8_len(const unsigned char *p)
+{
+	unsigned char	c = p[0], lo = 0x80, hi = 0xbf;
+	int		n;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	/* The string is NUL-terminated: a NUL fails this test first. */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void
+control_json_string(struct evbuffer *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	int			 n;
+
+	if (s == NULL) {
+		put(b, "null");
+		return;
+	}
+	put(b, "\"");
+	while (*p != '\0') {
+		switch (*p) {
+		case '"':
+			put(b, "\\\"");
+			break;
+		case '\\':
+			put(b, "\\\\");
+			break;
+		case '\n':
+			put(b, "\\n");
+			break;
+		case '\r':
+			put(b, "\\r");
+			break;
+		case '\t':
+			put(b, "\\t");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				evbuffer_add_printf(b, "\\u%04x", *p);
+			else if (*p < 0x80)
+				evbuffer_add(b, p, 1);
+			else if ((n = utf8_len(p)) > 0) {
+				evbuffer_add(b, p, n);
+				p += n;
+				continue;
+			} else
+				put(b, "\\ufffd");
+		}
+		p++;
+	}
+	put(b, "\"");
+}
+
+/* Text output: control characters would break the one-line format. */
+static void
+text_clean(struct evbuffer *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)(s ? s : "");
+
+	for (; *p != '\0'; p++) {
+		unsigned char	c = (*p < 0x20 || *p == 0x7f) ? '?' : *p;
+
+		evbuffer_add(b, &c, 1);
+	}
+}
+
+/* "45s", "3m20s", "2h05m", "3d04h". */
+static void
+duration_text(char *buf, size_t size, long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, size, "%lds", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
+}
+
+static const char *
+rcpt_state_to_text(enum rcpt_state st)
+{
+	switch (st) {
+	case RCPT_PENDING:
+		return "pending";
+	case RCPT_DELIVERED:
+		return "delivered";
+	default:
+		return "failed";
+	}
+}
+
+/* The queue names of the pending recipients, by the configuration in
+ * force, comma-separated and without repeats; the caller frees. */
+static char *
+queue_names(struct control *ctl, const struct envelope *env)
+{
+	struct config	*cfg = queue_config(ctl->queue);
+	struct evbuffer	*b = evbuffer_new();
+	struct route	 r;
+	char		**seen, *out;
+	size_t		 len;
+	int		 n = 0;
+
+	if (b == NULL)
+		fatalx("evbuffer_new");
+	seen = xcalloc(env->n_rcpts + 1, sizeof(*seen));
+	for (int i = 0; i < env->n_rcpts; i++) {
+		int	j;
+
+		if (env->rcpts[i].state != RCPT_PENDING ||
+		    route_resolve(cfg, ENV_LISTENER(env), env->sender,
+		    env->rcpts[i].addr, &r) == -1)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(seen[j], r.queue) == 0)
+				break;
+		if (j < n)
+			continue;
+		seen[n++] = xstrdup(r.queue);
+		if (n > 1)
+			put(b, ",");
+		put(b, r.queue);
+	}
+	for (int j = 0; j < n; j++)
+		free(seen[j]);
+	free(seen);
+	len = evbuffer_get_length(b);
+	out = xmalloc(len + 1);
+	evbuffer_remove(b, out, len);
+	out[len] = '\0';
+	evbuffer_free(b);
+	return out;
+}
+
+static void
+next_text(char *buf, size_t size, const struct envelope *env, bool busy)
+{
+	time_t	t = now();
+
+	if (busy)
+		snprintf(buf, size, "running");
+	else if (env->next_attempt <= t)
+		snprintf(buf, size, "now");
+	else {
+		buf[0] = '+';
+		duration_text(buf + 1, size - 1, (long)(env->next_attempt - t));
+	}
+}
+
+/*
+ * queue
+ */
+
+struct walk {
+	struct control	*ctl;
+	struct evbuffer	*out;
+	bool		 json;
+	int		 n;
+};
+
+static void
+queue_line(void *arg, const struct envelope *env, bool busy)
+{
+	struct walk	*w = arg;
+	struct evbuffer	*b = w->out;
+	char		*qn = queue_names(w->ctl, env);
+	char		 age[32], next[40];
+	long		 a = (long)(now() - env->created);
+	int		 k = 0;
+
+	if (w->json) {
+		evbuffer_add_printf(b, "%s\n  {\"id\": ", w->n ? "," : "");
+		control_json_string(b, env->id);
+		put(b, ", \"queue\": ");
+		control_json_string(b, qn);
+		put(b, ", \"sender\": ");
+		control_json_string(b, env->sender);
+		put(b, ", \"recipients\": [");
+		for (int i = 0; i < env->n_rcpts; i++) {
+			if (env->rcpts[i].state != RCPT_PENDING)
+				continue;
+			if (k++)
+				put(b, ", ");
+			control_json_string(b, env->rcpts[i].addr);
+		}
+		evbuffer_add_printf(b, "], \"size\": %" PRIu64 ", \"age\": %ld, "
+		    "\"next_attempt\": %lld, \"attempts\": %d, "
+		    "\"in_progress\": %s, \"last_error\": ", env->size,
+		    a < 0 ? 0 : a, (long long)env->next_attempt, env->attempts,
+		    busy ? "true" : "false");
+		control_json_string(b, env->last_error);
+		put(b, "}");
+	} else {
+		duration_text(age, sizeof(age), a);
+		next_text(next, sizeof(next), env, busy);
+		evbuffer_add_printf(b, "%s age=%s size=%" PRIu64 " from=<",
+		    env->id, age, env->size);
+		text_clean(b, env->sender);
+		put(b, "> to=");
+		for (int i = 0; i < env->n_rcpts; i++) {
+			if (env->rcpts[i].state != RCPT_PENDING)
+				continue;
+			evbuffer_add_printf(b, "%s<", k++ ? "," : "");
+			text_clean(b, env->rcpts[i].addr);
+			put(b, ">");
+		}
+		put(b, " queue=");
+		text_clean(b, qn[0] ? qn : "-");
+		evbuffer_add_printf(b, " next=%s attempts=%d", next,
+		    env->attempts);
+		if (env->last_error != NULL) {
+			put(b, " last_error=\"");
+			text_clean(b, env->last_error);
+			put(b, "\"");
+		}
+		put(b, "\n");
+	}
+	free(qn);
+	w->n++;
+}
+
+static int
+cmd_queue(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	struct walk	w = { ctl, out, req->json, 0 };
+
+	if (req->json)
+		put(out, "[");
+	queue_walk(ctl->queue, queue_line, &w);
+	if (req->json)
+		put(out, w.n ? "\n]\n" : "]\n");
+	else if (w.n == 0)
+		evbuffer_add_printf(out, "queue is empty\n");
+	return 0;
+}
+
+/*
+ * show ID, flush [ID], remove ID
+ */
+
+/* Check an id argument (ids name files); upper-case it into buf. */
+static int
+id_arg(const char *arg, char *buf, size_t size, char *err, size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; arg[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (arg[i] >= 'a' && arg[i] <= 'f') ? arg[i] - 32 :
+		    arg[i];
+	buf[i] = '\0';
+	if (arg[i] != '\0' || !envelope_id_valid(buf)) {
+		snprintf(err, errlen, "invalid queue id \"%.*s\"",
+		    QUEUE_ID_MAX + 1, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+show_text(struct control *ctl, struct evbuffer *b, const struct envelope *env,
+    bool busy)
+{
+	struct config	*cfg = queue_config(ctl->queue);
+	char		 age[32], next[40], date[64];
+
+	duration_text(age, sizeof(age), (long)(now() - env->created));
+	next_text(next, sizeof(next), env, busy);
+	rfc5322_date(env->created, date, sizeof(date));
+	evbuffer_add_printf(b, "id: %s\nsender: <", env->id);
+	text_clean(b, env->sender);
+	evbuffer_add_printf(b, ">\nsize: %" PRIu64 "\narrival: %s (%s ago)\n"
+	    "listener: ", env->size, date, age);
+	text_clean(b, env->listener);
+	put(b, "\nclient: ");
+	text_clean(b, env->client ? env->client : "-");
+	put(b, "\nhelo: ");
+	text_clean(b, env->helo ? env->helo : "-");
+	if (env->auth_user != NULL) {
+		put(b, "\nauth: ");
+		text_clean(b, env->auth_user);
+	}
+	evbuffer_add_printf(b, "\nattempts: %d\nnext attempt: %s\n",
+	    env->attempts, next);
+	if (env->last_error != NULL) {
+		put(b, "last error: ");
+		text_clean(b, env->last_error);
+		put(b, "\n");
+	}
+	for (int i = 0; i < env->n_rcpts; i++) {
+		const struct env_rcpt	*er = &env->rcpts[i];
+		struct route		 r;
+
+		put(b, "recipient: <");
+		text_clean(b, er->addr);
+		evbuffer_add_printf(b, "> %s", rcpt_state_to_text(er->state));
+		if (er->state == RCPT_PENDING && route_resolve(cfg,
+		    ENV_LISTENER(env), env->sender, er->addr, &r) == 0) {
+			put(b, " queue=");
+			text_clean(b, r.queue);
+			put(b, " relayer=");
+			text_clean(b, r.relayer->name);
+		}
+		if (er->remote != NULL) {
+			put(b, " remote=");
+			text_clean(b, er->remote);
+		}
+		if (er->status != NULL && er->status[0] != '\0') {
+			put(b, " status=\"");
+			text_clean(b, er->status);
+			put(b, "\"");
+		}
+		put(b, "\n");
+	}
+}
+
+static void
+show_json(struct control *ctl, struct evbuffer *b, const struct envelope *env,
+    bool busy)
+{
+	struct config	*cfg = queue_config(ctl->queue);
+	long		 a = (long)(now() - env->created);
+
+	put(b, "{\"id\": ");
+	control_json_string(b, env->id);
+	put(b, ", \"sender\": ");
+	control_json_string(b, env->sender);
+	evbuffer_add_printf(b, ", \"size\": %" PRIu64 ", \"created\": %lld, "
+	    "\"age\": %ld, \"attempts\": %d, \"next_attempt\": %lld, "
+	    "\"in_progress\": %s, \"smtputf8\": %s, \"body8bit\": %s, "
+	    "\"listener\": ", env->size, (long long)env->created, a < 0 ? 0 : a,
+	    env->attempts, (long long)env->next_attempt,
+	    busy ? "true" : "false", env->smtputf8 ? "true" : "false",
+	    env->body8bit ? "true" : "false");
+	control_json_string(b, env->listener);
+	put(b, ", \"client\": ");
+	control_json_string(b, env->client);
+	put(b, ", \"helo\": ");
+	control_json_string(b, env->helo);
+	put(b, ", \"auth_user\": ");
+	control_json_string(b, env->auth_user);
+	put(b, ", \"last_error\": ");
+	control_json_string(b, env->last_error);
+	put(b, ", \"recipients\": [");
+	for (int i = 0; i < env->n_rcpts; i++) {
+		const struct env_rcpt	*er = &env->rcpts[i];
+		struct route		 r;
+		int			 routed = er->state == RCPT_PENDING &&
+		    route_resolve(cfg, ENV_LISTENER(env), env->sender, er->addr,
+		    &r) == 0;
+
+		put(b, i ? ",\n  {\"address\": " : "\n  {\"address\": ");
+		control_json_string(b, er->addr);
+		evbuffer_add_printf(b, ", \"state\": \"%s\", \"queue\": ",
+		    rcpt_state_to_text(er->state));
+		control_json_string(b, routed ? r.queue : NULL);
+		put(b, ", \"relayer\": ");
+		control_json_string(b, routed ? r.relayer->name : NULL);
+		put(b, ", \"status\": ");
+		control_json_string(b, er->status);
+		put(b, ", \"remote\": ");
+		control_json_string(b, er->remote);
+		put(b, "}");
+	}
+	evbuffer_add_printf(b, "%s]}\n", env->n_rcpts ? "\n" : "");
+}
+
+static int
+cmd_show(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	const struct envelope	*env;
+	char			 id[QUEUE_ID_MAX + 1];
+	bool			 busy = false;
+
+	if (id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
+		return -1;
+	if ((env = queue_find(ctl->queue, id, &busy)) == NULL) {
+		snprintf(err, errlen, "no such message: %s", id);
+		return -1;
+	}
+	if (req->json)
+		show_json(ctl, out, env, busy);
+	else
+		show_text(ctl, out, env, busy);
+	return 0;
+}
+
+static int
+cmd_flush(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	char	id[QUEUE_ID_MAX + 1];
+	int	n = queue_length(ctl->queue);
+
+	if (req->argc == 1) {
+		queue_flush(ctl->queue, NULL);
+		log_info("control: flush of %d queued message%s", n,
+		    n == 1 ? "" : "s");
+		if (req->json)
+			evbuffer_add_printf(out, "{\"flushed\": %d}\n", n);
+		else
+			evbuffer_add_printf(out, "flushing %d message%s\n", n,
+			    n == 1 ? "" : "s");
+		return 0;
+	}
+	if (id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
+		return -1;
+	if (queue_flush(ctl->queue, id) == -1) {
+		snprintf(err, errlen, "no such message: %s", id);
+		return -1;
+	}
+	log_info("control: flush of %s", id);
+	if (req->json)
+		evbuffer_add_printf(out, "{\"flushed\": 1, \"id\": \"%s\"}\n",
+		    id);
+	else
+		evbuffer_add_printf(out, "flushing %s\n", id);
+	return 0;
+}
+
+static int
+cmd_remove(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	char	id[QUEUE_ID_MAX + 1];
+
+	if (id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
+		return -1;
+	switch (queue_remove(ctl->queue, id)) {
+	case 0:
+		break;
+	case -1:
+		snprintf(err, errlen, "no such message: %s", id);
+		return -1;
+	case -2:
+		snprintf(err, errlen, "message %s is being delivered right "
+		    "now; try again in a moment", id);
+		return -1;
+	default:
+		snprintf(err, errlen, "cannot remove %s from the spool (see "
+		    "the log)", id);
+		return -1;
+	}
+	if (req->json)
+		evbuffer_add_printf(out, "{\"removed\": \"%s\"}\n", id);
+	else
+		evbuffer_add_printf(out, "removed %s\n", id);
+	return 0;
+}
+
+static int
+cmd_reload(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	log_info("control: reload requested");
+	if (ctl->reload(ctl->reload_arg, err, errlen) == -1)
+		return -1;
+	if (req->json)
+		evbuffer_add_printf(out, "{\"reloaded\": true}\n");
+	else
+		evbuffer_add_printf(out, "configuration reloaded\n");
+	return 0;
+}
+
+static int
+cmd_stats(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	const char	*fmt = req->json ? "%s\"%s\": %" PRIu64 :
+			    "%s%s: %" PRIu64 "\n";
+	const char	*sep = req->json ? ", " : "";
+	long		 up = (long)(now() - stats_started());
+
+	if (req->json)
+		put(out, "{");
+	for (int c = 0; c < STAT_MAX; c++)
+		evbuffer_add_printf(out, fmt, c ? sep : "", stats_name(c),
+		    stats_get(c));
+	evbuffer_add_printf(out, fmt, sep, "queue_length",
+	    (uint64_t)queue_length(ctl->queue));
+	evbuffer_add_printf(out, fmt, sep, "connections_current",
+	    (uint64_t)smtp_server_sessions(ctl->server));
+	evbuffer_add_printf(out, fmt, sep, "uptime", (uint64_t)(up < 0 ? 0 :
+	    up));
+	if (req->json)
+		put(out, "}\n");
+	return 0;
+}
+
+/*
+ * Clients.
+ */
+
+static void
+client_free(struct ctl_client *c)
+{
+	struct control	*ctl = c->ctl;
+
+	TAILQ_REMOVE(&ctl->clients, c, entry);
+	ctl->n_clients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Run one request; the response goes to out. */
+static void
+client_dispatch(struct control *ctl, const char *line, size_t len,
+    struct evbuffer *out)
+{
+	struct control_req	 req;
+	const struct ctl_cmd	*cmd = NULL;
+	struct evbuffer		*body = evbuffer_new();
+	char			 err[1024];
+	size_t			 i;
+	int			 rc = -1;
+
+	err[0] = '\0';
+	if (body == NULL) {
+		evbuffer_add_printf(out, "error out of memory\n");
+		return;
+	}
+	if (control_parse(line, len, &req, err, sizeof(err)) == -1)
+		goto done;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(req.argv[0], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		snprintf(err, sizeof(err), "unknown command \"%s\" (commands: "
+		    "queue, show ID, flush [ID], remove ID, reload, stats)",
+		    req.argv[0]);
+		goto done;
+	}
+	if (req.argc - 1 < cmd->min_args || req.argc - 1 > cmd->max_args) {
+		snprintf(err, sizeof(err), "usage: %s", cmd->usage);
+		goto done;
+	}
+	log_debug("control: %s", cmd->name);
+	rc = cmd->run(ctl, &req, body, err, sizeof(err));
+done:
+	if (rc == 0) {
+		put(out, "ok\n");
+		evbuffer_add_buffer(out, body);
+	} else {
+		/* One line: the reason must not forge more of the reply. */
+		for (i = 0; err[i] != '\0'; i++)
+			if ((unsigned char)err[i] < 0x20)
+				err[i] = ' ';
+		evbuffer_add_printf(out, "error %s\n",
+		    err[0] ? err : "failed");
+	}
+	evbuffer_free(body);
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer		*out = bufferevent_get_output(bev);
+	struct evbuffer_ptr	 eol;
+	char			 line[CONTROL_REQUEST_MAX];
+	size_t			 len;
+
+	if (c->answered)
+		return;
+	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos == -1) {
+		if (evbuffer_get_length(in) < CONTROL_REQUEST_MAX)
+			return;		/* wait for the rest */
+		evbuffer_add_printf(out, "error request too long\n");
+	} else if ((size_t)eol.pos >= CONTROL_REQUEST_MAX)
+		evbuffer_add_printf(out, "error request too long\n");
+	else {
+		len = (size_t)eol.pos;
+		evbuffer_remove(in, line, len);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		client_dispatch(c->ctl, line, len, out);
+	}
+	/* One request per connection: stop reading, close once written. */
+	c->answered = 1;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_disable(bev, EV_READ);
+}
+
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	if (c->answered && evbuffer_get_length(bufferevent_get_output(bev))
+	    == 0)
+		client_free(c);
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("control: client timed out");
+	else if ((what & BEV_EVENT_EOF) && c->answered)
+		return;		/* half-closed: the response still goes out */
+	client_free(c);
+}
+
+static void
+control_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control		*ctl = arg;
+	struct ctl_client	*c;
+	struct timeval		 tv = { CONTROL_TIMEOUT, 0 };
+
+	if (ctl->n_clients >= CONTROL_CLIENTS_MAX) {
+		/* A fresh socket takes this short line whole. */
+		if (send(fd, TOO_MANY, strlen(TOO_MANY), MSG_NOSIGNAL |
+		    MSG_DONTWAIT) == -1)
+			log_debug("control: refusal not sent: %s",
+			    strerror(errno));
+		close(fd);
+		log_warnx("control: too many clients, one refused");
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->ctl = ctl;
+	c->bev = bufferevent_socket_new(ctl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("control: cannot set up a client");
+		close(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
+	ctl->n_clients++;
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_REQUEST_MAX);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * The socket.
+ */
+
+/* Remove a stale socket at path; refuse a live one or a non-socket. */
+static int
+control_clear(const char *path, const struct sockaddr_un *sun, char *err,
+    size_t errlen)
+{
+	struct stat	st;
+	int		fd, rc, saved;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "control socket %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket %s: exists and is not a "
+		    "socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	saved = errno;
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "control socket %s: another smarthostd "
+		    "is running there", path);
+		return -1;
+	}
+	if (saved != ECONNREFUSED) {
+		snprintf(err, errlen, "control socket %s: %s", path,
+		    strerror(saved));
+		return -1;
+	}
+	/* Nobody listens: left by a daemon that did not exit cleanly. */
+	if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "control socket %s: unlink: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct control *
+control_new(struct event_base *base, const char *path, struct queue *queue,
+    struct smtp_server *server, control_reload_cb reload, void *arg,
+    char *err, size_t errlen)
+{
+	struct control		*ctl;
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy_(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket %s: path too long", path);
+		return NULL;
+	}
+	if (control_clear(path, &sun, err, errlen) == -1)
+		return NULL;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return NULL;
+	}
+	/* Created 0600 from the start: no window where others may connect. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "control socket %s: bind: %s", path,
+		    strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	umask(old);
+	if (listen(fd, CONTROL_CLIENTS_MAX) == -1) {
+		snprintf(err, errlen, "control socket %s: listen: %s", path,
+		    strerror(errno));
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	ctl = xcalloc(1, sizeof(*ctl));
+	ctl->base = base;
+	ctl->path = xstrdup(path);
+	ctl->queue = queue;
+	ctl->server = server;
+	ctl->reload = reload;
+	ctl->reload_arg = arg;
+	TAILQ_INIT(&ctl->clients);
+	ctl->listener = evconnlistener_new(base, control_accept, ctl,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (ctl->listener == NULL) {
+		snprintf(err, errlen, "control socket %s: cannot listen", path);
+		close(fd);
+		unlink(path);
+		free(ctl->path);
+		free(ctl);
+		return NULL;
+	}
+	log_info("control socket %s", path);
+	return ctl;
+}
+
+void
+control_free(struct control *ctl)
+{
+	struct ctl_client	*c;
+
+	if (ctl == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
+		client_free(c);
+	evconnlistener_free(ctl->listener);
+	/* After a privilege drop this may fail; the next start clears it. */
+	if (unlink(ctl->path) == -1 && errno != ENOENT)
+		log_debug("control socket %s: unlink: %s", ctl->path,
+		    strerror(errno));
+	free(ctl->path);
+	free(ctl);
+}
