@@ -5,9 +5,12 @@
  * keeps the sockets of listeners that survive a reload, so no connection is
  * refused while the configuration changes; removed listeners close and added
  * ones open, and when any new socket cannot be opened everything opened in
- * that call is closed again and nothing changes.  Sessions live in
- * smtp_session.c; this file only counts them per listener for
- * max_connections.
+ * that call is closed again and nothing changes.  Every configure also
+ * builds each listener's TLS context and reads its users file again (a
+ * reload picks up a renewed certificate); one that does not load fails
+ * the configure, so a listener never falls back to plaintext or to stale
+ * users.  Sessions live in smtp_session.c; this file only counts them per
+ * listener for max_connections.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -23,10 +26,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "auth.h"
 #include "config.h"
 #include "log.h"
 #include "smtp_server.h"
 #include "smtp_session.h"
+#include "tls_server.h"
 #include "util.h"
 
 struct listener {
@@ -38,6 +43,10 @@ struct listener {
 	const struct listener_conf *lc;
 	struct evconnlistener	*evl;
 	struct event		*ev_pause;	/* re-enable after accept error */
+	/* Built from lc by every configure, so a reload re-reads them;
+	 * sessions hold their own references. */
+	SSL_CTX			*ssl_ctx;	/* NULL: tls = none */
+	struct auth_users	*users;		/* NULL: auth = none */
 	int			 nsessions;
 	int			 keep;		/* scratch for configure */
 };
@@ -102,6 +111,80 @@ int
 smtp_server_sessions(const struct smtp_server *srv)
 {
 	return srv->n_slots;
+}
+
+static struct listener *
+listener_of(struct smtp_server *srv, const struct listener_conf *lc)
+{
+	int	i;
+
+	for (i = 0; i < srv->n_listeners; i++)
+		if (srv->listeners[i]->lc == lc)
+			return srv->listeners[i];
+	return NULL;
+}
+
+SSL_CTX *
+smtp_server_tls_ctx(struct smtp_server *srv, const struct listener_conf *lc)
+{
+	struct listener	*l = listener_of(srv, lc);
+
+	return l != NULL ? l->ssl_ctx : NULL;
+}
+
+struct auth_users *
+smtp_server_users(struct smtp_server *srv, const struct listener_conf *lc)
+{
+	struct listener	*l = listener_of(srv, lc);
+
+	return l != NULL ? l->users : NULL;
+}
+
+/*
+ * The TLS contexts and users files of every listener in cfg, built before
+ * any socket changes so that a certificate or users file that does not
+ * load fails the whole configure: never a plaintext listener instead.
+ */
+static int
+listener_secrets(struct config *cfg, SSL_CTX **ctxs, struct auth_users **users,
+    char *err, size_t errlen)
+{
+	const struct listener_conf *lc;
+	char			 why[768];
+	int			 i;
+
+	for (i = 0; i < cfg->n_listeners; i++) {
+		lc = &cfg->listeners[i];
+		if (lc->tls != LTLS_NONE) {
+			ctxs[i] = tls_server_ctx_new(lc->cert, lc->key, why,
+			    sizeof(why));
+			if (ctxs[i] == NULL) {
+				snprintf(err, errlen, "listener %s: %s",
+				    lc->name, why);
+				goto fail;
+			}
+		}
+		if (lc->auth != AUTH_NONE) {
+			users[i] = auth_users_load(lc->users, why, sizeof(why));
+			if (users[i] == NULL) {
+				snprintf(err, errlen, "listener %s: users "
+				    "file %s", lc->name, why);
+				goto fail;
+			}
+			log_debug("listener %s: %d users", lc->name,
+			    auth_users_count(users[i]));
+		}
+	}
+	return 0;
+
+fail:
+	for (i = 0; i < cfg->n_listeners; i++) {
+		SSL_CTX_free(ctxs[i]);
+		auth_users_unref(users[i]);
+		ctxs[i] = NULL;
+		users[i] = NULL;
+	}
+	return -1;
 }
 
 /* Open, bind and listen on one address; -1 with err on failure. */
@@ -199,6 +282,8 @@ listener_close(struct listener *l)
 		evconnlistener_free(l->evl);
 	if (l->ev_pause != NULL)
 		event_free(l->ev_pause);
+	SSL_CTX_free(l->ssl_ctx);
+	auth_users_unref(l->users);
 	free(l->name);
 	free(l->address);
 	free(l);
@@ -314,8 +399,17 @@ smtp_server_configure(struct smtp_server *srv, struct config *cfg,
     char *err, size_t errlen)
 {
 	struct listener	**next, **opened, *l;
+	SSL_CTX		**ctxs;
+	struct auth_users **users;
 	int		  i, n_opened = 0;
 
+	ctxs = xcalloc(cfg->n_listeners, sizeof(*ctxs));
+	users = xcalloc(cfg->n_listeners, sizeof(*users));
+	if (listener_secrets(cfg, ctxs, users, err, errlen) == -1) {
+		free(ctxs);
+		free(users);
+		return -1;
+	}
 	next = xcalloc(cfg->n_listeners, sizeof(*next));
 	opened = xcalloc(cfg->n_listeners, sizeof(*opened));
 	for (i = 0; i < srv->n_listeners; i++)
@@ -347,6 +441,12 @@ smtp_server_configure(struct smtp_server *srv, struct config *cfg,
 		if (l == NULL) {
 			while (n_opened > 0)
 				listener_close(opened[--n_opened]);
+			for (i = 0; i < cfg->n_listeners; i++) {
+				SSL_CTX_free(ctxs[i]);
+				auth_users_unref(users[i]);
+			}
+			free(ctxs);
+			free(users);
 			free(next);
 			free(opened);
 			return -1;
@@ -370,6 +470,10 @@ smtp_server_configure(struct smtp_server *srv, struct config *cfg,
 	for (i = 0; i < cfg->n_listeners; i++) {
 		l = next[i];
 		l->lc = &cfg->listeners[i];
+		SSL_CTX_free(l->ssl_ctx);
+		auth_users_unref(l->users);
+		l->ssl_ctx = ctxs[i];
+		l->users = users[i];
 		if (strcmp(l->name, l->lc->name) != 0) {
 			free(l->name);
 			l->name = xstrdup(l->lc->name);
@@ -377,6 +481,8 @@ smtp_server_configure(struct smtp_server *srv, struct config *cfg,
 	}
 	free(srv->listeners);
 	free(opened);
+	free(ctxs);
+	free(users);
 	srv->listeners = next;
 	srv->n_listeners = cfg->n_listeners;
 

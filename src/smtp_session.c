@@ -17,9 +17,14 @@
  * Nothing is freed inside a callback chain: session_close() marks the
  * session closing and the free happens once, from its own event.
  *
- * STARTTLS and AUTH are not implemented yet: they are answered 502 and not
- * advertised.  The places where they will hook in are marked "TLS:" and
- * "AUTH:".
+ * STARTTLS (RFC 3207) swaps the socket bufferevent for a TLS filter over
+ * it once the 220 is queued; whatever the client pipelined after the
+ * STARTTLS line is thrown away and the session forgets its HELO, so no
+ * plaintext command can ride into the TLS session.  AUTH (RFC 4954)
+ * exists only under TLS; a continuation line of an AUTH exchange is never
+ * parsed as a command, and a failed attempt is answered after a delay with
+ * the session paused (a timer, not a sleep).  The SASL decoding and the
+ * password check are in auth.c, the OpenSSL side in tls_server.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -38,6 +43,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "auth.h"
 #include "batch.h"
 #include "cidr.h"
 #include "config.h"
@@ -49,6 +55,8 @@
 #include "smtp_parse.h"
 #include "smtp_session.h"
 #include "spool.h"
+#include "tls_server.h"
+#include "stats.h"
 #include "util.h"
 
 /* Input handed to the DATA filter at once: bounds per-session memory. */
@@ -59,6 +67,10 @@
 #define OUTPUT_LOW	(16 * 1024)
 /* Stop reading from the socket while this much input is unprocessed. */
 #define INPUT_MAX	(64 * 1024)
+/* A failed AUTH is answered after this long; after AUTH_MAX_FAILURES the
+ * session ends. */
+#define AUTH_DELAY_MS	1000
+#define AUTH_MAX_FAILURES 3
 
 enum session_state {
 	S_GREETED,	/* waiting for EHLO/HELO */
@@ -72,6 +84,14 @@ enum session_state {
 
 static const char *const state_names[] = {
 	"GREETED", "HELO", "MAIL", "RCPT", "DATA", "COMMIT", "CLOSING"
+};
+
+/* Where an AUTH exchange is: the next line is a response, not a command. */
+enum auth_step {
+	AUTH_STEP_NONE,
+	AUTH_STEP_PLAIN,	/* sent "334 ", waiting for the credentials */
+	AUTH_STEP_LOGIN_USER,	/* sent the Username: prompt */
+	AUTH_STEP_LOGIN_PASS	/* sent the Password: prompt */
 };
 
 struct commit;
@@ -88,6 +108,12 @@ struct smtp_tx {
 	struct smtp_data	 df;
 	struct hdr_scan		 hs;
 	bool			 scan_headers;	/* add_message_id/add_date */
+	/* While the header section may still end inside them, the last
+	 * octets scanned are held back, so that added headers go exactly
+	 * where it ends (hdr_scan_pending() says how many, at most 998). */
+	char			 held[1024];
+	size_t			 n_held;
+	uint64_t		 held_at;	/* stream offset of held[0] */
 	bool			 too_big;
 	bool			 write_error;
 	int			*batch_of;	/* per recipient */
@@ -108,8 +134,24 @@ struct smtp_session {
 	bool			 ipv6;		/* not IPv4 or IPv4-mapped */
 	char			*helo;
 	bool			 esmtp;
-	bool			 tls;		/* TLS: set after STARTTLS */
-	char			*auth_user;	/* AUTH: set after AUTH */
+	bool			 tls;		/* handshake done */
+	char			*auth_user;	/* set after AUTH */
+
+	/* TLS */
+	SSL_CTX			*ssl_ctx;	/* own reference, or NULL */
+	bool			 starttls;	/* 220 queued: switch to TLS */
+	bool			 handshaking;
+	char			*tls_info;	/* version and cipher */
+	struct evbuffer		*drain;		/* closing: wait for it */
+	struct evbuffer_cb_entry *drain_cb;
+
+	/* AUTH */
+	struct auth_users	*users;		/* own reference, or NULL */
+	enum auth_step		 auth_step;
+	char			*login_user;	/* LOGIN between its steps */
+	struct event		*ev_auth;	/* the delay after a failure */
+	bool			 auth_wait;	/* in that delay */
+	int			 auth_failures;
 
 	enum session_state	 state;
 	bool			 discarding;	/* rest of an overlong line */
@@ -173,7 +215,7 @@ static void
 session_update_read(struct smtp_session *s)
 {
 	if (s->state == S_CLOSING || s->state == S_COMMIT || s->out_paused ||
-	    s->eof)
+	    s->eof || s->auth_wait)
 		bufferevent_disable(s->bev, EV_READ);
 	else
 		bufferevent_enable(s->bev, EV_READ);
@@ -246,8 +288,20 @@ smtp_session_new(struct smtp_server *srv, struct config *cfg,
 		salen = sizeof(s->peer);
 	memcpy(&s->peer, sa, salen);
 	peer_text(s);
-	/* TLS: an implicit-TLS listener wraps bev in an OpenSSL filter here. */
-	s->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	/* The listener's context and users as they are now: a reload
+	 * replaces the listener's, never ours. */
+	if ((s->ssl_ctx = smtp_server_tls_ctx(srv, lc)) != NULL)
+		SSL_CTX_up_ref(s->ssl_ctx);
+	if ((s->users = smtp_server_users(srv, lc)) != NULL)
+		auth_users_ref(s->users);
+	if (lc->tls == LTLS_IMPLICIT) {
+		/* Never plaintext on an implicit-TLS listener. */
+		if (s->ssl_ctx != NULL)
+			s->bev = tls_server_socket(s->base, s->ssl_ctx, fd);
+		s->handshaking = true;
+	} else
+		s->bev = bufferevent_socket_new(s->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	s->ev_free = event_new(s->base, -1, 0, session_free_cb, s);
 	if (s->bev == NULL || s->ev_free == NULL) {
 		log_warnx("smtp %s: cannot set up a session", s->ip);
@@ -257,6 +311,8 @@ smtp_session_new(struct smtp_server *srv, struct config *cfg,
 			close(fd);
 		if (s->ev_free != NULL)
 			event_free(s->ev_free);
+		SSL_CTX_free(s->ssl_ctx);
+		auth_users_unref(s->users);
 		free(s);
 		return NULL;
 	}
@@ -272,6 +328,7 @@ smtp_session_new(struct smtp_server *srv, struct config *cfg,
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
 
+	stats_inc(STAT_CONNECTIONS);
 	log_debug("smtp %s: connect to listener %s", s->ip, lc->name);
 	session_reply(s, "220 %s", lc->banner);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
@@ -284,11 +341,20 @@ smtp_session_free(struct smtp_session *s)
 	log_debug("smtp %s: disconnect", s->ip);
 	smtp_server_session_end(s->server, s);
 	tx_free(s->tx);
+	/* libevent may free the bufferevents later: no callback to us. */
+	if (s->drain_cb != NULL)
+		evbuffer_remove_cb_entry(s->drain, s->drain_cb);
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
 	event_free(s->ev_free);
+	if (s->ev_auth != NULL)
+		event_free(s->ev_auth);
 	free(s->helo);
 	free(s->auth_user);
+	free(s->login_user);
+	free(s->tls_info);
+	SSL_CTX_free(s->ssl_ctx);
+	auth_users_unref(s->users);
 	config_unref(s->cfg);
 	free(s);
 }
@@ -310,6 +376,47 @@ session_schedule_free(struct smtp_session *s)
 	event_active(s->ev_free, EV_TIMEOUT, 1);
 }
 
+static void
+session_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	if (evbuffer_get_length(buf) == 0)
+		session_schedule_free(arg);
+}
+
+/*
+ * A closing session's replies have left its bufferevent.  Under TLS they
+ * may still wait, encrypted, in the socket bufferevent below, where the
+ * close_notify goes too: free once that has drained, or the last reply
+ * (221, 421) would be lost.
+ */
+static void
+session_flushed(struct smtp_session *s)
+{
+	struct bufferevent	*under;
+	struct evbuffer		*out;
+	struct timeval		 tv;
+
+	if (s->drain != NULL)
+		return;			/* session_drained() will free */
+	if (s->tls) {
+		tls_server_shutdown(s->bev);
+		under = bufferevent_get_underlying(s->bev);
+		if (under != NULL && evbuffer_get_length(out =
+		    bufferevent_get_output(under)) > 0) {
+			s->drain = out;
+			s->drain_cb = evbuffer_add_cb(out, session_drained, s);
+			/* The socket below has no timeout of its own: a
+			 * client that stops reading is dropped all the same. */
+			tv.tv_sec = s->lc->timeout;
+			tv.tv_usec = 0;
+			event_add(s->ev_free, &tv);
+			return;
+		}
+	}
+	session_schedule_free(s);
+}
+
 /* Stop reading; free once the replies already queued are written. */
 static void
 session_close(struct smtp_session *s)
@@ -318,7 +425,7 @@ session_close(struct smtp_session *s)
 	session_enter_state(s, S_CLOSING);
 	session_update_read(s);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-		session_schedule_free(s);
+		session_flushed(s);
 	/* else session_write() frees it once the output has drained. */
 }
 
@@ -359,10 +466,11 @@ cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_reply(s, "250-PIPELINING");
 	session_reply(s, "250-8BITMIME");
 	session_reply(s, "250-SMTPUTF8");
-	/*
-	 * TLS: "250-STARTTLS" when lc->tls == LTLS_STARTTLS && !s->tls.
-	 * AUTH: "250-AUTH PLAIN LOGIN" when lc->auth != AUTH_NONE && s->tls.
-	 */
+	if (s->lc->tls == LTLS_STARTTLS && !s->tls && s->ssl_ctx != NULL)
+		session_reply(s, "250-STARTTLS");
+	/* Never offered in cleartext. */
+	if (s->lc->auth != AUTH_NONE && s->tls && s->users != NULL)
+		session_reply(s, "250-AUTH PLAIN LOGIN");
 	session_reply(s, "250 ENHANCEDSTATUSCODES");
 }
 
@@ -508,8 +616,8 @@ static void
 cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	struct smtp_tx	*tx = s->tx;
-	char		*hdr, date[64];
-	const char	*ipv6 = s->ipv6 ? "IPv6:" : "";
+	char		*hdr, *tlsc, date[64];
+	const char	*ipv6 = s->ipv6 ? "IPv6:" : "", *with;
 
 	if ((tx->body = spool_body_new(smtp_server_spool(s->server))) == NULL) {
 		log_warn("spool: new body");
@@ -521,18 +629,29 @@ cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 	hdr_scan_init(&tx->hs);
 	tx->scan_headers = s->lc->add_message_id || s->lc->add_date;
 
-	/* TLS/AUTH: "with ESMTPS"/"ESMTPSA" and a TLS comment go here. */
+	/* RFC 3848 protocol names; the TLS comment as Postfix writes it. */
+	if (s->tls) {
+		with = s->auth_user != NULL ? "ESMTPSA" : "ESMTPS";
+		/* The users file holds printable names only (auth.c). */
+		tlsc = xasprintf("\r\n\t(using %s)%s%s%s", s->tls_info,
+		    s->auth_user != NULL ? "\r\n\t(Authenticated sender: " : "",
+		    s->auth_user != NULL ? s->auth_user : "",
+		    s->auth_user != NULL ? ")" : "");
+	} else {
+		with = s->esmtp ? "ESMTP" : "SMTP";
+		tlsc = xstrdup("");
+	}
 	rfc5322_date(now(), date, sizeof(date));
 	if (tx->n_rcpts == 1)
-		hdr = xasprintf("Received: from %s (unknown [%s%s])\r\n"
+		hdr = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
 		    "\tby %s with %s id %s\r\n\tfor <%s>; %s\r\n", s->helo,
-		    ipv6, s->ip, s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP",
-		    tx->ids[0], tx->rcpts[0], date);
+		    ipv6, s->ip, tlsc, s->cfg->hostname, with, tx->ids[0],
+		    tx->rcpts[0], date);
 	else
-		hdr = xasprintf("Received: from %s (unknown [%s%s])\r\n"
+		hdr = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
 		    "\tby %s with %s id %s; %s\r\n", s->helo, ipv6, s->ip,
-		    s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP", tx->ids[0],
-		    date);
+		    tlsc, s->cfg->hostname, with, tx->ids[0], date);
+	free(tlsc);
 	tx_write(tx, hdr, strlen(hdr));
 	free(hdr);
 
@@ -574,11 +693,209 @@ cmd_vrfy(struct smtp_session *s, const struct smtp_cmd *cmd)
 	    "and attempt delivery");
 }
 
-/* TLS: STARTTLS (bufferevent_openssl_filter_new); AUTH: PLAIN and LOGIN. */
-static void
-cmd_not_implemented(struct smtp_session *s, const struct smtp_cmd *cmd)
+static const char *
+check_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-	session_reply(s, "502 5.5.1 Command not implemented");
+	if (s->lc->tls == LTLS_NONE)
+		return "502 5.5.1 Command not implemented";
+	if (s->tls)
+		return "503 5.5.1 Error: TLS already active";
+	if (s->ssl_ctx == NULL)
+		return "454 4.7.0 TLS not available";
+	return NULL;
+}
+
+static void
+cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	session_reply(s, "220 2.0.0 Ready to start TLS");
+	/* session_process() stops here and switches, see session_starttls(). */
+	s->starttls = true;
+}
+
+static const char *
+check_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	if (s->lc->auth == AUTH_NONE)
+		return "502 5.5.1 Command not implemented";
+	if (!s->tls)
+		return "538 5.7.11 Encryption required for requested "
+		    "authentication mechanism";
+	if (s->auth_user != NULL)
+		return "503 5.5.1 Error: already authenticated";
+	if (s->tx != NULL)
+		return "503 5.5.1 Error: MAIL transaction in progress";
+	if (s->users == NULL)
+		return "454 4.7.0 Temporary authentication failure";
+	return NULL;
+}
+
+/* A user name as it may appear in a log line: printable, no spaces. */
+static void
+auth_log_name(const char *in, char *out, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = in[i] > ' ' && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+}
+
+static void
+auth_delay_done(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	s->auth_wait = false;
+	if (s->state == S_CLOSING)
+		return;
+	if (s->auth_failures >= AUTH_MAX_FAILURES) {
+		session_reply(s, "421 4.7.0 Too many failed authentication "
+		    "attempts");
+		session_close(s);
+		return;
+	}
+	session_reply(s, "535 5.7.8 Authentication credentials invalid");
+	session_update_read(s);
+	/* Commands pipelined behind the AUTH wait in the input. */
+	session_process(s);
+}
+
+/* Check the credentials; a failure is answered after AUTH_DELAY_MS. */
+static void
+auth_finish(struct smtp_session *s, const char *mech, const char *user,
+    const char *pass)
+{
+	struct timeval	 tv = { AUTH_DELAY_MS / 1000,
+			    (AUTH_DELAY_MS % 1000) * 1000 };
+	char		 name[AUTH_NAME_MAX + 1];
+
+	auth_log_name(user, name, sizeof(name));
+	if (user[0] != '\0' && auth_users_check(s->users, user, pass)) {
+		s->auth_user = xstrdup(user);
+		log_info("smtp %s: authenticated user=%s mechanism=%s "
+		    "listener=%s", s->ip, name, mech, s->lc->name);
+		session_reply(s, "235 2.7.0 Authentication successful");
+		return;
+	}
+	s->auth_failures++;
+	log_event("rejected", "client=%s listener=%s user=%s mechanism=%s "
+	    "reason=auth_failed", s->ip, s->lc->name, name, mech);
+	if (s->ev_auth == NULL)
+		s->ev_auth = evtimer_new(s->base, auth_delay_done, s);
+	s->auth_wait = true;
+	evtimer_add(s->ev_auth, &tv);
+	session_update_read(s);
+}
+
+static void
+auth_plain(struct smtp_session *s, const char *b64, size_t len)
+{
+	char		 user[AUTH_NAME_MAX + 1], pass[AUTH_PASS_MAX + 1];
+	unsigned char	 scratch[SMTP_LINE_MAX];
+
+	if (auth_b64_decode(b64, len, scratch, sizeof(scratch)) < 0) {
+		session_reply(s, "501 5.5.2 Cannot decode response");
+		return;
+	}
+	OPENSSL_cleanse(scratch, sizeof(scratch));
+	/* Decodes but is not authzid NUL authcid NUL passwd: a failure. */
+	if (auth_plain_decode(b64, len, user, pass) == -1)
+		user[0] = pass[0] = '\0';
+	auth_finish(s, "PLAIN", user, pass);
+	OPENSSL_cleanse(pass, sizeof(pass));
+}
+
+static void
+auth_login_user(struct smtp_session *s, const char *b64, size_t len)
+{
+	char	user[AUTH_NAME_MAX + 1];
+
+	if (auth_login_decode(b64, len, user, sizeof(user)) == -1) {
+		session_reply(s, "501 5.5.2 Cannot decode response");
+		return;
+	}
+	free(s->login_user);
+	s->login_user = xstrdup(user);
+	s->auth_step = AUTH_STEP_LOGIN_PASS;
+	session_reply(s, "334 " AUTH_LOGIN_PASS_PROMPT);
+}
+
+static void
+auth_login_pass(struct smtp_session *s, const char *b64, size_t len)
+{
+	char	pass[AUTH_PASS_MAX + 1];
+
+	if (auth_login_decode(b64, len, pass, sizeof(pass)) == -1)
+		session_reply(s, "501 5.5.2 Cannot decode response");
+	else
+		auth_finish(s, "LOGIN", s->login_user, pass);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	free(s->login_user);
+	s->login_user = NULL;
+}
+
+/* A line inside an AUTH exchange (never a command). */
+static void
+session_auth_response(struct smtp_session *s, const char *p, size_t len)
+{
+	enum auth_step	step = s->auth_step;
+
+	s->auth_step = AUTH_STEP_NONE;
+	if (len == 1 && p[0] == '*') {
+		free(s->login_user);
+		s->login_user = NULL;
+		session_reply(s, "501 5.7.0 Authentication aborted");
+		return;
+	}
+	switch (step) {
+	case AUTH_STEP_PLAIN:
+		auth_plain(s, p, len);
+		break;
+	case AUTH_STEP_LOGIN_USER:
+		auth_login_user(s, p, len);
+		break;
+	case AUTH_STEP_LOGIN_PASS:
+		auth_login_pass(s, p, len);
+		break;
+	case AUTH_STEP_NONE:
+		break;
+	}
+}
+
+static void
+cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	const char	*resp;
+	size_t		 mlen;
+
+	/* The parser leaves "MECHANISM" or "MECHANISM initial-response". */
+	if ((resp = strchr(cmd->arg, ' ')) != NULL) {
+		mlen = resp - cmd->arg;
+		resp++;
+		/* RFC 4954: "=" is an empty initial response. */
+		if (strcmp(resp, "=") == 0)
+			resp = "";
+	} else
+		mlen = strlen(cmd->arg);
+	if (mlen == 5 && strncasecmp(cmd->arg, "PLAIN", 5) == 0) {
+		if (resp == NULL) {
+			s->auth_step = AUTH_STEP_PLAIN;
+			session_reply(s, "334 ");
+		} else if (strcmp(resp, "*") == 0)
+			session_reply(s, "501 5.7.0 Authentication aborted");
+		else
+			auth_plain(s, resp, strlen(resp));
+	} else if (mlen == 5 && strncasecmp(cmd->arg, "LOGIN", 5) == 0) {
+		if (resp == NULL) {
+			s->auth_step = AUTH_STEP_LOGIN_USER;
+			session_reply(s, "334 " AUTH_LOGIN_USER_PROMPT);
+		} else if (strcmp(resp, "*") == 0)
+			session_reply(s, "501 5.7.0 Authentication aborted");
+		else
+			auth_login_user(s, resp, strlen(resp));
+	} else
+		session_reply(s, "504 5.5.4 Unrecognized authentication type");
 }
 
 static const struct smtp_command commands[] = {
@@ -592,8 +909,8 @@ static const struct smtp_command commands[] = {
 	{ CMD_QUIT,	CF_BEFORE_HELO,		NULL,		cmd_quit },
 	{ CMD_HELP,	CF_BEFORE_HELO,		NULL,		cmd_help },
 	{ CMD_VRFY,	CF_BEFORE_HELO,		NULL,		cmd_vrfy },
-	{ CMD_STARTTLS,	CF_BEFORE_HELO,		NULL,	cmd_not_implemented },
-	{ CMD_AUTH,	CF_BEFORE_HELO,		NULL,	cmd_not_implemented },
+	{ CMD_STARTTLS,	CF_BEFORE_HELO,		check_starttls,	cmd_starttls },
+	{ CMD_AUTH,	0,			check_auth,	cmd_auth },
 };
 
 static void
@@ -679,12 +996,19 @@ session_line(struct smtp_session *s)
 		    s->ip, s->lc->name);
 		evbuffer_drain(in, n);
 		s->discarding = true;
+		/* An overlong AUTH response ends the exchange. */
+		s->auth_step = AUTH_STEP_NONE;
+		free(s->login_user);
+		s->login_user = NULL;
 		return 1;
 	}
 	len = nl - p;
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
-	session_command(s, p, len);
+	if (s->auth_step != AUTH_STEP_NONE)
+		session_auth_response(s, p, len);
+	else
+		session_command(s, p, len);
 	/* The command may not touch the input, so p..nl is still there. */
 	evbuffer_drain(in, nl - p + 1);
 	return 1;
@@ -714,11 +1038,68 @@ data_added_headers(struct smtp_session *s)
 		tx_write(tx, "\r\n", 2);
 }
 
+/* Copy octets [from, to) of the stream "held, then buf" into dst, or write
+ * them to the body when dst is NULL. */
+static void
+held_span(struct smtp_tx *tx, const char *buf, size_t from, size_t to,
+    char *dst)
+{
+	size_t	nh = tx->n_held, e;
+
+	if (from < nh) {
+		e = to < nh ? to : nh;
+		if (dst != NULL) {
+			memcpy(dst, tx->held + from, e - from);
+			dst += e - from;
+		} else
+			tx_write(tx, tx->held + from, e - from);
+		from = e;
+	}
+	if (to > from) {
+		if (dst != NULL)
+			memcpy(dst, buf + (from - nh), to - from);
+		else
+			tx_write(tx, buf + (from - nh), to - from);
+	}
+}
+
+/* The header section is still open: scan buf, write what is certainly
+ * before its end, hold back the rest. */
+static void
+data_scan_headers(struct smtp_session *s, const char *buf, size_t len)
+{
+	struct smtp_tx	*tx = s->tx;
+	size_t		 total = tx->n_held + len, cut, keep;
+	char		 tmp[sizeof(tx->held)];
+
+	(void)hdr_scan_feed(&tx->hs, buf, len);
+	if (tx->hs.done) {
+		cut = tx->hs.end_offset > tx->held_at ?
+		    (size_t)(tx->hs.end_offset - tx->held_at) : 0;
+		if (cut > total)
+			cut = total;
+		held_span(tx, buf, 0, cut, NULL);
+		data_added_headers(s);
+		held_span(tx, buf, cut, total, NULL);
+		tx->n_held = 0;
+		return;
+	}
+	keep = hdr_scan_pending(&tx->hs);
+	if (keep > total)
+		keep = total;
+	if (keep > sizeof(tx->held))
+		fatalx("hdr_scan_pending: %zu octets", keep);
+	held_span(tx, buf, 0, total - keep, NULL);
+	held_span(tx, buf, total - keep, total, tmp);
+	memcpy(tx->held, tmp, keep);
+	tx->n_held = keep;
+	tx->held_at += total - keep;
+}
+
 static void
 data_output(struct smtp_session *s, const char *buf, size_t len)
 {
 	struct smtp_tx	*tx = s->tx;
-	long		 off;
 
 	if (tx->too_big || tx->body == NULL)
 		return;
@@ -729,12 +1110,8 @@ data_output(struct smtp_session *s, const char *buf, size_t len)
 		tx->body = NULL;
 		return;
 	}
-	if (tx->scan_headers && !tx->hs.done &&
-	    (off = hdr_scan_feed(&tx->hs, buf, len)) >= 0 &&
-	    (size_t)off <= len) {
-		tx_write(tx, buf, off);
-		data_added_headers(s);
-		tx_write(tx, buf + off, len - off);
+	if (tx->scan_headers && !tx->hs.done) {
+		data_scan_headers(s, buf, len);
 		return;
 	}
 	tx_write(tx, buf, len);
@@ -800,8 +1177,11 @@ tx_end(struct smtp_session *s)
 		return;
 	}
 	if (tx->scan_headers && !tx->hs.done) {
-		/* The message was all headers. */
+		/* The message was all headers: they go at the end. */
 		hdr_scan_finish(&tx->hs);
+		if (tx->body != NULL && !tx->too_big)
+			held_span(tx, NULL, 0, tx->n_held, NULL);
+		tx->n_held = 0;
 		data_added_headers(s);
 	}
 	if (tx->write_error || tx->body == NULL) {
@@ -853,6 +1233,7 @@ commit_done(void *arg, int ok)
 	if (ok) {
 		for (i = 0; i < c->n; i++)
 			nrcpt += c->envs[i]->n_rcpts;
+		stats_inc(STAT_RECEIVED);
 		log_event("accepted", "id=%s from=<%s> nrcpt=%d size=%llu "
 		    "client=%s listener=%s", e0->id, e0->sender, nrcpt,
 		    (unsigned long long)e0->size, e0->client, e0->listener);
@@ -888,6 +1269,51 @@ commit_done(void *arg, int ok)
 }
 
 /*
+ * The 220 to STARTTLS is queued: put TLS under the session.  RFC 3207
+ * 4.2: everything learnt before is forgotten, and what the client sent
+ * after the STARTTLS line (already read, still plaintext) is dropped
+ * unread, so it can never pass for a command sent under TLS.
+ */
+static void
+session_starttls(struct smtp_session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->bev);
+	struct bufferevent	*bev;
+	struct timeval		 tv;
+	size_t			 junk;
+
+	s->starttls = false;
+	if ((junk = evbuffer_get_length(in)) > 0) {
+		log_info("smtp %s: %zu octets sent after STARTTLS discarded",
+		    s->ip, junk);
+		evbuffer_drain(in, junk);
+	}
+	session_reset(s);
+	free(s->helo);
+	s->helo = NULL;
+	s->esmtp = false;
+	s->discarding = false;
+	session_enter_state(s, S_GREETED);
+
+	/* The TLS bufferevent keeps the time; the socket one must not. */
+	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	if ((bev = tls_server_filter(s->base, s->ssl_ctx, s->bev)) == NULL) {
+		log_warnx("smtp %s: cannot start TLS", s->ip);
+		session_close(s);
+		return;
+	}
+	s->bev = bev;
+	s->handshaking = true;
+	bufferevent_setcb(bev, session_read, session_write, session_event, s);
+	bufferevent_setwatermark(bev, EV_READ, 0, INPUT_MAX);
+	bufferevent_setwatermark(bev, EV_WRITE, OUTPUT_LOW, 0);
+	tv.tv_sec = s->lc->timeout;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/*
  * Handle everything buffered, until more input is needed or something
  * must finish first.
  */
@@ -901,7 +1327,8 @@ session_process(struct smtp_session *s)
 		return;
 	s->in_process = true;
 	while (more) {
-		if (s->state == S_CLOSING || s->state == S_COMMIT)
+		if (s->state == S_CLOSING || s->state == S_COMMIT ||
+		    s->starttls || s->auth_wait)
 			break;
 		if (evbuffer_get_length(out) > OUTPUT_MAX) {
 			/* Not reading its replies: stop reading its input. */
@@ -917,8 +1344,12 @@ session_process(struct smtp_session *s)
 			more = session_line(s);
 	}
 	s->in_process = false;
+	if (s->starttls && s->state != S_CLOSING) {
+		session_starttls(s);
+		return;
+	}
 	if (s->eof && s->state != S_COMMIT && s->state != S_CLOSING &&
-	    !s->out_paused) {
+	    !s->out_paused && !s->auth_wait) {
 		/* Everything the client sent before closing is answered. */
 		if (s->state == S_DATA)
 			log_info("smtp %s: connection closed during DATA",
@@ -943,7 +1374,7 @@ session_write(struct bufferevent *bev, void *arg)
 	len = evbuffer_get_length(bufferevent_get_output(bev));
 	if (s->state == S_CLOSING) {
 		if (len == 0)
-			session_schedule_free(s);
+			session_flushed(s);
 		return;
 	}
 	if (s->out_paused && len <= OUTPUT_LOW) {
@@ -956,7 +1387,32 @@ static void
 session_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct smtp_session	*s = arg;
+	char			 buf[512];
 
+	if (what & BEV_EVENT_CONNECTED) {
+		s->handshaking = false;
+		s->tls = true;
+		tls_server_describe(bev, buf, sizeof(buf));
+		free(s->tls_info);
+		s->tls_info = xstrdup(buf);
+		log_info("smtp %s: TLS established: %s", s->ip, s->tls_info);
+		return;
+	}
+	if (s->handshaking) {
+		/* No reply can reach a client that cannot speak TLS. */
+		if (what & BEV_EVENT_TIMEOUT)
+			strlcpy_(buf, "timeout", sizeof(buf));
+		else
+			tls_server_error(bev, buf, sizeof(buf));
+		log_info("smtp %s: TLS handshake failed: %s", s->ip, buf);
+		s->handshaking = false;
+		/* The alert OpenSSL queued tells the client why. */
+		tls_server_abort(bev);
+		session_reset(s);
+		session_enter_state(s, S_CLOSING);
+		session_schedule_free(s);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if ((what & BEV_EVENT_WRITING) || s->state == S_CLOSING) {
 			/* It does not even read: drop it. */

@@ -19,6 +19,7 @@ struct config;
 struct listener_conf;
 struct smtp_server;
 struct smtp_session;
+struct auth_users;
 
 /*
  * Start a session on an accepted, non-blocking socket: sends the 220
@@ -36,6 +37,13 @@ void		 smtp_session_free(struct smtp_session *);
 struct event_base *smtp_server_base(struct smtp_server *);
 struct spool	*smtp_server_spool(struct smtp_server *);
 struct queue	*smtp_server_queue(struct smtp_server *);
+/* The TLS context (NULL: none) and users (NULL: no AUTH) of the listener
+ * whose settings are lc, as built by the last configure; a session takes
+ * its own references at once. */
+struct ssl_ctx_st *smtp_server_tls_ctx(struct smtp_server *,
+		    const struct listener_conf *);
+struct auth_users *smtp_server_users(struct smtp_server *,
+		    const struct listener_conf *);
 /* The session is being freed: forget it. */
 void		 smtp_server_session_end(struct smtp_server *,
 		    struct smtp_session *);
