@@ -51,7 +51,7 @@ relay_ops_of(enum relay_type type)
 	case RELAY_MAILDIR:
 		return &relay_maildir_ops;
 	case RELAY_MAILDROP:
-		break;
+		return &relay_maildrop_ops;
 	}
 	return NULL;
 }

@@ -7,10 +7,11 @@
 # runs), its stdin (OUTDIR/<n>.stdin) and its environment (OUTDIR/<n>.env),
 # then behaves according to the local part of RECIPIENT:
 #   exit0*   exit 0 (delivered)
+#   exit75once*  exit 75 (with a message on stderr) the first time, 0 after
 #   exit75*  print to stderr, exit 75 (EX_TEMPFAIL)
 #   exit1*   print a two-line complaint to stderr, exit 1 (permanent)
 #   sleep*   sleep for a long time (the relayer's timeout must kill it);
-#            OUTDIR/sleep.pid gets the pid of the sleeping process
+#            OUTDIR/<n>.sleep.pid gets the pid of the sleeping process
 #   early*   exit 0 without reading stdin
 #   anything else: exit 0
 # It never evaluates its arguments: they are only written out with printf.
@@ -25,20 +26,31 @@ done
 
 case "${RECIPIENT%@*}" in
 early*)
-	printf '%s\n' "$@" > "$out/$n.argv"
 	env > "$out/$n.env"
+	printf '%s\n' "$@" > "$out/$n.argv"
 	exit 0
 	;;
 esac
 
+# Everything under temporary names first: the .argv file appears last, once
+# the whole of stdin is in, so a test that sees it sees a complete run.
+env > "$out/$n.env.tmp"
 printf '%s\n' "$@" > "$out/$n.argv.tmp"
-env > "$out/$n.env"
 cat > "$out/$n.stdin.tmp"
+mv "$out/$n.env.tmp" "$out/$n.env"
 mv "$out/$n.stdin.tmp" "$out/$n.stdin"
 mv "$out/$n.argv.tmp" "$out/$n.argv"
 
 case "${RECIPIENT%@*}" in
 exit0*)
+	exit 0
+	;;
+exit75once*)
+	# Transient the first time, delivered on the retry.
+	if mkdir "$out/exit75once.seen" 2>/dev/null; then
+		echo "mailbox locked, try later" >&2
+		exit 75
+	fi
 	exit 0
 	;;
 exit75*)
@@ -52,7 +64,7 @@ exit1*)
 	;;
 sleep*)
 	sleep 300 &
-	echo $! > "$out/sleep.pid"
+	echo $! > "$out/$n.sleep.pid"
 	wait
 	exit 0
 	;;

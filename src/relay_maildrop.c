@@ -1,0 +1,947 @@
+/*
+ * relay_maildrop.c — owns delivery through a local command (type
+ * "maildrop"): one child process per recipient, run one after another,
+ * with the message on its stdin (LF line ends) and its exit status as the
+ * verdict: 0 delivered, 75 (EX_TEMPFAIL) transient, anything else
+ * permanent.
+ *
+ * The command is an argv array that never meets a shell.  %{sender},
+ * %{recipient}, %{local} and %{domain} expand inside one element only, so
+ * no envelope byte can become an argument boundary; an expansion that
+ * would put a '-' at the start of an element (where the program would take
+ * it for an option) is refused, as are control characters.  The null
+ * sender expands to "" (as Postfix's $sender does).
+ *
+ * Nothing here blocks the event loop: the message is streamed into a
+ * non-blocking pipe a bounded chunk at a time when it is writable, the
+ * child's stdout and stderr are read from another pipe (the first
+ * MDROP_CAPTURE bytes kept for the status), and children are reaped on
+ * SIGCHLD with waitpid() on our own pids only.  A timeout sends SIGTERM to
+ * the child's process group, then SIGKILL.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "relay.h"
+#include "util.h"
+
+#define MDROP_CHUNK		16384	/* message bytes read at a time */
+#define MDROP_CAPTURE		1024	/* child output kept for the status */
+#define MDROP_KILL_GRACE	5	/* seconds from SIGTERM to SIGKILL */
+#define MDROP_EX_TEMPFAIL	75	/* sysexits.h */
+#define MDROP_TURNS		16	/* reads or writes per callback */
+#define MDROP_ENV_PATH		"PATH=/usr/bin:/bin"
+
+struct mdrop_relay;
+
+/* One delivery: its recipients are handed to the command in turn. */
+struct mdrop_job {
+	TAILQ_ENTRY(mdrop_job)	 entry;		/* in the relay's list */
+	TAILQ_ENTRY(mdrop_job)	 child_entry;	/* in mdrop_children */
+	struct mdrop_relay	*relay;
+	struct delivery		*d;
+	int			 cur;		/* recipient in progress */
+
+	/* The child for d->rcpts[cur]; pid is -1 when there is none. */
+	pid_t			 pid;
+	time_t			 started;
+	int			 msg_fd;	/* the stored message */
+	int			 in_fd;		/* its stdin (our end) */
+	int			 out_fd;	/* its stdout+stderr (our end) */
+	struct event		*ev_in, *ev_out, *ev_timer;
+	bool			 timed_out;	/* SIGTERM sent */
+	char			*fail;		/* our own error, if any */
+
+	/* CRLF -> LF conversion of the message into the pipe. */
+	char			*buf;		/* MDROP_CHUNK bytes */
+	size_t			 buf_off, buf_len;
+	bool			 cr;		/* a CR waits for its LF */
+
+	char			 cap[MDROP_CAPTURE + 1];
+	size_t			 cap_len;
+};
+
+struct mdrop_relay {
+	struct event_base	*base;
+	struct config		*cfg;		/* referenced */
+	const struct relayer_conf *rc;		/* inside cfg */
+	TAILQ_HEAD(, mdrop_job)	 jobs;
+	bool			 retired;
+};
+
+/* Every job with a live child, whatever its relay instance (after a reload
+ * several instances may have children): the SIGCHLD handler's list. */
+static TAILQ_HEAD(, mdrop_job)	 mdrop_children =
+    TAILQ_HEAD_INITIALIZER(mdrop_children);
+static struct event		*mdrop_ev_chld;
+
+static void	mdrop_next(struct mdrop_job *);
+static void	mdrop_stop_child(struct mdrop_job *);
+static void	mdrop_child_cb(evutil_socket_t, short, void *);
+
+static void *
+mdrop_create(struct event_base *base, struct resolver *dns, struct config *cfg,
+    const struct relayer_conf *rc)
+{
+	struct mdrop_relay	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->base = base;
+	r->cfg = config_ref(cfg);
+	r->rc = rc;
+	TAILQ_INIT(&r->jobs);
+	return r;
+}
+
+static void
+mdrop_relay_free(struct mdrop_relay *r)
+{
+	config_unref(r->cfg);
+	free(r);
+}
+
+/*
+ * Expansion.
+ */
+
+struct mdrop_str {
+	char	*s;
+	size_t	 len, size;
+};
+
+static void
+mdrop_add(struct mdrop_str *b, const char *s, size_t len)
+{
+	if (b->len + len + 1 > b->size) {
+		b->size = (b->len + len + 1) * 2;
+		b->s = xreallocarray(b->s, b->size, 1);
+	}
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+/* Control characters could end a line in a log, a header or a program's
+ * parser; 8-bit bytes (SMTPUTF8) are left alone. */
+static bool
+mdrop_has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * Expand one template element.  Returns the element, or NULL when an
+ * expansion would make it begin with '-' (an option to the program) or the
+ * template names an unknown placeholder (config.c refuses those at load).
+ */
+static char *
+mdrop_expand(const char *tmpl, const char *sender, const char *rcpt)
+{
+	struct mdrop_str b = { NULL, 0, 0 };
+	const char	*p, *end, *at, *v;
+	size_t		 n, vlen, start;
+	bool		 lower;
+
+	at = strrchr(rcpt, '@');
+	mdrop_add(&b, "", 0);
+	for (p = tmpl; *p != '\0'; p++) {
+		if (*p == '%' && p[1] == '%') {
+			mdrop_add(&b, "%", 1);
+			p++;
+			continue;
+		}
+		if (*p != '%' || p[1] != '{' || (end = strchr(p, '}')) == NULL) {
+			mdrop_add(&b, p, 1);
+			continue;
+		}
+		n = end - (p + 2);
+		lower = false;
+		if (n == 6 && strncmp(p + 2, "sender", n) == 0) {
+			v = sender;
+			vlen = strlen(sender);
+		} else if (n == 9 && strncmp(p + 2, "recipient", n) == 0) {
+			v = rcpt;
+			vlen = strlen(rcpt);
+		} else if (n == 5 && strncmp(p + 2, "local", n) == 0) {
+			v = rcpt;
+			vlen = at != NULL ? (size_t)(at - rcpt) : strlen(rcpt);
+		} else if (n == 6 && strncmp(p + 2, "domain", n) == 0) {
+			v = at != NULL ? at + 1 : "";
+			vlen = strlen(v);
+			lower = true;
+		} else {
+			free(b.s);
+			return NULL;
+		}
+		start = b.len;
+		mdrop_add(&b, v, vlen);
+		if (lower)
+			lowercase(b.s + start);
+		/* Only the template itself may start an element with '-'. */
+		if (start == 0 && vlen > 0 && b.s[0] == '-') {
+			free(b.s);
+			return NULL;
+		}
+		p = end;
+	}
+	return b.s;
+}
+
+static void
+mdrop_free_vec(char **v)
+{
+	char	**p;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+/* The argv for one recipient, or NULL if the address is unsafe in it. */
+static char **
+mdrop_argv(const struct relayer_conf *rc, const char *sender,
+    const char *rcpt)
+{
+	char	**argv;
+	int	  i;
+
+	if (mdrop_has_ctl(sender) || mdrop_has_ctl(rcpt))
+		return NULL;
+	argv = xcalloc(rc->n_command + 1, sizeof(*argv));
+	for (i = 0; i < rc->n_command; i++) {
+		if ((argv[i] = mdrop_expand(rc->command[i], sender,
+		    rcpt)) == NULL) {
+			mdrop_free_vec(argv);
+			return NULL;
+		}
+	}
+	return argv;
+}
+
+/* Nothing from the daemon's own environment reaches the command. */
+static char **
+mdrop_envp(const char *sender, const char *rcpt)
+{
+	char	**envp;
+
+	envp = xcalloc(4, sizeof(*envp));
+	envp[0] = xstrdup(MDROP_ENV_PATH);
+	envp[1] = xasprintf("SENDER=%s", sender);
+	envp[2] = xasprintf("RECIPIENT=%s", rcpt);
+	return envp;
+}
+
+/*
+ * Children.
+ */
+
+/* Our pipe ends must not be 0, 1 or 2, or the child's dup2() onto its
+ * stdio would keep them close-on-exec. */
+static int
+mdrop_high_fd(int fd)
+{
+	int	nfd;
+
+	if (fd > STDERR_FILENO)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	close(fd);
+	return nfd;
+}
+
+static int
+mdrop_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	fds[0] = mdrop_high_fd(fds[0]);
+	fds[1] = mdrop_high_fd(fds[1]);
+	if (fds[0] == -1 || fds[1] == -1) {
+		if (fds[0] != -1)
+			close(fds[0]);
+		if (fds[1] != -1)
+			close(fds[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+mdrop_close_fds(int *fds, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+/*
+ * In the child, between fork() and execve(): async-signal-safe calls only.
+ * A failure is reported to the parent as an errno over err_fd.
+ */
+static void __attribute__((noreturn))
+mdrop_exec_child(char **argv, char **envp, int in_fd, int out_fd,
+    int err_fd)
+{
+	struct sigaction	sa;
+	sigset_t		mask;
+	int			e, sig;
+
+	/* A process group of its own, so that a timeout reaches whatever
+	 * the command started too. */
+	setsid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	/* Ignored signals stay ignored across exec: the daemon ignores
+	 * SIGPIPE, the command should not. */
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&mask);
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
+	if (dup2(in_fd, STDIN_FILENO) == -1 ||
+	    dup2(out_fd, STDOUT_FILENO) == -1 ||
+	    dup2(out_fd, STDERR_FILENO) == -1)
+		goto fail;
+	/* Other modules' descriptors may lack O_CLOEXEC; keep err_fd (it
+	 * closes on exec) to report a failed exec. */
+	if (err_fd > STDERR_FILENO + 1)
+		(void)close_range(STDERR_FILENO + 1, err_fd - 1, 0);
+	(void)close_range(err_fd + 1, ~0U, 0);
+	if (chdir("/") == -1)
+		goto fail;
+	execve(argv[0], argv, envp);
+fail:
+	e = errno;
+	(void)write(err_fd, &e, sizeof(e));
+	_exit(127);
+}
+
+/*
+ * At process exit, no command may outlive the daemon: one still running
+ * (the loop ended within its timeout, the daemon's shutdown grace being
+ * shorter) could deliver a message that stays queued, a duplicate at the
+ * next start.  Only the processes are touched: the event base is gone,
+ * so no event or list may be.
+ */
+static void
+mdrop_atexit(void)
+{
+	struct mdrop_job	*job;
+
+	TAILQ_FOREACH(job, &mdrop_children, child_entry)
+		if (job->pid > 0) {
+			/* The envelope is freed by now: no address. */
+			log_warnx("relayer %s: exit: stopping pid %ld",
+			    job->relay->rc->name, (long)job->pid);
+			mdrop_stop_child(job);
+			job->pid = -1;
+		}
+}
+
+static void
+mdrop_chld_watch(struct mdrop_job *job)
+{
+	static bool	registered;
+
+	if (!registered && atexit(mdrop_atexit) == 0)
+		registered = true;
+	if (mdrop_ev_chld == NULL) {
+		mdrop_ev_chld = evsignal_new(job->relay->base, SIGCHLD,
+		    mdrop_child_cb, NULL);
+		if (mdrop_ev_chld == NULL || evsignal_add(mdrop_ev_chld,
+		    NULL) == -1)
+			fatalx("maildrop: cannot watch SIGCHLD");
+	}
+	TAILQ_INSERT_TAIL(&mdrop_children, job, child_entry);
+}
+
+static void
+mdrop_chld_unwatch(struct mdrop_job *job)
+{
+	TAILQ_REMOVE(&mdrop_children, job, child_entry);
+	/* Restore the default disposition while we have no child. */
+	if (TAILQ_EMPTY(&mdrop_children) && mdrop_ev_chld != NULL) {
+		event_free(mdrop_ev_chld);
+		mdrop_ev_chld = NULL;
+	}
+}
+
+/* Close what the job holds for its current child (not the child). */
+static void
+mdrop_job_clear(struct mdrop_job *job)
+{
+	if (job->ev_in != NULL)
+		event_free(job->ev_in);
+	if (job->ev_out != NULL)
+		event_free(job->ev_out);
+	if (job->ev_timer != NULL)
+		event_free(job->ev_timer);
+	job->ev_in = job->ev_out = job->ev_timer = NULL;
+	if (job->msg_fd != -1)
+		close(job->msg_fd);
+	if (job->in_fd != -1)
+		close(job->in_fd);
+	if (job->out_fd != -1)
+		close(job->out_fd);
+	job->msg_fd = job->in_fd = job->out_fd = -1;
+	free(job->fail);
+	job->fail = NULL;
+	job->timed_out = false;
+	job->buf_off = job->buf_len = 0;
+	job->cr = false;
+	job->cap_len = 0;
+}
+
+static void
+mdrop_kill(struct mdrop_job *job, int sig)
+{
+	if (job->pid <= 0)
+		return;
+	if (kill(-job->pid, sig) == -1)
+		(void)kill(job->pid, sig);
+}
+
+/* Stop feeding the child; it sees EOF on stdin. */
+static void
+mdrop_stdin_close(struct mdrop_job *job)
+{
+	if (job->ev_in != NULL) {
+		event_free(job->ev_in);
+		job->ev_in = NULL;
+	}
+	if (job->in_fd != -1) {
+		close(job->in_fd);
+		job->in_fd = -1;
+	}
+	if (job->msg_fd != -1) {
+		close(job->msg_fd);
+		job->msg_fd = -1;
+	}
+}
+
+/* Read the next chunk of the message, CRLF turned into LF; 0 at EOF. */
+static ssize_t
+mdrop_fill(struct mdrop_job *job)
+{
+	char	 raw[MDROP_CHUNK];
+	ssize_t	 n, i;
+	size_t	 o = 0;
+
+	do
+		n = read(job->msg_fd, raw, sizeof(raw));
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if (n == 0 && job->cr) {
+		/* A CR at the very end: not a line end, keep it. */
+		job->cr = false;
+		job->buf[o++] = '\r';
+	}
+	for (i = 0; i < n; i++) {
+		if (job->cr) {
+			job->cr = false;
+			if (raw[i] != '\n')
+				job->buf[o++] = '\r';
+		}
+		if (raw[i] == '\r')
+			job->cr = true;
+		else
+			job->buf[o++] = raw[i];
+	}
+	job->buf_off = 0;
+	job->buf_len = o;
+	return n == 0 ? (ssize_t)o : n;
+}
+
+static void
+mdrop_stdin_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mdrop_job	*job = arg;
+	ssize_t			 n;
+	int			 turns, e;
+
+	/* A bounded amount per call: a big message must not hold the loop
+	 * while a fast reader keeps the pipe writable. */
+	for (turns = 0; turns < MDROP_TURNS; turns++) {
+		if (job->buf_off == job->buf_len) {
+			if ((n = mdrop_fill(job)) == -1) {
+				e = errno;
+				job->fail = xasprintf("451 4.3.0 maildrop: "
+				    "cannot read the queued message: %s",
+				    strerror(e));
+				log_warnx("relayer %s: read %s: %s",
+				    job->relay->rc->name, job->d->msg_path,
+				    strerror(e));
+				mdrop_stdin_close(job);
+				mdrop_kill(job, SIGKILL);
+				return;
+			}
+			if (n == 0) {
+				mdrop_stdin_close(job);
+				return;
+			}
+			continue;
+		}
+		n = write(job->in_fd, job->buf + job->buf_off,
+		    job->buf_len - job->buf_off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n == -1) {
+			/* EPIPE: the command stopped reading.  Not a failure
+			 * in itself: its exit status decides. */
+			if (errno != EPIPE)
+				log_warn("relayer %s: write to the command",
+				    job->relay->rc->name);
+			mdrop_stdin_close(job);
+			return;
+		}
+		job->buf_off += n;
+	}
+}
+
+/* Read what the child wrote: the first MDROP_CAPTURE bytes are kept, the
+ * rest thrown away so that it never blocks on a full pipe.  Bounded per
+ * call, as a child (or what it left behind) may write without end. */
+static void
+mdrop_output_read(struct mdrop_job *job)
+{
+	char	sink[4096];
+	ssize_t	n;
+	int	turns;
+
+	for (turns = 0; turns < MDROP_TURNS; turns++) {
+		if (job->cap_len < MDROP_CAPTURE)
+			n = read(job->out_fd, job->cap + job->cap_len,
+			    MDROP_CAPTURE - job->cap_len);
+		else
+			n = read(job->out_fd, sink, sizeof(sink));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			/* EOF (or an error): the status decides. */
+			event_free(job->ev_out);
+			job->ev_out = NULL;
+			close(job->out_fd);
+			job->out_fd = -1;
+			return;
+		}
+		if (job->cap_len < MDROP_CAPTURE)
+			job->cap_len += n;
+	}
+}
+
+static void
+mdrop_output_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	mdrop_output_read(arg);
+}
+
+static void
+mdrop_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mdrop_job	*job = arg;
+	struct timeval		 tv = { MDROP_KILL_GRACE, 0 };
+
+	if (!job->timed_out) {
+		log_warnx("relayer %s: command for %s timed out after %lds, "
+		    "terminating pid %ld", job->relay->rc->name,
+		    job->d->rcpts[job->cur].addr, job->relay->rc->timeout,
+		    (long)job->pid);
+		job->timed_out = true;
+		mdrop_stdin_close(job);
+		mdrop_kill(job, SIGTERM);
+		evtimer_add(job->ev_timer, &tv);
+		return;
+	}
+	log_warnx("relayer %s: pid %ld ignored SIGTERM, killing it",
+	    job->relay->rc->name, (long)job->pid);
+	mdrop_kill(job, SIGKILL);
+}
+
+/*
+ * Start the command for d->rcpts[cur].  Returns 0, or -1 with a status in
+ * job->fail (the recipient is then failed transiently).
+ */
+static int
+mdrop_spawn(struct mdrop_job *job, char **argv, char **envp)
+{
+	const struct relayer_conf *rc = job->relay->rc;
+	struct event_base *base = job->relay->base;
+	struct timeval	 tv;
+	sigset_t	 all, old;
+	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int		 err[2] = { -1, -1 }, e;
+	ssize_t		 n;
+	pid_t		 pid;
+
+	job->msg_fd = open(job->d->msg_path, O_RDONLY | O_CLOEXEC);
+	if (job->msg_fd == -1) {
+		job->fail = xasprintf("451 4.3.0 maildrop: cannot open the "
+		    "queued message: %s", strerror(errno));
+		log_warn("relayer %s: open %s", rc->name, job->d->msg_path);
+		return -1;
+	}
+	if (mdrop_pipe(in) == -1 || mdrop_pipe(out) == -1 ||
+	    mdrop_pipe(err) == -1) {
+		job->fail = xasprintf("451 4.3.0 maildrop: pipe: %s",
+		    strerror(errno));
+		log_warn("relayer %s: pipe", rc->name);
+		goto fail;
+	}
+	/* Watch SIGCHLD before the child can exit. */
+	mdrop_chld_watch(job);
+	/* No handler of ours may run in the child before it resets them:
+	 * libevent's would wake the parent's loop with the child's signal. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		mdrop_exec_child(argv, envp, in[0], out[1], err[1]);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		job->fail = xasprintf("451 4.3.0 maildrop: fork: %s",
+		    strerror(e));
+		log_warnx("relayer %s: fork: %s", rc->name, strerror(e));
+		mdrop_chld_unwatch(job);
+		goto fail;
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	in[0] = out[1] = err[1] = -1;
+
+	/* The exec either closes err[0]'s peer (EOF) or reports errno: a
+	 * short wait bounded by one execve(). */
+	do
+		n = read(err[0], &e, sizeof(e));
+	while (n == -1 && errno == EINTR);
+	close(err[0]);
+	err[0] = -1;
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		mdrop_chld_unwatch(job);
+		job->fail = xasprintf("451 4.3.0 maildrop: cannot run %s: %s",
+		    argv[0], strerror(e));
+		log_warnx("relayer %s: cannot run %s: %s", rc->name, argv[0],
+		    strerror(e));
+		goto fail;
+	}
+
+	job->pid = pid;
+	job->started = now();
+	job->in_fd = in[1];
+	job->out_fd = out[0];
+	if (fcntl(job->in_fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(job->out_fd, F_SETFL, O_NONBLOCK) == -1)
+		fatal("maildrop: fcntl O_NONBLOCK");
+	job->ev_in = event_new(base, job->in_fd, EV_WRITE | EV_PERSIST,
+	    mdrop_stdin_cb, job);
+	job->ev_out = event_new(base, job->out_fd, EV_READ | EV_PERSIST,
+	    mdrop_output_cb, job);
+	job->ev_timer = evtimer_new(base, mdrop_timer_cb, job);
+	if (job->ev_in == NULL || job->ev_out == NULL || job->ev_timer == NULL)
+		fatalx("maildrop: event_new failed");
+	event_add(job->ev_in, NULL);
+	event_add(job->ev_out, NULL);
+	if (rc->timeout > 0) {
+		tv.tv_sec = rc->timeout;
+		tv.tv_usec = 0;
+		evtimer_add(job->ev_timer, &tv);
+	}
+	log_debug("relayer %s: pid %ld delivers %s to %s", rc->name,
+	    (long)pid, job->d->env->id, job->d->rcpts[job->cur].addr);
+	return 0;
+
+fail:
+	mdrop_close_fds(in, 2);
+	mdrop_close_fds(out, 2);
+	mdrop_close_fds(err, 2);
+	close(job->msg_fd);
+	job->msg_fd = -1;
+	return -1;
+}
+
+/* The child's output as one line of printable ASCII for a status. */
+static char *
+mdrop_output_text(struct mdrop_job *job)
+{
+	char	*s;
+	size_t	 i, o = 0;
+	bool	 space = false;
+	int	 ch;
+
+	s = xmalloc(job->cap_len + 1);
+	for (i = 0; i < job->cap_len; i++) {
+		ch = (unsigned char)job->cap[i];
+		if (ch == '"')
+			ch = '\'';	/* the log quotes the status */
+		if (ch <= ' ' || ch == 0x7f) {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			s[o++] = ' ';
+		space = false;
+		s[o++] = ch < 0x7f ? ch : '?';
+	}
+	s[o] = '\0';
+	return s;
+}
+
+/* The child for d->rcpts[cur] is gone (st: its wait status). */
+static void
+mdrop_finish(struct mdrop_job *job, int st, bool lost)
+{
+	struct delivery_rcpt	*r = &job->d->rcpts[job->cur];
+	const char		*name = job->relay->rc->name;
+	char			*text, *sep;
+	int			 code;
+
+	/* Whatever it wrote before exiting is in the pipe already. */
+	if (job->ev_out != NULL)
+		mdrop_output_read(job);
+	text = mdrop_output_text(job);
+	sep = text[0] != '\0' ? ": " : "";
+	free(r->status);
+	if (job->fail != NULL) {
+		r->result = DLV_TEMPFAIL;
+		r->status = job->fail;
+		job->fail = NULL;
+	} else if (job->timed_out) {
+		r->result = DLV_TEMPFAIL;
+		r->status = xasprintf("451 4.4.2 maildrop: timed out after "
+		    "%lds", job->relay->rc->timeout);
+	} else if (lost) {
+		r->result = DLV_TEMPFAIL;
+		r->status = xstrdup("451 4.3.0 maildrop: lost track of the "
+		    "command's exit status");
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		r->result = DLV_OK;
+		r->status = xstrdup("250 2.0.0 delivered by maildrop");
+	} else if (WIFEXITED(st)) {
+		code = WEXITSTATUS(st);
+		r->result = code == MDROP_EX_TEMPFAIL ? DLV_TEMPFAIL :
+		    DLV_PERMFAIL;
+		r->status = xasprintf("%s maildrop: exit %d%s%s",
+		    code == MDROP_EX_TEMPFAIL ? "451 4.3.0" : "550 5.3.0",
+		    code, sep, text);
+	} else {
+		/* Killed by a signal we did not send: a crash or an admin,
+		 * worth another try rather than a bounce. */
+		r->result = DLV_TEMPFAIL;
+		r->status = xasprintf("451 4.3.0 maildrop: killed by signal "
+		    "%d%s%s", WIFSIGNALED(st) ? WTERMSIG(st) : 0, sep, text);
+	}
+	if (r->result != DLV_OK)
+		log_info("relayer %s: pid %ld for %s: %s", name,
+		    (long)job->pid, r->addr, r->status);
+	free(text);
+	mdrop_chld_unwatch(job);
+	job->pid = -1;
+	mdrop_job_clear(job);
+}
+
+static void
+mdrop_child_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct mdrop_job	*job;
+	pid_t			 p;
+	int			 st = 0;
+	bool			 again = true;
+
+	/* Our pids only: the next job may start a child meanwhile, so
+	 * rescan from the top after each one. */
+	while (again) {
+		again = false;
+		TAILQ_FOREACH(job, &mdrop_children, child_entry) {
+			do
+				p = waitpid(job->pid, &st, WNOHANG);
+			while (p == -1 && errno == EINTR);
+			if (p == 0)
+				continue;
+			mdrop_finish(job, st, p == -1);
+			job->cur++;
+			mdrop_next(job);
+			again = true;
+			break;
+		}
+	}
+}
+
+static void
+mdrop_job_end(struct mdrop_job *job)
+{
+	struct mdrop_relay	*r = job->relay;
+
+	TAILQ_REMOVE(&r->jobs, job, entry);
+	delivery_done_later(job->d);
+	free(job->buf);
+	free(job);
+	if (r->retired && TAILQ_EMPTY(&r->jobs))
+		mdrop_relay_free(r);
+}
+
+/* Start on the next pending recipient from cur, or end the delivery. */
+static void
+mdrop_next(struct mdrop_job *job)
+{
+	struct delivery		*d = job->d;
+	struct delivery_rcpt	*r;
+	char			**argv, **envp;
+	int			  rv;
+
+	for (; job->cur < d->n_rcpts; job->cur++) {
+		r = &d->rcpts[job->cur];
+		if (r->result != DLV_PENDING)
+			continue;
+		argv = mdrop_argv(job->relay->rc, d->env->sender, r->addr);
+		if (argv == NULL) {
+			log_warnx("relayer %s: refused %s (from <%s>): unsafe "
+			    "in a command argument", job->relay->rc->name,
+			    r->addr, d->env->sender);
+			free(r->status);
+			r->result = DLV_PERMFAIL;
+			r->status = xstrdup("550 5.1.3 maildrop: unsafe "
+			    "address for a command argument");
+			continue;
+		}
+		envp = mdrop_envp(d->env->sender, r->addr);
+		rv = mdrop_spawn(job, argv, envp);
+		mdrop_free_vec(argv);
+		mdrop_free_vec(envp);
+		if (rv == 0)
+			return;
+		free(r->status);
+		r->result = DLV_TEMPFAIL;
+		r->status = job->fail;
+		job->fail = NULL;
+	}
+	mdrop_job_end(job);
+}
+
+static void
+mdrop_deliver(void *state, struct delivery *d)
+{
+	struct mdrop_relay	*r = state;
+	struct mdrop_job	*job;
+
+	if (r->retired) {
+		delivery_fail_all(d, DLV_TEMPFAIL,
+		    "451 4.3.0 maildrop: relayer retired");
+		delivery_done_later(d);
+		return;
+	}
+	job = xcalloc(1, sizeof(*job));
+	job->relay = r;
+	job->d = d;
+	job->pid = -1;
+	job->msg_fd = job->in_fd = job->out_fd = -1;
+	job->buf = xmalloc(MDROP_CHUNK);
+	TAILQ_INSERT_TAIL(&r->jobs, job, entry);
+	mdrop_next(job);
+}
+
+/* SIGTERM the child's group, give it a second, then SIGKILL; reap it.
+ * Blocking: only for when the event loop has ended. */
+static void
+mdrop_stop_child(struct mdrop_job *job)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		i;
+
+	mdrop_kill(job, SIGTERM);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(job->pid, NULL, WNOHANG) != 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (i == 100) {
+		mdrop_kill(job, SIGKILL);
+		while (waitpid(job->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+}
+
+/*
+ * The event loop has ended (daemon shutdown): nothing will reap or finish
+ * this job, so stop its child now and end the delivery here, its
+ * recipients deferred (the message stays queued for the next start).
+ * done() runs directly because no loop turn is left to run it; otherwise
+ * the queue's delivery and its configuration reference would leak.
+ */
+static void
+mdrop_job_abort(struct mdrop_job *job)
+{
+	if (job->pid > 0) {
+		log_warnx("relayer %s: shutdown: stopping pid %ld (delivery "
+		    "to %s)", job->relay->rc->name, (long)job->pid,
+		    job->d->rcpts[job->cur].addr);
+		mdrop_stop_child(job);
+		mdrop_chld_unwatch(job);
+		job->pid = -1;
+	}
+	mdrop_job_clear(job);
+	TAILQ_REMOVE(&job->relay->jobs, job, entry);
+	delivery_fail_all(job->d, DLV_TEMPFAIL,
+	    "451 4.3.0 maildrop: interrupted by shutdown");
+	job->d->done(job->d);
+	free(job->buf);
+	free(job);
+}
+
+static void
+mdrop_retire(void *state)
+{
+	struct mdrop_relay	*r = state;
+	struct mdrop_job	*job;
+
+	r->retired = true;
+	/* After loopexit the daemon is stopping: the loop will not run
+	 * again to reap or finish anything. */
+	if (event_base_got_exit(r->base)) {
+		while ((job = TAILQ_FIRST(&r->jobs)) != NULL)
+			mdrop_job_abort(job);
+	}
+	/* Otherwise the last job to end frees the instance. */
+	if (TAILQ_EMPTY(&r->jobs))
+		mdrop_relay_free(r);
+}
+
+const struct relay_ops relay_maildrop_ops = {
+	.create = mdrop_create,
+	.deliver = mdrop_deliver,
+	.retire = mdrop_retire,
+};
