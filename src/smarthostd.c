@@ -20,17 +20,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "config.h"
+#include "incoming.h"
+#include "control.h"
 #include "resolver.h"
 #include "log.h"
 #include "queue.h"
 #include "relay.h"
 #include "smtp_server.h"
 #include "spool.h"
+#include "stats.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -46,6 +50,8 @@ struct daemon {
 	struct resolver		*dns;
 	struct queue		*queue;
 	struct smtp_server	*server;
+	struct incoming		*incoming;	/* smarthost-sendmail's mail */
+	struct control		*control;	/* NULL: disabled */
 	const char		*cfgpath;
 	int			 foreground;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_tick;
@@ -64,31 +70,43 @@ usage(void)
 	exit(1);
 }
 
-static void
-reload(struct daemon *d)
+/* SIGHUP and smarthostctl reload: 0, or -1 with the reason in err. */
+static int
+reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct config	*cfg;
-	char		 err[1024];
 
 	log_info("reloading %s", d->cfgpath);
-	if ((cfg = config_load(d->cfgpath, err, sizeof(err))) == NULL) {
+	if ((cfg = config_load(d->cfgpath, err, errlen)) == NULL) {
 		log_warnx("reload failed, configuration unchanged: %s", err);
-		return;
+		return -1;
 	}
 	if (strcmp(cfg->spool, d->cfg->spool) != 0)
 		log_warnx("reload: spool directory changes take effect at "
 		    "restart; still using %s", d->cfg->spool);
-	if (smtp_server_configure(d->server, cfg, err, sizeof(err)) == -1) {
+	if ((cfg->control == NULL) != (d->cfg->control == NULL) ||
+	    (cfg->control != NULL && strcmp(cfg->control, d->cfg->control)))
+		log_warnx("reload: control socket changes take effect at "
+		    "restart");
+	if (smtp_server_configure(d->server, cfg, err, errlen) == -1) {
 		log_warnx("reload failed, configuration unchanged: %s", err);
 		config_unref(cfg);
-		return;
+		return -1;
 	}
 	log_setup(d->foreground || cfg->log_stderr, cfg->log_level);
 	queue_set_config(d->queue, cfg);
 	relay_reconfigure(cfg);
 	config_unref(d->cfg);
 	d->cfg = cfg;
+	stats_inc(STAT_RELOADS);
 	log_info("reloaded %s", d->cfgpath);
+	return 0;
+}
+
+static int
+control_reload(void *arg, char *err, size_t errlen)
+{
+	return reload(arg, err, errlen);
 }
 
 static void
@@ -113,7 +131,9 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	struct timeval	 tv = { 0, 100 * 1000 };
 
 	if (sig == SIGHUP) {
-		reload(d);
+		char	err[1024];
+
+		reload(d, err, sizeof(err));
 		return;
 	}
 	if (d->stopping)
@@ -122,6 +142,8 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	d->stopping = now();
 	smtp_server_stop_listening(d->server);
 	queue_quiesce(d->queue);
+	/* Idle pooled connections say QUIT while the loop still runs. */
+	relay_shutdown();
 	d->ev_tick = event_new(d->base, -1, EV_PERSIST, tick_cb, d);
 	evtimer_add(d->ev_tick, &tv);
 }
@@ -152,6 +174,13 @@ drop_privileges(struct daemon *d)
 	if (spool_chown(d->spool, pw->pw_uid, pw->pw_gid, err, sizeof(err)) ==
 	    -1)
 		fatalx("spool: %s", err);
+	/* The daemon removes its control socket at exit; root can still
+	 * connect to it, being root. */
+	if (d->cfg->control != NULL &&
+	    lchown(d->cfg->control, pw->pw_uid, pw->pw_gid) == -1 &&
+	    errno != ENOENT)
+		fatal("cannot give %s to user \"%s\"", d->cfg->control,
+		    d->cfg->user);
 	if (setgroups(1, &pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
@@ -223,6 +252,13 @@ main(int argc, char **argv)
 	    debug ? LOG_LEVEL_DEBUG : d.cfg->log_level);
 
 	signal(SIGPIPE, SIG_IGN);
+	/* MX shuffling and retry jitter must differ between starts. */
+	{
+		struct timespec	ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		srandom((unsigned)(ts.tv_nsec ^ ts.tv_sec ^ getpid()));
+	}
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((d.spool = spool_open(d.base, d.cfg->spool, err, sizeof(err))) ==
@@ -234,6 +270,12 @@ main(int argc, char **argv)
 	d.queue = queue_new(d.base, d.spool, d.cfg);
 	d.server = smtp_server_new(d.base, d.spool, d.queue);
 	if (smtp_server_configure(d.server, d.cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	/* Before any privilege drop: the socket may live where only root
+	 * may write. */
+	if (d.cfg->control != NULL && (d.control = control_new(d.base,
+	    d.cfg->control, d.queue, d.server, control_reload, &d, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	drop_privileges(&d);
 
@@ -254,15 +296,20 @@ main(int argc, char **argv)
 	evsignal_add(d.ev_term, NULL);
 	evsignal_add(d.ev_int, NULL);
 
+	stats_start(now());
 	n = queue_recover(d.queue);
 	log_info("smarthostd %s started, %d queued message%s recovered",
 	    PACKAGE_VERSION, n, n == 1 ? "" : "s");
+	/* After recovery: a file picked up now is new mail, not a
+	 * message the queue already holds. */
+	d.incoming = incoming_new(d.base, d.spool, d.queue);
 
 	event_base_dispatch(d.base);
 
 	log_info("smarthostd stopped; %d message%s queued", queue_length(d.queue),
 	    queue_length(d.queue) == 1 ? "" : "s");
-	relay_shutdown();
+	control_free(d.control);
+	incoming_free(d.incoming);
 	smtp_server_free(d.server);
 	queue_free(d.queue);
 	resolver_free(d.dns);

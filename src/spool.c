@@ -41,6 +41,9 @@
 #define SPACE_MIN_PCT	1
 #define SPACE_MIN_INODES 100
 
+#define SPOOL_MODE	0711	/* see mkdir_p() */
+#define INCOMING_MODE	01733	/* see incoming.h */
+
 struct spool_body {
 	struct spool	*sp;
 	int		 fd;
@@ -77,6 +80,7 @@ struct spool {
 	struct event_base	*base;
 	char			*dir;
 	int			 rootfd, tmpfd, queuefd, corruptfd;
+	int			 incomingfd;
 	struct event		*commit_ev;
 	struct commit_list	 pending;
 	uint64_t		 last_id;
@@ -157,7 +161,11 @@ exists_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* mkdir -p: parents 0755 like any system directory, the spool itself 0700. */
+/*
+ * mkdir -p: parents 0755 like any system directory, the spool itself 0711:
+ * other users may pass through it to incoming/ (smarthost-sendmail) but
+ * not list it; tmp/, queue/ and corrupt/ stay 0700.
+ */
 static int
 mkdir_p(const char *path)
 {
@@ -176,10 +184,43 @@ mkdir_p(const char *path)
 			r = -1;
 		*s = '/';
 	}
-	if (r == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
-		r = -1;
+	if (r == 0) {
+		/* Whatever the umask, when we made it. */
+		if (mkdir(p, SPOOL_MODE) == 0)
+			r = chmod(p, SPOOL_MODE);
+		else if (errno != EEXIST)
+			r = -1;
+	}
 	free(p);
 	return r;
+}
+
+/*
+ * incoming/ is 01733 (incoming.h says why) whatever the umask, and an
+ * incoming/ made 0700 by an earlier version is brought to it, since
+ * injectors cannot work otherwise.  Returns its descriptor or -1.
+ */
+static int
+open_incoming(int rootfd)
+{
+	struct stat	st;
+	int		fd;
+
+	if (mkdirat(rootfd, "incoming", INCOMING_MODE) == -1 &&
+	    errno != EEXIST)
+		return -1;
+	if ((fd = openat(rootfd, "incoming", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || ((st.st_mode & 07777) != INCOMING_MODE &&
+	    fchmod(fd, INCOMING_MODE) == -1)) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }
 
 static int
@@ -265,6 +306,7 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 	sp->base = base;
 	sp->dir = xstrdup(dir);
 	sp->rootfd = sp->tmpfd = sp->queuefd = sp->corruptfd = -1;
+	sp->incomingfd = -1;
 	TAILQ_INIT(&sp->pending);
 
 	if (mkdir_p(dir) == -1)
@@ -280,8 +322,7 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 		what = "queue";
 	else if ((sp->corruptfd = open_subdir(sp->rootfd, "corrupt")) == -1)
 		what = "corrupt";
-	else if (mkdirat(sp->rootfd, "incoming", 0700) == -1 &&
-	    errno != EEXIST)
+	else if ((sp->incomingfd = open_incoming(sp->rootfd)) == -1)
 		what = "incoming";
 	if (what != NULL) {
 		snprintf(err, errlen, "spool %s: %s: %s", dir, what,
@@ -290,8 +331,12 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	/* Mail is private; say so rather than change what the admin set. */
-	if (st.st_mode & 077)
-		log_warnx("spool %s: mode %03o, should be 0700", dir,
+	if (st.st_mode & 066)
+		log_warnx("spool %s: mode %03o, should be 0711", dir,
+		    (unsigned)(st.st_mode & 0777));
+	else if ((st.st_mode & 001) == 0)
+		log_info("spool %s: mode %03o: only its owner can use "
+		    "smarthost-sendmail; 0711 lets every user", dir,
 		    (unsigned)(st.st_mode & 0777));
 	/* Make the new subdirectories themselves durable. */
 	if (fsync(sp->rootfd) == -1)
@@ -741,6 +786,8 @@ spool_free(struct spool *sp)
 		close(sp->queuefd);
 	if (sp->corruptfd != -1)
 		close(sp->corruptfd);
+	if (sp->incomingfd != -1)
+		close(sp->incomingfd);
 	free(sp->dir);
 	free(sp);
 }
@@ -835,23 +882,33 @@ spool_msg_path(struct spool *sp, const char *id, char *buf, size_t size)
 
 /* Recovery. */
 
-/* Move queue/name to corrupt/, under a new name if that one is taken. */
-static void
-move_corrupt(struct spool *sp, const char *name)
+/* Move <from>/name to corrupt/, under a new name if that one is taken. */
+static int
+move_corrupt_from(struct spool *sp, int fromfd, const char *from,
+    const char *name)
 {
 	char	*to;
-	int	 i;
+	int	 i, r = 0;
 
-	if (!exists_at(sp->queuefd, name))
-		return;
+	if (!exists_at(fromfd, name))
+		return 0;
 	to = xstrdup(name);
 	for (i = 1; exists_at(sp->corruptfd, to) && i < 1000; i++) {
 		free(to);
 		to = xasprintf("%s.%d", name, i);
 	}
-	if (renameat(sp->queuefd, name, sp->corruptfd, to) == -1)
-		log_warn("spool: move queue/%s to corrupt/%s", name, to);
+	if (renameat(fromfd, name, sp->corruptfd, to) == -1) {
+		log_warn("spool: move %s/%s to corrupt/%s", from, name, to);
+		r = -1;
+	}
 	free(to);
+	return r;
+}
+
+static void
+move_corrupt(struct spool *sp, const char *name)
+{
+	move_corrupt_from(sp, sp->queuefd, "queue", name);
 }
 
 /* Read a whole (small) file, or NULL with a reason in *why. */
@@ -1064,5 +1121,75 @@ spool_chown(struct spool *sp, uid_t uid, gid_t gid, char *err, size_t errlen)
 		    sp->dir, (long)uid, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* The injectors' drop area. */
+
+int
+spool_incoming_fd(const struct spool *sp)
+{
+	return sp->incomingfd;
+}
+
+int
+spool_incoming_reject(struct spool *sp, const char *name)
+{
+	if (strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (move_corrupt_from(sp, sp->incomingfd, "incoming", name) == -1)
+		return -1;
+	if (fsync(sp->corruptfd) == -1 || fsync(sp->incomingfd) == -1)
+		log_warn("spool: fsync after moving incoming/%s", name);
+	return 0;
+}
+
+int
+spool_create(const char *dir, char *err, size_t errlen)
+{
+	static const char *const subdirs[] = { "tmp", "queue", "corrupt" };
+	const char	*what = NULL;
+	size_t		 i;
+	int		 rootfd, fd;
+
+	if (mkdir_p(dir) == -1) {
+		snprintf(err, errlen, "spool %s: mkdir: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if ((rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "spool %s: open: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		if ((fd = open_subdir(rootfd, subdirs[i])) == -1) {
+			what = subdirs[i];
+			break;
+		}
+		close(fd);
+	}
+	if (what == NULL) {
+		if ((fd = open_incoming(rootfd)) == -1)
+			what = "incoming";
+		else
+			close(fd);
+	}
+	if (what != NULL) {
+		snprintf(err, errlen, "spool %s: %s: %s", dir, what,
+		    strerror(errno));
+		close(rootfd);
+		return -1;
+	}
+	if (fsync(rootfd) == -1) {
+		snprintf(err, errlen, "spool %s: fsync: %s", dir,
+		    strerror(errno));
+		close(rootfd);
+		return -1;
+	}
+	close(rootfd);
 	return 0;
 }

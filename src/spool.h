@@ -3,11 +3,14 @@
  * crash happens here, in one way: write a temporary file, fsync it, rename
  * (or link) it into place, fsync the directory.
  *
- * Layout under the spool directory (created 0700):
- *   tmp/        files being written; emptied at start
+ * Layout under the spool directory (created 0711: others may pass through
+ * to incoming/ but not list anything):
+ *   tmp/        files being written; emptied at start (0700)
  *   queue/      <id>.msg (the message, CRLF, dot-stuffing undone) and
- *               <id>.env (its envelope); a message exists iff its .env does
- *   incoming/   drop area for the sendmail injector
+ *               <id>.env (its envelope); a message exists iff its .env
+ *               does (0700)
+ *   corrupt/    what recovery or the pickup could not use (0700)
+ *   incoming/   drop area for the sendmail injector, 01733 (incoming.h)
  *
  * spool_commit() is asynchronous so that messages finishing at the same
  * moment share one directory fsync (group commit): commits requested during
@@ -82,6 +85,17 @@ void		 spool_msg_path(struct spool *, const char *id, char *buf,
  */
 int		 spool_recover(struct spool *,
 		    void (*cb)(void *arg, struct envelope *), void *arg);
+
+/* The incoming/ directory's descriptor (incoming.c reads and unlinks
+ * there). */
+int		 spool_incoming_fd(const struct spool *);
+/* Move incoming/<name> aside to corrupt/ (durably).  Returns 0 or -1. */
+int		 spool_incoming_reject(struct spool *, const char *name);
+
+/* Create the spool's directories with their modes, as spool_open() does,
+ * but without opening it or touching tmp/: for smarthost-sendmail when
+ * the daemon has never run.  Returns 0, or -1 with the error in err. */
+int		 spool_create(const char *dir, char *err, size_t errlen);
 
 /* Directory fsyncs done by group commits so far (for the tests). */
 int		 spool_dir_syncs(const struct spool *);

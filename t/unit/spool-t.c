@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,8 +484,19 @@ test_open(struct event_base *base)
 
 	sp = spool_open(base, spooldir, err, sizeof(err));
 	ok(sp != NULL, "open creates the spool");
-	ok(stat(spooldir, &st) == 0 && (st.st_mode & 0777) == 0700,
-	    "spool is 0700");
+	/* 0711: injectors may reach incoming/, nobody else may list. */
+	ok(stat(spooldir, &st) == 0 && (st.st_mode & 0777) == 0711,
+	    "spool is 0711");
+	{
+		char	sub[PATH_MAX];
+
+		snprintf(sub, sizeof(sub), "%s/incoming", spooldir);
+		ok(stat(sub, &st) == 0 && (st.st_mode & 07777) == 01733,
+		    "incoming/ is 01733 (sticky, anyone may drop a file)");
+		snprintf(sub, sizeof(sub), "%s/queue", spooldir);
+		ok(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700,
+		    "queue/ stays 0700");
+	}
 	ok(count_dir("tmp") == 0 && count_dir("queue") == 0 &&
 	    count_dir("incoming") == 0 && count_dir("corrupt") == 0,
 	    "subdirectories made");

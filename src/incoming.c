@@ -1,0 +1,901 @@
+/*
+ * incoming.c — owns the incoming/ file format (the pure envelope header
+ * and line-end functions that smarthost-sendmail shares) and the daemon's
+ * pickup: files dropped in the spool's incoming/ become queued messages.
+ *
+ * The pickup works one file at a time and a bounded amount per turn of the
+ * event loop (files and octets), so a flood of injected mail, or one huge
+ * message, never starves sessions and deliveries.  Commits overlap: while
+ * one file waits for its spool_commit(), the next is copied.  incoming.h
+ * has the format and the durability argument.
+ */
+#include <sys/types.h>
+#include <sys/inotify.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "batch.h"
+#include "config.h"
+#include "envelope.h"
+#include "incoming.h"
+#include "log.h"
+#include "queue.h"
+#include "smtp_parse.h"
+#include "spool.h"
+#include "stats.h"
+#include "util.h"
+
+#define PICKUP_FILES_PER_TURN	16
+#define PICKUP_BYTES_PER_TURN	(1024 * 1024)
+#define PICKUP_RESCAN		5		/* seconds, inotify or not */
+#define PICKUP_TMP_MAX_AGE	(24 * 60 * 60)	/* injector died mid-write */
+#define READ_CHUNK		(64 * 1024)
+
+/*
+ * The envelope header.
+ */
+
+char *
+incoming_env_to_text(const struct incoming_env *e, size_t *len)
+{
+	char	*text, *p;
+	size_t	 n;
+	int	 i;
+
+	n = sizeof(INCOMING_MAGIC) + sizeof("sender \n") + strlen(e->sender) +
+	    2;
+	for (i = 0; i < e->n_rcpts; i++)
+		n += sizeof("rcpt \n") + strlen(e->rcpts[i]);
+	text = p = xmalloc(n);
+	p += sprintf(p, "%s\nsender %s\n", INCOMING_MAGIC, e->sender);
+	for (i = 0; i < e->n_rcpts; i++)
+		p += sprintf(p, "rcpt %s\n", e->rcpts[i]);
+	*p++ = '\n';
+	*p = '\0';
+	if (len != NULL)
+		*len = p - text;
+	return text;
+}
+
+void
+incoming_env_clear(struct incoming_env *e)
+{
+	int	i;
+
+	free(e->sender);
+	for (i = 0; i < e->n_rcpts; i++)
+		free(e->rcpts[i]);
+	free(e->rcpts);
+	memset(e, 0, sizeof(*e));
+}
+
+/* An address as the header holds it: "" only where allowed. */
+static int
+addr_ok(const char *s, size_t n, int empty_ok)
+{
+	char	*a;
+	size_t	 i;
+	int	 r;
+
+	if (n == 0)
+		return empty_ok ? 0 : -1;
+	if (n > SMTP_ADDR_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	a = xstrndup(s, n);
+	r = smtp_addr_valid(a);
+	free(a);
+	return r;
+}
+
+int
+incoming_env_parse(const char *text, size_t len, struct incoming_env *e,
+    const char **err)
+{
+	const char	*p = text, *end = text + len, *nl, *v;
+	size_t		 ml = sizeof(INCOMING_MAGIC) - 1, n;
+
+	memset(e, 0, sizeof(*e));
+	*err = NULL;
+	if (len > INCOMING_HDR_MAX)
+		*err = "envelope header too long";
+	else if (memchr(text, '\0', len) != NULL)
+		*err = "NUL in the envelope header";
+	else if (len < 2 || text[len - 1] != '\n' || text[len - 2] != '\n')
+		*err = "envelope header does not end with an empty line";
+	else if (len < ml + 1 || memcmp(text, INCOMING_MAGIC, ml) != 0 ||
+	    text[ml] != '\n')
+		*err = "not an incoming file (bad first line)";
+	if (*err != NULL)
+		return -1;
+
+	for (p = text + ml + 1; p < end && *err == NULL; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);	/* found: text ends "\n\n" */
+		if (nl == p) {
+			if (nl + 1 != end)
+				*err = "data after the envelope header";
+			break;
+		}
+		if ((size_t)(nl - p) >= 7 && memcmp(p, "sender ", 7) == 0) {
+			v = p + 7;
+			n = nl - v;
+			if (e->sender != NULL)
+				*err = "sender given twice";
+			else if (addr_ok(v, n, 1) == -1)
+				*err = "bad sender address";
+			else
+				e->sender = xstrndup(v, n);
+		} else if ((size_t)(nl - p) == 6 && memcmp(p, "sender", 6) == 0) {
+			/* "sender" without its blank: the null sender. */
+			if (e->sender != NULL)
+				*err = "sender given twice";
+			else
+				e->sender = xstrdup("");
+		} else if ((size_t)(nl - p) >= 5 && memcmp(p, "rcpt ", 5) == 0) {
+			v = p + 5;
+			n = nl - v;
+			if (e->n_rcpts >= INCOMING_RCPT_MAX)
+				*err = "too many recipients";
+			else if (addr_ok(v, n, 0) == -1)
+				*err = "bad recipient address";
+			else {
+				e->rcpts = xreallocarray(e->rcpts,
+				    e->n_rcpts + 1, sizeof(*e->rcpts));
+				e->rcpts[e->n_rcpts++] = xstrndup(v, n);
+			}
+		} else
+			*err = "unknown line in the envelope header";
+	}
+	if (*err == NULL && e->sender == NULL)
+		*err = "no sender";
+	if (*err == NULL && e->n_rcpts == 0)
+		*err = "no recipient";
+	if (*err != NULL) {
+		incoming_env_clear(e);
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t
+incoming_max_size(const struct config *cfg)
+{
+	uint64_t	max = 0;
+	int		i;
+
+	for (i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].max_message_size > max)
+			max = cfg->listeners[i].max_message_size;
+	return cfg->n_listeners > 0 ? max : INCOMING_SIZE_DEFAULT;
+}
+
+/*
+ * Line ends.
+ */
+
+void
+crlf_init(struct crlf *c)
+{
+	c->cr = false;
+	c->bol = true;
+}
+
+size_t
+crlf_feed(struct crlf *c, const char *in, size_t len, char *out)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		char ch = in[i];
+
+		if (c->cr) {
+			c->cr = false;
+			out[o++] = '\r';
+			out[o++] = '\n';
+			c->bol = true;
+			if (ch == '\n')
+				continue;
+		}
+		if (ch == '\r')
+			c->cr = true;
+		else if (ch == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			c->bol = true;
+		} else {
+			out[o++] = ch;
+			c->bol = false;
+		}
+	}
+	return o;
+}
+
+size_t
+crlf_finish(struct crlf *c, char *out)
+{
+	if (!c->cr && c->bol)
+		return 0;
+	c->cr = false;
+	c->bol = true;
+	out[0] = '\r';
+	out[1] = '\n';
+	return 2;
+}
+
+/*
+ * The daemon's pickup.
+ */
+
+struct pickup {
+	TAILQ_ENTRY(pickup)	 entry;
+	struct incoming		*inc;		/* NULL once it is freed */
+	char			*name;
+	int			 fd;
+	uid_t			 uid;		/* the file's owner */
+	struct incoming_env	 env;
+	struct spool_body	*body;
+	struct crlf		 crlf;
+	bool			 body8bit;
+	int			 n_batches;
+	int			*batch_of;
+	char			(*ids)[QUEUE_ID_MAX + 1];
+	struct envelope		**envs;
+};
+TAILQ_HEAD(pickup_list, pickup);
+
+struct incoming {
+	struct event_base	*base;
+	struct spool		*spool;
+	struct queue		*queue;
+	int			 dirfd;		/* the spool's; not ours */
+	int			 ifd;		/* inotify, or -1 */
+	struct event		*ev_inotify, *ev_rescan, *ev_work;
+	char			**names;	/* from the last scan, sorted */
+	size_t			 n_names, next;
+	struct pickup		*cur;		/* being copied */
+	struct pickup_list	 committing;
+	bool			 rescan;	/* scan when names run out */
+	bool			 stalled;	/* wait for the rescan timer */
+	bool			 dirty;		/* unlinks to fsync */
+	bool			 disabled;	/* cannot remove files: stop */
+	bool			 warned_owner;
+};
+
+static char	copy_in[READ_CHUNK];
+static char	copy_out[2 * READ_CHUNK + 2];
+
+static void	work_schedule(struct incoming *);
+
+static void
+pickup_free(struct pickup *p)
+{
+	int	i;
+
+	if (p->fd != -1)
+		close(p->fd);
+	if (p->body != NULL)
+		spool_body_abort(p->body);
+	if (p->envs != NULL) {
+		for (i = 0; i < p->n_batches; i++)
+			envelope_free(p->envs[i]);
+		free(p->envs);
+	}
+	incoming_env_clear(&p->env);
+	free(p->batch_of);
+	free(p->ids);
+	free(p->name);
+	free(p);
+}
+
+/* A file that can never become mail: out of the way, and said so. */
+static void
+reject(struct incoming *inc, const char *name, const char *why)
+{
+	log_warnx("incoming/%s: %s; moved to %s/corrupt", name, why,
+	    spool_dir(inc->spool));
+	if (spool_incoming_reject(inc->spool, name) == -1) {
+		/* Left in place it would be tried again and again. */
+		log_warnx("incoming: cannot move %s aside; pickup stopped",
+		    name);
+		inc->disabled = true;
+	}
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+in_flight(struct incoming *inc, const char *name)
+{
+	struct pickup	*p;
+
+	if (inc->cur != NULL && strcmp(inc->cur->name, name) == 0)
+		return true;
+	TAILQ_FOREACH(p, &inc->committing, entry)
+		if (strcmp(p->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+free_names(struct incoming *inc)
+{
+	size_t	i;
+
+	for (i = 0; i < inc->n_names; i++)
+		free(inc->names[i]);
+	free(inc->names);
+	inc->names = NULL;
+	inc->n_names = inc->next = 0;
+}
+
+/*
+ * Only a daemon that may remove the files (root, or the owner of the
+ * sticky incoming/) may take them: otherwise every file would be queued
+ * again at every scan.
+ */
+static bool
+may_remove(struct incoming *inc)
+{
+	struct stat	st;
+
+	if (geteuid() == 0)
+		return true;
+	if (fstat(inc->dirfd, &st) == -1) {
+		log_warn("incoming: stat");
+		return false;
+	}
+	if (st.st_uid == geteuid())
+		return true;
+	if (!inc->warned_owner)
+		log_warnx("incoming: %s/incoming belongs to uid %ld, not to "
+		    "us (uid %ld): injected mail is not picked up",
+		    spool_dir(inc->spool), (long)st.st_uid, (long)geteuid());
+	inc->warned_owner = true;
+	return false;
+}
+
+/* Read incoming/ afresh: complete files in arrival order; stale temporary
+ * files of injectors that died are removed on the way. */
+static void
+scan(struct incoming *inc)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	size_t		 cap = 0;
+	int		 fd;
+
+	free_names(inc);
+	if (!may_remove(inc))
+		return;
+	if ((fd = openat(inc->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		log_warn("incoming: open");
+		return;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		log_warn("incoming: fdopendir");
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, INCOMING_TMP_PREFIX,
+		    sizeof(INCOMING_TMP_PREFIX) - 1) == 0) {
+			if (fstatat(inc->dirfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
+			    st.st_mtime < now() - PICKUP_TMP_MAX_AGE &&
+			    unlinkat(inc->dirfd, de->d_name, 0) == 0)
+				log_info("incoming: removed stale %s",
+				    de->d_name);
+			continue;
+		}
+		if (strncmp(de->d_name, INCOMING_PREFIX,
+		    sizeof(INCOMING_PREFIX) - 1) != 0 ||
+		    in_flight(inc, de->d_name))
+			continue;
+		if (inc->n_names == cap) {
+			cap = cap ? cap * 2 : 64;
+			inc->names = xreallocarray(inc->names, cap,
+			    sizeof(*inc->names));
+		}
+		inc->names[inc->n_names++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (inc->n_names > 1)
+		qsort(inc->names, inc->n_names, sizeof(*inc->names),
+		    cmp_names);
+	if (inc->n_names > 0)
+		log_debug("incoming: %zu file%s to pick up", inc->n_names,
+		    inc->n_names == 1 ? "" : "s");
+}
+
+/* Batch split by domain and queue ids, as an SMTP transaction does. */
+static void
+plan_batches(struct incoming *inc, struct pickup *p)
+{
+	const char	*dom;
+	char		**keys;
+	int		  i, n = p->env.n_rcpts;
+
+	keys = xcalloc(n, sizeof(*keys));
+	for (i = 0; i < n; i++) {
+		dom = smtp_addr_domain(p->env.rcpts[i]);
+		keys[i] = lowercase(xstrdup(dom != NULL ? dom : ""));
+	}
+	p->batch_of = xcalloc(n, sizeof(*p->batch_of));
+	p->n_batches = batch_split(BATCH_BY_DOMAIN, (const char *const *)keys,
+	    n, p->batch_of);
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	if (p->n_batches < 1 || p->n_batches > n)
+		fatalx("batch_split: %d batches for %d recipients",
+		    p->n_batches, n);
+	p->ids = xcalloc(p->n_batches, sizeof(*p->ids));
+	for (i = 0; i < p->n_batches; i++)
+		spool_new_id(inc->spool, p->ids[i], sizeof(p->ids[i]));
+}
+
+/* Normalise and store octets of the message; -1 on a write error. */
+static int
+pickup_write(struct pickup *p, const char *buf, size_t len)
+{
+	size_t	i, n;
+
+	for (i = 0; i < len && !p->body8bit; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			p->body8bit = true;
+	while (len > 0) {
+		n = len < READ_CHUNK ? len : READ_CHUNK;
+		if (spool_body_write(p->body, copy_out,
+		    crlf_feed(&p->crlf, buf, n, copy_out)) == -1)
+			return -1;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read the envelope header and whatever came with it.  Returns the
+ * buffer (header and the first message octets) or NULL with *why. */
+static char *
+read_header(int fd, size_t *hdrlen, size_t *total, const char **why)
+{
+	char	*buf = NULL, *e;
+	size_t	 len = 0, cap = 0, from;
+	ssize_t	 n;
+
+	*why = NULL;
+	for (;;) {
+		if (cap - len < READ_CHUNK) {
+			cap = cap ? cap * 2 : READ_CHUNK;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = read(fd, buf + len, READ_CHUNK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			*why = strerror(errno);
+			break;
+		}
+		if (n == 0) {
+			*why = "no end of the envelope header";
+			break;
+		}
+		from = len > 0 ? len - 1 : 0;
+		len += (size_t)n;
+		if ((e = memmem(buf + from, len - from, "\n\n", 2)) != NULL) {
+			*hdrlen = e + 2 - buf;
+			*total = len;
+			if (*hdrlen > INCOMING_HDR_MAX)
+				*why = "envelope header too long";
+			break;
+		}
+		if (len > INCOMING_HDR_MAX) {
+			*why = "envelope header too long";
+			break;
+		}
+	}
+	if (*why != NULL) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The Received: header: who handed it in, which id, when. */
+static char *
+received_header(struct incoming *inc, struct pickup *p)
+{
+	struct config	*cfg = queue_config(inc->queue);
+	char		 date[64];
+
+	rfc5322_date(now(), date, sizeof(date));
+	if (p->env.n_rcpts == 1)
+		return xasprintf("Received: by %s (smarthostd, from userid "
+		    "%lu)\r\n\tid %s\r\n\tfor <%s>; %s\r\n", cfg->hostname,
+		    (unsigned long)p->uid, p->ids[0], p->env.rcpts[0], date);
+	return xasprintf("Received: by %s (smarthostd, from userid %lu)\r\n"
+	    "\tid %s; %s\r\n", cfg->hostname, (unsigned long)p->uid,
+	    p->ids[0], date);
+}
+
+/*
+ * Open one file and start its message: NULL when there is nothing to do
+ * (gone, rejected) or when it must wait (inc->stalled is then set).
+ */
+static struct pickup *
+pickup_start(struct incoming *inc, const char *name)
+{
+	struct pickup	*p;
+	struct stat	 st;
+	const char	*why = NULL;
+	char		*buf, *rcv;
+	size_t		 hdrlen = 0, total = 0;
+	int		 fd;
+
+	fd = openat(inc->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return NULL;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+			log_warn("incoming/%s: open", name);
+			inc->stalled = true;
+			return NULL;
+		}
+		reject(inc, name, errno == ELOOP ? "a symbolic link" :
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_nlink != 1)
+		why = "has other links";
+	if (why != NULL) {
+		close(fd);
+		reject(inc, name, why);
+		return NULL;
+	}
+	if ((buf = read_header(fd, &hdrlen, &total, &why)) == NULL) {
+		close(fd);
+		reject(inc, name, why);
+		return NULL;
+	}
+
+	p = xcalloc(1, sizeof(*p));
+	p->inc = inc;
+	p->name = xstrdup(name);
+	p->fd = fd;
+	p->uid = st.st_uid;
+	crlf_init(&p->crlf);
+	if (incoming_env_parse(buf, hdrlen, &p->env, &why) == -1) {
+		reject(inc, name, why);
+		goto fail;
+	}
+	/* The injector refuses these; a file made by other means is no
+	 * reason to fill the spool. */
+	if ((uint64_t)st.st_size > hdrlen && (uint64_t)st.st_size - hdrlen >
+	    incoming_max_size(queue_config(inc->queue))) {
+		reject(inc, name, "larger than any listener's "
+		    "max_message_size");
+		goto fail;
+	}
+	if (!spool_has_space(inc->spool)) {
+		log_warnx("incoming: spool %s is short of space; injected "
+		    "mail waits", spool_dir(inc->spool));
+		inc->stalled = true;
+		goto fail;
+	}
+	if ((p->body = spool_body_new(inc->spool)) == NULL) {
+		inc->stalled = true;
+		goto fail;
+	}
+	plan_batches(inc, p);
+	rcv = received_header(inc, p);
+	if (spool_body_write(p->body, rcv, strlen(rcv)) == -1 ||
+	    pickup_write(p, buf + hdrlen, total - hdrlen) == -1) {
+		log_warn("incoming/%s: spool write", name);
+		inc->stalled = true;
+		free(rcv);
+		goto fail;
+	}
+	free(rcv);
+	free(buf);
+	return p;
+
+fail:
+	free(buf);
+	pickup_free(p);
+	return NULL;
+}
+
+/* Copy up to *budget octets more.  1: the message is complete; 0: more
+ * to do next turn; -1: failed (p is to be freed, inc->stalled is set). */
+static int
+pickup_copy(struct incoming *inc, struct pickup *p, size_t *budget)
+{
+	ssize_t	n;
+
+	while (*budget > 0) {
+		n = read(p->fd, copy_in, sizeof(copy_in));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			log_warn("incoming/%s: read", p->name);
+			inc->stalled = true;
+			return -1;
+		}
+		if (n == 0 && spool_body_write(p->body, copy_out,
+		    crlf_finish(&p->crlf, copy_out)) == 0)
+			return 1;
+		if (n == 0 || pickup_write(p, copy_in, (size_t)n) == -1) {
+			log_warn("incoming/%s: spool write", p->name);
+			inc->stalled = true;
+			return -1;
+		}
+		*budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
+	}
+	return 0;
+}
+
+static void	commit_done(void *, int);
+
+/* The whole message is in the body: make it durable, as queued mail. */
+static void
+pickup_commit(struct incoming *inc, struct pickup *p)
+{
+	struct envelope		*env;
+	struct spool_body	*body;
+	bool			 utf8 = false;
+	const char		*s;
+	int			 b, i;
+
+	for (s = p->env.sender; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			utf8 = true;
+	for (i = 0; i < p->env.n_rcpts; i++)
+		for (s = p->env.rcpts[i]; *s != '\0'; s++)
+			if ((unsigned char)*s >= 0x80)
+				utf8 = true;
+
+	close(p->fd);
+	p->fd = -1;
+	p->envs = xcalloc(p->n_batches, sizeof(*p->envs));
+	for (b = 0; b < p->n_batches; b++) {
+		env = envelope_new();
+		strlcpy_(env->id, p->ids[b], sizeof(env->id));
+		env->sender = xstrdup(p->env.sender);
+		env->listener = xstrdup(LISTENER_SENDMAIL);
+		env->created = now();
+		env->smtputf8 = utf8;
+		env->body8bit = p->body8bit;
+		for (i = 0; i < p->env.n_rcpts; i++)
+			if (p->batch_of[i] == b)
+				envelope_add_rcpt(env, p->env.rcpts[i]);
+		p->envs[b] = env;
+	}
+	TAILQ_INSERT_TAIL(&inc->committing, p, entry);
+	body = p->body;
+	p->body = NULL;		/* the spool's from here on */
+	spool_commit(inc->spool, body, p->envs, p->n_batches, commit_done, p);
+}
+
+static void
+commit_done(void *arg, int ok)
+{
+	struct pickup	*p = arg;
+	struct incoming	*inc = p->inc;
+	struct envelope	*e0 = p->envs[0];
+	int		 i;
+
+	if (inc == NULL) {
+		/* Shutting down: the file stays for the next start. */
+		pickup_free(p);
+		return;
+	}
+	TAILQ_REMOVE(&inc->committing, p, entry);
+	if (!ok) {
+		log_warnx("incoming/%s: not queued: spool commit failed; "
+		    "it waits", p->name);
+		inc->stalled = true;
+		pickup_free(p);
+		return;
+	}
+	stats_inc(STAT_RECEIVED);
+	log_event("accepted", "id=%s from=<%s> nrcpt=%d size=%llu uid=%lu "
+	    "listener=%s", e0->id, e0->sender, p->env.n_rcpts,
+	    (unsigned long long)e0->size, (unsigned long)p->uid,
+	    LISTENER_SENDMAIL);
+	for (i = 0; i < p->n_batches; i++)
+		log_event("queued", "id=%s from=<%s> nrcpt=%d size=%llu",
+		    p->envs[i]->id, p->envs[i]->sender, p->envs[i]->n_rcpts,
+		    (unsigned long long)p->envs[i]->size);
+	for (i = 0; i < p->n_batches; i++) {
+		queue_add(inc->queue, p->envs[i]);
+		p->envs[i] = NULL;
+	}
+	/* Queued and durable: now, and only now, the file may go. */
+	if (unlinkat(inc->dirfd, p->name, 0) == -1 && errno != ENOENT) {
+		log_warn("incoming/%s: unlink (already queued as %s); pickup "
+		    "stopped so as not to queue it again", p->name, e0->id);
+		inc->disabled = true;
+	} else
+		inc->dirty = true;
+	p->n_batches = 0;
+	pickup_free(p);
+	work_schedule(inc);
+}
+
+/* One turn: a bounded number of files and octets, then yield. */
+static void
+work_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct incoming	*inc = arg;
+	size_t		 budget = PICKUP_BYTES_PER_TURN;
+	int		 files = PICKUP_FILES_PER_TURN, r;
+
+	if (inc->dirty) {
+		/* Without it a crash could bring a queued file back. */
+		if (fsync(inc->dirfd) == -1)
+			log_warn("incoming: fsync");
+		inc->dirty = false;
+	}
+	while (!inc->disabled && budget > 0) {
+		if (inc->cur == NULL) {
+			if (inc->stalled || files == 0)
+				break;
+			if (inc->next == inc->n_names) {
+				if (!inc->rescan)
+					break;
+				inc->rescan = false;
+				scan(inc);
+				if (inc->n_names == 0)
+					break;
+			}
+			files--;
+			inc->cur = pickup_start(inc, inc->names[inc->next++]);
+			continue;
+		}
+		r = pickup_copy(inc, inc->cur, &budget);
+		if (r == 1)
+			pickup_commit(inc, inc->cur);
+		else if (r == -1)
+			pickup_free(inc->cur);
+		if (r != 0)
+			inc->cur = NULL;
+	}
+	if (inc->disabled && inc->cur != NULL) {
+		pickup_free(inc->cur);
+		inc->cur = NULL;
+	}
+	if (!inc->disabled && (inc->cur != NULL || (!inc->stalled &&
+	    (inc->next < inc->n_names || inc->rescan))))
+		work_schedule(inc);
+}
+
+/* Run work_cb soon, after pending I/O: a zero timeout, not event_active,
+ * so that a long pickup yields to the rest of the loop. */
+static void
+work_schedule(struct incoming *inc)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (!evtimer_pending(inc->ev_work, NULL))
+		evtimer_add(inc->ev_work, &tv);
+}
+
+static void
+rescan_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct incoming	*inc = arg;
+
+	inc->stalled = false;
+	inc->rescan = true;
+	work_schedule(inc);
+}
+
+static void
+inotify_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct incoming	*inc = arg;
+	char		 buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t		 n;
+
+	/* What changed does not matter: a scan finds it. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	    (n == -1 && errno == EINTR))
+		;
+	inc->rescan = true;
+	work_schedule(inc);
+}
+
+struct incoming *
+incoming_new(struct event_base *base, struct spool *sp, struct queue *q)
+{
+	struct incoming	*inc;
+	struct timeval	 tv = { PICKUP_RESCAN, 0 };
+	char		*path;
+
+	inc = xcalloc(1, sizeof(*inc));
+	inc->base = base;
+	inc->spool = sp;
+	inc->queue = q;
+	inc->dirfd = spool_incoming_fd(sp);
+	inc->ifd = -1;
+	TAILQ_INIT(&inc->committing);
+
+	inc->ev_work = evtimer_new(base, work_cb, inc);
+	inc->ev_rescan = event_new(base, -1, EV_PERSIST, rescan_cb, inc);
+	if (inc->ev_work == NULL || inc->ev_rescan == NULL)
+		fatalx("incoming: event_new failed");
+	evtimer_add(inc->ev_rescan, &tv);
+
+	/* Prompt pickup; without it (no inotify) the rescan timer does. */
+	path = xasprintf("%s/incoming", spool_dir(sp));
+	if ((inc->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(inc->ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE) ==
+	    -1) {
+		log_warn("incoming: inotify on %s; picking up every %d s "
+		    "instead", path, PICKUP_RESCAN);
+		if (inc->ifd != -1)
+			close(inc->ifd);
+		inc->ifd = -1;
+	} else {
+		inc->ev_inotify = event_new(base, inc->ifd, EV_READ |
+		    EV_PERSIST, inotify_cb, inc);
+		if (inc->ev_inotify == NULL)
+			fatalx("incoming: event_new failed");
+		event_add(inc->ev_inotify, NULL);
+	}
+	free(path);
+
+	inc->rescan = true;
+	work_schedule(inc);
+	return inc;
+}
+
+void
+incoming_free(struct incoming *inc)
+{
+	struct pickup	*p;
+
+	if (inc == NULL)
+		return;
+	if (inc->cur != NULL)
+		pickup_free(inc->cur);
+	/* spool_free() runs their callbacks later, with ok = 0. */
+	while ((p = TAILQ_FIRST(&inc->committing)) != NULL) {
+		TAILQ_REMOVE(&inc->committing, p, entry);
+		p->inc = NULL;
+	}
+	if (inc->dirty && fsync(inc->dirfd) == -1)
+		log_warn("incoming: fsync");
+	if (inc->ev_inotify != NULL)
+		event_free(inc->ev_inotify);
+	if (inc->ifd != -1)
+		close(inc->ifd);
+	event_free(inc->ev_work);
+	event_free(inc->ev_rescan);
+	free_names(inc);
+	free(inc);
+}

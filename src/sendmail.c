@@ -1,0 +1,1313 @@
+/*
+ * sendmail.c — smarthost-sendmail, the sendmail(1)-compatible injector
+ * for scripts, cron and devices (and, through links, `sendmail` and
+ * `mailq`).  It owns the command line, the message as read from stdin
+ * (line ends, the lone-dot rule, the header fixes: Bcc removed, From,
+ * Message-ID and Date added when missing) and the durable hand-over of one
+ * file to the spool's incoming/ area, in the format incoming.h describes.
+ * It never talks to the daemon to send: the message waits in incoming/
+ * until smarthostd takes it, so injection works while the daemon is down.
+ *
+ * Exit status as sendmail's (sysexits.h): 0 only once the message is
+ * durably in incoming/; EX_USAGE for the command line, EX_DATAERR for bad
+ * addresses or message, EX_CONFIG for the configuration, EX_NOPERM or
+ * EX_TEMPFAIL when the spool cannot take it.
+ */
+#include <sys/types.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "incoming.h"
+#include "log.h"
+#include "smtp_data.h"
+#include "smtp_parse.h"
+#include "spool.h"
+#include "units.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define HEADER_MAX	(1024 * 1024)	/* header section held in memory */
+#define LINE_SEG	8192		/* longer lines are read in pieces */
+#define IO_BUFSIZE	(64 * 1024)
+#define MAILQ_TIMEOUT	30		/* seconds for the control socket */
+#define CONTROL_HEAD_MAX 1024		/* its first answer line */
+
+static const char *progname = "smarthost-sendmail";
+
+/* The three settings the injector needs from the configuration. */
+struct settings {
+	char	*hostname;
+	char	*spool;
+	char	*control;	/* NULL: none */
+	uint64_t max_size;	/* incoming_max_size() */
+};
+
+struct opts {
+	const char	*cfgpath;
+	const char	*sender;	/* -f, or NULL */
+	const char	*fullname;	/* -F, or NULL */
+	bool		 tflag, iflag, mailq, verbose;
+};
+
+/* A list of recipient addresses, no duplicates. */
+struct rcpts {
+	char	**v;
+	int	  n;
+};
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-ti] [-C file] [-f sender] [-F fullname] "
+	    "[recipient ...]\n"
+	    "       %s -bp [-C file]\n"
+	    "  -t          recipients also from To:, Cc: and Bcc:\n"
+	    "  -i, -oi     a line with a single dot does not end the message\n"
+	    "  -f sender   envelope sender (default: you at the hostname)\n"
+	    "  -F name     full name for the From: header\n"
+	    "  -C file     configuration (default %s/smarthostd.conf)\n"
+	    "  -bp         list the queue, as mailq\n"
+	    "ignored: -B type, -bm, -h N, -L tag, -m, -N dsn, -n, -odX, "
+	    "-oeX, -om, -R ret, -U, -V envid, -v\n",
+	    progname, progname, SYSCONFDIR);
+	exit(EX_USAGE);
+}
+
+/*
+ * Configuration.
+ */
+
+static char *
+dir_of(const char *path)
+{
+	char	*d, *slash, *real;
+
+	d = xstrdup(path);
+	if ((slash = strrchr(d, '/')) == NULL) {
+		free(d);
+		d = xstrdup(".");
+	} else if (slash == d)
+		d[1] = '\0';
+	else
+		*slash = '\0';
+	if ((real = realpath(d, NULL)) != NULL) {
+		free(d);
+		return real;
+	}
+	return d;
+}
+
+/* incoming_max_size() from the bare file: listeners without the setting
+ * have the default, which INCOMING_SIZE_DEFAULT is. */
+static uint64_t
+lean_max_size(config_t *lc)
+{
+	config_setting_t	*ls, *l, *m;
+	const char		*err, *str;
+	uint64_t		 max = 0, v;
+	int			 i;
+
+	if ((ls = config_lookup(lc, "listeners")) == NULL ||
+	    config_setting_length(ls) == 0)
+		return INCOMING_SIZE_DEFAULT;
+	for (i = 0; (l = config_setting_get_elem(ls, i)) != NULL; i++) {
+		v = INCOMING_SIZE_DEFAULT;
+		if ((m = config_setting_get_member(l, "max_message_size")) !=
+		    NULL) {
+			if ((str = config_setting_get_string(m)) != NULL) {
+				if (size_parse(str, &v, &err) == -1)
+					v = INCOMING_SIZE_DEFAULT;
+			} else if (config_setting_type(m) == CONFIG_TYPE_INT ||
+			    config_setting_type(m) == CONFIG_TYPE_INT64)
+				v = (uint64_t)config_setting_get_int64(m);
+		}
+		if (v > max)
+			max = v;
+	}
+	return max;
+}
+
+/*
+ * The whole file when we can read all it names; otherwise only the three
+ * settings we need, read directly.  An ordinary user usually cannot read
+ * the TLS keys and password files that config_load() checks, and must
+ * still be able to send.  Whatever else is wrong with the file is the
+ * daemon's to report; the message waits in incoming/ meanwhile.
+ */
+static void
+load_settings(const char *path, struct settings *st, bool verbose)
+{
+	struct config	*cfg;
+	config_t	 lc;
+	const char	*s;
+	char		 err[1024], host[256], *base;
+
+	if ((cfg = config_load(path, err, sizeof(err))) != NULL) {
+		st->hostname = xstrdup(cfg->hostname);
+		st->spool = xstrdup(cfg->spool);
+		st->control = cfg->control ? xstrdup(cfg->control) : NULL;
+		st->max_size = incoming_max_size(cfg);
+		config_unref(cfg);
+		return;
+	}
+	if (verbose)
+		fprintf(stderr, "%s: %s; reading only hostname, spool and "
+		    "control\n", progname, err);
+
+	base = dir_of(path);
+	config_init(&lc);
+	config_set_include_dir(&lc, base);
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			die(EX_CONFIG, "%s: %s", path, strerror(errno));
+		die(EX_CONFIG, "%s:%d: %s", config_error_file(&lc) ?
+		    config_error_file(&lc) : path, config_error_line(&lc),
+		    config_error_text(&lc));
+	}
+	if (config_lookup_string(&lc, "hostname", &s) == CONFIG_TRUE)
+		st->hostname = xstrdup(s);
+	else {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+			die(EX_CONFIG, "cannot get the host name; set hostname "
+			    "in %s", path);
+		host[sizeof(host) - 1] = '\0';
+		st->hostname = xstrdup(host);
+	}
+	if (config_lookup_string(&lc, "spool", &s) != CONFIG_TRUE)
+		s = "/var/spool/smarthostd";
+	st->spool = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", base, s);
+	if (config_lookup_string(&lc, "control", &s) != CONFIG_TRUE)
+		st->control = xasprintf("%s/control.sock", st->spool);
+	else if (s[0] == '\0')
+		st->control = NULL;
+	else
+		st->control = s[0] == '/' ? xstrdup(s) :
+		    xasprintf("%s/%s", base, s);
+	st->max_size = lean_max_size(&lc);
+	config_destroy(&lc);
+	free(base);
+}
+
+/*
+ * Addresses.
+ */
+
+static void
+rcpts_add(struct rcpts *r, const char *addr)
+{
+	int	i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->v[i], addr) == 0)
+			return;
+	if (r->n >= INCOMING_RCPT_MAX)
+		die(EX_DATAERR, "too many recipients (at most %d)",
+		    INCOMING_RCPT_MAX);
+	r->v = xreallocarray(r->v, r->n + 1, sizeof(*r->v));
+	r->v[r->n++] = xstrdup(addr);
+}
+
+/* A mailbox as given: a bare local part gets @hostname; "" if invalid. */
+static char *
+qualify(const char *addr, const char *hostname)
+{
+	char	*a;
+
+	if (smtp_addr_domain(addr) == NULL && strchr(addr, '@') == NULL)
+		a = xasprintf("%s@%s", addr, hostname);
+	else
+		a = xstrdup(addr);
+	if (strlen(a) > SMTP_ADDR_MAX || smtp_addr_valid(a) == -1) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void
+add_mailbox(struct rcpts *r, const char *text, size_t len,
+    const char *hostname, const char *where)
+{
+	char	*raw, *a;
+	size_t	 i;
+
+	if (len == 0)
+		return;
+	raw = xstrndup(text, len);
+	if (raw[0] == '@' && (a = strchr(raw, ':')) != NULL)
+		memmove(raw, a + 1, strlen(a + 1) + 1);	/* source route */
+	for (i = 0; raw[i] != '\0'; i++)
+		if ((unsigned char)raw[i] < 0x20 || raw[i] == 0x7f)
+			raw[i] = '?';
+	if ((a = qualify(raw, hostname)) == NULL)
+		die(EX_DATAERR, "bad recipient address \"%s\"%s", raw, where);
+	rcpts_add(r, a);
+	free(a);
+	free(raw);
+}
+
+/*
+ * An RFC 5322 address list (To:, Cc:, Bcc:, or a command-line argument):
+ * display names, comments and groups are dropped, what is between angle
+ * brackets is the address, else the addr-spec with blanks removed.
+ */
+static void
+parse_addr_list(struct rcpts *r, const char *s, const char *hostname,
+    const char *where)
+{
+	char	*cur, *angle;
+	size_t	 nc = 0, na = 0, len = strlen(s);
+	int	 depth;
+	bool	 in_angle = false, have_angle = false, q;
+
+	cur = xmalloc(len + 1);
+	angle = xmalloc(len + 1);
+	for (; *s != '\0'; s++) {
+		char c = *s;
+
+		if (c == '(') {				/* comment */
+			for (depth = 1, s++; *s != '\0' && depth > 0; s++) {
+				if (*s == '\\' && s[1] != '\0')
+					s++;
+				else if (*s == '(')
+					depth++;
+				else if (*s == ')')
+					depth--;
+			}
+			s--;
+			continue;
+		}
+		if (c == '"') {				/* quoted string */
+			char *b = in_angle ? angle : cur;
+			size_t *n = in_angle ? &na : &nc;
+
+			b[(*n)++] = c;
+			for (q = true, s++; *s != '\0' && q; s++) {
+				if (*s == '\\' && s[1] != '\0')
+					b[(*n)++] = *s++;
+				else if (*s == '"')
+					q = false;
+				b[(*n)++] = *s;
+			}
+			s--;
+			continue;
+		}
+		if (in_angle) {
+			if (c == '>')
+				in_angle = false;
+			else if (c != ' ' && c != '\t' && c != '\r' &&
+			    c != '\n')
+				angle[na++] = c;
+			continue;
+		}
+		switch (c) {
+		case '[':			/* domain literal: "::" is no group */
+			for (; *s != '\0' && *s != ']'; s++)
+				cur[nc++] = *s;
+			if (*s == '\0')
+				s--;
+			else
+				cur[nc++] = *s;
+			break;
+		case '<':
+			in_angle = have_angle = true;
+			na = 0;
+			break;
+		case ':':			/* a group's name */
+			nc = 0;
+			break;
+		case ',':
+		case ';':
+			add_mailbox(r, have_angle ? angle : cur,
+			    have_angle ? na : nc, hostname, where);
+			nc = na = 0;
+			have_angle = false;
+			break;
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+			break;
+		default:
+			cur[nc++] = c;
+		}
+	}
+	add_mailbox(r, have_angle ? angle : cur, have_angle ? na : nc,
+	    hostname, where);
+	free(cur);
+	free(angle);
+}
+
+/*
+ * Reading the message: lines of any length from stdin, any line end.
+ */
+
+struct reader {
+	char	 buf[IO_BUFSIZE];
+	size_t	 off, len;
+	bool	 eof, cr;
+	char	 seg[LINE_SEG];
+};
+
+/*
+ * The next piece of a line, without its line end, into r->seg.  Returns
+ * its length with *eol set when the line ended there (LF, CRLF or a bare
+ * CR; the last line needs none), or -1 at the end of input.
+ */
+static ssize_t
+reader_next(struct reader *r, bool *eol)
+{
+	size_t	n = 0;
+	ssize_t	got;
+	char	c;
+
+	*eol = false;
+	for (;;) {
+		if (r->off == r->len) {
+			if (r->eof)
+				break;
+			got = read(STDIN_FILENO, r->buf, sizeof(r->buf));
+			if (got == -1 && errno == EINTR)
+				continue;
+			if (got == -1)
+				die(EX_IOERR, "reading the message: %s",
+				    strerror(errno));
+			if (got == 0)
+				r->eof = true;
+			r->off = 0;
+			r->len = (size_t)got;
+			continue;
+		}
+		c = r->buf[r->off];
+		if (r->cr) {
+			r->cr = false;
+			if (c == '\n') {
+				r->off++;
+				continue;
+			}
+		}
+		r->off++;
+		if (c == '\r' || c == '\n') {
+			r->cr = c == '\r';
+			*eol = true;
+			return n;
+		}
+		r->seg[n++] = c;
+		if (n == sizeof(r->seg))
+			return n;
+	}
+	if (n > 0) {
+		*eol = true;
+		return n;
+	}
+	return -1;
+}
+
+/*
+ * The header section.
+ */
+
+struct message {
+	char		*hbuf;		/* header section and what followed */
+	size_t		 hlen, hcap;
+	struct hdr_scan	 hs;
+	bool		 ended;		/* the lone dot or end of input seen */
+	bool		 at_bol;
+};
+
+static void
+hbuf_add(struct message *m, const char *p, size_t n)
+{
+	if (m->hlen + n + 2 > HEADER_MAX)
+		die(EX_DATAERR, "the header section is longer than %d octets",
+		    HEADER_MAX);
+	if (m->hlen + n + 2 > m->hcap) {
+		m->hcap = m->hcap ? m->hcap * 2 : 16384;
+		while (m->hcap < m->hlen + n + 2)
+			m->hcap *= 2;
+		m->hbuf = xreallocarray(m->hbuf, m->hcap, 1);
+	}
+	memcpy(m->hbuf + m->hlen, p, n);
+	m->hlen += n;
+}
+
+/* Is this piece the line "." that ends input (sendmail without -i)? */
+static bool
+lone_dot(const struct message *m, const struct opts *o, const char *seg,
+    ssize_t n, bool eol)
+{
+	return !o->iflag && m->at_bol && eol && n == 1 && seg[0] == '.';
+}
+
+/* Read until the header section has ended (or the message has). */
+static void
+read_headers(struct reader *r, struct message *m, const struct opts *o)
+{
+	ssize_t	n;
+	size_t	before;
+	bool	eol;
+
+	hdr_scan_init(&m->hs);
+	m->at_bol = true;
+	while (!m->hs.done) {
+		if ((n = reader_next(r, &eol)) == -1 ||
+		    lone_dot(m, o, r->seg, n, eol)) {
+			m->ended = true;
+			hdr_scan_finish(&m->hs);
+			break;
+		}
+		before = m->hlen;
+		hbuf_add(m, r->seg, n);
+		if (eol)
+			hbuf_add(m, "\r\n", 2);
+		m->at_bol = eol;
+		hdr_scan_feed(&m->hs, m->hbuf + before, m->hlen - before);
+	}
+	if (m->hs.end_offset > m->hlen)
+		die(EX_SOFTWARE, "header scan out of range");
+}
+
+/* Does the field starting at p (a header line) have this name? */
+static bool
+field_is(const char *p, size_t len, const char *name)
+{
+	size_t	n = strlen(name), i;
+
+	if (len <= n || strncasecmp(p, name, n) != 0)
+		return false;
+	for (i = n; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+		;
+	return i < len && p[i] == ':';
+}
+
+/*
+ * Walk the header fields: Bcc: is dropped from what is kept (always: a
+ * Bcc: header must never reach anybody), and with -t the addresses of To:,
+ * Cc: and Bcc: are added to the recipients.  Returns the kept fields.
+ */
+static char *
+filter_headers(const struct message *m, const struct opts *o,
+    struct rcpts *rc, const char *hostname, bool *has_from, size_t *outlen)
+{
+	const char	*end = m->hbuf + m->hs.end_offset;
+	const char	*f, *fend, *nl, *colon;
+	char		*out, *val;
+	size_t		 flen, vlen, i;
+	bool		 bcc, addrs;
+
+	out = xmalloc(m->hs.end_offset + 1);
+	*outlen = 0;
+	*has_from = false;
+	for (f = m->hbuf; f < end; f = fend) {
+		/* A field: its first line and any continuation lines. */
+		for (fend = f; fend < end; ) {
+			nl = memchr(fend, '\n', end - fend);
+			fend = nl != NULL ? nl + 1 : end;
+			if (fend >= end || (*fend != ' ' && *fend != '\t'))
+				break;
+		}
+		flen = fend - f;
+		bcc = field_is(f, flen, "bcc");
+		addrs = bcc || field_is(f, flen, "to") ||
+		    field_is(f, flen, "cc");
+		if (field_is(f, flen, "from"))
+			*has_from = true;
+		if (o->tflag && addrs &&
+		    (colon = memchr(f, ':', flen)) != NULL) {
+			vlen = fend - colon - 1;
+			val = xmalloc(vlen + 1);
+			memcpy(val, colon + 1, vlen);
+			val[vlen] = '\0';
+			/* A NUL would cut the value short: a blank instead. */
+			for (i = 0; i < vlen; i++)
+				if (val[i] == '\0')
+					val[i] = ' ';
+			parse_addr_list(rc, val, hostname, " in the header");
+			free(val);
+		}
+		if (!bcc) {
+			memcpy(out + *outlen, f, flen);
+			*outlen += flen;
+		}
+	}
+	return out;
+}
+
+/* The full name as an RFC 5322 phrase: as is, quoted, or RFC 2047. */
+static char *
+phrase(const char *name)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = (const unsigned char *)name;
+	char		*out, *p;
+	size_t		 len = strlen(name), i;
+	bool		 atoms = true, high = false;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] >= 0x80)
+			high = true;
+		else if (!(s[i] == ' ' || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' &&
+		    s[i] <= '9') || strchr("!#$%&'*+-/=?^_`{|}~", s[i])))
+			atoms = false;
+	}
+	if (high) {
+		out = p = xmalloc(len / 3 * 4 + 32);
+		p += sprintf(p, "=?UTF-8?B?");
+		for (i = 0; i < len; i += 3) {
+			unsigned v = s[i] << 16;
+
+			if (i + 1 < len)
+				v |= s[i + 1] << 8;
+			if (i + 2 < len)
+				v |= s[i + 2];
+			*p++ = b64[(v >> 18) & 63];
+			*p++ = b64[(v >> 12) & 63];
+			*p++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+			*p++ = i + 2 < len ? b64[v & 63] : '=';
+		}
+		strcpy(p, "?=");
+		return out;
+	}
+	if (atoms)
+		return xstrdup(name);
+	out = p = xmalloc(2 * len + 3);
+	*p++ = '"';
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			*p++ = '\\';
+		*p++ = s[i];
+	}
+	*p++ = '"';
+	*p = '\0';
+	return out;
+}
+
+/* A full name fit for one header line: control characters become blanks,
+ * blanks at the ends go. */
+static char *
+clean_name(const char *name)
+{
+	char	*s = xstrdup(name), *e;
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = ' ';
+	for (e = s + strlen(s); e > s && e[-1] == ' '; e--)
+		e[-1] = '\0';
+	for (i = 0; s[i] == ' '; i++)
+		;
+	memmove(s, s + i, strlen(s + i) + 1);
+	if (strlen(s) > 200)
+		s[200] = '\0';		/* a name, not a novel */
+	return s;
+}
+
+static void
+random_hex(char *buf, size_t nbytes)
+{
+	unsigned char	r[32];
+	size_t		i, got = 0;
+	ssize_t		n;
+
+	if (nbytes > sizeof(r))
+		nbytes = sizeof(r);
+	while (got < nbytes) {
+		n = getrandom(r + got, nbytes - got, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			die(EX_OSERR, "getrandom: %s", strerror(errno));
+		got += (size_t)n;
+	}
+	for (i = 0; i < nbytes; i++)
+		sprintf(buf + 2 * i, "%02x", r[i]);
+}
+
+/* Append a formatted string to *buf (NULL at first). */
+static void __attribute__((format(printf, 2, 3)))
+append(char **buf, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*add, *joined;
+
+	va_start(ap, fmt);
+	if (vasprintf(&add, fmt, ap) == -1)
+		die(EX_OSERR, "out of memory");
+	va_end(ap);
+	joined = xasprintf("%s%s", *buf ? *buf : "", add);
+	free(add);
+	free(*buf);
+	*buf = joined;
+}
+
+/* The fields added at the end of the header section, as the server adds
+ * Message-ID and Date: From, Message-ID, Date, and the empty line if the
+ * section did not end with one. */
+static char *
+added_headers(const struct message *m, bool has_from, const char *sender,
+    const char *fullname, const char *hostname)
+{
+	char		*out = xstrdup(""), *ph, date[64], rnd[33], stamp[32];
+	time_t		 t = now();
+	struct tm	 tm;
+
+	if (!has_from && sender[0] != '\0') {
+		if (fullname != NULL && fullname[0] != '\0') {
+			ph = phrase(fullname);
+			append(&out, "From: %s <%s>\r\n", ph, sender);
+			free(ph);
+		} else
+			append(&out, "From: %s\r\n", sender);
+	}
+	if (!m->hs.has_message_id) {
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+		random_hex(rnd, 8);
+		append(&out, "Message-ID: <%s.%s@%s>\r\n", stamp, rnd,
+		    hostname);
+	}
+	if (!m->hs.has_date) {
+		rfc5322_date(t, date, sizeof(date));
+		append(&out, "Date: %s\r\n", date);
+	}
+	if (m->hs.need_blank)
+		append(&out, "\r\n");
+	return out;
+}
+
+/*
+ * Writing into incoming/.
+ */
+
+static int	 g_dirfd = -1;
+static char	 g_tmpname[64];
+
+/* Interrupted: leave no temporary file behind. */
+static void
+on_signal(int sig)
+{
+	if (g_dirfd != -1 && g_tmpname[0] != '\0')
+		unlinkat(g_dirfd, g_tmpname, 0);
+	_exit(EX_TEMPFAIL);
+}
+
+struct out {
+	int	 fd;
+	char	 buf[IO_BUFSIZE];
+	size_t	 len;
+	uint64_t total;		/* octets written so far */
+};
+
+static void
+out_fail(const char *what)
+{
+	int	saved = errno;
+
+	if (g_dirfd != -1 && g_tmpname[0] != '\0')
+		unlinkat(g_dirfd, g_tmpname, 0);
+	die(EX_TEMPFAIL, "%s: %s", what, strerror(saved));
+}
+
+static void
+out_flush(struct out *o)
+{
+	const char	*p = o->buf;
+	ssize_t		 n;
+
+	while (o->len > 0) {
+		n = write(o->fd, p, o->len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			out_fail("writing to incoming/");
+		p += n;
+		o->len -= (size_t)n;
+	}
+}
+
+static void
+out_write(struct out *o, const char *p, size_t n)
+{
+	size_t	k;
+
+	while (n > 0) {
+		if (o->len == sizeof(o->buf))
+			out_flush(o);
+		k = sizeof(o->buf) - o->len;
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, p, k);
+		o->len += k;
+		o->total += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/*
+ * Open incoming/, creating the spool if the daemon has never run and we
+ * may (as root, say).  Other users may not read incoming/ (that is the
+ * point of 01733), so they get an O_PATH descriptor, good for openat()
+ * and renameat() but not for fsync(): *can_sync says which.
+ */
+static int
+open_incoming(const struct settings *st, bool *can_sync)
+{
+	char	*path, err[1024];
+	int	 fd;
+
+	path = xasprintf("%s/incoming", st->spool);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		if (spool_create(st->spool, err, sizeof(err)) == -1)
+			die(EX_TEMPFAIL, "%s", err);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	*can_sync = fd != -1;
+	if (fd == -1 && errno == EACCES)
+		fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL, "%s: %s", path,
+		    strerror(errno));
+	free(path);
+	return fd;
+}
+
+/* Create the temporary file; the names say incoming.h. */
+static int
+create_tmp(int dirfd)
+{
+	char	rnd[33];
+	int	fd, tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		random_hex(rnd, 16);
+		snprintf(g_tmpname, sizeof(g_tmpname), "%s%s",
+		    INCOMING_TMP_PREFIX, rnd);
+		fd = openat(dirfd, g_tmpname, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd != -1) {
+			/* Readable by a daemon that dropped root, whatever
+			 * our umask. */
+			if (fchmod(fd, 0644) == -1)
+				out_fail("fchmod");
+			return fd;
+		}
+		if (errno != EEXIST) {
+			g_tmpname[0] = '\0';
+			die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL,
+			    "cannot create a file in incoming/: %s",
+			    strerror(errno));
+		}
+	}
+	g_tmpname[0] = '\0';
+	die(EX_TEMPFAIL, "cannot create a file in incoming/");
+}
+
+/*
+ * fsync, rename into place, fsync the directory: then it is ours no more,
+ * and only then may we say so.  A user who may not open incoming/ for
+ * reading cannot fsync it; fsync of the renamed file then stands in for
+ * it.  POSIX does not promise that this makes the new name durable, but
+ * on the journaling file systems a spool lives on (ext4, XFS, btrfs) it
+ * does: the rename changed the file's inode, and fsync commits the
+ * journal up to that change, rename included.
+ */
+static void
+commit_file(int dirfd, int fd, bool can_sync)
+{
+	struct timeval	tv;
+	char		rnd[33], name[96];
+
+	if (fsync(fd) == -1)
+		out_fail("fsync");
+	gettimeofday(&tv, NULL);
+	random_hex(rnd, 16);
+	snprintf(name, sizeof(name), "%s%016llx.%s", INCOMING_PREFIX,
+	    ((unsigned long long)tv.tv_sec << 20) |
+	    (unsigned long long)tv.tv_usec, rnd);
+	if (renameat(dirfd, g_tmpname, dirfd, name) == -1)
+		out_fail("rename into incoming/");
+	g_tmpname[0] = '\0';
+	if ((can_sync ? fsync(dirfd) : fsync(fd)) == -1)
+		die(EX_TEMPFAIL, "fsync incoming/: %s (the message may or may "
+		    "not be queued)", strerror(errno));
+	if (close(fd) == -1)
+		die(EX_TEMPFAIL, "close: %s (the message may or may not be "
+		    "queued)", strerror(errno));
+}
+
+/*
+ * mailq.
+ */
+
+/*
+ * Ask the daemon (control.h: "ok\n" and the output, or "error TEXT\n").
+ * Returns its exit status, or -1 with errno when it cannot be reached.
+ */
+static int
+mailq_control(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct pollfd		 pfd;
+	char			 buf[IO_BUFSIZE], head[CONTROL_HEAD_MAX];
+	const char		*cmd = "queue\n";
+	size_t			 hl = 0, i;
+	ssize_t			 n;
+	int			 s, saved, headed = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy_(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    send(s, cmd, strlen(cmd), MSG_NOSIGNAL) != (ssize_t)strlen(cmd)) {
+		saved = errno;
+		close(s);
+		errno = saved;
+		return -1;
+	}
+	pfd.fd = s;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (poll(&pfd, 1, MAILQ_TIMEOUT * 1000) <= 0) {
+			close(s);
+			die(EX_TEMPFAIL, "no answer from smarthostd on %s",
+			    path);
+		}
+		n = read(s, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; !headed && i < (size_t)n; i++) {
+			if (buf[i] == '\n' || hl == sizeof(head) - 1) {
+				head[hl] = '\0';
+				headed = 1;
+				if (strncmp(head, "error ", 6) == 0) {
+					close(s);
+					die(EX_UNAVAILABLE, "%s", head + 6);
+				}
+				if (strcmp(head, "ok") != 0) {
+					close(s);
+					die(EX_PROTOCOL, "unexpected answer "
+					    "from smarthostd on %s", path);
+				}
+			} else
+				head[hl++] = buf[i];
+		}
+		fwrite(buf + i, 1, (size_t)n - i, stdout);
+	}
+	close(s);
+	if (!headed)
+		die(EX_TEMPFAIL, "%s: connection closed without an answer",
+		    path);
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read a small file whole. */
+static char *
+slurp_at(int dirfd, const char *name, size_t *len)
+{
+	char	*buf = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return NULL;
+	*len = 0;
+	for (;;) {
+		if (cap - *len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > 16 * 1024 * 1024)
+				break;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = read(fd, buf + *len, cap - *len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
+	close(fd);
+	return buf;
+}
+
+/* The daemon is down: read the spool ourselves, if we may. */
+static int
+mailq_spool(const struct settings *st)
+{
+	struct envelope	 *env;
+	struct dirent	 *de;
+	DIR		 *d;
+	const char	 *why, *sep;
+	char		**names = NULL, *path, *text;
+	size_t		  n = 0, cap = 0, i, len, l;
+	int		  j, shown = 0, waiting = 0, dfd;
+
+	path = xasprintf("%s/queue", st->spool);
+	if ((d = opendir(path)) == NULL)
+		die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL, "smarthostd is "
+		    "not running, and %s: %s", path, strerror(errno));
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".env") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	printf("smarthostd is not running; the spool holds:\n");
+	for (i = 0; i < n; i++) {
+		text = slurp_at(dfd, names[i], &len);
+		env = text ? envelope_from_text(text, len, &why) : NULL;
+		free(text);
+		if (env == NULL)
+			continue;
+		/* As the daemon's "queue" prints it, roughly. */
+		printf("%s age=%llds size=%llu from=<%s> to=", env->id,
+		    (long long)(now() - env->created),
+		    (unsigned long long)env->size, env->sender);
+		for (j = 0, sep = ""; j < env->n_rcpts; j++)
+			if (env->rcpts[j].state == RCPT_PENDING) {
+				printf("%s<%s>", sep, env->rcpts[j].addr);
+				sep = ",";
+			}
+		printf(" attempts=%d", env->attempts);
+		if (env->last_error != NULL)
+			printf(" last_error=\"%s\"", env->last_error);
+		printf("\n");
+		envelope_free(env);
+		shown++;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	free(path);
+
+	/* Only the spool's owner may list incoming/. */
+	path = xasprintf("%s/incoming", st->spool);
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, INCOMING_PREFIX,
+			    sizeof(INCOMING_PREFIX) - 1) == 0)
+				waiting++;
+		closedir(d);
+	}
+	free(path);
+	if (shown == 0)
+		printf("Mail queue is empty\n");
+	else
+		printf("-- %d message%s\n", shown, shown == 1 ? "" : "s");
+	if (waiting > 0)
+		printf("-- %d message%s in incoming/, waiting for smarthostd\n",
+		    waiting, waiting == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+mailq(const struct settings *st)
+{
+	int	r;
+
+	if (st->control == NULL)
+		return mailq_spool(st);
+	if ((r = mailq_control(st->control)) != -1)
+		return r;
+	/* Running, but not for us: the queue is not every user's to see. */
+	if (errno == EACCES || errno == EPERM)
+		die(EX_NOPERM, "%s: %s (listing the queue is for root and "
+		    "the daemon's user)", st->control, strerror(errno));
+	return mailq_spool(st);
+}
+
+/*
+ * Options, the sendmail way: -fsender and -f sender, -oi, -odi, -B8BITMIME.
+ */
+
+static void
+parse_o(struct opts *o, const char *arg)
+{
+	if (strcmp(arg, "i") == 0)
+		o->iflag = true;
+	else if (arg[0] == 'd' || arg[0] == 'e' || strcmp(arg, "m") == 0)
+		;	/* delivery and error modes: we always queue */
+	else
+		die(EX_USAGE, "-o%s is not supported", arg);
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	int	ch;
+
+	/* "+": options end at the first recipient, as in sendmail. */
+	while ((ch = getopt(argc, argv, "+B:b:C:F:f:h:iL:mN:no:R:r:tUV:v")) !=
+	    -1) {
+		switch (ch) {
+		case 'b':
+			if (strcmp(optarg, "p") == 0)
+				o->mailq = true;
+			else if (strcmp(optarg, "m") != 0)
+				die(EX_USAGE, "-b%s is not supported", optarg);
+			break;
+		case 'C':
+			o->cfgpath = optarg;
+			break;
+		case 'F':
+			o->fullname = optarg;
+			break;
+		case 'f':
+		case 'r':
+			o->sender = optarg;
+			break;
+		case 'i':
+			o->iflag = true;
+			break;
+		case 'o':
+			parse_o(o, optarg);
+			break;
+		case 't':
+			o->tflag = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'B':	/* body type: stored as given anyway */
+		case 'h':	/* hop count */
+		case 'L':	/* syslog tag */
+		case 'm':	/* send to me too */
+		case 'N':	/* DSN notify */
+		case 'n':	/* no aliasing */
+		case 'R':	/* DSN return */
+		case 'U':	/* initial submission */
+		case 'V':	/* envelope id */
+			break;
+		default:
+			usage();
+		}
+	}
+	return optind;
+}
+
+/* The envelope sender: -f as given (a bare name gets @hostname; "" and
+ * "<>" are the null sender), else the invoking user at hostname. */
+static char *
+make_sender(const struct opts *o, const char *hostname, char **gecos)
+{
+	struct passwd	*pw;
+	char		*s, *a, *c;
+	size_t		 n;
+
+	*gecos = NULL;
+	if (o->sender != NULL) {
+		s = xstrdup(o->sender);
+		n = strlen(s);
+		if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+			memmove(s, s + 1, n - 2);
+			s[n - 2] = '\0';
+		}
+		if (s[0] == '\0')
+			return s;
+		if ((a = qualify(s, hostname)) == NULL)
+			die(EX_DATAERR, "bad sender address \"%s\"", s);
+		free(s);
+		return a;
+	}
+	if ((pw = getpwuid(getuid())) == NULL)
+		die(EX_NOUSER, "no user name for uid %ld; give a sender with "
+		    "-f", (long)getuid());
+	if ((a = qualify(pw->pw_name, hostname)) == NULL)
+		die(EX_DATAERR, "user name \"%s\" makes no valid address; "
+		    "give a sender with -f", pw->pw_name);
+	if (pw->pw_gecos != NULL && pw->pw_gecos[0] != '\0') {
+		*gecos = xstrdup(pw->pw_gecos);
+		if ((c = strchr(*gecos, ',')) != NULL)
+			*c = '\0';
+	}
+	return a;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts	 o;
+	struct settings	 st;
+	struct rcpts	 rc = { NULL, 0 };
+	struct reader	*r;
+	struct message	 m;
+	struct incoming_env ie;
+	struct out	*out;
+	struct sigaction sa;
+	char		*sender, *gecos, *name = NULL, *kept, *added, *envtext;
+	const char	*base;
+	size_t		 keptlen = 0, len;
+	ssize_t		 n;
+	bool		 has_from, eol, can_sync;
+	int		 i, first, dirfd, fd;
+
+	if (argc > 0 && argv[0] != NULL) {
+		base = strrchr(argv[0], '/');
+		base = base ? base + 1 : argv[0];
+		if (*base != '\0')
+			progname = base;
+	}
+	memset(&o, 0, sizeof(o));
+	memset(&st, 0, sizeof(st));
+	o.cfgpath = SYSCONFDIR "/smarthostd.conf";
+	o.mailq = strcmp(progname, "mailq") == 0;
+	log_init(progname, 1, LOG_LEVEL_WARN);
+	first = parse_args(argc, argv, &o);
+	load_settings(o.cfgpath, &st, o.verbose);
+	if (o.mailq) {
+		i = mailq(&st);
+		free(st.hostname);
+		free(st.spool);
+		free(st.control);
+		return i;
+	}
+
+	sender = make_sender(&o, st.hostname, &gecos);
+	for (i = first; i < argc; i++)
+		parse_addr_list(&rc, argv[i], st.hostname, "");
+	if (!o.tflag && rc.n == 0)
+		die(EX_USAGE, "no recipients given (name them, or use -t)");
+
+	/* The header section first: -t needs it before the envelope. */
+	r = xcalloc(1, sizeof(*r));
+	memset(&m, 0, sizeof(m));
+	read_headers(r, &m, &o);
+	kept = filter_headers(&m, &o, &rc, st.hostname, &has_from, &keptlen);
+	if (rc.n == 0)
+		die(EX_DATAERR, "no recipient addresses found in the header");
+	if (o.fullname != NULL)
+		name = clean_name(o.fullname);
+	else if (o.sender == NULL && gecos != NULL)
+		name = clean_name(gecos);
+	added = added_headers(&m, has_from, sender, name, st.hostname);
+
+	/* Now the file. */
+	dirfd = open_incoming(&st, &can_sync);
+	g_dirfd = dirfd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fd = create_tmp(dirfd);
+	out = xcalloc(1, sizeof(*out));
+	out->fd = fd;
+
+	ie.sender = sender;
+	ie.rcpts = rc.v;
+	ie.n_rcpts = rc.n;
+	envtext = incoming_env_to_text(&ie, &len);
+	out_write(out, envtext, len);
+	free(envtext);
+	out->total = 0;		/* the message's size from here on */
+	out_write(out, kept, keptlen);
+	out_write(out, added, strlen(added));
+	out_write(out, m.hbuf + m.hs.end_offset, m.hlen - m.hs.end_offset);
+	while (!m.ended) {
+		if ((n = reader_next(r, &eol)) == -1 ||
+		    lone_dot(&m, &o, r->seg, n, eol))
+			break;
+		out_write(out, r->seg, n);
+		if (eol)
+			out_write(out, "\r\n", 2);
+		m.at_bol = eol;
+		if (out->total > st.max_size)
+			break;
+	}
+	if (out->total > st.max_size) {
+		unlinkat(dirfd, g_tmpname, 0);
+		die(EX_DATAERR, "message larger than %llu octets (the largest "
+		    "max_message_size)", (unsigned long long)st.max_size);
+	}
+	out_flush(out);
+	commit_file(dirfd, fd, can_sync);
+	close(dirfd);
+
+	if (o.verbose)
+		fprintf(stderr, "%s: queued for smarthostd: from <%s>, %d "
+		    "recipient%s\n", progname, sender, rc.n,
+		    rc.n == 1 ? "" : "s");
+	for (i = 0; i < rc.n; i++)
+		free(rc.v[i]);
+	free(rc.v);
+	free(out);
+	free(r);
+	free(m.hbuf);
+	free(kept);
+	free(added);
+	free(name);
+	free(gecos);
+	free(sender);
+	free(st.hostname);
+	free(st.spool);
+	free(st.control);
+	return 0;
+}
