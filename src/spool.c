@@ -88,6 +88,7 @@ struct spool {
 };
 
 static void	commit_run(int, short, void *);
+static uint64_t	max_id_in(int);
 
 /* Helpers. */
 
@@ -342,6 +343,10 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 	if (fsync(sp->rootfd) == -1)
 		log_warn("spool %s: fsync", dir);
 	empty_tmp(sp);
+	/* New ids start above every id on disk (see spool_new_id). */
+	sp->last_id = max_id_in(sp->queuefd);
+	if (max_id_in(sp->corruptfd) > sp->last_id)
+		sp->last_id = max_id_in(sp->corruptfd);
 
 	if (base != NULL &&
 	    (sp->commit_ev = event_new(base, -1, 0, commit_run, sp)) == NULL) {
@@ -369,37 +374,50 @@ spool_new_id(struct spool *sp, char *buf, size_t size)
 {
 	struct timeval	tv;
 	uint64_t	v;
-	char		id[QUEUE_ID_MAX + 1], name[NAME_MAX_];
-	int		tries;
 
 	/*
 	 * 32 bits of seconds, 20 of microseconds, 12 of counter: sortable by
-	 * arrival, unique within this process because the value only grows,
-	 * and unique across restarts unless the clock went back, which the
-	 * check for an existing name below covers for every live message.
+	 * arrival, and unique because the value only grows: spool_open()
+	 * started it above every id already on disk, so a clock that went
+	 * back cannot reuse a live message's name (and the commit refuses to
+	 * replace an existing one anyway).
 	 */
 	gettimeofday(&tv, NULL);
 	v = ((uint64_t)(uint32_t)tv.tv_sec << 32) |
 	    ((uint64_t)tv.tv_usec << 12);
-	for (tries = 0; ; tries++) {
-		if (v <= sp->last_id)
-			v = sp->last_id + 1;
-		sp->last_id = v;
-		snprintf(id, sizeof(id), "%016llX", (unsigned long long)v);
-		if (tries >= 1000)
-			break;
-		snprintf(name, sizeof(name), "%s.env", id);
-		if (exists_at(sp->queuefd, name) || exists_at(sp->tmpfd, name))
-			continue;
-		snprintf(name, sizeof(name), "%s.msg", id);
-		if (exists_at(sp->queuefd, name))
-			continue;
-		snprintf(name, sizeof(name), "%s.body", id);
-		if (exists_at(sp->tmpfd, name))
-			continue;
-		break;
+	if (v <= sp->last_id)
+		v = sp->last_id + 1;
+	sp->last_id = v;
+	snprintf(buf, size, "%016llX", (unsigned long long)v);
+}
+
+/* The largest queue id named in a directory ("<16 hex>.<anything>"). */
+static uint64_t
+max_id_in(int dirfd)
+{
+	struct dirent	*de;
+	DIR		*d;
+	uint64_t	 max = 0, v;
+	int		 fd;
+
+	if ((fd = dup(dirfd)) == -1)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
 	}
-	strlcpy_(buf, id, size);
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		char	*end;
+
+		if (strlen(de->d_name) < 17 || de->d_name[16] != '.')
+			continue;
+		v = strtoull(de->d_name, &end, 16);
+		if (end == de->d_name + 16 && v > max)
+			max = v;
+	}
+	closedir(d);
+	return max;
 }
 
 /*
@@ -866,11 +884,12 @@ spool_remove(struct spool *sp, const char *id)
 			return -1;
 		}
 	}
-	/* Without this a crash could bring the message back: a duplicate. */
-	if (fsync(sp->queuefd) == -1) {
-		log_warn("spool: fsync %s/queue", sp->dir);
-		return -1;
-	}
+	/*
+	 * No directory fsync here: a crash before the removal reaches the
+	 * disk brings the message back and it is delivered again, which
+	 * at-least-once delivery allows; the next commit's directory fsync
+	 * makes it durable anyway.  It was one fsync per delivered message.
+	 */
 	return 0;
 }
 

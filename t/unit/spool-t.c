@@ -523,6 +523,33 @@ test_space(struct spool *sp)
 		ok(1, "# SKIP test file system nearly full");
 }
 
+/* Ids from a clock that was ahead (a message queued before the clock went
+ * back) are on disk: new ids must still be larger. */
+static void
+test_ids_after_clock_went_back(struct event_base *base)
+{
+	struct spool	*sp;
+	char		 path[256], err[256], id[QUEUE_ID_MAX + 1];
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/queue/FFFFFFF000000000.msg",
+	    spooldir);
+	if ((fd = open(path, O_CREAT | O_WRONLY, 0600)) != -1)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/corrupt/FFFFFFF100000000.env.1",
+	    spooldir);
+	if ((fd = open(path, O_CREAT | O_WRONLY, 0600)) != -1)
+		close(fd);
+	sp = spool_open(base, spooldir, err, sizeof(err));
+	ok(sp != NULL, "reopen with ids from the future on disk");
+	if (sp == NULL)
+		return;
+	spool_new_id(sp, id, sizeof(id));
+	ok(strcmp(id, "FFFFFFF100000000") > 0,
+	    "a new id is above every id in queue/ and corrupt/");
+	spool_free(sp);
+}
+
 int
 main(void)
 {
@@ -553,6 +580,7 @@ main(void)
 	test_update_remove(sp, ids[0], ids[2]);
 	spool_free(sp);
 	test_recover(base, ids);
+	test_ids_after_clock_went_back(base);
 
 	event_base_free(base);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
