@@ -41,10 +41,6 @@
 #define ENVELOPE_VERSION 1
 
 /* A growing output buffer. */
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-};
 
 static const char *const rcpt_states[] = {
 	[RCPT_PENDING] = "pending",
@@ -141,31 +137,7 @@ envelope_pending(const struct envelope *env)
 /* Serialisation. */
 
 static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->cap - b->len < n + 1) {
-		size_t cap = b->cap ? b->cap : 512;
-
-		while (cap - b->len < n + 1)
-			cap *= 2;
-		b->p = xreallocarray(b->p, cap, 1);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sbuf_str(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
-/* Append s with every control character (tab, CR and LF included) replaced
- * by a space, so that a value can never break the line structure. */
-static void
-sbuf_clean(struct sbuf *b, const char *s)
+buf_clean(struct buf *b, const char *s)
 {
 	const char	*p;
 	size_t		 n;
@@ -178,39 +150,39 @@ sbuf_clean(struct sbuf *b, const char *s)
 			;
 		n = p - s;
 		if (n > 0)
-			sbuf_add(b, s, n);
+			buf_add(b, s, n);
 		if (*p == '\0')
 			break;
-		sbuf_add(b, " ", 1);
+		buf_add(b, " ", 1);
 		s = p + 1;
 	}
 }
 
 static void
-put_str(struct sbuf *b, const char *key, const char *val, bool always)
+put_str(struct buf *b, const char *key, const char *val, bool always)
 {
 	if (val == NULL && !always)
 		return;
-	sbuf_str(b, key);
-	sbuf_add(b, " ", 1);
-	sbuf_clean(b, val);
-	sbuf_add(b, "\n", 1);
+	buf_str(b, key);
+	buf_add(b, " ", 1);
+	buf_clean(b, val);
+	buf_add(b, "\n", 1);
 }
 
 static void
-put_num(struct sbuf *b, const char *key, unsigned long long v)
+put_num(struct buf *b, const char *key, unsigned long long v)
 {
 	char	num[32];
 
 	snprintf(num, sizeof(num), " %llu\n", v);
-	sbuf_str(b, key);
-	sbuf_str(b, num);
+	buf_str(b, key);
+	buf_str(b, num);
 }
 
 char *
 envelope_to_text(const struct envelope *env, size_t *len)
 {
-	struct sbuf	 b = { NULL, 0, 0 };
+	struct buf	 b = { NULL, 0, 0 };
 	char		 id[QUEUE_ID_MAX + 1];
 	int		 i;
 
@@ -237,17 +209,17 @@ envelope_to_text(const struct envelope *env, size_t *len)
 
 		if (st > RCPT_FAILED)
 			st = RCPT_PENDING;	/* never lose a recipient */
-		sbuf_str(&b, "rcpt ");
-		sbuf_str(&b, rcpt_states[st]);
-		sbuf_add(&b, "\t", 1);
-		sbuf_clean(&b, r->addr);
-		sbuf_add(&b, "\t", 1);
-		sbuf_clean(&b, r->remote);
-		sbuf_add(&b, "\t", 1);
-		sbuf_clean(&b, r->status);
-		sbuf_add(&b, "\n", 1);
+		buf_str(&b, "rcpt ");
+		buf_str(&b, rcpt_states[st]);
+		buf_add(&b, "\t", 1);
+		buf_clean(&b, r->addr);
+		buf_add(&b, "\t", 1);
+		buf_clean(&b, r->remote);
+		buf_add(&b, "\t", 1);
+		buf_clean(&b, r->status);
+		buf_add(&b, "\n", 1);
 	}
-	sbuf_str(&b, "end\n");
+	buf_str(&b, "end\n");
 	if (len != NULL)
 		*len = b.len;
 	return b.p;

@@ -57,33 +57,18 @@ md_retire(void *state)
 	free(r);
 }
 
-struct md_buf {
-	char	*s;
-	size_t	 len, size;
-};
 
-static void
-md_add(struct md_buf *b, const char *s, size_t len)
-{
-	if (b->len + len + 1 > b->size) {
-		b->size = (b->len + len + 1) * 2;
-		b->s = xreallocarray(b->s, b->size, 1);
-	}
-	memcpy(b->s + b->len, s, len);
-	b->len += len;
-	b->s[b->len] = '\0';
-}
 
 /* Add a piece of an address such that it is one harmless path element:
  * no '/', no leading '.', no control character, never empty. */
 static void
-md_add_piece(struct md_buf *b, const char *s, size_t len, bool lower)
+md_add_piece(struct buf *b, const char *s, size_t len, bool lower)
 {
 	size_t	i;
 	char	ch;
 
 	if (len == 0) {
-		md_add(b, "_", 1);
+		buf_add(b, "_", 1);
 		return;
 	}
 	for (i = 0; i < len; i++) {
@@ -93,7 +78,7 @@ md_add_piece(struct md_buf *b, const char *s, size_t len, bool lower)
 			ch = '_';
 		else if (lower)
 			ch = tolower((unsigned char)ch);
-		md_add(b, &ch, 1);
+		buf_add(b, &ch, 1);
 	}
 }
 
@@ -104,24 +89,24 @@ md_add_piece(struct md_buf *b, const char *s, size_t len, bool lower)
 static char *
 md_expand(const char *tmpl, const char *sender, const char *rcpt)
 {
-	struct md_buf	 b = { NULL, 0, 0 };
+	struct buf	 b = { NULL, 0, 0 };
 	const char	*p, *at, *end;
 	size_t		 n;
 
 	at = strrchr(rcpt, '@');
-	md_add(&b, "", 0);
+	buf_add(&b, "", 0);
 	for (p = tmpl; *p != '\0'; p++) {
 		if (*p != '%') {
-			md_add(&b, p, 1);
+			buf_add(&b, p, 1);
 			continue;
 		}
 		if (p[1] == '%') {
-			md_add(&b, "%", 1);
+			buf_add(&b, "%", 1);
 			p++;
 			continue;
 		}
 		if (p[1] != '{' || (end = strchr(p, '}')) == NULL) {
-			md_add(&b, p, 1);
+			buf_add(&b, p, 1);
 			continue;
 		}
 		n = end - (p + 2);
@@ -136,12 +121,12 @@ md_expand(const char *tmpl, const char *sender, const char *rcpt)
 		else if (n == 6 && strncmp(p + 2, "sender", n) == 0)
 			md_add_piece(&b, sender, strlen(sender), false);
 		else {
-			free(b.s);
+			free(b.p);
 			return NULL;
 		}
 		p = end;
 	}
-	return b.s;
+	return b.p;
 }
 
 /* mkdir -p, each new directory 0700. */
@@ -241,7 +226,7 @@ md_fsync_dir(const char *dir)
 static char *
 md_unique(struct md_relay *r)
 {
-	struct md_buf	 b = { NULL, 0, 0 };
+	struct buf	 b = { NULL, 0, 0 };
 	struct timeval	 tv;
 	const char	*h;
 	char		*s;
@@ -249,18 +234,18 @@ md_unique(struct md_relay *r)
 	gettimeofday(&tv, NULL);
 	s = xasprintf("%lld.M%ldP%ldQ%lu.", (long long)tv.tv_sec,
 	    (long)tv.tv_usec, (long)getpid(), ++r->counter);
-	md_add(&b, s, strlen(s));
+	buf_add(&b, s, strlen(s));
 	free(s);
 	h = r->cfg->hostname != NULL ? r->cfg->hostname : "localhost";
 	for (; *h != '\0'; h++) {
 		if (*h == '/')
-			md_add(&b, "\\057", 4);
+			buf_add(&b, "\\057", 4);
 		else if (*h == ':')
-			md_add(&b, "\\072", 4);
+			buf_add(&b, "\\072", 4);
 		else
-			md_add(&b, h, 1);
+			buf_add(&b, h, 1);
 	}
-	return b.s;
+	return b.p;
 }
 
 /* Deliver to one recipient; returns 0, or an errno value. */

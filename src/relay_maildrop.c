@@ -122,22 +122,7 @@ mdrop_relay_free(struct mdrop_relay *r)
  * Expansion.
  */
 
-struct mdrop_str {
-	char	*s;
-	size_t	 len, size;
-};
 
-static void
-mdrop_add(struct mdrop_str *b, const char *s, size_t len)
-{
-	if (b->len + len + 1 > b->size) {
-		b->size = (b->len + len + 1) * 2;
-		b->s = xreallocarray(b->s, b->size, 1);
-	}
-	memcpy(b->s + b->len, s, len);
-	b->len += len;
-	b->s[b->len] = '\0';
-}
 
 /* Control characters could end a line in a log, a header or a program's
  * parser; 8-bit bytes (SMTPUTF8) are left alone. */
@@ -158,21 +143,21 @@ mdrop_has_ctl(const char *s)
 static char *
 mdrop_expand(const char *tmpl, const char *sender, const char *rcpt)
 {
-	struct mdrop_str b = { NULL, 0, 0 };
+	struct buf b = { NULL, 0, 0 };
 	const char	*p, *end, *at, *v;
 	size_t		 n, vlen, start;
 	bool		 lower;
 
 	at = strrchr(rcpt, '@');
-	mdrop_add(&b, "", 0);
+	buf_add(&b, "", 0);
 	for (p = tmpl; *p != '\0'; p++) {
 		if (*p == '%' && p[1] == '%') {
-			mdrop_add(&b, "%", 1);
+			buf_add(&b, "%", 1);
 			p++;
 			continue;
 		}
 		if (*p != '%' || p[1] != '{' || (end = strchr(p, '}')) == NULL) {
-			mdrop_add(&b, p, 1);
+			buf_add(&b, p, 1);
 			continue;
 		}
 		n = end - (p + 2);
@@ -191,21 +176,21 @@ mdrop_expand(const char *tmpl, const char *sender, const char *rcpt)
 			vlen = strlen(v);
 			lower = true;
 		} else {
-			free(b.s);
+			free(b.p);
 			return NULL;
 		}
 		start = b.len;
-		mdrop_add(&b, v, vlen);
+		buf_add(&b, v, vlen);
 		if (lower)
-			lowercase(b.s + start);
+			lowercase(b.p + start);
 		/* Only the template itself may start an element with '-'. */
-		if (start == 0 && vlen > 0 && b.s[0] == '-') {
-			free(b.s);
+		if (start == 0 && vlen > 0 && b.p[0] == '-') {
+			free(b.p);
 			return NULL;
 		}
 		p = end;
 	}
-	return b.s;
+	return b.p;
 }
 
 static void

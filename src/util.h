@@ -23,6 +23,20 @@ char	*lowercase(char *s);
 /* Case-insensitive ASCII equality. */
 int	 strcaseeq(const char *, const char *);
 
+/*
+ * A growable NUL-terminated byte buffer; start with { NULL, 0, 0 } and take
+ * ownership of .p (NULL while nothing was added) or free() it.
+ */
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_str(struct buf *, const char *);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 /* RFC 5322 date ("Wed, 25 Nov 2026 06:40:00 +0000") for t, into buf. */
 void	 rfc5322_date(time_t t, char *buf, size_t size);
 
