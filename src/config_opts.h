@@ -1,0 +1,106 @@
+/*
+ * config_opts.h — private to config.c and config_opts.c: the typed option
+ * tables and the generic walker that config.c's sections are built from.
+ * Nothing outside the config module may include it; the public contract
+ * stays config.h.
+ */
+#ifndef CONFIG_OPTS_H
+#define CONFIG_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+struct config;
+
+struct loader {
+	struct config	*cfg;
+	const char	*name;		/* the file as shown in errors */
+	char		*base;		/* directory for relative paths */
+	char		*err;
+	size_t		 errlen;
+	char		 ctx[256];	/* prefix such as `relayer "isp": ` */
+};
+
+enum opt_kind {
+	O_STRING,	/* char *, non-empty */
+	O_PATH,		/* char *, non-empty, stored absolute */
+	O_INT,		/* int within min..max */
+	O_BOOL,		/* bool */
+	O_DURATION,	/* long seconds, positive */
+	O_SIZE,		/* uint64_t bytes, positive */
+	O_ENUM,		/* an enum: the index of the name in en->names */
+	O_LIST,		/* a string or an array of strings: char ** + int */
+	O_FUNC		/* fn(); called with NULL when the setting is absent */
+};
+
+struct enum_def {
+	const char	*what;		/* "tls mode", for errors */
+	const char	*names[5];	/* NULL-terminated; index = value */
+};
+
+struct opt;
+typedef int (*opt_fn)(struct loader *, const struct opt *,
+    const config_setting_t *, void *);
+
+struct opt {
+	const char	*name;
+	enum opt_kind	 kind;
+	size_t		 off;
+	size_t		 noff;		/* O_LIST: offset of the count */
+	long long	 def;		/* numbers, bools and enums */
+	const char	*defstr;	/* strings and paths */
+	long long	 min, max;	/* O_INT range; O_LIST least count */
+	const struct enum_def *en;
+	opt_fn		 fn;		/* O_FUNC; O_LIST: check each entry */
+	unsigned	 only;		/* relayer types it applies to; 0: all */
+};
+
+/* Report "file:line: <ctx><message>" into ld->err; always returns -1. */
+int	fail(struct loader *, const config_setting_t *, const char *, ...);
+/* Set the prefix (such as `relayer "isp": `) put before later errors. */
+void	set_ctx(struct loader *, const char *, ...);
+/* Append s to the NUL-terminated buf of size bytes, truncating. */
+void	append(char *, size_t, const char *);
+
+/* Whether s is an IPv4 or IPv6 address literal. */
+int	is_ip_literal(const char *);
+/* Whether s is a host name or domain; "*." is allowed when wild is set. */
+int	valid_domain(const char *, int);
+/* Refuse %{...} placeholders other than sender, recipient, local, domain. */
+int	check_template(struct loader *, const config_setting_t *,
+	    const char *, const char *);
+/* Path p made absolute against directory base; the caller frees it. */
+char	*abs_path(const char *, const char *);
+
+/* Setting s as a string, or "<name>: expected a string". */
+int	get_string(struct loader *, const config_setting_t *, const char *,
+	    const char **);
+/* As get_string(), and refuse the empty string. */
+int	get_nonempty(struct loader *, const config_setting_t *, const char *,
+	    const char **);
+/* Setting s as the index of its name in en, or an error listing them. */
+int	get_enum(struct loader *, const config_setting_t *, const char *,
+	    const struct enum_def *, int *);
+/* The required "name" of a listener or relayer, checked for tame chars. */
+int	get_name(struct loader *, const config_setting_t *, const char *,
+	    const char **);
+
+/* Walk group s (NULL: absent) through table opts into obj; see the .c. */
+int	parse_opts(struct loader *, const config_setting_t *,
+	    const struct opt *, size_t, void *, unsigned, const char *);
+/* Refuse s unless it is a group { }; NULL (absent) is fine. */
+int	want_group(struct loader *, const config_setting_t *, const char *);
+/* Refuse s unless it is a list ( ) of groups { }. */
+int	want_list_of_groups(struct loader *, const config_setting_t *,
+	    const char *);
+/* O_FUNC that does nothing, for names read before the table walk. */
+int	opt_read_first(struct loader *, const struct opt *,
+	    const config_setting_t *, void *);
+
+#endif /* CONFIG_OPTS_H */
