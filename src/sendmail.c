@@ -1,10 +1,11 @@
 /*
  * sendmail.c — smarthost-sendmail, the sendmail(1)-compatible injector
  * for scripts, cron and devices (and, through links, `sendmail` and
- * `mailq`).  It owns the command line, the message as read from stdin
- * (line ends, the lone-dot rule, the header fixes: Bcc removed, From,
- * Message-ID and Date added when missing) and the durable hand-over of one
- * file to the spool's incoming/ area, in the format incoming.h describes.
+ * `mailq`).  It owns the command line, reading the message from stdin
+ * and the durable hand-over of one file to the spool's incoming/ area, in
+ * the format incoming.h describes; what it decides about the message
+ * (recipients, line ends, the lone-dot rule, the header fixes: Bcc
+ * removed, From, Message-ID and Date added when missing) is inject.c's.
  * It never talks to the daemon to send: the message waits in incoming/
  * until smarthostd takes it, so injection works while the daemon is down.
  *
@@ -40,6 +41,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "incoming.h"
+#include "inject.h"
 #include "log.h"
 #include "smtp_data.h"
 #include "smtp_parse.h"
@@ -72,12 +74,6 @@ struct opts {
 	const char	*sender;	/* -f, or NULL */
 	const char	*fullname;	/* -F, or NULL */
 	bool		 tflag, iflag, mailq, verbose;
-};
-
-/* A list of recipient addresses, no duplicates. */
-struct rcpts {
-	char	**v;
-	int	  n;
 };
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -230,150 +226,14 @@ load_settings(const char *path, struct settings *st, bool verbose)
  * Addresses.
  */
 
-static void
-rcpts_add(struct rcpts *r, const char *addr)
+/* An error of inject_addr_list() or inject_filter_headers(). */
+static void __attribute__((noreturn))
+rcpt_fail(int ret, const char *bad, const char *where)
 {
-	int	i;
-
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->v[i], addr) == 0)
-			return;
-	if (r->n >= INCOMING_RCPT_MAX)
+	if (ret == INJECT_TOOMANY)
 		die(EX_DATAERR, "too many recipients (at most %d)",
 		    INCOMING_RCPT_MAX);
-	r->v = xreallocarray(r->v, r->n + 1, sizeof(*r->v));
-	r->v[r->n++] = xstrdup(addr);
-}
-
-/* A mailbox as given: a bare local part gets @hostname; "" if invalid. */
-static char *
-qualify(const char *addr, const char *hostname)
-{
-	char	*a;
-
-	if (smtp_addr_domain(addr) == NULL && strchr(addr, '@') == NULL)
-		a = xasprintf("%s@%s", addr, hostname);
-	else
-		a = xstrdup(addr);
-	if (strlen(a) > SMTP_ADDR_MAX || smtp_addr_valid(a) == -1) {
-		free(a);
-		return NULL;
-	}
-	return a;
-}
-
-static void
-add_mailbox(struct rcpts *r, const char *text, size_t len,
-    const char *hostname, const char *where)
-{
-	char	*raw, *a;
-	size_t	 i;
-
-	if (len == 0)
-		return;
-	raw = xstrndup(text, len);
-	if (raw[0] == '@' && (a = strchr(raw, ':')) != NULL)
-		memmove(raw, a + 1, strlen(a + 1) + 1);	/* source route */
-	for (i = 0; raw[i] != '\0'; i++)
-		if ((unsigned char)raw[i] < 0x20 || raw[i] == 0x7f)
-			raw[i] = '?';
-	if ((a = qualify(raw, hostname)) == NULL)
-		die(EX_DATAERR, "bad recipient address \"%s\"%s", raw, where);
-	rcpts_add(r, a);
-	free(a);
-	free(raw);
-}
-
-/*
- * An RFC 5322 address list (To:, Cc:, Bcc:, or a command-line argument):
- * display names, comments and groups are dropped, what is between angle
- * brackets is the address, else the addr-spec with blanks removed.
- */
-static void
-parse_addr_list(struct rcpts *r, const char *s, const char *hostname,
-    const char *where)
-{
-	char	*cur, *angle;
-	size_t	 nc = 0, na = 0, len = strlen(s);
-	int	 depth;
-	bool	 in_angle = false, have_angle = false, q;
-
-	cur = xmalloc(len + 1);
-	angle = xmalloc(len + 1);
-	for (; *s != '\0'; s++) {
-		char c = *s;
-
-		if (c == '(') {				/* comment */
-			for (depth = 1, s++; *s != '\0' && depth > 0; s++) {
-				if (*s == '\\' && s[1] != '\0')
-					s++;
-				else if (*s == '(')
-					depth++;
-				else if (*s == ')')
-					depth--;
-			}
-			s--;
-			continue;
-		}
-		if (c == '"') {				/* quoted string */
-			char *b = in_angle ? angle : cur;
-			size_t *n = in_angle ? &na : &nc;
-
-			b[(*n)++] = c;
-			for (q = true, s++; *s != '\0' && q; s++) {
-				if (*s == '\\' && s[1] != '\0')
-					b[(*n)++] = *s++;
-				else if (*s == '"')
-					q = false;
-				b[(*n)++] = *s;
-			}
-			s--;
-			continue;
-		}
-		if (in_angle) {
-			if (c == '>')
-				in_angle = false;
-			else if (c != ' ' && c != '\t' && c != '\r' &&
-			    c != '\n')
-				angle[na++] = c;
-			continue;
-		}
-		switch (c) {
-		case '[':			/* domain literal: "::" is no group */
-			for (; *s != '\0' && *s != ']'; s++)
-				cur[nc++] = *s;
-			if (*s == '\0')
-				s--;
-			else
-				cur[nc++] = *s;
-			break;
-		case '<':
-			in_angle = have_angle = true;
-			na = 0;
-			break;
-		case ':':			/* a group's name */
-			nc = 0;
-			break;
-		case ',':
-		case ';':
-			add_mailbox(r, have_angle ? angle : cur,
-			    have_angle ? na : nc, hostname, where);
-			nc = na = 0;
-			have_angle = false;
-			break;
-		case ' ':
-		case '\t':
-		case '\r':
-		case '\n':
-			break;
-		default:
-			cur[nc++] = c;
-		}
-	}
-	add_mailbox(r, have_angle ? angle : cur, have_angle ? na : nc,
-	    hostname, where);
-	free(cur);
-	free(angle);
+	die(EX_DATAERR, "bad recipient address \"%s\"%s", bad, where);
 }
 
 /*
@@ -383,7 +243,8 @@ parse_addr_list(struct rcpts *r, const char *s, const char *hostname,
 struct reader {
 	char	 buf[IO_BUFSIZE];
 	size_t	 off, len;
-	bool	 eof, cr;
+	bool	 eof;
+	struct inject_line line;
 	char	 seg[LINE_SEG];
 };
 
@@ -395,11 +256,12 @@ struct reader {
 static ssize_t
 reader_next(struct reader *r, bool *eol)
 {
-	size_t	n = 0;
 	ssize_t	got;
-	char	c;
+	size_t	n;
+	bool	done;
 
 	*eol = false;
+	r->line.n = 0;
 	for (;;) {
 		if (r->off == r->len) {
 			if (r->eof)
@@ -416,25 +278,12 @@ reader_next(struct reader *r, bool *eol)
 			r->len = (size_t)got;
 			continue;
 		}
-		c = r->buf[r->off];
-		if (r->cr) {
-			r->cr = false;
-			if (c == '\n') {
-				r->off++;
-				continue;
-			}
-		}
-		r->off++;
-		if (c == '\r' || c == '\n') {
-			r->cr = c == '\r';
-			*eol = true;
-			return n;
-		}
-		r->seg[n++] = c;
-		if (n == sizeof(r->seg))
-			return n;
+		r->off += inject_line_take(&r->line, r->buf + r->off,
+		    r->len - r->off, r->seg, sizeof(r->seg), &done, eol);
+		if (done)
+			return r->line.n;
 	}
-	if (n > 0) {
+	if ((n = r->line.n) > 0) {
 		*eol = true;
 		return n;
 	}
@@ -474,7 +323,8 @@ static bool
 lone_dot(const struct message *m, const struct opts *o, const char *seg,
     ssize_t n, bool eol)
 {
-	return !o->iflag && m->at_bol && eol && n == 1 && seg[0] == '.';
+	return n >= 0 && inject_lone_dot(o->iflag, m->at_bol, seg, (size_t)n,
+	    eol);
 }
 
 /* Read until the header section has ended (or the message has). */
@@ -505,144 +355,6 @@ read_headers(struct reader *r, struct message *m, const struct opts *o)
 		die(EX_SOFTWARE, "header scan out of range");
 }
 
-/* Does the field starting at p (a header line) have this name? */
-static bool
-field_is(const char *p, size_t len, const char *name)
-{
-	size_t	n = strlen(name), i;
-
-	if (len <= n || strncasecmp(p, name, n) != 0)
-		return false;
-	for (i = n; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
-		;
-	return i < len && p[i] == ':';
-}
-
-/*
- * Walk the header fields: Bcc: is dropped from what is kept (always: a
- * Bcc: header must never reach anybody), and with -t the addresses of To:,
- * Cc: and Bcc: are added to the recipients.  Returns the kept fields.
- */
-static char *
-filter_headers(const struct message *m, const struct opts *o,
-    struct rcpts *rc, const char *hostname, bool *has_from, size_t *outlen)
-{
-	const char	*end = m->hbuf + m->hs.end_offset;
-	const char	*f, *fend, *nl, *colon;
-	char		*out, *val;
-	size_t		 flen, vlen, i;
-	bool		 bcc, addrs;
-
-	out = xmalloc(m->hs.end_offset + 1);
-	*outlen = 0;
-	*has_from = false;
-	for (f = m->hbuf; f < end; f = fend) {
-		/* A field: its first line and any continuation lines. */
-		for (fend = f; fend < end; ) {
-			nl = memchr(fend, '\n', end - fend);
-			fend = nl != NULL ? nl + 1 : end;
-			if (fend >= end || (*fend != ' ' && *fend != '\t'))
-				break;
-		}
-		flen = fend - f;
-		bcc = field_is(f, flen, "bcc");
-		addrs = bcc || field_is(f, flen, "to") ||
-		    field_is(f, flen, "cc");
-		if (field_is(f, flen, "from"))
-			*has_from = true;
-		if (o->tflag && addrs &&
-		    (colon = memchr(f, ':', flen)) != NULL) {
-			vlen = fend - colon - 1;
-			val = xmalloc(vlen + 1);
-			memcpy(val, colon + 1, vlen);
-			val[vlen] = '\0';
-			/* A NUL would cut the value short: a blank instead. */
-			for (i = 0; i < vlen; i++)
-				if (val[i] == '\0')
-					val[i] = ' ';
-			parse_addr_list(rc, val, hostname, " in the header");
-			free(val);
-		}
-		if (!bcc) {
-			memcpy(out + *outlen, f, flen);
-			*outlen += flen;
-		}
-	}
-	return out;
-}
-
-/* The full name as an RFC 5322 phrase: as is, quoted, or RFC 2047. */
-static char *
-phrase(const char *name)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *s = (const unsigned char *)name;
-	char		*out, *p;
-	size_t		 len = strlen(name), i;
-	bool		 atoms = true, high = false;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] >= 0x80)
-			high = true;
-		else if (!(s[i] == ' ' || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' &&
-		    s[i] <= '9') || strchr("!#$%&'*+-/=?^_`{|}~", s[i])))
-			atoms = false;
-	}
-	if (high) {
-		out = p = xmalloc(len / 3 * 4 + 32);
-		p += sprintf(p, "=?UTF-8?B?");
-		for (i = 0; i < len; i += 3) {
-			unsigned v = s[i] << 16;
-
-			if (i + 1 < len)
-				v |= s[i + 1] << 8;
-			if (i + 2 < len)
-				v |= s[i + 2];
-			*p++ = b64[(v >> 18) & 63];
-			*p++ = b64[(v >> 12) & 63];
-			*p++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-			*p++ = i + 2 < len ? b64[v & 63] : '=';
-		}
-		strcpy(p, "?=");
-		return out;
-	}
-	if (atoms)
-		return xstrdup(name);
-	out = p = xmalloc(2 * len + 3);
-	*p++ = '"';
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			*p++ = '\\';
-		*p++ = s[i];
-	}
-	*p++ = '"';
-	*p = '\0';
-	return out;
-}
-
-/* A full name fit for one header line: control characters become blanks,
- * blanks at the ends go. */
-static char *
-clean_name(const char *name)
-{
-	char	*s = xstrdup(name), *e;
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			s[i] = ' ';
-	for (e = s + strlen(s); e > s && e[-1] == ' '; e--)
-		e[-1] = '\0';
-	for (i = 0; s[i] == ' '; i++)
-		;
-	memmove(s, s + i, strlen(s + i) + 1);
-	if (strlen(s) > 200)
-		s[200] = '\0';		/* a name, not a novel */
-	return s;
-}
-
 static void
 random_hex(char *buf, size_t nbytes)
 {
@@ -662,58 +374,6 @@ random_hex(char *buf, size_t nbytes)
 	}
 	for (i = 0; i < nbytes; i++)
 		sprintf(buf + 2 * i, "%02x", r[i]);
-}
-
-/* Append a formatted string to *buf (NULL at first). */
-static void __attribute__((format(printf, 2, 3)))
-append(char **buf, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*add, *joined;
-
-	va_start(ap, fmt);
-	if (vasprintf(&add, fmt, ap) == -1)
-		die(EX_OSERR, "out of memory");
-	va_end(ap);
-	joined = xasprintf("%s%s", *buf ? *buf : "", add);
-	free(add);
-	free(*buf);
-	*buf = joined;
-}
-
-/* The fields added at the end of the header section, as the server adds
- * Message-ID and Date: From, Message-ID, Date, and the empty line if the
- * section did not end with one. */
-static char *
-added_headers(const struct message *m, bool has_from, const char *sender,
-    const char *fullname, const char *hostname)
-{
-	char		*out = xstrdup(""), *ph, date[64], rnd[33], stamp[32];
-	time_t		 t = now();
-	struct tm	 tm;
-
-	if (!has_from && sender[0] != '\0') {
-		if (fullname != NULL && fullname[0] != '\0') {
-			ph = phrase(fullname);
-			append(&out, "From: %s <%s>\r\n", ph, sender);
-			free(ph);
-		} else
-			append(&out, "From: %s\r\n", sender);
-	}
-	if (!m->hs.has_message_id) {
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-		random_hex(rnd, 8);
-		append(&out, "Message-ID: <%s.%s@%s>\r\n", stamp, rnd,
-		    hostname);
-	}
-	if (!m->hs.has_date) {
-		rfc5322_date(t, date, sizeof(date));
-		append(&out, "Date: %s\r\n", date);
-	}
-	if (m->hs.need_blank)
-		append(&out, "\r\n");
-	return out;
 }
 
 /*
@@ -1157,35 +817,21 @@ static char *
 make_sender(const struct opts *o, const char *hostname, char **gecos)
 {
 	struct passwd	*pw;
-	char		*s, *a, *c;
-	size_t		 n;
+	char		*a, *bad;
 
 	*gecos = NULL;
 	if (o->sender != NULL) {
-		s = xstrdup(o->sender);
-		n = strlen(s);
-		if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
-			memmove(s, s + 1, n - 2);
-			s[n - 2] = '\0';
-		}
-		if (s[0] == '\0')
-			return s;
-		if ((a = qualify(s, hostname)) == NULL)
-			die(EX_DATAERR, "bad sender address \"%s\"", s);
-		free(s);
+		if ((a = inject_sender(o->sender, hostname, &bad)) == NULL)
+			die(EX_DATAERR, "bad sender address \"%s\"", bad);
 		return a;
 	}
 	if ((pw = getpwuid(getuid())) == NULL)
 		die(EX_NOUSER, "no user name for uid %ld; give a sender with "
 		    "-f", (long)getuid());
-	if ((a = qualify(pw->pw_name, hostname)) == NULL)
+	if ((a = inject_qualify(pw->pw_name, hostname)) == NULL)
 		die(EX_DATAERR, "user name \"%s\" makes no valid address; "
 		    "give a sender with -f", pw->pw_name);
-	if (pw->pw_gecos != NULL && pw->pw_gecos[0] != '\0') {
-		*gecos = xstrdup(pw->pw_gecos);
-		if ((c = strchr(*gecos, ',')) != NULL)
-			*c = '\0';
-	}
+	*gecos = inject_gecos_name(pw->pw_gecos);
 	return a;
 }
 
@@ -1194,18 +840,19 @@ main(int argc, char **argv)
 {
 	struct opts	 o;
 	struct settings	 st;
-	struct rcpts	 rc = { NULL, 0 };
+	struct inject_rcpts rc = { NULL, 0 };
 	struct reader	*r;
 	struct message	 m;
 	struct incoming_env ie;
 	struct out	*out;
 	struct sigaction sa;
 	char		*sender, *gecos, *name = NULL, *kept, *added, *envtext;
+	char		*bad, rnd[33];
 	const char	*base;
 	size_t		 keptlen = 0, len;
 	ssize_t		 n;
 	bool		 has_from, eol, can_sync;
-	int		 i, first, dirfd, fd;
+	int		 i, first, dirfd, fd, ret;
 
 	if (argc > 0 && argv[0] != NULL) {
 		base = strrchr(argv[0], '/');
@@ -1230,7 +877,9 @@ main(int argc, char **argv)
 
 	sender = make_sender(&o, st.hostname, &gecos);
 	for (i = first; i < argc; i++)
-		parse_addr_list(&rc, argv[i], st.hostname, "");
+		if ((ret = inject_addr_list(&rc, argv[i], st.hostname,
+		    &bad)) != INJECT_OK)
+			rcpt_fail(ret, bad, "");
 	if (!o.tflag && rc.n == 0)
 		die(EX_USAGE, "no recipients given (name them, or use -t)");
 
@@ -1238,14 +887,18 @@ main(int argc, char **argv)
 	r = xcalloc(1, sizeof(*r));
 	memset(&m, 0, sizeof(m));
 	read_headers(r, &m, &o);
-	kept = filter_headers(&m, &o, &rc, st.hostname, &has_from, &keptlen);
+	if ((ret = inject_filter_headers(m.hbuf, m.hs.end_offset, o.tflag, &rc,
+	    st.hostname, &kept, &keptlen, &has_from, &bad)) != INJECT_OK)
+		rcpt_fail(ret, bad, " in the header");
 	if (rc.n == 0)
 		die(EX_DATAERR, "no recipient addresses found in the header");
 	if (o.fullname != NULL)
-		name = clean_name(o.fullname);
+		name = inject_clean_name(o.fullname);
 	else if (o.sender == NULL && gecos != NULL)
-		name = clean_name(gecos);
-	added = added_headers(&m, has_from, sender, name, st.hostname);
+		name = inject_clean_name(gecos);
+	random_hex(rnd, 8);
+	added = inject_added_headers(&m.hs, has_from, sender, name,
+	    st.hostname, now(), rnd);
 
 	/* Now the file. */
 	dirfd = open_incoming(&st, &can_sync);
@@ -1295,9 +948,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: queued for smarthostd: from <%s>, %d "
 		    "recipient%s\n", progname, sender, rc.n,
 		    rc.n == 1 ? "" : "s");
-	for (i = 0; i < rc.n; i++)
-		free(rc.v[i]);
-	free(rc.v);
+	inject_rcpts_clear(&rc);
 	free(out);
 	free(r);
 	free(m.hbuf);
