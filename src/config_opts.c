@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "config_opts.h"
+#include "template.h"
 #include "units.h"
 #include "util.h"
 
@@ -125,26 +126,18 @@ valid_domain(const char *s, int wild)
 	return 1;
 }
 
-/* Templates may only name the four expansions relay.c knows. */
+/* Templates may only name the placeholders template.c knows. */
 int
 check_template(struct loader *ld, const config_setting_t *s, const char *what,
     const char *t)
 {
-	static const char *const known[] =
-	    { "sender", "recipient", "local", "domain", NULL };
 	const char	*p, *end;
-	size_t		 i;
 
 	for (p = t; (p = strstr(p, "%{")) != NULL; p = end + 1) {
 		if ((end = strchr(p, '}')) == NULL)
 			return fail(ld, s, "%s: unterminated \"%%{\" in \"%s\"",
 			    what, t);
-		for (i = 0; known[i] != NULL; i++) {
-			if (strlen(known[i]) == (size_t)(end - p - 2) &&
-			    strncmp(p + 2, known[i], end - p - 2) == 0)
-				break;
-		}
-		if (known[i] == NULL)
+		if (!template_known(p + 2, (size_t)(end - p - 2)))
 			return fail(ld, s, "%s: unknown placeholder \"%.*s\" "
 			    "(expected %%{sender}, %%{recipient}, %%{local}, "
 			    "%%{domain})", what, (int)(end - p + 1), p);

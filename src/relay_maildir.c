@@ -25,6 +25,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "relay.h"
+#include "template.h"
 #include "util.h"
 
 #define MD_CHUNK	65536
@@ -61,15 +62,15 @@ md_retire(void *state)
 
 /* Add a piece of an address such that it is one harmless path element:
  * no '/', no leading '.', no control character, never empty. */
-static void
-md_add_piece(struct buf *b, const char *s, size_t len, bool lower)
+static int
+md_add_piece(struct buf *b, const char *s, size_t len, bool lower, void *arg)
 {
 	size_t	i;
 	char	ch;
 
 	if (len == 0) {
 		buf_add(b, "_", 1);
-		return;
+		return 0;
 	}
 	for (i = 0; i < len; i++) {
 		ch = s[i];
@@ -80,51 +81,18 @@ md_add_piece(struct buf *b, const char *s, size_t len, bool lower)
 			ch = tolower((unsigned char)ch);
 		buf_add(b, &ch, 1);
 	}
+	return 0;
 }
 
-/*
- * Expand %{local}, %{domain}, %{recipient}, %{sender} and %%.  Returns
- * the path, or NULL for an unknown %{name}.
- */
+/* The Maildir path for one recipient, or NULL for an unknown %{name}. */
 static char *
 md_expand(const char *tmpl, const char *sender, const char *rcpt)
 {
 	struct buf	 b = { NULL, 0, 0 };
-	const char	*p, *at, *end;
-	size_t		 n;
 
-	at = strrchr(rcpt, '@');
-	buf_add(&b, "", 0);
-	for (p = tmpl; *p != '\0'; p++) {
-		if (*p != '%') {
-			buf_add(&b, p, 1);
-			continue;
-		}
-		if (p[1] == '%') {
-			buf_add(&b, "%", 1);
-			p++;
-			continue;
-		}
-		if (p[1] != '{' || (end = strchr(p, '}')) == NULL) {
-			buf_add(&b, p, 1);
-			continue;
-		}
-		n = end - (p + 2);
-		if (n == 5 && strncmp(p + 2, "local", n) == 0)
-			md_add_piece(&b, rcpt, at != NULL ? (size_t)(at - rcpt) :
-			    strlen(rcpt), false);
-		else if (n == 6 && strncmp(p + 2, "domain", n) == 0)
-			md_add_piece(&b, at != NULL ? at + 1 : "",
-			    at != NULL ? strlen(at + 1) : 0, true);
-		else if (n == 9 && strncmp(p + 2, "recipient", n) == 0)
-			md_add_piece(&b, rcpt, strlen(rcpt), false);
-		else if (n == 6 && strncmp(p + 2, "sender", n) == 0)
-			md_add_piece(&b, sender, strlen(sender), false);
-		else {
-			free(b.p);
-			return NULL;
-		}
-		p = end;
+	if (template_expand(&b, tmpl, sender, rcpt, md_add_piece, NULL) == -1) {
+		free(b.p);
+		return NULL;
 	}
 	return b.p;
 }

@@ -41,6 +41,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "relay.h"
+#include "template.h"
 #include "util.h"
 
 #define MDROP_CHUNK		16384	/* message bytes read at a time */
@@ -135,6 +136,20 @@ mdrop_has_ctl(const char *s)
 	return false;
 }
 
+/* Add a value; only the template itself may start an element with '-'. */
+static int
+mdrop_put(struct buf *b, const char *v, size_t len, bool lower, void *arg)
+{
+	size_t	start = b->len;
+
+	if (start == 0 && len > 0 && v[0] == '-')
+		return -1;
+	buf_add(b, v, len);
+	if (lower)
+		lowercase(b->p + start);
+	return 0;
+}
+
 /*
  * Expand one template element.  Returns the element, or NULL when an
  * expansion would make it begin with '-' (an option to the program) or the
@@ -143,52 +158,11 @@ mdrop_has_ctl(const char *s)
 static char *
 mdrop_expand(const char *tmpl, const char *sender, const char *rcpt)
 {
-	struct buf b = { NULL, 0, 0 };
-	const char	*p, *end, *at, *v;
-	size_t		 n, vlen, start;
-	bool		 lower;
+	struct buf	 b = { NULL, 0, 0 };
 
-	at = strrchr(rcpt, '@');
-	buf_add(&b, "", 0);
-	for (p = tmpl; *p != '\0'; p++) {
-		if (*p == '%' && p[1] == '%') {
-			buf_add(&b, "%", 1);
-			p++;
-			continue;
-		}
-		if (*p != '%' || p[1] != '{' || (end = strchr(p, '}')) == NULL) {
-			buf_add(&b, p, 1);
-			continue;
-		}
-		n = end - (p + 2);
-		lower = false;
-		if (n == 6 && strncmp(p + 2, "sender", n) == 0) {
-			v = sender;
-			vlen = strlen(sender);
-		} else if (n == 9 && strncmp(p + 2, "recipient", n) == 0) {
-			v = rcpt;
-			vlen = strlen(rcpt);
-		} else if (n == 5 && strncmp(p + 2, "local", n) == 0) {
-			v = rcpt;
-			vlen = at != NULL ? (size_t)(at - rcpt) : strlen(rcpt);
-		} else if (n == 6 && strncmp(p + 2, "domain", n) == 0) {
-			v = at != NULL ? at + 1 : "";
-			vlen = strlen(v);
-			lower = true;
-		} else {
-			free(b.p);
-			return NULL;
-		}
-		start = b.len;
-		buf_add(&b, v, vlen);
-		if (lower)
-			lowercase(b.p + start);
-		/* Only the template itself may start an element with '-'. */
-		if (start == 0 && vlen > 0 && b.p[0] == '-') {
-			free(b.p);
-			return NULL;
-		}
-		p = end;
+	if (template_expand(&b, tmpl, sender, rcpt, mdrop_put, NULL) == -1) {
+		free(b.p);
+		return NULL;
 	}
 	return b.p;
 }

@@ -176,7 +176,7 @@ rm_deliver(void *state, struct delivery *d)
 	}
 	/* A domain literal is the address: no lookup. */
 	if (d->nexthop[0] == '[') {
-		if (!relay_literal(d->nexthop, &ss)) {
+		if (!resolver_literal(d->nexthop, &ss)) {
 			rm_fail(d, DLV_PERMFAIL, "550 5.1.2 %s: malformed domain "
 			    "literal", d->nexthop);
 			return;

@@ -97,41 +97,6 @@ struct relay_pool {
 static void	walk_next(struct rp_walk *);
 static void	dest_dispatch(struct rp_dest *);
 
-bool
-relay_literal(const char *s, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-	char			 buf[64];
-	size_t			 len = strlen(s);
-	bool			 v6only = false;
-
-	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
-		s++;
-		len -= 2;
-		if (len > 5 && strncasecmp(s, "IPv6:", 5) == 0) {
-			s += 5;
-			len -= 5;
-			v6only = true;
-		}
-	}
-	if (len == 0 || len >= sizeof(buf))
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (!v6only && inet_pton(AF_INET, buf, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		return true;
-	}
-	memset(ss, 0, sizeof(*ss));
-	return false;
-}
-
 struct relay_pool *
 relay_pool_new(struct event_base *base, struct resolver *dns,
     struct config *cfg, const struct relayer_conf *rc)
@@ -565,15 +530,7 @@ walk_next(struct rp_walk *w)
 			h = &w->hosts[w->host];
 			ss = w->addrs[w->next_addr++];
 			port = h->port > 0 ? h->port : p->rc->port;
-			if (ss.ss_family == AF_INET) {
-				((struct sockaddr_in *)&ss)->sin_port =
-				    htons(port);
-				len = sizeof(struct sockaddr_in);
-			} else if (ss.ss_family == AF_INET6) {
-				((struct sockaddr_in6 *)&ss)->sin6_port =
-				    htons(port);
-				len = sizeof(struct sockaddr_in6);
-			} else
+			if ((len = resolver_set_port(&ss, port)) == 0)
 				continue;
 			servername = h->name;
 			dest = dest_get(p, &ss, len, servername, w->dom);
@@ -591,7 +548,7 @@ walk_next(struct rp_walk *w)
 		h = &w->hosts[w->host];
 		if (h->addr != NULL) {
 			w->addrs = xcalloc(1, sizeof(*w->addrs));
-			if (relay_literal(h->addr, &w->addrs[0]))
+			if (resolver_literal(h->addr, &w->addrs[0]))
 				w->n_addrs = 1;
 			else {
 				snprintf(err, sizeof(err), "451 4.4.3 \"%s\" "
@@ -638,7 +595,7 @@ relay_pool_deliver(struct relay_pool *p, struct delivery *d,
 			continue;
 		/* A host given as an address is used as one, with no TLS
 		 * name. */
-		if (hosts[i].addr == NULL && relay_literal(hosts[i].name, &ss))
+		if (hosts[i].addr == NULL && resolver_literal(hosts[i].name, &ss))
 			w->hosts[i].addr = xstrdup(hosts[i].name);
 		else
 			w->hosts[i].name = xstrdup(hosts[i].name);

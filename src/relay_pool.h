@@ -56,11 +56,5 @@ void		 relay_pool_deliver(struct relay_pool *, struct delivery *,
  * deliveries it holds are done. */
 void		 relay_pool_retire(struct relay_pool *);
 
-/*
- * Is s an IP address, bare ("192.0.2.1", "2001:db8::1") or a domain literal
- * ("[192.0.2.1]", "[IPv6:2001:db8::1]", the tag in any case)?  If so fill
- * ss (port 0) and return true.
- */
-bool		 relay_literal(const char *s, struct sockaddr_storage *ss);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -100,25 +101,53 @@ static void	dns_utm(struct dns_ctx *, int, void *);
 static void	query_done_cb(evutil_socket_t, short, void *);
 static void	query_free(struct resolver_query *);
 
-/* An IP literal as an address with the given port, or -1. */
-static int
-parse_literal(const char *name, int port, struct sockaddr_storage *ss)
+bool
+resolver_literal(const char *s, struct sockaddr_storage *ss)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	char			 buf[64];
+	size_t			 len = strlen(s);
+	bool			 v6only = false;
 
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+		if (len > 5 && strncasecmp(s, "IPv6:", 5) == 0) {
+			s += 5;
+			len -= 5;
+			v6only = true;
+		}
+	}
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
 	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, name, &sin->sin_addr) == 1) {
+	if (!v6only && inet_pton(AF_INET, buf, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		return 0;
+		return true;
 	}
-	if (inet_pton(AF_INET6, name, &sin6->sin6_addr) == 1) {
+	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		return 0;
+		return true;
 	}
-	return -1;
+	memset(ss, 0, sizeof(*ss));
+	return false;
+}
+
+socklen_t
+resolver_set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET) {
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		return sizeof(struct sockaddr_in);
+	}
+	if (ss->ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		return sizeof(struct sockaddr_in6);
+	}
+	return 0;
 }
 
 static int
@@ -159,7 +188,8 @@ resolver_new(struct event_base *base, const struct config *conf, char *err,
 		dns_add_serv(d->ctx, NULL);
 		for (i = 0; i < conf->n_nameservers; i++) {
 			/* udns keeps a port that the sockaddr already has. */
-			if (parse_literal(conf->nameservers[i], port, &ss) == -1) {
+			if (!resolver_literal(conf->nameservers[i], &ss) ||
+			    resolver_set_port(&ss, port) == 0) {
 				snprintf(err, errlen, "resolver: nameserver "
 				    "\"%s\" is not an IP address",
 				    conf->nameservers[i]);
@@ -499,7 +529,7 @@ resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *a
 	q = query_new(d, Q_ADDR, name, arg);
 	q->addr_cb = cb;
 
-	if (parse_literal(name, 0, &ss) == 0) {
+	if (resolver_literal(name, &ss)) {
 		half = ss.ss_family == AF_INET ? HALF_4 : HALF_6;
 		q->addrs[half] = xmalloc(sizeof(ss));
 		q->addrs[half][0] = ss;

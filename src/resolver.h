@@ -8,6 +8,8 @@
 
 #include <sys/socket.h>
 
+#include <stdbool.h>
+
 struct event_base;
 struct config;
 struct resolver;
@@ -52,6 +54,17 @@ struct resolver_query *resolver_addr(struct resolver *, const char *name,
 /* Look up MX records, sorted by preference (equal ones in answer order). */
 struct resolver_query *resolver_mx(struct resolver *, const char *domain,
 		    resolver_mx_cb cb, void *arg);
+
+/*
+ * Is s an IP address, bare ("192.0.2.1", "2001:db8::1") or a domain literal
+ * ("[192.0.2.1]", "[IPv6:2001:db8::1]", the tag in any case)?  If so fill
+ * ss (port 0) and return true.  No lookup is ever made for such a name.
+ */
+bool		 resolver_literal(const char *s, struct sockaddr_storage *ss);
+
+/* Set ss's port; returns the length of the address, or 0 for a family
+ * that is neither IPv4 nor IPv6. */
+socklen_t	 resolver_set_port(struct sockaddr_storage *ss, int port);
 
 /* Cancel a query whose callback has not run yet; it never will. */
 void		 resolver_cancel(struct resolver_query *);

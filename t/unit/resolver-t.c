@@ -1,5 +1,5 @@
 /*
- * relay_pool-t.c — the pure part of relay_pool.c: relay_literal(), which
+ * resolver-t.c — the pure part of resolver.c: resolver_literal(), which
  * says what the smtp relayer's hosts, mx_list addresses and the mx
  * relayer's domain-literal next hops mean as addresses.
  */
@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "relay_pool.h"
+#include "resolver.h"
 #include "../tap.h"
 
-/* The address relay_literal() found, as text, or "no". */
+/* The address resolver_literal() found, as text, or "no". */
 static const char *
 lit(const char *s)
 {
@@ -23,7 +23,7 @@ lit(const char *s)
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 
 	memset(&ss, 0xa5, sizeof(ss));
-	if (!relay_literal(s, &ss))
+	if (!resolver_literal(s, &ss))
 		return ss.ss_family == 0 || ss.ss_family == 0xa5a5 ?
 		    "no" : "no, but family set";
 	if (ss.ss_family == AF_INET) {
