@@ -52,29 +52,12 @@ my $d = start_daemon(
 	queue => 'retry_interval = "1s";',
     });
 
-sub tls_up {
-	my ($s) = @_;
-	my $ok = IO::Socket::SSL->start_SSL($s->sock,
-	    SSL_ca_file => $certs->{ca_cert},
-	    SSL_verifycn_name => 'localhost', SSL_verifycn_scheme => 'smtp',
-	    SSL_hostname => 'localhost', Timeout => 10);
-	diag("start_SSL: " . IO::Socket::SSL::errstr()) unless $ok;
-	return $ok;
-}
-
-sub keywords {
-	my ($r) = @_;
-	return {} unless $r && $r->{lines};
-	my @l = @{$r->{lines}};
-	return { map { (split / /, uc $_, 2)[0] => $_ } @l[1 .. $#l] };
-}
-
 # A session on "sub" after STARTTLS and a second EHLO.
 sub tls_session {
 	my $s = smtp_session(port => $d->port);
 	$s->start_ehlo('client.test');
 	my $r = $s->cmd('STARTTLS');
-	return undef unless $r && $r->{code} == 220 && tls_up($s);
+	return undef unless $r && $r->{code} == 220 && $certs->tls_up($s);
 	$s->{ehlo} = $s->cmd('EHLO client.test');
 	return $s;
 }
@@ -84,7 +67,7 @@ sub plain { encode_base64("\0$_[0]\0$_[1]", '') }
 # Before TLS: AUTH neither offered nor accepted.
 my $s = smtp_session(port => $d->port);
 my $e = $s->start_ehlo('client.test');
-my $kw = keywords($e);
+my $kw = ehlo_keywords($e);
 ok(exists $kw->{STARTTLS}, 'STARTTLS offered');
 ok(!exists $kw->{AUTH}, 'AUTH not offered before TLS');
 my $r = $s->cmd('AUTH PLAIN ' . plain('alice', 's3cret pass'));
@@ -99,7 +82,7 @@ $s->close;
 # Under TLS: offered; PLAIN with an initial response.
 $s = tls_session();
 ok($s, 'STARTTLS session');
-is(keywords($s->{ehlo})->{AUTH}, 'AUTH PLAIN LOGIN',
+is(ehlo_keywords($s->{ehlo})->{AUTH}, 'AUTH PLAIN LOGIN',
     'AUTH PLAIN LOGIN offered under TLS');
 $r = $s->cmd('MAIL FROM:<s@x.test>');
 is($r->{code}, 250, 'auth = optional: MAIL without AUTH');
@@ -204,9 +187,9 @@ $s->close;
 
 # Implicit TLS listener with auth = required.
 $s = smtp_session(port => $p_smtps);
-ok(tls_up($s), 'implicit TLS');
+ok($certs->tls_up($s), 'implicit TLS');
 $e = $s->start_ehlo('client.test');
-is(keywords($e)->{AUTH}, 'AUTH PLAIN LOGIN', 'AUTH offered on implicit TLS');
+is(ehlo_keywords($e)->{AUTH}, 'AUTH PLAIN LOGIN', 'AUTH offered on implicit TLS');
 $r = $s->cmd('MAIL FROM:<s@x.test>');
 is($r->{code}, 530, 'auth = required: MAIL before AUTH: 530');
 is($r->{last}, '5.7.0 Authentication required', '530 text');

@@ -16,26 +16,8 @@ use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 use SmarthostTest;
 
-my $ctlbin = $ENV{SMARTHOSTCTL}
-    // (defined $ENV{TOP_BUILDDIR} ? "$ENV{TOP_BUILDDIR}/src/smarthostctl"
-	: srcdir() . '/src/smarthostctl');
+my $ctlbin = smarthostctl_path();
 plan skip_all => "smarthostctl not built at $ctlbin" unless -x $ctlbin;
-
-# Run smarthostctl (bounded); returns (exit status, stdout, stderr).
-sub run_ctl {
-	my (@args) = @_;
-	my $dir = tempdir('ctl');
-	my ($pid) = SmarthostTest::spawn(argv => [ $ctlbin, @args ],
-	    stdout => "$dir/out", stderr => "$dir/err", what => 'smarthostctl');
-	my $st = SmarthostTest::reap($pid, 30);
-	if (!defined $st) {
-		SmarthostTest::kill_group($pid, 'KILL');
-		SmarthostTest::reap($pid, 2);
-		$st = -1;
-	}
-	return (($st == -1 ? -1 : $st >> 8), slurp("$dir/out") // '',
-	    slurp("$dir/err") // '');
-}
 
 my $json = JSON::PP->new;
 sub decode {

@@ -123,26 +123,6 @@ cmp_ok(scalar($d->queued), '>=', 2, 'queued mail stays on disk');
 # memory across 1,000 reloads.
 #
 
-my $ctlbin = $ENV{SMARTHOSTCTL}
-    // (defined $ENV{TOP_BUILDDIR} ? "$ENV{TOP_BUILDDIR}/src/smarthostctl"
-	: srcdir() . '/src/smarthostctl');
-
-# Run smarthostctl (bounded); returns (exit status, stdout, stderr).
-sub run_ctl {
-	my (@args) = @_;
-	my $dir = tempdir('ctl');
-	my ($pid) = SmarthostTest::spawn(argv => [ $ctlbin, @args ],
-	    stdout => "$dir/out", stderr => "$dir/err", what => 'smarthostctl');
-	my $st = SmarthostTest::reap($pid, 30);
-	if (!defined $st) {
-		SmarthostTest::kill_group($pid, 'KILL');
-		SmarthostTest::reap($pid, 2);
-		$st = -1;
-	}
-	return (($st == -1 ? -1 : $st >> 8), slurp("$dir/out") // '',
-	    slurp("$dir/err") // '');
-}
-
 # One request on the control socket, without a process per call.
 sub ctl_raw {
 	my ($sock, $req) = @_;

@@ -45,32 +45,11 @@ my $d = start_daemon(
 	queue => 'retry_interval = "1s";',
     });
 
-# TLS on a raw session, verifying the test CA and the name localhost.
-sub tls_up {
-	my ($s) = @_;
-	my $ok = IO::Socket::SSL->start_SSL($s->sock,
-	    SSL_ca_file => $certs->{ca_cert},
-	    SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_PEER(),
-	    SSL_verifycn_name => 'localhost',
-	    SSL_verifycn_scheme => 'smtp',
-	    SSL_hostname => 'localhost',
-	    Timeout => 10);
-	diag("start_SSL: " . IO::Socket::SSL::errstr()) unless $ok;
-	return $ok;
-}
-
-sub keywords {
-	my ($r) = @_;
-	return {} unless $r && $r->{lines};
-	my @l = @{$r->{lines}};
-	return { map { (split / /, uc $_, 2)[0] => $_ } @l[1 .. $#l] };
-}
-
 # STARTTLS: advertised before TLS, the 220, then a new EHLO.
 my $s = smtp_session(port => $d->port);
 my $e = $s->start_ehlo('client.test');
 is($e->{code}, 250, 'EHLO before TLS');
-my $kw = keywords($e);
+my $kw = ehlo_keywords($e);
 ok(exists $kw->{STARTTLS}, 'STARTTLS advertised before TLS');
 ok(!exists $kw->{AUTH}, 'no AUTH on a listener without auth');
 my $r = $s->cmd('STARTTLS now');
@@ -78,13 +57,13 @@ is($r->{code}, 501, 'STARTTLS with an argument: 501');
 $r = $s->cmd('STARTTLS');
 is($r->{code}, 220, 'STARTTLS: 220');
 is($r->{last}, '2.0.0 Ready to start TLS', 'STARTTLS reply text');
-ok(tls_up($s), 'handshake with the test CA, name verified');
+ok($certs->tls_up($s), 'handshake with the test CA, name verified');
 is($s->sock->get_sslversion_int() >= 0x0303 ? 1 : 0, 1, 'TLS 1.2 or later');
 $r = $s->cmd('MAIL FROM:<s@x.test>');
 is($r->{code}, 503, 'MAIL right after the handshake: 503 (HELO forgotten)');
 $e = $s->cmd('EHLO client.test');
 is($e->{code}, 250, 'EHLO under TLS');
-$kw = keywords($e);
+$kw = ehlo_keywords($e);
 ok(!exists $kw->{STARTTLS}, 'no STARTTLS under TLS');
 $r = $s->cmd('STARTTLS');
 is($r->{code}, 503, 'STARTTLS twice: 503');
@@ -118,7 +97,7 @@ $s->send("STARTTLS\r\nMAIL FROM:<evil\@x.test>\r\nRCPT TO:<evil\@y.test>\r\n");
 $r = $s->reply;
 is($r->{code}, 220, 'pipelined STARTTLS: 220');
 is($s->{buf}, '', 'nothing answered after the 220 in cleartext');
-ok(tls_up($s), 'handshake after pipelined junk');
+ok($certs->tls_up($s), 'handshake after pipelined junk');
 $r = $s->cmd('MAIL FROM:<a@x.test>');
 is($r->{code}, 503, 'MAIL after TLS without EHLO: 503');
 is($r->{enh}, '5.5.1', '... 5.5.1');
@@ -135,11 +114,11 @@ ok($d->wait_log(qr/octets sent after STARTTLS discarded/, 5,
 
 # Implicit TLS: the greeting comes under TLS.
 $s = smtp_session(port => $p_smtps);
-ok(tls_up($s), 'implicit TLS handshake');
+ok($certs->tls_up($s), 'implicit TLS handshake');
 $r = $s->reply;
 is($r->{code}, 220, 'greeting under implicit TLS');
 $e = $s->cmd('EHLO client.test');
-$kw = keywords($e);
+$kw = ehlo_keywords($e);
 ok(!exists $kw->{STARTTLS}, 'no STARTTLS on an implicit-TLS listener');
 $r = $s->cmd('STARTTLS');
 is($r->{code}, 503, 'STARTTLS under implicit TLS: 503');
@@ -178,7 +157,7 @@ is($r->{code}, 530, 'require_tls: MAIL before STARTTLS: 530');
 is($r->{last}, '5.7.0 Must issue a STARTTLS command first',
     'require_tls: reply text');
 $r = $s->cmd('STARTTLS');
-ok($r->{code} == 220 && tls_up($s), 'require_tls: STARTTLS');
+ok($r->{code} == 220 && $certs->tls_up($s), 'require_tls: STARTTLS');
 $s->cmd('EHLO client.test');
 $r = $s->cmd('MAIL FROM:<s@x.test>');
 is($r->{code}, 250, 'require_tls: MAIL under TLS: 250');

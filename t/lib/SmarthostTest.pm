@@ -33,7 +33,8 @@ our @EXPORT = qw(
     free_port tempdir test_dir write_file slurp write_config config_text
     start_daemon start_sink smtp_session send_mail run_swaks run_daemon_check
     wait_for maildir_files maildir_wait have_ipv6 smarthostd srcdir
-    crlf no_bare_line_ends split_received sink_relayer
+    crlf no_bare_line_ends split_received sink_relayer ehlo_keywords
+    run_bounded smarthostctl_path run_ctl
 );
 
 our $HOSTNAME = 'relay.test';		# hostname = in configs made here
@@ -125,6 +126,14 @@ sub no_bare_line_ends {
 
 # Split a relayed message into (Received header, rest), the header with
 # its folding intact; (undef, $data) when it does not start with one.
+# The keywords an EHLO reply offers: { KEYWORD => "the whole line" }.
+sub ehlo_keywords {
+	my ($r) = @_;
+	return {} unless $r && $r->{lines};
+	my @l = @{$r->{lines}};
+	return { map { (split / /, uc $_, 2)[0] => $_ } @l[1 .. $#l] };
+}
+
 sub split_received {
 	my ($data) = @_;
 	if ($data =~ /\A(Received:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*)/) {
@@ -366,19 +375,38 @@ sub start_daemon {
 }
 
 # Run `smarthostd -n -c FILE`; returns (exit status, stderr).
-sub run_daemon_check {
-	my ($file) = @_;
-	my $err = File::Spec->catfile(tempdir('check'), 'stderr');
-	my ($pid) = spawn(argv => [ smarthostd(), '-n', '-c', $file ],
-	    stderr => $err, what => 'smarthostd -n');
-	my $st = reap($pid, 10);
+# Run a program, killed after $timeout seconds: (exit status, or -1 when
+# it was killed or died by a signal; stdout; stderr).
+sub run_bounded {
+	my ($timeout, @argv) = @_;
+	my $dir = tempdir('run');
+	my ($pid) = spawn(argv => \@argv, stdout => "$dir/out",
+	    stderr => "$dir/err", what => $argv[0]);
+	my $st = reap($pid, $timeout);
 	if (!defined $st) {
 		kill_group($pid, 'KILL');
 		reap($pid, 2);
-		return (-1, "timed out\n" . (slurp($err) // ''));
+		$st = -1;
 	}
-	return ($st == -1 ? -1 : $st >> 8, slurp($err) // '');
+	return (($st == -1 ? -1 : $st >> 8), slurp("$dir/out") // '',
+	    slurp("$dir/err") // '');
 }
+
+# Run `smarthostd -n -c FILE`; returns (exit status, stderr).
+sub run_daemon_check {
+	my ($file) = @_;
+	my ($st, undef, $err) = run_bounded(10, smarthostd(), '-n', '-c', $file);
+	return ($st, $st == -1 ? "timed out\n$err" : $err);
+}
+
+sub smarthostctl_path {
+	return $ENV{SMARTHOSTCTL}
+	    // (defined $ENV{TOP_BUILDDIR} ? "$ENV{TOP_BUILDDIR}/src/smarthostctl"
+		: srcdir() . '/src/smarthostctl');
+}
+
+# Run smarthostctl (bounded); returns (exit status, stdout, stderr).
+sub run_ctl { return run_bounded(30, smarthostctl_path(), @_) }
 
 package SmarthostTest::Daemon;
 

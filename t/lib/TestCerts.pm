@@ -162,4 +162,20 @@ sub issuer {
 	return $s;
 }
 
+# Start TLS on an smtp_session's socket (SmarthostTest), verifying this CA
+# and the name localhost; false, with a test diagnostic, when it fails.
+sub tls_up {
+	my ($self, $s) = @_;
+	require IO::Socket::SSL;
+	my $ok = IO::Socket::SSL->start_SSL($s->sock,
+	    SSL_ca_file => $self->{ca_cert},
+	    SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_PEER(),
+	    SSL_verifycn_name => 'localhost',
+	    SSL_verifycn_scheme => 'smtp',
+	    SSL_hostname => 'localhost',
+	    Timeout => 10);
+	Test::More::diag("start_SSL: " . IO::Socket::SSL::errstr()) unless $ok;
+	return $ok;
+}
+
 1;

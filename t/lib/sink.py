@@ -184,6 +184,22 @@ class SinkSMTP(SMTP):
                     "%s %s" % (self.conn_no, verb))
 
 
+def serve(loop, factory, args, ssl=None):
+    """Listen on args.host:args.port, say "ready", run until SIGTERM/INT."""
+    server = loop.run_until_complete(
+        loop.create_server(factory, host=args.host, port=args.port,
+                           reuse_address=True, ssl=ssl))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, loop.stop)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description="SMTP sink for tests")
     p.add_argument("--host", default="127.0.0.1")
@@ -206,18 +222,7 @@ def main():
                         hostname=args.hostname, ident="sink.py",
                         timeout=60, loop=loop)
 
-    server = loop.run_until_complete(
-        loop.create_server(factory, host=args.host, port=args.port,
-                           reuse_address=True))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, loop.stop)
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    try:
-        loop.run_forever()
-    finally:
-        server.close()
-    return 0
+    return serve(loop, factory, args)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,6 @@ Prints "ready" on stdout once it listens.
 import argparse
 import asyncio
 import os
-import signal
 import ssl
 import sys
 
@@ -189,19 +188,8 @@ def main():
             authenticator=make_authenticator(state, args),
             loop=loop)
 
-    server = loop.run_until_complete(
-        loop.create_server(factory, host=args.host, port=args.port,
-                           reuse_address=True,
-                           ssl=ctx if args.implicit else None))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, loop.stop)
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    try:
-        loop.run_forever()
-    finally:
-        server.close()
-    return 0
+    return sink.serve(loop, factory, args,
+                      ssl=ctx if args.implicit else None)
 
 
 if __name__ == "__main__":
