@@ -1327,8 +1327,12 @@ session_process(struct smtp_session *s)
 		return;
 	s->in_process = true;
 	while (more) {
+		/* Nothing is read as a command before the session is in
+		 * its TLS state: libevent may hand over the octets that
+		 * came with the end of the handshake (a TLS 1.3 client's
+		 * pipelined EHLO) before it reports the handshake done. */
 		if (s->state == S_CLOSING || s->state == S_COMMIT ||
-		    s->starttls || s->auth_wait)
+		    s->starttls || s->auth_wait || s->handshaking)
 			break;
 		if (evbuffer_get_length(out) > OUTPUT_MAX) {
 			/* Not reading its replies: stop reading its input. */
@@ -1349,7 +1353,7 @@ session_process(struct smtp_session *s)
 		return;
 	}
 	if (s->eof && s->state != S_COMMIT && s->state != S_CLOSING &&
-	    !s->out_paused && !s->auth_wait) {
+	    !s->out_paused && !s->auth_wait && !s->handshaking) {
 		/* Everything the client sent before closing is answered. */
 		if (s->state == S_DATA)
 			log_info("smtp %s: connection closed during DATA",
@@ -1396,6 +1400,8 @@ session_event(struct bufferevent *bev, short what, void *arg)
 		free(s->tls_info);
 		s->tls_info = xstrdup(buf);
 		log_info("smtp %s: TLS established: %s", s->ip, s->tls_info);
+		/* Now what came with the end of the handshake. */
+		session_process(s);
 		return;
 	}
 	if (s->handshaking) {
