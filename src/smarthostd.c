@@ -52,7 +52,7 @@ struct daemon {
 	struct smtp_server	*server;
 	struct incoming		*incoming;	/* smarthost-sendmail's mail */
 	struct control		*control;	/* NULL: disabled */
-	const char		*cfgpath;
+	char			*cfgpath;	/* absolute: the daemon chdirs */
 	int			 foreground;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_tick;
 	time_t			 stopping;	/* when shutdown began, or 0 */
@@ -191,6 +191,31 @@ drop_privileges(struct daemon *d)
 	    (long)pw->pw_uid, (long)pw->pw_gid);
 }
 
+/*
+ * The configuration file's path made absolute against the working
+ * directory at start, so that SIGHUP and smarthostctl reload read the same
+ * file after daemon() has changed directory to "/".  Symbolic links are
+ * kept as they are: an administrator who points the link elsewhere means
+ * the new file to be read.
+ */
+static char *
+absolute_config_path(const char *path)
+{
+	char	*cwd, *abs;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		fatal("cannot make %s absolute: getcwd", path);
+	while (path[0] == '.' && path[1] == '/')
+		for (path += 2; *path == '/'; path++)
+			;
+	abs = xasprintf("%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    path);
+	free(cwd);
+	return abs;
+}
+
 static void
 write_pid_file(const char *path)
 {
@@ -212,12 +237,13 @@ main(int argc, char **argv)
 	char		 err[1024];
 	int		 ch, check = 0, debug = 0, n;
 
+	const char	*cfgarg = SYSCONFDIR "/smarthostd.conf";
+
 	memset(&d, 0, sizeof(d));
-	d.cfgpath = SYSCONFDIR "/smarthostd.conf";
 	while ((ch = getopt(argc, argv, "c:dfnv")) != -1) {
 		switch (ch) {
 		case 'c':
-			d.cfgpath = optarg;
+			cfgarg = optarg;
 			break;
 		case 'd':
 			debug = 1;
@@ -239,15 +265,18 @@ main(int argc, char **argv)
 		usage();
 
 	log_init("smarthostd", 1, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if ((d.cfg = config_load(d.cfgpath, err, sizeof(err))) == NULL) {
+	/* Errors name the file as it was given; reloads use the
+	 * absolute path. */
+	if ((d.cfg = config_load(cfgarg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "smarthostd: %s\n", err);
 		return 1;
 	}
 	if (check) {
-		printf("%s: configuration OK\n", d.cfgpath);
+		printf("%s: configuration OK\n", cfgarg);
 		config_unref(d.cfg);
 		return 0;
 	}
+	d.cfgpath = absolute_config_path(cfgarg);
 	log_setup(d.foreground || d.cfg->log_stderr,
 	    debug ? LOG_LEVEL_DEBUG : d.cfg->log_level);
 
@@ -323,5 +352,6 @@ main(int argc, char **argv)
 		unlink(d.cfg->pid_file);
 	config_unref(d.cfg);
 	event_base_free(d.base);
+	free(d.cfgpath);
 	return 0;
 }
