@@ -653,8 +653,26 @@ check_relayer(struct loader *ld, const config_setting_t *g,
 	if (r->ehlo_as == NULL && (r->type == RELAY_SMTP ||
 	    r->type == RELAY_MX))
 		r->ehlo_as = xstrdup(ld->cfg->hostname);
+	s = config_setting_get_member(g, "tls");
+	if (r->auth_username != NULL) {
+		/*
+		 * Credentials go only to a server we asked for encryption:
+		 * with auth, tls defaults to verify (an unverified peer may
+		 * be an impostor that collects the password).
+		 */
+		if (s == NULL)
+			r->tls = CTLS_VERIFY;
+		else if (r->tls == CTLS_NONE || r->tls == CTLS_OPPORTUNISTIC)
+			return fail(ld, s, "auth needs tls = \"verify\" (or "
+			    "\"required\"), not \"%s\": credentials must not "
+			    "go to a server that was not asked for encryption",
+			    client_tls_to_text(r->tls));
+		else if (r->tls == CTLS_REQUIRED)
+			warn_at(ld, s, "auth with tls = \"required\": the "
+			    "password goes to any server that completes TLS, "
+			    "its certificate unverified; use \"verify\"");
+	}
 	if (r->implicit_tls) {
-		s = config_setting_get_member(g, "tls");
 		if (r->tls == CTLS_NONE)
 			return fail(ld, s, "implicit_tls contradicts tls = "
 			    "\"none\"");
@@ -1325,6 +1343,7 @@ config_free(struct config *cfg)
 		free(d->relayer);
 	}
 	free(cfg->domains);
+	free_strings(cfg->warnings, cfg->n_warnings);
 	free(cfg);
 }
 

@@ -140,6 +140,10 @@ struct config {
 	int		 n_rules;
 	struct domain_conf *domains;
 	int		 n_domains;
+
+	/* "file:line: message" lines the loader wants logged (not errors). */
+	char		**warnings;
+	int		 n_warnings;
 };
 
 /*

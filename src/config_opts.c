@@ -60,6 +60,32 @@ fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 }
 
 void
+warn_at(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	const char	*file = NULL;
+	unsigned	 line = 0;
+	va_list		 ap;
+	char		 msg[512], *p;
+	struct config	*cfg = ld->cfg;
+
+	if (s != NULL) {
+		file = config_setting_source_file(s);
+		line = config_setting_source_line(s);
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (p = msg; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	cfg->warnings = xreallocarray(cfg->warnings, cfg->n_warnings + 1,
+	    sizeof(*cfg->warnings));
+	cfg->warnings[cfg->n_warnings++] = xasprintf("%s:%u: %s%s",
+	    file != NULL ? file : ld->name, line, ld->ctx, msg);
+}
+
+void
 set_ctx(struct loader *ld, const char *fmt, ...)
 {
 	va_list	ap;

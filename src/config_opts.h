@@ -63,6 +63,9 @@ struct opt {
 
 /* Report "file:line: <ctx><message>" into ld->err; always returns -1. */
 int	fail(struct loader *, const config_setting_t *, const char *, ...);
+/* Record "file:line: <ctx><message>" in the configuration's warnings. */
+void	warn_at(struct loader *, const config_setting_t *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Set the prefix (such as `relayer "isp": `) put before later errors. */
 void	set_ctx(struct loader *, const char *, ...);
 /* Append s to the NUL-terminated buf of size bytes, truncating. */

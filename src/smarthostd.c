@@ -70,6 +70,16 @@ usage(void)
 	exit(1);
 }
 
+/* What the loader found legal but unwise, at start, -n and reload. */
+static void
+log_config_warnings(const struct config *cfg)
+{
+	int	i;
+
+	for (i = 0; i < cfg->n_warnings; i++)
+		log_warnx("warning: %s", cfg->warnings[i]);
+}
+
 /* SIGHUP and smarthostctl reload: 0, or -1 with the reason in err. */
 static int
 reload(struct daemon *d, char *err, size_t errlen)
@@ -81,6 +91,7 @@ reload(struct daemon *d, char *err, size_t errlen)
 		log_warnx("reload failed, configuration unchanged: %s", err);
 		return -1;
 	}
+	log_config_warnings(cfg);
 	if (strcmp(cfg->spool, d->cfg->spool) != 0)
 		log_warnx("reload: spool directory changes take effect at "
 		    "restart; still using %s", d->cfg->spool);
@@ -271,6 +282,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "smarthostd: %s\n", err);
 		return 1;
 	}
+	log_config_warnings(d.cfg);
 	if (check) {
 		printf("%s: configuration OK\n", cfgarg);
 		config_unref(d.cfg);

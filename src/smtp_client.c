@@ -1395,6 +1395,9 @@ smtp_client_conf_init(struct smtp_client_conf *conf, const struct config *cfg,
 	conf->command_timeout = rc->command_timeout;
 	conf->data_timeout = rc->data_timeout;
 	conf->tls = (dom != NULL && dom->has_tls) ? dom->tls : rc->tls;
+	/* With credentials to send, a domain entry may only raise TLS. */
+	if (rc->auth_username != NULL && conf->tls < rc->tls)
+		conf->tls = rc->tls;
 	conf->implicit_tls = rc->implicit_tls;
 	/* A domain entry cannot lower implicit TLS below "required". */
 	if (conf->implicit_tls && conf->tls < CTLS_REQUIRED)

@@ -136,4 +136,19 @@ my $example = srcdir() . '/etc/smarthostd.conf';
 ok(-f $example, "example $example exists");
 ($st, $err) = run_daemon_check($example);
 is($st, 0, 'the shipped example passes -n') or diag $err;
+# #19 item 3: a relayer with auth never sends the password to a server that
+# was not asked for encryption; "required" is allowed with a warning.
+{
+	(my $t = $good) =~ s/tls = "none"; pool_size = 2;/tls = "opportunistic";\n    auth = { username = "u"; password = "p"; }; pool_size = 2;/;
+	my ($st, $err, $f) = check('authopp', $t);
+	is($st, 1, 'auth with tls opportunistic: exit 1');
+	like($err, qr/^smarthostd: \Q$dir\E\/\Q$f\E:\d+: relayer "isp": auth needs tls = "verify" \(or "required"\), not "opportunistic"/m,
+	    'auth with tls opportunistic: file:line: message');
+	($t = $good) =~ s/tls = "none"; pool_size = 2;/tls = "required";\n    auth = { username = "u"; password = "p"; }; pool_size = 2;/;
+	($st, $err, $f) = check('authreq', $t);
+	is($st, 0, 'auth with tls required: loads') or diag $err;
+	like($err, qr/warning: \Q$dir\E\/\Q$f\E:\d+: relayer "isp": auth with tls = "required"/,
+	    'auth with tls required: a warning with file:line');
+}
+
 done_testing();

@@ -50,6 +50,9 @@ my %sink = (
 	login => start_tls_sink(@good, '--starttls', @auth,
 	    '--auth-mechs', 'LOGIN'),
 	temp => start_tls_sink(@good, '--starttls', @auth, '--auth-tempfail'),
+	# A self-signed impostor that offers STARTTLS and AUTH (#19 item 3).
+	impostor => start_tls_sink('--cert', $certs->{wrong_cert}, '--key',
+	    $certs->{wrong_key}, '--starttls', @auth),
 );
 my $catch = start_sink();		# bounces land here
 
@@ -84,12 +87,15 @@ my %relayer = (
 	    . 'auth = { username = "bob"; password = "s3cret pass"; };' ],
 	authlogin => [ 'login', 'localhost', qq{tls = "verify"; ca_file = "$CA"; }
 	    . 'auth = { username = "bob"; password = "s3cret pass"; };' ],
-	authimplicit => [ 'implicit', '127.0.0.1', 'implicit_tls = true; '
+	authimplicit => [ 'implicit', '127.0.0.1', qq{implicit_tls = true; ca_file = "$CA"; }
 	    . 'auth = { username = "bob"; password = "s3cret pass"; };' ],
-	authclear => [ 'plain', '127.0.0.1', 'tls = "opportunistic"; '
+	authclear => [ 'plain', '127.0.0.1', 'tls = "required"; '
 	    . 'auth = { username = "bob"; password = "s3cret pass"; };' ],
-	authbroken => [ 'broken', '127.0.0.1', 'tls = "opportunistic"; '
+	authbroken => [ 'broken', '127.0.0.1', 'tls = "required"; '
 	    . 'auth = { username = "bob"; password = "s3cret pass"; };' ],
+	# No tls setting: with auth it must default to verify.
+	authdefault => [ 'impostor', '127.0.0.1',
+	    'auth = { username = "bob"; password = "s3cret pass"; };' ],
 	authbad => [ 'good', '127.0.0.1', 'tls = "required"; '
 	    . 'auth = { username = "bob"; password = "wrong"; };' ],
 	authtemp => [ 'temp', '127.0.0.1', 'tls = "required"; '
@@ -215,18 +221,24 @@ SKIP: {
 	is_deeply([ lines($sink{login}, 'auth.log') ] , [ '1 LOGIN tls bob s3cret pass ok' ],
 	    'authlogin: LOGIN with the right credentials');
 }
-case_ok('authimplicit', 'delivered', qr/${TLS}no/, 'AUTH under implicit TLS');
+case_ok('authimplicit', 'delivered', qr/${TLS}yes/, 'AUTH under implicit TLS, verified by default');
 ok((grep { /^\d+ PLAIN tls bob s3cret pass ok$/ } lines($sink{implicit}, 'auth.log')),
     'authimplicit: the sink saw the credentials');
-case_ok('authclear', 'deferred', qr/status="451 4\.7\.0 .*not sending credentials without TLS"/,
+case_ok('authclear', 'deferred', qr/status="451 4\.7\.0 TLS required but \S+ does not offer STARTTLS"/,
     'AUTH configured, no STARTTLS');
 is(scalar(grep { /AUTH/ } lines($sink{plain}, 'commands.log')), 0,
     'authclear: no AUTH sent in cleartext, though it was offered');
 is(scalar(lines($sink{plain}, 'auth.log')), 0, 'authclear: no credentials seen');
-case_ok('authbroken', 'deferred', qr/status="451 4\.7\.0 .*not sending credentials without TLS"/,
+case_ok('authbroken', 'deferred', qr/status="451 4\.7\.5 TLS handshake with \S+ failed/,
     'AUTH configured, handshake fails: no plaintext fallback for credentials');
 is(scalar(grep { /AUTH/ } lines($sink{broken}, 'commands.log')), 0,
     'authbroken: no AUTH sent in cleartext');
+case_ok('authdefault', 'deferred', qr/status="451 4\.7\.5 .*certificate verification failed/,
+    'auth without a tls setting: verify is the default');
+is(scalar(lines($sink{impostor}, 'auth.log')), 0,
+    'authdefault: the self-signed impostor got no credentials');
+is(scalar(grep { /AUTH/ } lines($sink{impostor}, 'commands.log')), 0,
+    'authdefault: no AUTH sent to the impostor');
 case_ok('authtemp', 'deferred', qr/status="451 4\.7\.0 .*refused AUTH: 454 4\.7\.0/,
     '454 to AUTH is transient');
 case_ok('authbad', 'bounced', qr/status="535 5\.7\.8 /, '535 to AUTH bounces');
@@ -243,7 +255,8 @@ ok(!(grep { /\Q$bad\E/ } $d->queued), 'authbad: nothing left in the queue');
 
 # Every deferred case is still queued, nothing else is.
 my @deferred = grep { exists $id{$_} } qw(vsystem vwrong vwrongname vexpired
-    reqplain reqbroken reqinject implicitplain authclear authbroken authtemp);
+    reqplain reqbroken reqinject implicitplain authclear authbroken authdefault
+    authtemp);
 my @q = $d->queued;
 for my $n (@deferred) {
 	ok((grep { /\Q$id{$n}\E/ } @q), "$n: still queued");

@@ -320,7 +320,7 @@ static const char full_text[] =
 "    command_timeout = \"2m\"; data_timeout = \"20m\"; },\n"
 "  { name = \"one\"; type = \"smtp\"; host = \"2001:db8::25\"; implicit_tls = true;\n"
 "    port = 465; auth = { username = \"u\"; password = \"inline\"; }; },\n" /* 35 */
-"  { name = \"crlf\"; type = \"smtp\"; host = \"h.example\"; tls = \"none\";\n"
+"  { name = \"crlf\"; type = \"smtp\"; host = \"h.example\"; tls = \"required\";\n"
 "    auth = { username = \"u\"; password_file = \"@D@/crlf.pass\"; }; },\n"
 "  { name = \"local\"; type = \"maildrop\";\n"
 "    command = [ \"/usr/bin/maildrop\", \"-f\", \"%{sender}\", \"%{recipient}\" ];\n"
@@ -453,12 +453,16 @@ test_full(void)
 	is_int(r->n_hosts, 1, "a single host string");
 	is_str(r->hosts[0], "2001:db8::25", "IPv6 host");
 	ok(r->implicit_tls, "implicit_tls");
-	is_int(r->tls, CTLS_REQUIRED, "implicit_tls implies required");
+	is_int(r->tls, CTLS_VERIFY, "implicit_tls with auth: verify");
 	is_str(r->auth_password, "inline", "inline password");
 	is_str(r->ehlo_as, "relay.example.net", "ehlo_as is hostname");
 	r = config_relayer(cfg, "crlf");
-	is_int(r->tls, CTLS_NONE, "tls none");
+	is_int(r->tls, CTLS_REQUIRED, "tls required");
 	is_str(r->auth_password, "pa ss", "CRLF stripped, space kept");
+	is_int(cfg->n_warnings, 1, "one warning");
+	ok(cfg->n_warnings == 1 && strstr(cfg->warnings[0], ":36: relayer "
+	    "\"crlf\": auth with tls = \"required\": the password goes to "
+	    "any server") != NULL, "auth with required: warning with file:line");
 	r = config_relayer(cfg, "local");
 	is_int(r->type, RELAY_MAILDROP, "maildrop");
 	is_int(r->n_command, 4, "command argv");
@@ -950,6 +954,18 @@ static const struct bad_case bad_cases[] = {
 	  " } );\n",
 	  "t.conf:2: relayer \"r\": auth: password_file \"@D@/empty.pass\" is "
 	  "empty" },
+	{ "auth with tls none", "relayers = ( { name = \"r\"; type = \"smtp\";"
+	  " host = \"h\";\n  tls = \"none\";\n  auth = { username = \"u\"; "
+	  "password = \"p\"; }; } );\n",
+	  "t.conf:2: relayer \"r\": auth needs tls = \"verify\" (or "
+	  "\"required\"), not \"none\": credentials must not go to a server "
+	  "that was not asked for encryption" },
+	{ "auth with tls opportunistic", "relayers = ( { name = \"r\"; type = "
+	  "\"mx\";\n  auth = { username = \"u\"; password = \"p\"; };\n"
+	  "  tls = \"opportunistic\"; } );\n",
+	  "t.conf:3: relayer \"r\": auth needs tls = \"verify\" (or "
+	  "\"required\"), not \"opportunistic\": credentials must not go to "
+	  "a server that was not asked for encryption" },
 	/* routing */
 	{ "routing not a group", "routing = ( );\n",
 	  "t.conf:1: routing: expected a group { }" },
