@@ -231,42 +231,63 @@ opt_address(struct loader *ld, const struct opt *o, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * An array of CIDR strings; absent means loopback only.  Used for
+ * relay_from and proxy_from.
+ */
 static int
-opt_relay_from(struct loader *ld, const struct opt *o,
-    const config_setting_t *s, void *obj)
+cidr_list(struct loader *ld, const config_setting_t *s, const char *name,
+    struct cidr **list, int *count)
 {
-	struct listener_conf	*l = obj;
 	const config_setting_t	*e;
 	const char		*why;
 	int			 i, n;
 
 	if (s == NULL) {
-		l->relay_from = xcalloc(2, sizeof(*l->relay_from));
-		if (cidr_parse("127.0.0.0/8", &l->relay_from[0], &why) == -1 ||
-		    cidr_parse("::1/128", &l->relay_from[1], &why) == -1)
-			fatalx("relay_from default: %s", why);
-		l->n_relay_from = 2;
+		*list = xcalloc(2, sizeof(**list));
+		if (cidr_parse("127.0.0.0/8", &(*list)[0], &why) == -1 ||
+		    cidr_parse("::1/128", &(*list)[1], &why) == -1)
+			fatalx("%s default: %s", name, why);
+		*count = 2;
 		return 0;
 	}
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return fail(ld, s, "relay_from: expected an array of CIDR "
-		    "strings");
+		return fail(ld, s, "%s: expected an array of CIDR strings",
+		    name);
 	n = config_setting_length(s);
 	if (n == 0)
 		return 0;
-	l->relay_from = xcalloc(n, sizeof(*l->relay_from));
+	*list = xcalloc(n, sizeof(**list));
 	for (i = 0; i < n; i++) {
 		e = config_setting_get_elem(s, i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return fail(ld, e, "relay_from: expected an array of "
-			    "CIDR strings");
-		if (cidr_parse(config_setting_get_string(e), &l->relay_from[i],
+			return fail(ld, e, "%s: expected an array of CIDR "
+			    "strings", name);
+		if (cidr_parse(config_setting_get_string(e), &(*list)[i],
 		    &why) == -1)
-			return fail(ld, e, "relay_from: invalid CIDR \"%s\": %s",
+			return fail(ld, e, "%s: invalid CIDR \"%s\": %s", name,
 			    config_setting_get_string(e), why);
-		l->n_relay_from = i + 1;
+		*count = i + 1;
 	}
 	return 0;
+}
+
+static int
+opt_relay_from(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *obj)
+{
+	struct listener_conf *l = obj;
+
+	return cidr_list(ld, s, o->name, &l->relay_from, &l->n_relay_from);
+}
+
+static int
+opt_proxy_from(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *obj)
+{
+	struct listener_conf *l = obj;
+
+	return cidr_list(ld, s, o->name, &l->proxy_from, &l->n_proxy_from);
 }
 
 #define L(f) offsetof(struct listener_conf, f)
@@ -282,6 +303,8 @@ static const struct opt listener_opts[] = {
 	{ .name = "key", .kind = O_PATH, .off = L(key) },
 	{ .name = "require_tls", .kind = O_BOOL, .off = L(require_tls) },
 	{ .name = "relay_from", .kind = O_FUNC, .fn = opt_relay_from },
+	{ .name = "proxy_protocol", .kind = O_BOOL, .off = L(proxy_protocol) },
+	{ .name = "proxy_from", .kind = O_FUNC, .fn = opt_proxy_from },
 	{ .name = "auth", .kind = O_ENUM, .en = &auth_enum, .off = L(auth),
 	  .def = AUTH_NONE },
 	{ .name = "users", .kind = O_PATH, .off = L(users) },
@@ -1302,6 +1325,7 @@ config_free(struct config *cfg)
 		free(l->cert);
 		free(l->key);
 		free(l->relay_from);
+		free(l->proxy_from);
 		free(l->users);
 		free(l->banner);
 	}

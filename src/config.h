@@ -40,6 +40,9 @@ struct listener_conf {
 	bool		 require_tls;
 	struct cidr	*relay_from;
 	int		 n_relay_from;
+	bool		 proxy_protocol;	/* a PROXY header first */
+	struct cidr	*proxy_from;		/* who may send one */
+	int		 n_proxy_from;
 	enum auth_mode	 auth;
 	char		*users;			/* NULL when auth is none */
 	enum batch_mode	 batch;

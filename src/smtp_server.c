@@ -28,7 +28,9 @@
 
 #include "auth.h"
 #include "config.h"
+#include "cidr.h"
 #include "log.h"
+#include "proxy_wait.h"
 #include "smtp_server.h"
 #include "smtp_session.h"
 #include "tls_server.h"
@@ -48,6 +50,9 @@ struct listener {
 	SSL_CTX			*ssl_ctx;	/* NULL: tls = none */
 	struct auth_users	*users;		/* NULL: auth = none */
 	int			 nsessions;
+	/* Connections still waiting for their PROXY header (no session yet,
+	 * but they count against max_connections). */
+	struct proxy_waits	 proxies;
 	int			 keep;		/* scratch for configure */
 };
 
@@ -253,6 +258,7 @@ listener_open(struct smtp_server *srv, const struct listener_conf *lc,
 	l->address = xstrdup(lc->address);
 	l->port = lc->port;
 	l->lc = lc;
+	proxy_waits_init(&l->proxies);
 	l->evl = evconnlistener_new(srv->base, listener_accept, l,
 	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (l->evl == NULL) {
@@ -278,6 +284,7 @@ listener_close(struct listener *l)
 	for (i = 0; i < srv->n_slots; i++)
 		if (srv->slots[i].listener == l)
 			srv->slots[i].listener = NULL;
+	proxy_waits_cancel(&l->proxies);
 	if (l->evl != NULL)
 		evconnlistener_free(l->evl);
 	if (l->ev_pause != NULL)
@@ -315,16 +322,63 @@ listener_error(struct evconnlistener *evl, void *arg)
 	evtimer_add(l->ev_pause, &tv);
 }
 
+/* Give a connection its session (slot first: it may end inside _new()). */
+static void
+session_start(struct listener *l, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct smtp_server	*srv = l->server;
+	struct smtp_session	*s;
+	struct session_slot	*slot;
+
+	if (srv->n_slots == srv->cap_slots) {
+		srv->cap_slots = srv->cap_slots ? srv->cap_slots * 2 : 16;
+		srv->slots = xreallocarray(srv->slots, srv->cap_slots,
+		    sizeof(*srv->slots));
+	}
+	slot = &srv->slots[srv->n_slots++];
+	slot->sess = NULL;
+	slot->listener = l;
+	l->nsessions++;
+	s = smtp_session_new(srv, srv->cfg, l->lc, fd, sa, salen);
+	if (s == NULL) {
+		/* Failed before it existed: find our slot again and drop it. */
+		smtp_server_session_end(srv, NULL);
+		return;
+	}
+	for (int i = srv->n_slots - 1; i >= 0; i--)
+		if (srv->slots[i].sess == NULL) {
+			srv->slots[i].sess = s;
+			break;
+		}
+}
+
+/* The PROXY header named the client: now the session may begin. */
+static void
+proxy_done(int fd, const struct sockaddr *client, socklen_t len, void *arg)
+{
+	session_start(arg, fd, client, len);
+}
+
+/* Longest wait for a PROXY header; HAProxy sends it with the connection. */
+#define PROXY_WAIT_MAX	10
+
 static void
 listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct listener		*l = arg;
-	struct smtp_server	*srv = l->server;
-	struct smtp_session	*s;
-	struct session_slot	*slot;
+	const struct listener_conf *lc = l->lc;
 
-	if (l->nsessions >= l->lc->max_connections) {
+	if (lc->proxy_protocol &&
+	    !cidr_match_any(lc->proxy_from, lc->n_proxy_from, sa)) {
+		/* Not our load balancer: not a word, not a byte read. */
+		close(fd);
+		log_event("rejected", "listener=%s reason=not_in_proxy_from",
+		    l->name);
+		return;
+	}
+	if (l->nsessions + l->proxies.n >= lc->max_connections) {
 		/*
 		 * A fresh socket's send buffer is empty, so this short line
 		 * is taken whole; close() then sends it before the FIN.
@@ -338,27 +392,13 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		    l->name);
 		return;
 	}
-	if (srv->n_slots == srv->cap_slots) {
-		srv->cap_slots = srv->cap_slots ? srv->cap_slots * 2 : 16;
-		srv->slots = xreallocarray(srv->slots, srv->cap_slots,
-		    sizeof(*srv->slots));
-	}
-	/* Take the slot first: the session may end inside _new(). */
-	slot = &srv->slots[srv->n_slots++];
-	slot->sess = NULL;
-	slot->listener = l;
-	l->nsessions++;
-	s = smtp_session_new(srv, srv->cfg, l->lc, fd, sa, (socklen_t)salen);
-	if (s == NULL) {
-		/* Failed before it existed: find our slot again and drop it. */
-		smtp_server_session_end(srv, NULL);
+	if (lc->proxy_protocol) {
+		proxy_wait_start(&l->proxies, l->server->base, fd, sa,
+		    (socklen_t)salen, lc->timeout < PROXY_WAIT_MAX ?
+		    lc->timeout : PROXY_WAIT_MAX, l->name, proxy_done, l);
 		return;
 	}
-	for (int i = srv->n_slots - 1; i >= 0; i--)
-		if (srv->slots[i].sess == NULL) {
-			srv->slots[i].sess = s;
-			break;
-		}
+	session_start(l, fd, sa, (socklen_t)salen);
 }
 
 void
@@ -507,6 +547,7 @@ smtp_server_stop_listening(struct smtp_server *srv)
 		}
 		if (l->ev_pause != NULL)
 			event_del(l->ev_pause);
+		proxy_waits_cancel(&l->proxies);
 	}
 }
 

@@ -669,12 +669,14 @@ package SmarthostTest;
 # Raw SMTP: byte-exact control over what is sent, one reply at a time.
 #
 
-# smtp_session(port => N, host => '127.0.0.1', timeout => 10)
+# smtp_session(port => N, host => '127.0.0.1', timeout => 10,
+#     local => source address)
 sub smtp_session {
 	my (%o) = @_;
 	my $host = $o{host} // '127.0.0.1';
 	my $sock = IO::Socket::IP->new(PeerHost => $host, PeerPort => $o{port},
-	    Proto => 'tcp', Timeout => $o{timeout} // 10);
+	    Proto => 'tcp', Timeout => $o{timeout} // 10,
+	    ($o{local} ? (LocalHost => $o{local}) : ()));
 	if (!$sock) {
 		return undef if $o{quiet};
 		die "connect $host:$o{port}: $@\n";
