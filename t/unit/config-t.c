@@ -1116,6 +1116,16 @@ test_bad(void)
 	    "\"127.0.0.0/8\",\n  \"10.0.0.0/33\" ]; } );\n",
 	    "t.conf:3: listener \"x\": relay_from: invalid CIDR \"10.0.0.0/33\""
 	    ": %s", cidr_reason("10.0.0.0/33"), "CIDR prefix too long");
+	bad_reason("listeners = ( { name = \"x\"; proxy_protocol = true;\n"
+	    "  proxy_from = [ \"10.0.0.1/8\" ]; } );\n",
+	    "t.conf:2: listener \"x\": proxy_from: invalid CIDR \"10.0.0.1/8\": "
+	    "%s", cidr_reason("10.0.0.1/8"), "proxy_from CIDR with host bits");
+	bad("listeners = ( { name = \"x\";\n  proxy_from = \"10.0.0.0/8\"; } );\n",
+	    "t.conf:2: listener \"x\": proxy_from: expected an array of CIDR "
+	    "strings", "proxy_from not an array");
+	bad("listeners = ( { name = \"x\";\n  proxy_protocol = \"yes\"; } );\n",
+	    "t.conf:2: listener \"x\": proxy_protocol: expected true or false",
+	    "proxy_protocol not a bool");
 
 	if (!have_certs) {
 		for (i = 0; i < 2; i++)
