@@ -46,6 +46,8 @@ static const struct enum_def batch_enum = { "batch_handling mode",
     { "BifurcateAlways", "BatchByDomain", "BatchByRoute", NULL } };
 static const struct enum_def bare_lf_enum =
     { "bare_lf mode", { "normalize", "reject", NULL } };
+static const struct enum_def received_enum =
+    { "received_header mode", { "full", "hide_client", "none", NULL } };
 static const struct enum_def type_enum =
     { "relayer type", { "smtp", "mx", "maildrop", "maildir", NULL } };
 static const struct enum_def level_enum =
@@ -170,6 +172,7 @@ static const struct opt queue_opts[] = {
 	{ .name = "max_age", .kind = O_DURATION, .off = C(max_age),
 	  .def = 5 * 86400 },
 	{ .name = "bounces", .kind = O_BOOL, .off = C(bounces), .def = 1 },
+	{ .name = "delay_warning", .kind = O_FUNC, .fn = opt_delay_warning },
 };
 
 static int
@@ -323,49 +326,58 @@ static const struct opt listener_opts[] = {
 	  .off = L(bare_lf), .def = BARE_LF_NORMALIZE },
 	{ .name = "add_message_id", .kind = O_BOOL, .off = L(add_message_id) },
 	{ .name = "add_date", .kind = O_BOOL, .off = L(add_date) },
+	{ .name = "strip_headers", .kind = O_LIST, .off = L(strip_headers),
+	  .noff = L(n_strip_headers), .fn = check_header_name },
+	{ .name = "received_header", .kind = O_ENUM, .en = &received_enum,
+	  .off = L(received_header), .def = RECEIVED_FULL },
 };
 
-/* A certificate that does not load must stop the start, not fall back. */
+/*
+ * A certificate that does not load must stop the start, not fall back.
+ * cn and kn name the settings in group g that hold the files.
+ */
 static int
-check_cert(struct loader *ld, const config_setting_t *g,
-    const struct listener_conf *l)
+check_cert(struct loader *ld, const config_setting_t *g, const char *cn,
+    const char *kn, const char *cert, const char *key)
 {
 	const config_setting_t	*cs, *ks, *s = NULL;
 	SSL_CTX			*ctx;
 	FILE			*fp;
-	const char		*what = NULL, *file = NULL;
+	const char		*what = NULL, *file = NULL, *name = NULL;
 	unsigned long		 e;
 	char			 why[256] = "";
 
-	cs = config_setting_get_member(g, "cert");
-	ks = config_setting_get_member(g, "key");
-	if ((fp = fopen(l->cert, "r")) == NULL)
-		return fail(ld, cs, "cannot read cert \"%s\": %s", l->cert,
+	cs = config_setting_get_member(g, cn);
+	ks = config_setting_get_member(g, kn);
+	if ((fp = fopen(cert, "r")) == NULL)
+		return fail(ld, cs, "cannot read %s \"%s\": %s", cn, cert,
 		    strerror(errno));
 	fclose(fp);
-	if ((fp = fopen(l->key, "r")) == NULL)
-		return fail(ld, ks, "cannot read key \"%s\": %s", l->key,
+	if ((fp = fopen(key, "r")) == NULL)
+		return fail(ld, ks, "cannot read %s \"%s\": %s", kn, key,
 		    strerror(errno));
 	fclose(fp);
 
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return fail(ld, g, "cannot create a TLS context");
-	if (SSL_CTX_use_certificate_chain_file(ctx, l->cert) != 1) {
-		what = "cannot load cert";
-		file = l->cert;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		what = "cannot load";
+		name = cn;
+		file = cert;
 		s = cs;
-	} else if (SSL_CTX_use_PrivateKey_file(ctx, l->key,
+	} else if (SSL_CTX_use_PrivateKey_file(ctx, key,
 	    SSL_FILETYPE_PEM) != 1 &&
 	    ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
-		what = "cannot load key";
-		file = l->key;
+		what = "cannot load";
+		name = kn;
+		file = key;
 		s = ks;
 	} else if (SSL_CTX_check_private_key(ctx) != 1) {
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
-		return fail(ld, ks, "key \"%s\" does not match cert \"%s\"",
-		    l->key, l->cert);
+		return fail(ld, ks, "%s \"%s\" does not match %s \"%s\"",
+		    kn, key, cn, cert);
 	}
 	SSL_CTX_free(ctx);
 	if (what == NULL)
@@ -373,7 +385,7 @@ check_cert(struct loader *ld, const config_setting_t *g,
 	if ((e = ERR_peek_last_error()) != 0)
 		ERR_error_string_n(e, why, sizeof(why));
 	ERR_clear_error();
-	return fail(ld, s, "%s \"%s\": %s", what, file,
+	return fail(ld, s, "%s %s \"%s\": %s", what, name, file,
 	    why[0] != '\0' ? why : "not a PEM file");
 }
 
@@ -389,7 +401,7 @@ check_listener(struct loader *ld, const config_setting_t *g,
 		if (l->cert == NULL || l->key == NULL)
 			return fail(ld, s, "cert and key are required with "
 			    "tls = \"%s\"", ltls_enum.names[l->tls]);
-		if (check_cert(ld, g, l) == -1)
+		if (check_cert(ld, g, "cert", "key", l->cert, l->key) == -1)
 			return -1;
 	} else {
 		if ((s = config_setting_get_member(g, "cert")) != NULL ||
@@ -638,6 +650,10 @@ static const struct opt relayer_opts[] = {
 	  .only = T_SMTP_MX },
 	{ .name = "ca_path", .kind = O_PATH, .off = R(ca_path),
 	  .only = T_SMTP_MX },
+	{ .name = "tls_cert", .kind = O_PATH, .off = R(tls_cert),
+	  .only = T_SMTP_MX },
+	{ .name = "tls_key", .kind = O_PATH, .off = R(tls_key),
+	  .only = T_SMTP_MX },
 	{ .name = "auth", .kind = O_FUNC, .fn = opt_relayer_auth,
 	  .only = T_SMTP_MX },
 	{ .name = "ehlo_as", .kind = O_STRING, .off = R(ehlo_as),
@@ -702,6 +718,18 @@ check_relayer(struct loader *ld, const config_setting_t *g,
 		/* Implicit TLS is at least "required". */
 		if (r->tls == CTLS_OPPORTUNISTIC)
 			r->tls = CTLS_REQUIRED;
+	}
+	if ((r->tls_cert == NULL) != (r->tls_key == NULL))
+		return fail(ld, config_setting_get_member(g, r->tls_cert ?
+		    "tls_cert" : "tls_key"), "tls_cert and tls_key go "
+		    "together");
+	if (r->tls_cert != NULL) {
+		if (r->tls == CTLS_NONE)
+			return fail(ld, config_setting_get_member(g,
+			    "tls_cert"), "tls_cert is set but tls is \"none\"");
+		if (check_cert(ld, g, "tls_cert", "tls_key", r->tls_cert,
+		    r->tls_key) == -1)
+			return -1;
 	}
 	if (r->ca_file != NULL && access(r->ca_file, R_OK) == -1)
 		return fail(ld, config_setting_get_member(g, "ca_file"),
@@ -1176,6 +1204,7 @@ static const struct opt top_opts[] = {
 	{ .name = "listeners", .kind = O_FUNC, .fn = opt_listeners },
 	{ .name = "relayers", .kind = O_FUNC, .fn = opt_relayers },
 	{ .name = "routing", .kind = O_FUNC, .fn = opt_routing },
+	{ .name = "rewrite", .kind = O_FUNC, .fn = opt_rewrite },
 };
 
 /*
@@ -1328,6 +1357,7 @@ config_free(struct config *cfg)
 		free(l->proxy_from);
 		free(l->users);
 		free(l->banner);
+		free_strings(l->strip_headers, l->n_strip_headers);
 	}
 	free(cfg->listeners);
 	for (i = 0; i < cfg->n_relayers; i++) {
@@ -1335,6 +1365,8 @@ config_free(struct config *cfg)
 		free(r->name);
 		free(r->ca_file);
 		free(r->ca_path);
+		free(r->tls_cert);
+		free(r->tls_key);
 		free(r->auth_username);
 		if (r->auth_password != NULL)
 			explicit_bzero(r->auth_password,
@@ -1367,6 +1399,7 @@ config_free(struct config *cfg)
 		free(d->relayer);
 	}
 	free(cfg->domains);
+	rewrite_conf_free(&cfg->rewrite);
 	free_strings(cfg->warnings, cfg->n_warnings);
 	free(cfg);
 }

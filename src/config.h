@@ -16,6 +16,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "rewrite.h"
 
 /*
  * Mail that did not arrive through a listener routes as if it came from one
@@ -30,6 +31,7 @@ enum batch_mode { BATCH_BIFURCATE_ALWAYS, BATCH_BY_DOMAIN, BATCH_BY_ROUTE };
 enum bare_lf_mode { BARE_LF_NORMALIZE, BARE_LF_REJECT };
 enum relay_type { RELAY_SMTP, RELAY_MX, RELAY_MAILDROP, RELAY_MAILDIR };
 enum client_tls { CTLS_NONE, CTLS_OPPORTUNISTIC, CTLS_REQUIRED, CTLS_VERIFY };
+enum received_mode { RECEIVED_FULL, RECEIVED_HIDE_CLIENT, RECEIVED_NONE };
 
 struct listener_conf {
 	char		*name;
@@ -53,6 +55,9 @@ struct listener_conf {
 	char		*banner;		/* the whole 220 greeting text */
 	enum bare_lf_mode bare_lf;
 	bool		 add_message_id, add_date;
+	char		**strip_headers;	/* field names removed */
+	int		 n_strip_headers;
+	enum received_mode received_header;
 	int		 line;			/* where it was declared */
 };
 
@@ -64,6 +69,7 @@ struct relayer_conf {
 	enum client_tls	 tls;
 	bool		 implicit_tls;
 	char		*ca_file, *ca_path;	/* NULL: system store */
+	char		*tls_cert, *tls_key;	/* client certificate, or NULL */
 	char		*auth_username;		/* NULL: no AUTH */
 	char		*auth_password;		/* read from password_file at load */
 	char		*ehlo_as;		/* defaults to hostname */
@@ -132,6 +138,9 @@ struct config {
 
 	long		 retry_interval, max_retry_interval, max_age;
 	bool		 bounces;
+	long		 delay_warning;		/* seconds; 0: off */
+
+	struct rewrite_conf rewrite;
 
 	struct listener_conf *listeners;
 	int		 n_listeners;

@@ -106,4 +106,15 @@ int	want_list_of_groups(struct loader *, const config_setting_t *,
 int	opt_read_first(struct loader *, const struct opt *,
 	    const config_setting_t *, void *);
 
+/* config_rewrite.c: the rewrite group, queue delay_warning, and the
+ * check of a listener's strip_headers names. */
+struct rewrite_conf;
+int	opt_rewrite(struct loader *, const struct opt *,
+	    const config_setting_t *, void *);
+int	opt_delay_warning(struct loader *, const struct opt *,
+	    const config_setting_t *, void *);
+int	check_header_name(struct loader *, const struct opt *,
+	    const config_setting_t *, void *);
+void	rewrite_conf_free(struct rewrite_conf *);
+
 #endif /* CONFIG_OPTS_H */

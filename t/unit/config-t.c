@@ -1164,6 +1164,104 @@ test_bad(void)
 	}
 }
 
+/* Issue #12: rewrite, strip_headers, received_header, delay_warning,
+ * tls_cert/tls_key. */
+static void
+test_rewrite(void)
+{
+	struct config	*cfg;
+	const struct listener_conf *l;
+
+	cfg = load("listeners = ( { name = \"lan\"; strip_headers = "
+	    "[ \"Received\", \"X-Originating-IP\" ]; received_header = "
+	    "\"hide_client\"; } );\n"
+	    "queue = { delay_warning = \"4h\"; };\n"
+	    "rewrite = {\n"
+	    "  sender = ( { from = \"*@*.LAN\"; to = \"alerts@example.com\"; },\n"
+	    "    { from = \"*@nas.example.com\"; to = \"*@example.com\"; } );\n"
+	    "  recipient = ( { from = \"root\"; to = \"admin@example.com\"; } );\n"
+	    "  listeners = [ \"lan\", \"sendmail\" ];\n"
+	    "};\n");
+	ok(cfg != NULL, "rewrite example loads");
+	if (cfg == NULL) {
+		printf("# %s\n", err);
+		return;
+	}
+	is_int(cfg->rewrite.n_sender, 2, "two sender rules");
+	is_str(cfg->rewrite.sender[0].from, "*@*.lan", "from lower-cased");
+	is_str(cfg->rewrite.sender[1].to, "*@example.com", "to kept");
+	is_int(cfg->rewrite.sender[1].line, 5, "rule line");
+	is_int(cfg->rewrite.n_recipient, 1, "one recipient rule");
+	ok(cfg->rewrite.headers, "headers defaults to true");
+	is_int(cfg->rewrite.n_listeners, 2, "listeners");
+	is_int(cfg->delay_warning, 4 * 3600, "delay_warning 4h");
+	l = config_listener(cfg, "lan");
+	is_int(l->n_strip_headers, 2, "strip_headers");
+	is_int(l->received_header, RECEIVED_HIDE_CLIENT, "received_header");
+	config_unref(cfg);
+
+	cfg = load("queue = { delay_warning = 0; };\n");
+	ok(cfg != NULL && cfg->delay_warning == 0 &&
+	    cfg->rewrite.listeners == NULL && cfg->rewrite.n_sender == 0 &&
+	    config_listener(cfg, "default")->received_header == RECEIVED_FULL,
+	    "defaults: no rewrite, all listeners, delay_warning off, full");
+	config_unref(cfg);
+
+	bad("rewrite = { sender = ( { from = \"a*b@x\"; to = \"y@z\"; } ); };",
+	    "t.conf:1: rewrite: sender: from \"a*b@x\": \"*\" in a local "
+	    "part must stand alone", "bad from pattern");
+	bad("rewrite = {\n sender = ( { from = \"a@x\"; to = \"*@*.z\"; } ); };",
+	    "t.conf:2: rewrite: sender: to \"*@*.z\": \"*\" only in the local "
+	    "part", "* in to domain");
+	bad("rewrite = {\n recipient = ( { from = \"a@x\"; } ); };",
+	    "t.conf:2: rewrite: recipient: to is required", "missing to");
+	bad("rewrite = {\n recipient = ( { from = \"a@x\"; to = \"b@y\";\n"
+	    " too = 1; } ); };",
+	    "t.conf:3: rewrite: recipient: unknown setting \"too\"",
+	    "unknown setting in a rule");
+	bad("rewrite = {\n listeners = [ \"nope\" ]; };",
+	    "t.conf:2: rewrite: listeners: unknown listener \"nope\"",
+	    "unknown rewrite listener");
+	bad("rewrite = {\n header = true; };",
+	    "t.conf:2: rewrite: unknown setting \"header\"",
+	    "unknown rewrite setting");
+	bad("listeners = ( { name = \"a\";\n strip_headers = [ \"X Bad\" ]; } );",
+	    "t.conf:2: listener \"a\": strip_headers: \"X Bad\" is not a "
+	    "header field name", "bad strip_headers name");
+	bad("listeners = ( { name = \"a\";\n received_header = \"partial\"; } );",
+	    "t.conf:2: listener \"a\": unknown received_header mode "
+	    "\"partial\" (expected full, hide_client, none)",
+	    "bad received_header");
+	bad("queue = {\n delay_warning = \"soon\"; };",
+	    "t.conf:2: queue: delay_warning: invalid duration \"soon\": expected a number",
+	    "bad delay_warning");
+	bad("relayers = ( { name = \"isp\"; type = \"smtp\"; host = \"h\";\n"
+	    " tls_cert = \"@D@/cert.pem\"; } );",
+	    "t.conf:2: relayer \"isp\": tls_cert and tls_key go together",
+	    "tls_cert without tls_key");
+	if (!have_certs) {
+		skip("no certificates");
+		return;
+	}
+	cfg = load("relayers = ( { name = \"isp\"; type = \"smtp\"; host = "
+	    "\"h\";\n tls_cert = \"@D@/cert.pem\"; tls_key = \"@D@/key.pem\"; } );");
+	ok(cfg != NULL && config_relayer(cfg, "isp")->tls_cert != NULL,
+	    "tls_cert and tls_key load");
+	config_unref(cfg);
+	bad("relayers = ( { name = \"isp\"; type = \"smtp\"; host = \"h\";\n"
+	    " tls_cert = \"@D@/cert.pem\";\n tls_key = \"@D@/key2.pem\"; } );",
+	    "t.conf:3: relayer \"isp\": tls_key \"@D@/key2.pem\" does not "
+	    "match tls_cert \"@D@/cert.pem\"", "mismatched client key");
+	bad("relayers = ( { name = \"isp\"; type = \"smtp\"; host = \"h\";\n"
+	    " tls_cert = \"@D@/nope.pem\";\n tls_key = \"@D@/key.pem\"; } );",
+	    "t.conf:2: relayer \"isp\": cannot read tls_cert \"@D@/nope.pem\": "
+	    "No such file or directory", "missing client cert");
+	bad("relayers = ( { name = \"b\"; type = \"maildir\"; path = \"/x\";\n"
+	    " tls_cert = \"@D@/cert.pem\"; } );",
+	    "t.conf:2: relayer \"b\": setting \"tls_cert\" does not apply to type maildir",
+	    "tls_cert on maildir");
+}
+
 int
 main(void)
 {
@@ -1174,6 +1272,7 @@ main(void)
 	test_files();
 	test_example();
 	test_bad();
+	test_rewrite();
 	teardown();
 	return done_testing();
 }

@@ -1,0 +1,177 @@
+/*
+ * config_rewrite.c — the config module's `rewrite` group (config.md
+ * "rewrite") and queue `delay_warning`: option tables and checks, with the
+ * same file:line errors as config.c.  Split from config.c to keep that
+ * file readable; it shares config_opts.h.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "config_opts.h"
+#include "rewrite.h"
+#include "units.h"
+#include "util.h"
+
+/* A list of { from; to; } groups into *rules. */
+static int
+parse_rules(struct loader *ld, const config_setting_t *s, const char *what,
+    struct rewrite_rule **rules, int *nrules)
+{
+	const config_setting_t	*g, *m;
+	const char		*from, *to, *why;
+	int			 i, j, n;
+
+	if (s == NULL)
+		return 0;
+	if (want_list_of_groups(ld, s, what) == -1)
+		return -1;
+	n = config_setting_length(s);
+	*rules = xcalloc(n > 0 ? n : 1, sizeof(**rules));
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(s, i);
+		for (j = 0; (m = config_setting_get_elem(g, j)) != NULL; j++)
+			if (strcmp(config_setting_name(m), "from") != 0 &&
+			    strcmp(config_setting_name(m), "to") != 0)
+				return fail(ld, m, "%s: unknown setting \"%s\"",
+				    what, config_setting_name(m));
+		if ((m = config_setting_get_member(g, "from")) == NULL)
+			return fail(ld, g, "%s: from is required", what);
+		if (get_nonempty(ld, m, "from", &from) == -1)
+			return -1;
+		if ((why = rewrite_check_from(from)) != NULL)
+			return fail(ld, m, "%s: from \"%s\": %s", what, from,
+			    why);
+		if ((m = config_setting_get_member(g, "to")) == NULL)
+			return fail(ld, g, "%s: to is required", what);
+		if (get_nonempty(ld, m, "to", &to) == -1)
+			return -1;
+		if ((why = rewrite_check_to(to)) != NULL)
+			return fail(ld, m, "%s: to \"%s\": %s", what, to, why);
+		(*rules)[i].from = lowercase(xstrdup(from));
+		(*rules)[i].to = xstrdup(to);
+		(*rules)[i].line = config_setting_source_line(g);
+		*nrules = i + 1;
+	}
+	return 0;
+}
+
+static int
+opt_rules(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *obj)
+{
+	struct rewrite_conf	*rc = obj;
+
+	if (strcmp(o->name, "sender") == 0)
+		return parse_rules(ld, s, o->name, &rc->sender, &rc->n_sender);
+	return parse_rules(ld, s, o->name, &rc->recipient, &rc->n_recipient);
+}
+
+static int
+check_listener_name(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *value)
+{
+	if (strcmp(value, LISTENER_SENDMAIL) != 0 &&
+	    config_listener(ld->cfg, value) == NULL)
+		return fail(ld, s, "%s: unknown listener \"%s\"", o->name,
+		    (char *)value);
+	return 0;
+}
+
+#define W(f) offsetof(struct rewrite_conf, f)
+
+static const struct opt rewrite_opts[] = {
+	{ .name = "sender", .kind = O_FUNC, .fn = opt_rules },
+	{ .name = "recipient", .kind = O_FUNC, .fn = opt_rules },
+	{ .name = "headers", .kind = O_BOOL, .off = W(headers), .def = 1 },
+	{ .name = "listeners", .kind = O_LIST, .off = W(listeners),
+	  .noff = W(n_listeners), .fn = check_listener_name },
+};
+
+int
+opt_rewrite(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *obj)
+{
+	struct config	*cfg = obj;
+
+	cfg->rewrite.headers = true;
+	if (s == NULL)
+		return 0;
+	if (want_group(ld, s, o->name) == -1)
+		return -1;
+	set_ctx(ld, "rewrite: ");
+	if (parse_opts(ld, s, rewrite_opts, nitems(rewrite_opts),
+	    &cfg->rewrite, 0, NULL) == -1)
+		return -1;
+	set_ctx(ld, "");
+	return 0;
+}
+
+void
+rewrite_conf_free(struct rewrite_conf *rc)
+{
+	int	 i;
+
+	for (i = 0; i < rc->n_sender; i++) {
+		free(rc->sender[i].from);
+		free(rc->sender[i].to);
+	}
+	free(rc->sender);
+	for (i = 0; i < rc->n_recipient; i++) {
+		free(rc->recipient[i].from);
+		free(rc->recipient[i].to);
+	}
+	free(rc->recipient);
+	for (i = 0; i < rc->n_listeners; i++)
+		free(rc->listeners[i]);
+	free(rc->listeners);
+}
+
+int
+opt_delay_warning(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *obj)
+{
+	struct config	*cfg = obj;
+	const char	*str, *why;
+
+	cfg->delay_warning = 0;
+	if (s == NULL)
+		return 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		if (config_setting_get_int64(s) < 0 ||
+		    config_setting_get_int64(s) > 100L * 365 * 86400)
+			return fail(ld, s, "%s: must be 0 (off) or a positive "
+			    "duration", o->name);
+		cfg->delay_warning = (long)config_setting_get_int64(s);
+		return 0;
+	case CONFIG_TYPE_STRING:
+		str = config_setting_get_string(s);
+		if (strcmp(str, "0") == 0)
+			return 0;
+		if (duration_parse(str, &cfg->delay_warning, &why) == -1)
+			return fail(ld, s, "%s: invalid duration \"%s\": %s",
+			    o->name, str, why);
+		return 0;
+	default:
+		return fail(ld, s, "%s: expected a duration (seconds, or a "
+		    "string such as \"4h\"; 0 is off)", o->name);
+	}
+}
+
+int
+check_header_name(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *value)
+{
+	const unsigned char *p;
+
+	for (p = value; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == ':')
+			return fail(ld, s, "%s: \"%s\" is not a header field "
+			    "name", o->name, (char *)value);
+	return 0;
+}
