@@ -1205,6 +1205,7 @@ static const struct opt top_opts[] = {
 	{ .name = "relayers", .kind = O_FUNC, .fn = opt_relayers },
 	{ .name = "routing", .kind = O_FUNC, .fn = opt_routing },
 	{ .name = "rewrite", .kind = O_FUNC, .fn = opt_rewrite },
+	{ .name = "dkim", .kind = O_FUNC, .fn = opt_dkim },
 };
 
 /*
@@ -1401,6 +1402,7 @@ config_free(struct config *cfg)
 	free(cfg->domains);
 	rewrite_conf_free(&cfg->rewrite);
 	free_strings(cfg->warnings, cfg->n_warnings);
+	config_dkim_free(cfg);
 	free(cfg);
 }
 

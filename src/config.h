@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "dkim_sign.h"
 #include "log.h"
 #include "rewrite.h"
 
@@ -152,6 +153,9 @@ struct config {
 	int		 n_rules;
 	struct domain_conf *domains;
 	int		 n_domains;
+
+	struct dkim_signer *dkim;		/* keys loaded, in file order */
+	int		 n_dkim;
 
 	/* "file:line: message" lines the loader wants logged (not errors). */
 	char		**warnings;

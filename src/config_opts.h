@@ -116,5 +116,9 @@ int	opt_delay_warning(struct loader *, const struct opt *,
 int	check_header_name(struct loader *, const struct opt *,
 	    const config_setting_t *, void *);
 void	rewrite_conf_free(struct rewrite_conf *);
+/* The `dkim` section (config_dkim.c): entries, their keys; and freeing. */
+int	opt_dkim(struct loader *, const struct opt *, const config_setting_t *,
+	    void *);
+void	config_dkim_free(struct config *);
 
 #endif /* CONFIG_OPTS_H */

@@ -38,6 +38,8 @@ struct dkim_signer {
 	enum dkim_canon	 hcanon, bcanon;
 	EVP_PKEY	*key;
 	enum dkim_alg	 alg;
+	char		*key_path;	/* for the configuration's messages */
+	int		 line;
 };
 
 const char	*dkim_alg_to_text(enum dkim_alg);	/* "rsa-sha256" ... */
