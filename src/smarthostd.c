@@ -152,6 +152,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	log_info("received signal %d, shutting down", (int)sig);
 	d->stopping = now();
 	smtp_server_stop_listening(d->server);
+	smtp_server_shutdown_sessions(d->server);
 	queue_quiesce(d->queue);
 	/* Idle pooled connections say QUIT while the loop still runs. */
 	relay_shutdown();

@@ -382,9 +382,13 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		/*
 		 * A fresh socket's send buffer is empty, so this short line
 		 * is taken whole; close() then sends it before the FIN.
-		 * Nothing is read, as the client gets no session.
+		 * Nothing is read, as the client gets no session.  On an
+		 * implicit-TLS listener no client could read a cleartext
+		 * line, and a handshake only to say 421 would cost what the
+		 * limit is there to bound: the door closes without a word.
 		 */
-		if (send(fd, TOO_MANY, strlen(TOO_MANY), MSG_NOSIGNAL) == -1)
+		if (l->lc->tls != LTLS_IMPLICIT &&
+		    send(fd, TOO_MANY, strlen(TOO_MANY), MSG_NOSIGNAL) == -1)
 			log_debug("listener %s: 421 not sent: %s", l->name,
 			    strerror(errno));
 		close(fd);
@@ -531,6 +535,17 @@ smtp_server_configure(struct smtp_server *srv, struct config *cfg,
 		config_unref(srv->cfg);
 	srv->cfg = cfg;
 	return 0;
+}
+
+void
+smtp_server_shutdown_sessions(struct smtp_server *srv)
+{
+	int	i;
+
+	/* Sessions are freed from the loop later, never in this walk. */
+	for (i = 0; i < srv->n_slots; i++)
+		if (srv->slots[i].sess != NULL)
+			smtp_session_shutdown(srv->slots[i].sess);
 }
 
 void

@@ -33,6 +33,9 @@ int		 smtp_server_configure(struct smtp_server *, struct config *,
 /* Stop accepting (shutdown); sessions in progress go on. */
 void		 smtp_server_stop_listening(struct smtp_server *);
 
+/* Shutdown: close the sessions still in a TLS handshake. */
+void		 smtp_server_shutdown_sessions(struct smtp_server *);
+
 /* Sessions in progress. */
 int		 smtp_server_sessions(const struct smtp_server *);
 

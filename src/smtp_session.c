@@ -421,12 +421,44 @@ session_flushed(struct smtp_session *s)
 static void
 session_close(struct smtp_session *s)
 {
+	struct timeval	tv;
+
 	session_reset(s);
 	session_enter_state(s, S_CLOSING);
 	session_update_read(s);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
 		session_flushed(s);
-	/* else session_write() frees it once the output has drained. */
+		return;
+	}
+	/*
+	 * session_write() frees it once the output has drained.  When the
+	 * client's end of a TLS connection closes, libevent stops writing
+	 * as well as reading (conn_closed()), so replies queued before then
+	 * would wait for ever: writing is asked for again, and either the
+	 * replies leave or the write fails and the error event frees us.
+	 * Whatever happens, a closing session ends within the timeout.
+	 */
+	bufferevent_enable(s->bev, EV_WRITE);
+	if (!s->freeing && s->drain == NULL) {
+		tv.tv_sec = s->lc->timeout;
+		tv.tv_usec = 0;
+		event_add(s->ev_free, &tv);
+	}
+}
+
+void
+smtp_session_shutdown(struct smtp_session *s)
+{
+	/* Only a session still in its handshake: nothing can be said to it,
+	 * and a client that stalls there is not a session in progress.  The
+	 * others may finish (behaviour.md: bounded by the shutdown grace). */
+	if (s->freeing || s->state == S_CLOSING || !s->handshaking)
+		return;
+	log_info("smtp %s: shutdown: closed during the TLS handshake", s->ip);
+	s->handshaking = false;
+	session_reset(s);
+	session_enter_state(s, S_CLOSING);
+	session_schedule_free(s);
 }
 
 /*
@@ -1434,16 +1466,18 @@ session_event(struct bufferevent *bev, short what, void *arg)
 		session_close(s);
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_WRITING) &&
+	    s->state != S_CLOSING) {
 		/* Answer what it sent, then close (it may only have shut
 		 * down its sending side, as nc does). */
 		s->eof = true;
-		if (s->state != S_CLOSING)
-			session_process(s);
+		session_process(s);
 		return;
 	}
-	/* BEV_EVENT_ERROR: the connection is gone, replies cannot leave. */
-	log_debug("smtp %s: connection error: %s", s->ip,
+	/* An error, or an end while writing or closing: the connection is
+	 * gone and replies cannot leave. */
+	log_debug("smtp %s: connection %s: %s", s->ip,
+	    (what & BEV_EVENT_EOF) ? "closed" : "error",
 	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	session_reset(s);
 	session_enter_state(s, S_CLOSING);

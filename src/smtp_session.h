@@ -33,6 +33,10 @@ struct smtp_session *smtp_session_new(struct smtp_server *, struct config *cfg,
  * smtp_server_session_end() like any other end. */
 void		 smtp_session_free(struct smtp_session *);
 
+/* The daemon is stopping: a session still in its TLS handshake is closed
+ * silently; the others go on (the shutdown grace bounds them). */
+void		 smtp_session_shutdown(struct smtp_session *);
+
 /* What a session needs from the server (implemented in smtp_server.c). */
 struct event_base *smtp_server_base(struct smtp_server *);
 struct spool	*smtp_server_spool(struct smtp_server *);
