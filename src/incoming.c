@@ -6,7 +6,7 @@
  * The pickup works one file at a time and a bounded amount per turn of the
  * event loop (files and octets), so a flood of injected mail, or one huge
  * message, never starves sessions and deliveries.  Commits overlap: while
- * one file waits for its spool_commit(), the next is copied.  incoming.h
+ * one file waits for its commit, the next is copied.  incoming.h
  * has the format and the durability argument.
  */
 #include <sys/types.h>
@@ -24,15 +24,13 @@
 
 #include <event2/event.h>
 
-#include "batch.h"
 #include "config.h"
-#include "envelope.h"
 #include "incoming.h"
 #include "log.h"
 #include "queue.h"
+#include "receive.h"
 #include "smtp_parse.h"
 #include "spool.h"
-#include "stats.h"
 #include "util.h"
 
 #define PICKUP_FILES_PER_TURN	16
@@ -240,25 +238,22 @@ crlf_finish(struct crlf *c, char *out)
 
 struct pickup {
 	TAILQ_ENTRY(pickup)	 entry;
-	struct incoming		*inc;		/* NULL once it is freed */
+	struct incoming		*inc;
 	char			*name;
 	int			 fd;
 	uid_t			 uid;		/* the file's owner */
 	struct incoming_env	 env;
-	struct spool_body	*body;
+	struct receive_tx	*rtx;		/* receive.c's */
 	struct crlf		 crlf;
 	bool			 body8bit;
-	int			 n_batches;
-	int			*batch_of;
-	char			(*ids)[QUEUE_ID_MAX + 1];
-	struct envelope		**envs;
 };
 TAILQ_HEAD(pickup_list, pickup);
 
 struct incoming {
 	struct event_base	*base;
 	struct spool		*spool;
-	struct queue		*queue;
+	struct queue		*queue;		/* for the config in force */
+	struct receive		*receive;
 	int			 dirfd;		/* the spool's; not ours */
 	int			 ifd;		/* inotify, or -1 */
 	struct event		*ev_inotify, *ev_rescan, *ev_work;
@@ -281,20 +276,11 @@ static void	work_schedule(struct incoming *);
 static void
 pickup_free(struct pickup *p)
 {
-	int	i;
-
 	if (p->fd != -1)
 		close(p->fd);
-	if (p->body != NULL)
-		spool_body_abort(p->body);
-	if (p->envs != NULL) {
-		for (i = 0; i < p->n_batches; i++)
-			envelope_free(p->envs[i]);
-		free(p->envs);
-	}
+	/* A commit in flight goes on; the file stays until a later one. */
+	receive_release(p->rtx);
 	incoming_env_clear(&p->env);
-	free(p->batch_of);
-	free(p->ids);
 	free(p->name);
 	free(p);
 }
@@ -425,33 +411,6 @@ scan(struct incoming *inc)
 		    inc->n_names == 1 ? "" : "s");
 }
 
-/* Batch split by domain and queue ids, as an SMTP transaction does. */
-static void
-plan_batches(struct incoming *inc, struct pickup *p)
-{
-	const char	*dom;
-	char		**keys;
-	int		  i, n = p->env.n_rcpts;
-
-	keys = xcalloc(n, sizeof(*keys));
-	for (i = 0; i < n; i++) {
-		dom = smtp_addr_domain(p->env.rcpts[i]);
-		keys[i] = lowercase(xstrdup(dom != NULL ? dom : ""));
-	}
-	p->batch_of = xcalloc(n, sizeof(*p->batch_of));
-	p->n_batches = batch_split(BATCH_BY_DOMAIN, (const char *const *)keys,
-	    n, p->batch_of);
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
-	if (p->n_batches < 1 || p->n_batches > n)
-		fatalx("batch_split: %d batches for %d recipients",
-		    p->n_batches, n);
-	p->ids = xcalloc(p->n_batches, sizeof(*p->ids));
-	for (i = 0; i < p->n_batches; i++)
-		spool_new_id(inc->spool, p->ids[i], sizeof(p->ids[i]));
-}
-
 /* Normalise and store octets of the message; -1 on a write error. */
 static int
 pickup_write(struct pickup *p, const char *buf, size_t len)
@@ -463,7 +422,7 @@ pickup_write(struct pickup *p, const char *buf, size_t len)
 			p->body8bit = true;
 	while (len > 0) {
 		n = len < READ_CHUNK ? len : READ_CHUNK;
-		if (spool_body_write(p->body, copy_out,
+		if (receive_write(p->rtx, copy_out,
 		    crlf_feed(&p->crlf, buf, n, copy_out)) == -1)
 			return -1;
 		buf += n;
@@ -519,23 +478,6 @@ read_header(int fd, size_t *hdrlen, size_t *total, const char **why)
 	return buf;
 }
 
-/* The Received: header: who handed it in, which id, when. */
-static char *
-received_header(struct incoming *inc, struct pickup *p)
-{
-	struct config	*cfg = queue_config(inc->queue);
-	char		 date[64];
-
-	rfc5322_date(now(), date, sizeof(date));
-	if (p->env.n_rcpts == 1)
-		return xasprintf("Received: by %s (smarthostd, from userid "
-		    "%lu)\r\n\tid %s\r\n\tfor <%s>; %s\r\n", cfg->hostname,
-		    (unsigned long)p->uid, p->ids[0], p->env.rcpts[0], date);
-	return xasprintf("Received: by %s (smarthostd, from userid %lu)\r\n"
-	    "\tid %s; %s\r\n", cfg->hostname, (unsigned long)p->uid,
-	    p->ids[0], date);
-}
-
 /*
  * Open one file and start its message: NULL when there is nothing to do
  * (gone, rejected) or when it must wait (inc->stalled is then set).
@@ -545,10 +487,11 @@ pickup_start(struct incoming *inc, const char *name)
 {
 	struct pickup	*p;
 	struct stat	 st;
-	const char	*why = NULL;
-	char		*buf, *rcv;
+	struct receive_origin o;
+	const char	*why = NULL, *a;
+	char		*buf;
 	size_t		 hdrlen = 0, total = 0;
-	int		 fd;
+	int		 fd, i;
 
 	fd = openat(inc->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC);
@@ -605,20 +548,30 @@ pickup_start(struct incoming *inc, const char *name)
 		inc->stalled = true;
 		goto fail;
 	}
-	if ((p->body = spool_body_new(inc->spool)) == NULL) {
+	/* As an SMTP transaction from listener "sendmail" would be, split
+	 * by domain (incoming.h says why). */
+	memset(&o, 0, sizeof(o));
+	o.kind = RECEIVE_PICKUP;
+	o.listener = LISTENER_SENDMAIL;
+	o.batch = BATCH_BY_DOMAIN;
+	o.uid = p->uid;
+	for (a = p->env.sender; *a != '\0'; a++)
+		if ((unsigned char)*a >= 0x80)
+			o.smtputf8 = true;
+	for (i = 0; i < p->env.n_rcpts; i++)
+		for (a = p->env.rcpts[i]; *a != '\0'; a++)
+			if ((unsigned char)*a >= 0x80)
+				o.smtputf8 = true;
+	if ((p->rtx = receive_begin(inc->receive, queue_config(inc->queue),
+	    &o, p->env.sender, p->env.rcpts, p->env.n_rcpts)) == NULL) {
 		inc->stalled = true;
 		goto fail;
 	}
-	plan_batches(inc, p);
-	rcv = received_header(inc, p);
-	if (spool_body_write(p->body, rcv, strlen(rcv)) == -1 ||
-	    pickup_write(p, buf + hdrlen, total - hdrlen) == -1) {
+	if (pickup_write(p, buf + hdrlen, total - hdrlen) == -1) {
 		log_warn("incoming/%s: spool write", name);
 		inc->stalled = true;
-		free(rcv);
 		goto fail;
 	}
-	free(rcv);
 	free(buf);
 	return p;
 
@@ -644,7 +597,7 @@ pickup_copy(struct incoming *inc, struct pickup *p, size_t *budget)
 			inc->stalled = true;
 			return -1;
 		}
-		if (n == 0 && spool_body_write(p->body, copy_out,
+		if (n == 0 && receive_write(p->rtx, copy_out,
 		    crlf_finish(&p->crlf, copy_out)) == 0)
 			return 1;
 		if (n == 0 || pickup_write(p, copy_in, (size_t)n) == -1) {
@@ -657,62 +610,38 @@ pickup_copy(struct incoming *inc, struct pickup *p, size_t *budget)
 	return 0;
 }
 
-static void	commit_done(void *, int);
+static void	commit_done(void *, int, const char *);
 
 /* The whole message is in the body: make it durable, as queued mail. */
 static void
 pickup_commit(struct incoming *inc, struct pickup *p)
 {
-	struct envelope		*env;
-	struct spool_body	*body;
-	bool			 utf8 = false;
-	const char		*s;
-	int			 b, i;
-
-	for (s = p->env.sender; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			utf8 = true;
-	for (i = 0; i < p->env.n_rcpts; i++)
-		for (s = p->env.rcpts[i]; *s != '\0'; s++)
-			if ((unsigned char)*s >= 0x80)
-				utf8 = true;
+	struct receive_tx	*rtx = p->rtx;
 
 	close(p->fd);
 	p->fd = -1;
-	p->envs = xcalloc(p->n_batches, sizeof(*p->envs));
-	for (b = 0; b < p->n_batches; b++) {
-		env = envelope_new();
-		strlcpy_(env->id, p->ids[b], sizeof(env->id));
-		env->sender = xstrdup(p->env.sender);
-		env->listener = xstrdup(LISTENER_SENDMAIL);
-		env->created = now();
-		env->smtputf8 = utf8;
-		env->body8bit = p->body8bit;
-		for (i = 0; i < p->env.n_rcpts; i++)
-			if (p->batch_of[i] == b)
-				envelope_add_rcpt(env, p->env.rcpts[i]);
-		p->envs[b] = env;
-	}
-	TAILQ_INSERT_TAIL(&inc->committing, p, entry);
-	body = p->body;
-	p->body = NULL;		/* the spool's from here on */
-	spool_commit(inc->spool, body, p->envs, p->n_batches, commit_done, p);
-}
-
-static void
-commit_done(void *arg, int ok)
-{
-	struct pickup	*p = arg;
-	struct incoming	*inc = p->inc;
-	struct envelope	*e0 = p->envs[0];
-	int		 i;
-
-	if (inc == NULL) {
-		/* Shutting down: the file stays for the next start. */
+	receive_set_body8bit(rtx, p->body8bit);
+	p->rtx = NULL;
+	if (receive_commit(rtx, commit_done, p, NULL) == -1) {
+		log_warnx("incoming/%s: spool write failed; it waits",
+		    p->name);
+		inc->stalled = true;
 		pickup_free(p);
 		return;
 	}
+	p->rtx = rtx;		/* until commit_done(): to release */
+	TAILQ_INSERT_TAIL(&inc->committing, p, entry);
+}
+
+/* receive.c has logged it and handed it to the queue (ok), or not. */
+static void
+commit_done(void *arg, int ok, const char *id)
+{
+	struct pickup	*p = arg;
+	struct incoming	*inc = p->inc;
+
 	TAILQ_REMOVE(&inc->committing, p, entry);
+	p->rtx = NULL;		/* receive.c frees it after this call */
 	if (!ok) {
 		log_warnx("incoming/%s: not queued: spool commit failed; "
 		    "it waits", p->name);
@@ -720,27 +649,13 @@ commit_done(void *arg, int ok)
 		pickup_free(p);
 		return;
 	}
-	stats_inc(STAT_RECEIVED);
-	log_event("accepted", "id=%s from=<%s> nrcpt=%d size=%llu uid=%lu "
-	    "listener=%s", e0->id, e0->sender, p->env.n_rcpts,
-	    (unsigned long long)e0->size, (unsigned long)p->uid,
-	    LISTENER_SENDMAIL);
-	for (i = 0; i < p->n_batches; i++)
-		log_event("queued", "id=%s from=<%s> nrcpt=%d size=%llu",
-		    p->envs[i]->id, p->envs[i]->sender, p->envs[i]->n_rcpts,
-		    (unsigned long long)p->envs[i]->size);
-	for (i = 0; i < p->n_batches; i++) {
-		queue_add(inc->queue, p->envs[i]);
-		p->envs[i] = NULL;
-	}
 	/* Queued and durable: now, and only now, the file may go. */
 	if (unlinkat(inc->dirfd, p->name, 0) == -1 && errno != ENOENT) {
 		log_warn("incoming/%s: unlink (already queued as %s); pickup "
-		    "stopped so as not to queue it again", p->name, e0->id);
+		    "stopped so as not to queue it again", p->name, id);
 		inc->disabled = true;
 	} else
 		inc->dirty = true;
-	p->n_batches = 0;
 	pickup_free(p);
 	work_schedule(inc);
 }
@@ -830,7 +745,8 @@ inotify_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 struct incoming *
-incoming_new(struct event_base *base, struct spool *sp, struct queue *q)
+incoming_new(struct event_base *base, struct spool *sp, struct queue *q,
+    struct receive *rc)
 {
 	struct incoming	*inc;
 	struct timeval	 tv = { PICKUP_RESCAN, 0 };
@@ -840,6 +756,7 @@ incoming_new(struct event_base *base, struct spool *sp, struct queue *q)
 	inc->base = base;
 	inc->spool = sp;
 	inc->queue = q;
+	inc->receive = rc;
 	inc->dirfd = spool_incoming_fd(sp);
 	inc->ifd = -1;
 	TAILQ_INIT(&inc->committing);
@@ -883,10 +800,12 @@ incoming_free(struct incoming *inc)
 		return;
 	if (inc->cur != NULL)
 		pickup_free(inc->cur);
-	/* spool_free() runs their callbacks later, with ok = 0. */
+	/* Their commits go on without us (or are abandoned by
+	 * spool_free()); a file whose commit did not end here is picked up
+	 * again at the next start. */
 	while ((p = TAILQ_FIRST(&inc->committing)) != NULL) {
 		TAILQ_REMOVE(&inc->committing, p, entry);
-		p->inc = NULL;
+		pickup_free(p);
 	}
 	if (inc->dirty && fsync(inc->dirfd) == -1)
 		log_warn("incoming: fsync");

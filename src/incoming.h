@@ -46,7 +46,7 @@
  * recipient domain (batch_handling "by_domain": the injector has no
  * listener to take the setting from, and one copy per domain is what
  * Postfix and dma do as well), the body streamed into the spool in bounded
- * memory, spool_commit(), queue_add().  The file is unlinked only after
+ * memory, all through receive.c as for SMTP.  The file is unlinked only after
  * the commit reported success: a crash in between delivers the message
  * twice, never loses it.
  */
@@ -66,6 +66,7 @@
 struct event_base;
 struct spool;
 struct queue;
+struct receive;
 struct config;
 struct incoming;
 
@@ -119,7 +120,7 @@ size_t	 crlf_finish(struct crlf *, char *out);
  * (queue_config()), so a reload needs no call here.
  */
 struct incoming	*incoming_new(struct event_base *, struct spool *,
-		    struct queue *);
+		    struct queue *, struct receive *);
 /* Commits still pending are left to spool_free(); their files stay in
  * incoming/ and are picked up again at the next start. */
 void		 incoming_free(struct incoming *);

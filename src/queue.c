@@ -27,6 +27,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "queue.h"
+#include "receive.h"
 #include "relay.h"
 #include "retry.h"
 #include "route.h"
@@ -51,6 +52,7 @@ TAILQ_HEAD(qmsg_list, qmsg);
 struct queue {
 	struct event_base	*base;
 	struct spool		*spool;
+	struct receive		*receive;	/* for bounces */
 	struct config		*cfg;
 	struct qmsg_list	 msgs;
 	int			 n;
@@ -63,12 +65,14 @@ static void	qmsg_finalize(struct qmsg *);
 static void	qmsg_timer_cb(evutil_socket_t, short, void *);
 
 struct queue *
-queue_new(struct event_base *base, struct spool *spool, struct config *cfg)
+queue_new(struct event_base *base, struct spool *spool, struct receive *rc,
+    struct config *cfg)
 {
 	struct queue	*q = xcalloc(1, sizeof(*q));
 
 	q->base = base;
 	q->spool = spool;
+	q->receive = rc;
 	q->cfg = config_ref(cfg);
 	TAILQ_INIT(&q->msgs);
 	return q;
@@ -509,32 +513,21 @@ read_headers(struct queue *q, const char *id, size_t *len)
 	return buf;
 }
 
-struct bounce_commit {
-	struct qmsg	*m;
-	struct envelope	*benv;
-};
-
+/* The bounce is queued (receive.c logged it and gave it to us) or not. */
 static void
-bounce_committed(void *arg, int ok)
+bounce_committed(void *arg, int ok, const char *id)
 {
-	struct bounce_commit	*bc = arg;
-	struct qmsg		*m = bc->m;
-	struct queue		*q = m->q;
+	struct qmsg	*m = arg;
+	struct queue	*q = m->q;
 
 	if (!ok) {
 		/* The original stays, with its final states; try again. */
 		log_warnx("id=%s: cannot queue the bounce; will retry",
 		    m->env->id);
-		envelope_free(bc->benv);
-		free(bc);
 		qmsg_set_busy(m, 0);
 		qmsg_schedule(m, now() + q->cfg->retry_interval);
 		return;
 	}
-	log_event("queued", "id=%s from=<> to=<%s> bounce-of=%s",
-	    bc->benv->id, bc->benv->rcpts[0].addr, m->env->id);
-	queue_add(q, bc->benv);
-	free(bc);
 	if (spool_remove(q->spool, m->env->id) == -1)
 		log_warnx("id=%s: cannot remove from spool", m->env->id);
 	qmsg_set_busy(m, 0);
@@ -549,12 +542,22 @@ qmsg_bounce(struct qmsg *m)
 	struct envelope		*env = m->env;
 	struct bounce_rcpt	*br;
 	struct bounce_info	 bi;
-	struct bounce_commit	*bc;
-	struct spool_body	*body;
-	struct envelope		*benv;
+	struct receive_origin	 o;
+	struct receive_tx	*rtx;
 	char			 (*codes)[16], *hdrs, *text, *mid;
 	size_t			 hlen, tlen;
 	int			 nb = 0, expired = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = RECEIVE_BOUNCE;
+	o.listener = LISTENER_BOUNCE;
+	o.batch = BATCH_BIFURCATE_ALWAYS;
+	o.bounce_of = env->id;
+	if ((rtx = receive_begin(q->receive, q->cfg, &o, "", &env->sender,
+	    1)) == NULL) {
+		log_warn("id=%s: cannot write bounce", env->id);
+		return -1;
+	}
 
 	br = xcalloc(env->n_rcpts, sizeof(*br));
 	codes = xcalloc(env->n_rcpts, sizeof(*codes));
@@ -577,9 +580,7 @@ qmsg_bounce(struct qmsg *m)
 	}
 
 	hdrs = read_headers(q, env->id, &hlen);
-	benv = envelope_new();
-	spool_new_id(q->spool, benv->id, sizeof(benv->id));
-	mid = xasprintf("<%s.bounce@%s>", benv->id, q->cfg->hostname);
+	mid = xasprintf("<%s.bounce@%s>", receive_id(rtx), q->cfg->hostname);
 	memset(&bi, 0, sizeof(bi));
 	bi.hostname = q->cfg->hostname;
 	bi.id = env->id;
@@ -596,25 +597,17 @@ qmsg_bounce(struct qmsg *m)
 	free(codes);
 	free(br);
 
-	benv->sender = xstrdup("");
-	benv->listener = xstrdup(LISTENER_BOUNCE);
-	benv->created = now();
-	envelope_add_rcpt(benv, env->sender);
-
-	if ((body = spool_body_new(q->spool)) == NULL ||
-	    spool_body_write(body, text, tlen) == -1) {
-		log_warn("id=%s: cannot write bounce", env->id);
-		if (body != NULL)
-			spool_body_abort(body);
-		free(text);
-		envelope_free(benv);
-		return -1;
+	if (receive_write(rtx, text, tlen) == -1) {
+		receive_release(rtx);
+		rtx = NULL;
 	}
 	free(text);
-	bc = xcalloc(1, sizeof(*bc));
-	bc->m = m;
-	bc->benv = benv;
-	spool_commit(q->spool, body, &bc->benv, 1, bounce_committed, bc);
+	/* receive_commit() frees rtx whatever it returns. */
+	if (rtx == NULL || receive_commit(rtx, bounce_committed, m, NULL) ==
+	    -1) {
+		log_warnx("id=%s: cannot write bounce", env->id);
+		return -1;
+	}
 	return 0;
 }
 

@@ -14,8 +14,11 @@ struct spool;
 struct config;
 struct envelope;
 struct queue;
+struct receive;
 
-struct queue	*queue_new(struct event_base *, struct spool *, struct config *);
+/* Bounces enter the spool through rc, like any other mail. */
+struct queue	*queue_new(struct event_base *, struct spool *,
+		    struct receive *rc, struct config *);
 void		 queue_free(struct queue *);
 
 /* The configuration in force for new attempts (takes a reference). */

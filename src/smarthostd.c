@@ -31,6 +31,7 @@
 #include "resolver.h"
 #include "log.h"
 #include "queue.h"
+#include "receive.h"
 #include "relay.h"
 #include "smtp_server.h"
 #include "spool.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct config		*cfg;		/* the one in force */
 	struct spool		*spool;
 	struct resolver		*dns;
+	struct receive		*receive;	/* every way mail comes in */
 	struct queue		*queue;
 	struct smtp_server	*server;
 	struct incoming		*incoming;	/* smarthost-sendmail's mail */
@@ -57,6 +59,15 @@ struct daemon {
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_tick;
 	time_t			 stopping;	/* when shutdown began, or 0 */
 };
+
+/* receive.c's sink: a message is durable; the queue takes it. */
+static void
+queue_sink(void *arg, struct envelope *env)
+{
+	struct daemon	*d = arg;
+
+	queue_add(d->queue, env);
+}
 
 static void
 usage(void)
@@ -309,8 +320,9 @@ main(int argc, char **argv)
 	if ((d.dns = resolver_new(d.base, d.cfg, err, sizeof(err))) == NULL)
 		fatalx("resolver: %s", err);
 	relay_init(d.base, d.dns);
-	d.queue = queue_new(d.base, d.spool, d.cfg);
-	d.server = smtp_server_new(d.base, d.spool, d.queue);
+	d.receive = receive_new(d.spool, queue_sink, &d);
+	d.queue = queue_new(d.base, d.spool, d.receive, d.cfg);
+	d.server = smtp_server_new(d.base, d.spool, d.receive);
 	if (smtp_server_configure(d.server, d.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	/* Before any privilege drop: the socket may live where only root
@@ -344,7 +356,7 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, n, n == 1 ? "" : "s");
 	/* After recovery: a file picked up now is new mail, not a
 	 * message the queue already holds. */
-	d.incoming = incoming_new(d.base, d.spool, d.queue);
+	d.incoming = incoming_new(d.base, d.spool, d.queue, d.receive);
 
 	event_base_dispatch(d.base);
 
@@ -356,6 +368,8 @@ main(int argc, char **argv)
 	queue_free(d.queue);
 	resolver_free(d.dns);
 	spool_free(d.spool);
+	/* After the spool: abandoned commits were still receive.c's. */
+	receive_free(d.receive);
 	event_free(d.ev_hup);
 	event_free(d.ev_term);
 	event_free(d.ev_int);

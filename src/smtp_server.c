@@ -64,7 +64,7 @@ struct session_slot {
 struct smtp_server {
 	struct event_base	*base;
 	struct spool		*spool;
-	struct queue		*queue;
+	struct receive		*receive;
 	struct config		*cfg;		/* in force for new sessions */
 
 	struct listener		**listeners;
@@ -83,14 +83,14 @@ static void	listener_error(struct evconnlistener *, void *);
 
 struct smtp_server *
 smtp_server_new(struct event_base *base, struct spool *spool,
-    struct queue *queue)
+    struct receive *receive)
 {
 	struct smtp_server	*srv;
 
 	srv = xcalloc(1, sizeof(*srv));
 	srv->base = base;
 	srv->spool = spool;
-	srv->queue = queue;
+	srv->receive = receive;
 	return srv;
 }
 
@@ -106,10 +106,10 @@ smtp_server_spool(struct smtp_server *srv)
 	return srv->spool;
 }
 
-struct queue *
-smtp_server_queue(struct smtp_server *srv)
+struct receive *
+smtp_server_receive(struct smtp_server *srv)
 {
-	return srv->queue;
+	return srv->receive;
 }
 
 int

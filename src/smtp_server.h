@@ -3,8 +3,8 @@
  *
  * A listener accepts connections and starts sessions; a session reads
  * commands, keeps one transaction at a time, streams the message to the
- * spool and answers 250 only after spool_commit() reports it durable, then
- * hands the queued messages to the queue.
+ * spool through receive.c and answers 250 only once the message is durable
+ * and queued.
  */
 #ifndef SMARTHOSTD_SMTP_SERVER_H
 #define SMARTHOSTD_SMTP_SERVER_H
@@ -13,12 +13,12 @@
 
 struct event_base;
 struct spool;
-struct queue;
+struct receive;
 struct config;
 struct smtp_server;
 
 struct smtp_server *smtp_server_new(struct event_base *, struct spool *,
-		    struct queue *);
+		    struct receive *);
 
 /*
  * Put a configuration in force: listeners that are unchanged (same name,

@@ -11,7 +11,7 @@
  * is answered in one go (replies appended to the output buffer, so that a
  * pipelined group leaves in as few writes as possible), and the message
  * body is streamed through smtp_data_feed() to the spool in bounded chunks.
- * Processing stops while the end of DATA waits for spool_commit() and while
+ * Processing stops while the end of DATA waits for receive_commit() and while
  * the client is not reading its replies; it resumes from what is buffered.
  *
  * Nothing is freed inside a callback chain: session_close() marks the
@@ -44,12 +44,11 @@
 #include <event2/event.h>
 
 #include "auth.h"
-#include "batch.h"
 #include "cidr.h"
 #include "config.h"
 #include "envelope.h"
 #include "log.h"
-#include "queue.h"
+#include "receive.h"
 #include "route.h"
 #include "smtp_data.h"
 #include "smtp_parse.h"
@@ -78,7 +77,7 @@ enum session_state {
 	S_MAIL,		/* MAIL accepted, no recipient yet */
 	S_RCPT,		/* at least one recipient */
 	S_DATA,		/* receiving the message */
-	S_COMMIT,	/* waiting for spool_commit() */
+	S_COMMIT,	/* waiting for receive_commit() */
 	S_CLOSING	/* flushing the last replies, then free */
 };
 
@@ -94,8 +93,6 @@ enum auth_step {
 	AUTH_STEP_LOGIN_PASS	/* sent the Password: prompt */
 };
 
-struct commit;
-
 struct smtp_tx {
 	char			*sender;	/* "" for the null path */
 	char			**rcpts;
@@ -104,22 +101,9 @@ struct smtp_tx {
 	bool			 smtputf8;
 
 	/* From DATA on. */
-	struct spool_body	*body;		/* NULL once aborted/given */
+	struct receive_tx	*rtx;		/* NULL once aborted */
 	struct smtp_data	 df;
-	struct hdr_scan		 hs;
-	bool			 scan_headers;	/* add_message_id/add_date */
-	/* While the header section may still end inside them, the last
-	 * octets scanned are held back, so that added headers go exactly
-	 * where it ends (hdr_scan_pending() says how many, at most 998). */
-	char			 held[1024];
-	size_t			 n_held;
-	uint64_t		 held_at;	/* stream offset of held[0] */
 	bool			 too_big;
-	bool			 write_error;
-	int			*batch_of;	/* per recipient */
-	int			 n_batches;
-	char			(*ids)[QUEUE_ID_MAX + 1];
-	struct commit		*commit;	/* in flight, or NULL */
 };
 
 struct smtp_session {
@@ -160,18 +144,6 @@ struct smtp_session {
 	bool			 freeing;	/* ev_free is active */
 	bool			 in_process;	/* session_process() running */
 	struct smtp_tx		*tx;
-};
-
-/*
- * A commit in flight.  It outlives the session if the client vanishes:
- * the message is queued all the same (at least once), so it carries what
- * the callback needs.
- */
-struct commit {
-	struct smtp_session	*sess;		/* NULL once it is gone */
-	struct queue		*queue;
-	struct envelope		**envs;
-	int			 n;
 };
 
 /* Scratch for the DATA filter's output: single-threaded, used only inside
@@ -228,16 +200,12 @@ tx_free(struct smtp_tx *tx)
 
 	if (tx == NULL)
 		return;
-	if (tx->body != NULL)
-		spool_body_abort(tx->body);
-	if (tx->commit != NULL)
-		tx->commit->sess = NULL;
+	/* A commit in flight goes on without us. */
+	receive_release(tx->rtx);
 	for (i = 0; i < tx->n_rcpts; i++)
 		free(tx->rcpts[i]);
 	free(tx->rcpts);
 	free(tx->sender);
-	free(tx->batch_of);
-	free(tx->ids);
 	free(tx);
 }
 
@@ -588,105 +556,33 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_reply(s, "250 2.1.5 Ok");
 }
 
-/* Grouping key of recipient i for batch_split(); the caller frees it. */
-static char *
-batch_key(struct smtp_session *s, const char *rcpt)
-{
-	struct route	 r;
-	const char	*dom;
-
-	if (s->lc->batch == BATCH_BY_ROUTE &&
-	    route_resolve(s->cfg, s->lc->name, s->tx->sender, rcpt, &r) == 0 &&
-	    r.relayer != NULL)
-		return xasprintf("%s\n%s", r.relayer->name, r.nexthop);
-	dom = smtp_addr_domain(rcpt);
-	return lowercase(xstrdup(dom != NULL ? dom : ""));
-}
-
-/* Split into batches and take their queue ids now, for Received. */
-static void
-tx_plan_batches(struct smtp_session *s)
-{
-	struct smtp_tx	*tx = s->tx;
-	char		**keys;
-	int		  i;
-
-	keys = xcalloc(tx->n_rcpts, sizeof(*keys));
-	for (i = 0; i < tx->n_rcpts; i++)
-		keys[i] = batch_key(s, tx->rcpts[i]);
-	tx->batch_of = xcalloc(tx->n_rcpts, sizeof(*tx->batch_of));
-	tx->n_batches = batch_split(s->lc->batch, (const char *const *)keys,
-	    tx->n_rcpts, tx->batch_of);
-	for (i = 0; i < tx->n_rcpts; i++)
-		free(keys[i]);
-	free(keys);
-	if (tx->n_batches < 1 || tx->n_batches > tx->n_rcpts)
-		fatalx("batch_split: %d batches for %d recipients",
-		    tx->n_batches, tx->n_rcpts);
-	tx->ids = xcalloc(tx->n_batches, sizeof(*tx->ids));
-	for (i = 0; i < tx->n_batches; i++)
-		spool_new_id(smtp_server_spool(s->server), tx->ids[i],
-		    sizeof(tx->ids[i]));
-}
-
-static int
-tx_write(struct smtp_tx *tx, const void *buf, size_t len)
-{
-	if (tx->body == NULL || len == 0)
-		return 0;
-	if (spool_body_write(tx->body, buf, len) == -1) {
-		log_warn("spool: body write");
-		spool_body_abort(tx->body);
-		tx->body = NULL;
-		tx->write_error = true;
-		return -1;
-	}
-	return 0;
-}
-
 static void
 cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-	struct smtp_tx	*tx = s->tx;
-	char		*hdr, *tlsc, date[64];
-	const char	*ipv6 = s->ipv6 ? "IPv6:" : "", *with;
+	struct smtp_tx		*tx = s->tx;
+	struct receive_origin	 o;
 
-	if ((tx->body = spool_body_new(smtp_server_spool(s->server))) == NULL) {
+	memset(&o, 0, sizeof(o));
+	o.kind = RECEIVE_SMTP;
+	o.listener = s->lc->name;
+	o.batch = s->lc->batch;
+	o.add_message_id = s->lc->add_message_id;
+	o.add_date = s->lc->add_date;
+	o.helo = s->helo;
+	o.client = s->ip;
+	o.ipv6 = s->ipv6;
+	o.esmtp = s->esmtp;
+	o.tls_info = s->tls ? s->tls_info : NULL;
+	o.auth_user = s->auth_user;
+	o.smtputf8 = tx->smtputf8;
+	o.body8bit = tx->body_type == BODY_8BITMIME;
+	if ((tx->rtx = receive_begin(smtp_server_receive(s->server), s->cfg,
+	    &o, tx->sender, tx->rcpts, tx->n_rcpts)) == NULL) {
 		log_warn("spool: new body");
 		session_reply(s, "451 4.3.0 Error: queue file write error");
 		return;
 	}
-	tx_plan_batches(s);
 	smtp_data_init(&tx->df);
-	hdr_scan_init(&tx->hs);
-	tx->scan_headers = s->lc->add_message_id || s->lc->add_date;
-
-	/* RFC 3848 protocol names; the TLS comment as Postfix writes it. */
-	if (s->tls) {
-		with = s->auth_user != NULL ? "ESMTPSA" : "ESMTPS";
-		/* The users file holds printable names only (auth.c). */
-		tlsc = xasprintf("\r\n\t(using %s)%s%s%s", s->tls_info,
-		    s->auth_user != NULL ? "\r\n\t(Authenticated sender: " : "",
-		    s->auth_user != NULL ? s->auth_user : "",
-		    s->auth_user != NULL ? ")" : "");
-	} else {
-		with = s->esmtp ? "ESMTP" : "SMTP";
-		tlsc = xstrdup("");
-	}
-	rfc5322_date(now(), date, sizeof(date));
-	if (tx->n_rcpts == 1)
-		hdr = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
-		    "\tby %s with %s id %s\r\n\tfor <%s>; %s\r\n", s->helo,
-		    ipv6, s->ip, tlsc, s->cfg->hostname, with, tx->ids[0],
-		    tx->rcpts[0], date);
-	else
-		hdr = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
-		    "\tby %s with %s id %s; %s\r\n", s->helo, ipv6, s->ip,
-		    tlsc, s->cfg->hostname, with, tx->ids[0], date);
-	free(tlsc);
-	tx_write(tx, hdr, strlen(hdr));
-	free(hdr);
-
 	session_enter_state(s, S_DATA);
 	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
@@ -1046,110 +942,24 @@ session_line(struct smtp_session *s)
 	return 1;
 }
 
-/* Octets for the stored body after the header scan, with any headers the
- * listener adds inserted where the header section ends. */
-static void
-data_added_headers(struct smtp_session *s)
-{
-	struct smtp_tx	*tx = s->tx;
-	char		*h, date[64];
-
-	if (s->lc->add_message_id && !tx->hs.has_message_id) {
-		h = xasprintf("Message-ID: <%s@%s>\r\n", tx->ids[0],
-		    s->cfg->hostname);
-		tx_write(tx, h, strlen(h));
-		free(h);
-	}
-	if (s->lc->add_date && !tx->hs.has_date) {
-		rfc5322_date(now(), date, sizeof(date));
-		h = xasprintf("Date: %s\r\n", date);
-		tx_write(tx, h, strlen(h));
-		free(h);
-	}
-	if (tx->hs.need_blank)
-		tx_write(tx, "\r\n", 2);
-}
-
-/* Copy octets [from, to) of the stream "held, then buf" into dst, or write
- * them to the body when dst is NULL. */
-static void
-held_span(struct smtp_tx *tx, const char *buf, size_t from, size_t to,
-    char *dst)
-{
-	size_t	nh = tx->n_held, e;
-
-	if (from < nh) {
-		e = to < nh ? to : nh;
-		if (dst != NULL) {
-			memcpy(dst, tx->held + from, e - from);
-			dst += e - from;
-		} else
-			tx_write(tx, tx->held + from, e - from);
-		from = e;
-	}
-	if (to > from) {
-		if (dst != NULL)
-			memcpy(dst, buf + (from - nh), to - from);
-		else
-			tx_write(tx, buf + (from - nh), to - from);
-	}
-}
-
-/* The header section is still open: scan buf, write what is certainly
- * before its end, hold back the rest. */
-static void
-data_scan_headers(struct smtp_session *s, const char *buf, size_t len)
-{
-	struct smtp_tx	*tx = s->tx;
-	size_t		 total = tx->n_held + len, cut, keep;
-	char		 tmp[sizeof(tx->held)];
-
-	(void)hdr_scan_feed(&tx->hs, buf, len);
-	if (tx->hs.done) {
-		cut = tx->hs.end_offset > tx->held_at ?
-		    (size_t)(tx->hs.end_offset - tx->held_at) : 0;
-		if (cut > total)
-			cut = total;
-		held_span(tx, buf, 0, cut, NULL);
-		data_added_headers(s);
-		held_span(tx, buf, cut, total, NULL);
-		tx->n_held = 0;
-		return;
-	}
-	keep = hdr_scan_pending(&tx->hs);
-	if (keep > total)
-		keep = total;
-	if (keep > sizeof(tx->held))
-		fatalx("hdr_scan_pending: %zu octets", keep);
-	held_span(tx, buf, 0, total - keep, NULL);
-	held_span(tx, buf, total - keep, total, tmp);
-	memcpy(tx->held, tmp, keep);
-	tx->n_held = keep;
-	tx->held_at += total - keep;
-}
-
 static void
 data_output(struct smtp_session *s, const char *buf, size_t len)
 {
 	struct smtp_tx	*tx = s->tx;
 
-	if (tx->too_big || tx->body == NULL)
+	if (tx->too_big || tx->rtx == NULL)
 		return;
 	if (tx->df.octets_out > s->lc->max_message_size) {
 		/* Keep reading to the end of data, storing nothing more. */
 		tx->too_big = true;
-		spool_body_abort(tx->body);
-		tx->body = NULL;
+		receive_release(tx->rtx);
+		tx->rtx = NULL;
 		return;
 	}
-	if (tx->scan_headers && !tx->hs.done) {
-		data_scan_headers(s, buf, len);
-		return;
-	}
-	tx_write(tx, buf, len);
+	(void)receive_write(tx->rtx, buf, len);
 }
 
-static void	commit_done(void *, int);
+static void	commit_done(void *, int, const char *);
 static void	tx_end(struct smtp_session *);
 
 /* Body octets from the input, at most DATA_CHUNK at a time. */
@@ -1189,15 +999,12 @@ tx_refuse(struct smtp_session *s, const char *reason, const char *reply)
 	session_reset(s);
 }
 
-/* CRLF.CRLF seen: refuse, or commit the batches to the spool. */
+/* CRLF.CRLF seen: refuse, or commit the message (receive.c). */
 static void
 tx_end(struct smtp_session *s)
 {
 	struct smtp_tx	*tx = s->tx;
-	struct commit	*c;
-	struct envelope	*env;
-	struct spool_body *body;
-	int		 b, i;
+	struct receive_tx *rtx;
 
 	if (tx->too_big) {
 		tx_refuse(s, "message_too_big",
@@ -1208,92 +1015,33 @@ tx_end(struct smtp_session *s)
 		tx_refuse(s, "bare_lf", "550 5.5.2 Bare CR or LF not allowed");
 		return;
 	}
-	if (tx->scan_headers && !tx->hs.done) {
-		/* The message was all headers: they go at the end. */
-		hdr_scan_finish(&tx->hs);
-		if (tx->body != NULL && !tx->too_big)
-			held_span(tx, NULL, 0, tx->n_held, NULL);
-		tx->n_held = 0;
-		data_added_headers(s);
-	}
-	if (tx->write_error || tx->body == NULL) {
+	rtx = tx->rtx;
+	tx->rtx = NULL;
+	if (rtx == NULL || receive_commit(rtx, commit_done, s, NULL) == -1) {
 		session_reply(s, "451 4.3.0 Error: queue file write error");
 		session_reset(s);
 		return;
 	}
-
-	c = xcalloc(1, sizeof(*c));
-	c->sess = s;
-	c->queue = smtp_server_queue(s->server);
-	c->n = tx->n_batches;
-	c->envs = xcalloc(c->n, sizeof(*c->envs));
-	for (b = 0; b < c->n; b++) {
-		env = envelope_new();
-		strlcpy_(env->id, tx->ids[b], sizeof(env->id));
-		env->sender = xstrdup(tx->sender);
-		env->listener = xstrdup(s->lc->name);
-		env->helo = xstrdup(s->helo);
-		env->client = xstrdup(s->ip);
-		if (s->auth_user != NULL)
-			env->auth_user = xstrdup(s->auth_user);
-		env->created = now();
-		env->smtputf8 = tx->smtputf8;
-		env->body8bit = tx->body_type == BODY_8BITMIME;
-		for (i = 0; i < tx->n_rcpts; i++)
-			if (tx->batch_of[i] == b)
-				envelope_add_rcpt(env, tx->rcpts[i]);
-		c->envs[b] = env;
-	}
-	tx->commit = c;
-	body = tx->body;
-	tx->body = NULL;		/* the spool owns it from here on */
+	tx->rtx = rtx;			/* until commit_done(): to release */
 	session_enter_state(s, S_COMMIT);
 	session_update_read(s);
-	spool_commit(smtp_server_spool(s->server), body, c->envs, c->n,
-	    commit_done, c);
 }
 
-/* The spool has the message on disk (ok) or has given up. */
+/* The message is queued (ok) or the spool has given up; receive.c has
+ * logged it.  Not called once the session is gone. */
 static void
-commit_done(void *arg, int ok)
+commit_done(void *arg, int ok, const char *id)
 {
-	struct commit		*c = arg;
-	struct smtp_session	*s = c->sess;
-	struct envelope		*e0 = c->envs[0];
-	int			 i, nrcpt = 0;
+	struct smtp_session	*s = arg;
 
-	if (ok) {
-		for (i = 0; i < c->n; i++)
-			nrcpt += c->envs[i]->n_rcpts;
-		stats_inc(STAT_RECEIVED);
-		log_event("accepted", "id=%s from=<%s> nrcpt=%d size=%llu "
-		    "client=%s listener=%s", e0->id, e0->sender, nrcpt,
-		    (unsigned long long)e0->size, e0->client, e0->listener);
-		if (s != NULL)
-			session_reply(s, "250 2.0.0 Ok: queued as %s", e0->id);
-		/* Log before queue_add(): the queue owns them after. */
-		for (i = 0; i < c->n; i++)
-			log_event("queued", "id=%s from=<%s> nrcpt=%d size=%llu",
-			    c->envs[i]->id, c->envs[i]->sender,
-			    c->envs[i]->n_rcpts,
-			    (unsigned long long)c->envs[i]->size);
-		for (i = 0; i < c->n; i++)
-			queue_add(c->queue, c->envs[i]);
-	} else {
+	if (ok)
+		session_reply(s, "250 2.0.0 Ok: queued as %s", id);
+	else {
 		log_warnx("smtp %s: message %s not queued: spool commit "
-		    "failed", e0->client, e0->id);
-		if (s != NULL)
-			session_reply(s, "451 4.3.0 Error: queue file write "
-			    "error");
-		for (i = 0; i < c->n; i++)
-			envelope_free(c->envs[i]);
+		    "failed", s->ip, id);
+		session_reply(s, "451 4.3.0 Error: queue file write error");
 	}
-	free(c->envs);
-	free(c);
-	if (s == NULL)
-		return;		/* the client went away meanwhile */
-
-	s->tx->commit = NULL;
+	s->tx->rtx = NULL;	/* receive.c frees it after this call */
 	session_reset(s);
 	session_update_read(s);
 	/* Pipelined commands may already wait in the input. */

@@ -40,7 +40,7 @@ void		 smtp_session_shutdown(struct smtp_session *);
 /* What a session needs from the server (implemented in smtp_server.c). */
 struct event_base *smtp_server_base(struct smtp_server *);
 struct spool	*smtp_server_spool(struct smtp_server *);
-struct queue	*smtp_server_queue(struct smtp_server *);
+struct receive	*smtp_server_receive(struct smtp_server *);
 /* The TLS context (NULL: none) and users (NULL: no AUTH) of the listener
  * whose settings are lc, as built by the last configure; a session takes
  * its own references at once. */
