@@ -29,6 +29,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "config_include.h"
 #include "config_opts.h"
 #include "util.h"
 
@@ -1212,45 +1213,98 @@ static const struct opt top_opts[] = {
  * Loading.
  */
 
-static struct config *
-load(const char *text, const char *name, char *base, char *err,
+/* include_read_fn: a file of at most CONFIG_MAX_SIZE bytes, without NUL. */
+static char *
+read_config_file(void *arg, const char *path, size_t *lenp, char *err,
     size_t errlen)
 {
+	FILE	*fp;
+	char	*text;
+	size_t	 n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	text = xmalloc(CONFIG_MAX_SIZE + 1);
+	n = fread(text, 1, CONFIG_MAX_SIZE + 1, fp);
+	if (ferror(fp) || n > CONFIG_MAX_SIZE) {
+		snprintf(err, errlen, "%s", ferror(fp) ? strerror(errno) :
+		    "file too large");
+		fclose(fp);
+		free(text);
+		return NULL;
+	}
+	fclose(fp);
+	if (memchr(text, '\0', n) != NULL) {
+		/* libconfig would silently stop reading there. */
+		snprintf(err, errlen, "contains a NUL byte");
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	*lenp = n;
+	return text;
+}
+
+/*
+ * The file shown as name and opened as path, whose text is given: its
+ * @include directives expanded (config_include.c), then parsed.  Takes
+ * base (the directory for relative paths).
+ */
+static struct config *
+load(const char *text, const char *name, const char *path, char *base,
+    char *err, size_t errlen)
+{
 	struct loader	 ld;
+	struct include_map *map = NULL;
 	config_t	 lc;
 	struct config	*cfg;
+	char		*full;
+	const char	*efile;
+	unsigned	 eline;
 
+	if ((full = include_expand(text, strlen(text), name, path,
+	    read_config_file, NULL, CONFIG_MAX_SIZE, &map, err, errlen)) ==
+	    NULL) {
+		free(base);
+		return NULL;
+	}
 	cfg = xcalloc(1, sizeof(*cfg));
 	cfg->refcnt = 1;
 	cfg->path = xstrdup(name);
 	memset(&ld, 0, sizeof(ld));
 	ld.cfg = cfg;
 	ld.name = name;
+	ld.map = map;
 	ld.base = base;
 	ld.err = err;
 	ld.errlen = errlen;
 
+	/* No include directory: the text has no @include left. */
 	config_init(&lc);
-	/* @include "x.conf" is relative to the file's directory too. */
-	config_set_include_dir(&lc, base);
-	if (!config_read_string(&lc, text)) {
+	if (!config_read_string(&lc, full)) {
+		efile = include_map_find(map, (unsigned)config_error_line(&lc),
+		    &eline);
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s:%d: %s",
-			    config_error_file(&lc) != NULL ?
-			    config_error_file(&lc) : name,
-			    config_error_line(&lc), config_error_text(&lc));
+			snprintf(err, errlen, "%s:%u: %s", efile, eline,
+			    config_error_text(&lc));
 		goto fail;
 	}
 	if (parse_opts(&ld, config_root_setting(&lc), top_opts,
 	    nitems(top_opts), cfg, 0, NULL) == -1)
 		goto fail;
 	config_destroy(&lc);
+	include_map_free(map);
+	free(full);
 	free(base);
 	return cfg;
 
 fail:
 	config_destroy(&lc);
 	config_free(cfg);
+	include_map_free(map);
+	free(full);
 	free(base);
 	return NULL;
 }
@@ -1269,31 +1323,14 @@ struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
 	struct config	*cfg;
-	FILE		*fp;
-	char		*text, *dir, *slash, *base, *rel;
+	char		*text, *dir, *slash, *base, *rel, why[256];
 	size_t		 n;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((text = read_config_file(NULL, path, &n, why, sizeof(why))) ==
+	    NULL) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
-	text = xmalloc(CONFIG_MAX_SIZE + 1);
-	n = fread(text, 1, CONFIG_MAX_SIZE + 1, fp);
-	if (ferror(fp) || n > CONFIG_MAX_SIZE) {
-		snprintf(err, errlen, "%s: %s", path, ferror(fp) ?
-		    strerror(errno) : "file too large");
-		fclose(fp);
-		free(text);
-		return NULL;
-	}
-	fclose(fp);
-	if (memchr(text, '\0', n) != NULL) {
-		/* libconfig would silently stop reading there. */
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		free(text);
-		return NULL;
-	}
-	text[n] = '\0';
 
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) == NULL) {
@@ -1310,7 +1347,7 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	free(dir);
 
-	cfg = load(text, path, base, err, errlen);
+	cfg = load(text, path, path, base, err, errlen);
 	free(text);
 	return cfg;
 }
@@ -1319,7 +1356,7 @@ struct config *
 config_load_string(const char *text, const char *name, char *err,
     size_t errlen)
 {
-	return load(text, name, current_dir(), err, errlen);
+	return load(text, name, name, current_dir(), err, errlen);
 }
 
 static void

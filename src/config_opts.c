@@ -19,6 +19,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "config_include.h"
 #include "config_opts.h"
 #include "template.h"
 #include "units.h"
@@ -43,6 +44,8 @@ fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 		file = config_setting_source_file(s);
 		line = config_setting_source_line(s);
 	}
+	if (file == NULL && ld->map != NULL)
+		file = include_map_find(ld->map, line, &line);
 	if (file == NULL)
 		file = ld->name;
 	n = snprintf(ld->err, ld->errlen, "%s:%u: %s", file, line, ld->ctx);

@@ -17,10 +17,12 @@
 #endif
 
 struct config;
+struct include_map;
 
 struct loader {
 	struct config	*cfg;
 	const char	*name;		/* the file as shown in errors */
+	const struct include_map *map;	/* expanded line -> file:line */
 	char		*base;		/* directory for relative paths */
 	char		*err;
 	size_t		 errlen;
