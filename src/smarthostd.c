@@ -36,6 +36,7 @@
 #include "smtp_server.h"
 #include "spool.h"
 #include "stats.h"
+#include "tls_client.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -118,6 +119,8 @@ reload(struct daemon *d, char *err, size_t errlen)
 	log_setup(d->foreground || cfg->log_stderr, cfg->log_level);
 	queue_set_config(d->queue, cfg);
 	relay_reconfigure(cfg);
+	/* New connections read trust anchors and client certificates anew. */
+	tls_client_cleanup();
 	config_unref(d->cfg);
 	d->cfg = cfg;
 	stats_inc(STAT_RELOADS);

@@ -529,7 +529,8 @@ sc_tls_start(struct smtp_client *c)
 	char			 err[512];
 
 	c->ssl = tls_client_ssl(c->conf.tls == CTLS_VERIFY, c->conf.ca_file,
-	    c->conf.ca_path, c->conf.servername, c->ip[0] != '\0' ? c->ip :
+	    c->conf.ca_path, c->conf.tls_cert, c->conf.tls_key,
+	    c->conf.servername, c->ip[0] != '\0' ? c->ip :
 	    NULL, err, sizeof(err));
 	if (c->ssl == NULL) {
 		/* Our own configuration is at fault: no plaintext retry. */
@@ -1404,6 +1405,8 @@ smtp_client_conf_init(struct smtp_client_conf *conf, const struct config *cfg,
 		conf->tls = CTLS_REQUIRED;
 	conf->ca_file = rc->ca_file;
 	conf->ca_path = rc->ca_path;
+	conf->tls_cert = rc->tls_cert;
+	conf->tls_key = rc->tls_key;
 	conf->auth_username = rc->auth_username;
 	conf->auth_password = rc->auth_password;
 	conf->servername = host;

@@ -82,6 +82,7 @@ struct smtp_client_conf {
 	enum client_tls	 tls;
 	bool		 implicit_tls;
 	const char	*ca_file, *ca_path;	/* NULL: the system store */
+	const char	*tls_cert, *tls_key;	/* client certificate or NULL */
 	const char	*auth_username;		/* NULL: no AUTH */
 	const char	*auth_password;
 	const char	*servername;		/* host name for SNI and

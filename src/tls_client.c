@@ -24,6 +24,7 @@ struct tc_ctx {
 	struct tc_ctx	*next;
 	bool		 verify;
 	char		*ca_file, *ca_path;
+	char		*cert, *key;
 	SSL_CTX		*ctx;
 };
 
@@ -52,9 +53,30 @@ tc_ssl_error(char *buf, size_t len)
 	ERR_clear_error();
 }
 
-static SSL_CTX *
-tc_ctx_new(bool verify, const char *ca_file, const char *ca_path, char *err,
+/* The client certificate: chain from cert, private key from key. */
+static int
+tc_ctx_cert(SSL_CTX *ctx, const char *cert, const char *key, char *err,
     size_t errlen)
+{
+	char	 buf[256];
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "cannot load tls_cert %s: %s", cert, buf);
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "cannot load tls_key %s: %s", key, buf);
+		return -1;
+	}
+	return 0;
+}
+
+static SSL_CTX *
+tc_ctx_new(bool verify, const char *ca_file, const char *ca_path,
+    const char *cert, const char *key, char *err, size_t errlen)
 {
 	SSL_CTX	*ctx;
 	char	 buf[256];
@@ -69,6 +91,10 @@ tc_ctx_new(bool verify, const char *ca_file, const char *ca_path, char *err,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (cert != NULL && tc_ctx_cert(ctx, cert, key, err, errlen) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (!verify) {
 		/* opportunistic and required: encryption without trust. */
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -99,8 +125,8 @@ tc_atexit_cb(void)
 }
 
 static SSL_CTX *
-tc_ctx_get(bool verify, const char *ca_file, const char *ca_path, char *err,
-    size_t errlen)
+tc_ctx_get(bool verify, const char *ca_file, const char *ca_path,
+    const char *cert, const char *key, char *err, size_t errlen)
 {
 	struct tc_ctx	*t;
 	SSL_CTX		*ctx;
@@ -110,14 +136,18 @@ tc_ctx_get(bool verify, const char *ca_file, const char *ca_path, char *err,
 		ca_file = ca_path = NULL;
 	for (t = tc_cache; t != NULL; t = t->next)
 		if (t->verify == verify && tc_streq(t->ca_file, ca_file) &&
-		    tc_streq(t->ca_path, ca_path))
+		    tc_streq(t->ca_path, ca_path) && tc_streq(t->cert, cert) &&
+		    tc_streq(t->key, key))
 			return t->ctx;
-	if ((ctx = tc_ctx_new(verify, ca_file, ca_path, err, errlen)) == NULL)
+	if ((ctx = tc_ctx_new(verify, ca_file, ca_path, cert, key, err,
+	    errlen)) == NULL)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
 	t->verify = verify;
 	t->ca_file = ca_file != NULL ? xstrdup(ca_file) : NULL;
 	t->ca_path = ca_path != NULL ? xstrdup(ca_path) : NULL;
+	t->cert = cert != NULL ? xstrdup(cert) : NULL;
+	t->key = key != NULL ? xstrdup(key) : NULL;
 	t->ctx = ctx;
 	t->next = tc_cache;
 	tc_cache = t;
@@ -130,14 +160,20 @@ tc_ctx_get(bool verify, const char *ca_file, const char *ca_path, char *err,
 
 SSL *
 tls_client_ssl(bool verify, const char *ca_file, const char *ca_path,
-    const char *servername, const char *ip, char *err, size_t errlen)
+    const char *cert, const char *key, const char *servername, const char *ip,
+    char *err, size_t errlen)
 {
 	SSL_CTX			*ctx;
 	SSL			*ssl;
 	X509_VERIFY_PARAM	*param;
 	char			 buf[256];
 
-	if ((ctx = tc_ctx_get(verify, ca_file, ca_path, err, errlen)) == NULL)
+	if ((cert == NULL) != (key == NULL)) {
+		snprintf(err, errlen, "tls_cert without tls_key");
+		return NULL;
+	}
+	if ((ctx = tc_ctx_get(verify, ca_file, ca_path, cert, key, err,
+	    errlen)) == NULL)
 		return NULL;
 	if ((ssl = SSL_new(ctx)) == NULL) {
 		tc_ssl_error(buf, sizeof(buf));
@@ -208,6 +244,8 @@ tls_client_cleanup(void)
 		SSL_CTX_free(t->ctx);
 		free(t->ca_file);
 		free(t->ca_path);
+		free(t->cert);
+		free(t->key);
 		free(t);
 	}
 }

@@ -1,7 +1,7 @@
 /*
  * tls_client.h — the client side of TLS for outgoing SMTP (smtp_client.c):
- * SSL_CTX objects built once per (verify, ca_file, ca_path) and cached for
- * the life of the process, one SSL per connection with SNI and the peer
+ * SSL_CTX objects built once per (verify, ca_file, ca_path, client cert
+ * and key) and cached until tls_client_cleanup(), one SSL per connection with SNI and the peer
  * name to check, and the texts that go into logs and statuses.
  */
 #ifndef SMARTHOSTD_TLS_CLIENT_H
@@ -17,12 +17,15 @@
  * is checked against ca_file/ca_path (both NULL: the system store) and the
  * peer against servername (a host name, also sent as SNI) or, when
  * servername is NULL, against the address ip ("192.0.2.1", "2001:db8::1").
- * Without verify nothing is checked (opportunistic and required).  Returns
- * NULL with the reason in err when the trust anchors cannot be loaded.
+ * Without verify nothing is checked (opportunistic and required).  With
+ * cert and key (PEM files; else both NULL) the client presents that
+ * certificate (relayer tls_cert/tls_key).  Returns NULL with the reason in
+ * err when the trust anchors or the certificate cannot be loaded.
  */
 SSL		*tls_client_ssl(bool verify, const char *ca_file,
-		    const char *ca_path, const char *servername,
-		    const char *ip, char *err, size_t errlen);
+		    const char *ca_path, const char *cert, const char *key,
+		    const char *servername, const char *ip, char *err,
+		    size_t errlen);
 
 /* "TLSv1.3/TLS_AES_256_GCM_SHA384 verified=yes" for an established ssl;
  * the caller frees it. */
@@ -32,7 +35,9 @@ char		*tls_client_info(SSL *, bool verified);
  * ("certificate has expired", "hostname mismatch"), else NULL. */
 const char	*tls_client_verify_error(SSL *);
 
-/* Free the cached contexts (also done at exit). */
+/* Free the cached contexts (also done at exit, and on reload so that a
+ * renewed client certificate is read again; connections in progress keep
+ * theirs). */
 void		 tls_client_cleanup(void);
 
 #endif

@@ -11,6 +11,7 @@ package TestCerts;
 #	$c->{server_cert} $c->{server_key}	CN=localhost, SAN IP:127.0.0.1,DNS:localhost
 #	$c->{wrong_cert} $c->{wrong_key}	CN=wrong.example, SAN DNS:wrong.example
 #	$c->{expired_cert} $c->{expired_key}	right names, validity in 2001
+#	$c->{client_cert} $c->{client_key}	CN=client.test, for TLS client auth
 #	$c->{dir}
 #
 # The directory is removed when the process exits unless
@@ -105,6 +106,13 @@ subjectAltName = IP:127.0.0.1,DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
+[ client ]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
 [ wrong ]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature,keyEncipherment
@@ -126,6 +134,8 @@ EOF
 		    '20491231235959Z' ],
 		expired => [ 'localhost', 'server', '20010101000000Z',
 		    '20020101000000Z' ],
+		client => [ 'client.test', 'client', '20200101000000Z',
+		    '20491231235959Z' ],
 	);
 	for my $name (sort keys %certs) {
 		my ($cn, $ext, $start, $end) = @{$certs{$name}};

@@ -23,13 +23,17 @@ AUTH on top:
   --auth-tempfail     answer every AUTH with 454 4.7.0
   --auth-cleartext    offer AUTH without TLS too (to prove that a client
                       never uses it there)
+  --client-ca F       require a client certificate signed by the CA in F
+                      (CERT_REQUIRED): a client without one fails the
+                      handshake
 
 Besides sink.py's logs, in --dir:
   commands.log  also gets STARTTLS and AUTH verbs
   auth.log      one line per AUTH exchange:
                 "<conn> <MECH> <tls|plain> <user> <password> <ok|fail>"
   tls.log       one line per end of data: "<conn> <version>/<cipher>" or
-                "<conn> plain", then " auth=<user>" when authenticated
+                "<conn> plain", then " auth=<user>" when authenticated,
+                then " client=<CN>" when the client sent a certificate
   sni.log       one line per handshake: the SNI name sent, or "-"
 
 Prints "ready" on stdout once it listens.
@@ -75,6 +79,11 @@ class TLSHandler(sink.Handler):
             line = "%s plain" % server.conn_no
         if session.authenticated and session.auth_data is not None:
             line += " auth=%s" % _str(session.auth_data.login)
+        peer = sslobj.getpeercert() if sslobj is not None else None
+        if peer:
+            cn = [v for rdn in peer.get("subject", ()) for (k, v) in rdn
+                  if k == "commonName"]
+            line += " client=%s" % (cn[0] if cn else "?")
         sink.append_line(os.path.join(self.st.dir, "tls.log"), line)
         return await super().handle_DATA(server, session, envelope)
 
@@ -135,6 +144,9 @@ def make_authenticator(state, args):
 def server_context(args, state):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=args.client_ca)
 
     def sni(sslobj, name, c):
         sink.append_line(os.path.join(state.dir, "sni.log"), name or "-")
@@ -161,6 +173,7 @@ def main():
     p.add_argument("--auth-mechs")
     p.add_argument("--auth-tempfail", action="store_true")
     p.add_argument("--auth-cleartext", action="store_true")
+    p.add_argument("--client-ca")
     args = p.parse_args()
     if (args.starttls or args.implicit) and not (args.cert and args.key):
         p.error("--starttls and --implicit need --cert and --key")

@@ -20,7 +20,7 @@ test_unverified(void)
 	char	 err[256] = "";
 	SSL	*a, *b;
 
-	a = tls_client_ssl(false, NULL, NULL, "mx.example", NULL, err,
+	a = tls_client_ssl(false, NULL, NULL, NULL, NULL, "mx.example", NULL, err,
 	    sizeof(err));
 	ok(a != NULL, "unverified SSL made");
 	if (a == NULL)
@@ -32,7 +32,7 @@ test_unverified(void)
 	ok(tls_client_verify_error(a) == NULL, "no verify error unverified");
 
 	/* The trust anchors do not matter without verification: one ctx. */
-	b = tls_client_ssl(false, "/nonexistent/ca.pem", NULL, NULL,
+	b = tls_client_ssl(false, "/nonexistent/ca.pem", NULL, NULL, NULL, NULL,
 	    "192.0.2.1", err, sizeof(err));
 	ok(b != NULL, "unverified SSL ignores ca_file");
 	if (b != NULL) {
@@ -52,7 +52,7 @@ test_verified(void)
 	SSL			*a, *b, *u;
 	X509_VERIFY_PARAM	*p;
 
-	a = tls_client_ssl(true, NULL, NULL, "smtp.example.net", NULL, err,
+	a = tls_client_ssl(true, NULL, NULL, NULL, NULL, "smtp.example.net", NULL, err,
 	    sizeof(err));
 	ok(a != NULL, "verified SSL against the system store");
 	if (a == NULL) {
@@ -68,7 +68,7 @@ test_verified(void)
 	is_int(SSL_get_min_proto_version(a), TLS1_2_VERSION,
 	    "TLS 1.2 floor when verifying");
 
-	b = tls_client_ssl(true, NULL, NULL, NULL, "127.0.0.1", err,
+	b = tls_client_ssl(true, NULL, NULL, NULL, NULL, NULL, "127.0.0.1", err,
 	    sizeof(err));
 	ok(b != NULL, "verified SSL for an address");
 	if (b != NULL) {
@@ -80,7 +80,7 @@ test_verified(void)
 		    "no host name for an address");
 		SSL_free(b);
 	}
-	u = tls_client_ssl(false, NULL, NULL, NULL, NULL, err, sizeof(err));
+	u = tls_client_ssl(false, NULL, NULL, NULL, NULL, NULL, NULL, err, sizeof(err));
 	ok(u != NULL && SSL_get_SSL_CTX(u) != SSL_get_SSL_CTX(a),
 	    "verified and unverified contexts differ");
 	SSL_free(u);
@@ -93,7 +93,7 @@ test_errors(void)
 	char	 err[256] = "";
 	SSL	*s;
 
-	s = tls_client_ssl(true, "/nonexistent/ca.pem", NULL, "a.example",
+	s = tls_client_ssl(true, "/nonexistent/ca.pem", NULL, NULL, NULL, "a.example",
 	    NULL, err, sizeof(err));
 	ok(s == NULL, "unreadable ca_file refused");
 	ok(strstr(err, "/nonexistent/ca.pem") != NULL,
@@ -101,14 +101,14 @@ test_errors(void)
 	SSL_free(s);
 
 	err[0] = '\0';
-	s = tls_client_ssl(true, NULL, NULL, NULL, NULL, err, sizeof(err));
+	s = tls_client_ssl(true, NULL, NULL, NULL, NULL, NULL, NULL, err, sizeof(err));
 	ok(s == NULL, "verification with nothing to match refused");
 	ok(strstr(err, "no host name or address") != NULL,
 	    "the error says why");
 	SSL_free(s);
 
 	err[0] = '\0';
-	s = tls_client_ssl(true, NULL, NULL, NULL, "not-an-address", err,
+	s = tls_client_ssl(true, NULL, NULL, NULL, NULL, NULL, "not-an-address", err,
 	    sizeof(err));
 	ok(s == NULL, "a bad address literal refused");
 	SSL_free(s);
