@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,30 @@ opt_hostname(struct loader *ld, const struct opt *o,
 	if (!valid_domain(str, 0))
 		return fail(ld, s, "hostname: \"%s\" is not a host name", str);
 	cfg->hostname = xstrdup(str);
+	return 0;
+}
+
+/* The user must exist now: -n says so, not the first start. */
+static int
+opt_user(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *obj)
+{
+	struct config	*cfg = obj;
+	const char	*str;
+
+	if (s == NULL)
+		return 0;
+	if (get_nonempty(ld, s, o->name, &str) == -1)
+		return -1;
+	errno = 0;
+	if (getpwnam(str) == NULL) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH &&
+		    errno != EBADF && errno != EPERM)
+			return fail(ld, s, "user \"%s\": cannot look it up: "
+			    "%s", str, strerror(errno));
+		return fail(ld, s, "user \"%s\": no such user", str);
+	}
+	cfg->user = xstrdup(str);
 	return 0;
 }
 
@@ -1194,7 +1219,7 @@ opt_routing(struct loader *ld, const struct opt *o, const config_setting_t *s,
 
 static const struct opt top_opts[] = {
 	{ .name = "hostname", .kind = O_FUNC, .fn = opt_hostname },
-	{ .name = "user", .kind = O_STRING, .off = C(user) },
+	{ .name = "user", .kind = O_FUNC, .fn = opt_user },
 	{ .name = "spool", .kind = O_PATH, .off = C(spool),
 	  .defstr = "/var/spool/smarthostd" },
 	{ .name = "control", .kind = O_FUNC, .fn = opt_control },

@@ -112,6 +112,9 @@ my @bad = (
       undef, qr/isp|mx/ ],
     [ 'auth-without-users', qq{spool = "$dir/s";\nlisteners = (\n  { name = "x"; port = 2525;\n    auth = "required"; }\n);\n},
       undef, qr/users|auth|tls/ ],
+    # Issue 10 item 7: -n checks everything that can be checked.
+    [ 'no-such-user', qq{hostname = "a.test";\nspool = "$dir/s";\nuser = "no-such-user-here";\n},
+      3, qr/user "no-such-user-here": no such user/ ],
     [ 'bad-address', qq{spool = "$dir/s";\nlisteners = (\n  { name = "x";\n    address = "localhost.example"; port = 2525; }\n);\n},
       4, qr/address|localhost\.example/ ],
 );

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # privdrop.t -- `user`: the daemon binds its listener as root, then becomes
 # that user for good; the spool is handed over so queueing still works, and
-# deliveries run as that user.  A user that does not exist stops the start.
+# deliveries run as that user.  A user that does not exist is an error
+# with file:line, at -n as at start.
 use strict;
 use warnings;
 use Test::More;
@@ -43,9 +44,11 @@ $d->stop;
 my $bad = start_daemon(no_start => 1,
     config_text => { top => 'user = "no-such-user-here";' });
 my ($rc, $err) = run_daemon_check($bad->config_file);
-is($rc, 0, 'an unknown user is not a syntax error (-n passes)');
+is($rc, 1, 'an unknown user is an error at -n (issue 10 item 7)');
+like($err, qr/smarthostd\.conf:\d+: user "no-such-user-here": no such user/,
+    '-n says file:line and why');
 my $out = `$ENV{SMARTHOSTD} -f -c @{[$bad->config_file]} 2>&1`;
-isnt($? >> 8, 0, 'but the daemon refuses to start');
+isnt($? >> 8, 0, 'the daemon refuses to start');
 like($out, qr/user "no-such-user-here": no such user/, 'and says why');
 
 done_testing();

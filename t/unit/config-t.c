@@ -287,7 +287,7 @@ test_defaults(void)
 static const char full_text[] =
 "# every setting\n"						/* 1 */
 "hostname = \"relay.example.net\";\n"
-"user = \"_smarthostd\";\n"
+"user = \"nobody\";\n"
 "spool = \"spool\";\n"
 "control = \"/run/sh.sock\";\n"					/* 5 */
 "pid_file = \"run/sh.pid\";\n"
@@ -368,7 +368,7 @@ test_full(void)
 		return;
 	}
 	is_str(cfg->hostname, "relay.example.net", "hostname");
-	is_str(cfg->user, "_smarthostd", "user");
+	is_str(cfg->user, "nobody", "user");
 	snprintf(want, sizeof(want), "%s/spool", cwd);
 	is_str(cfg->spool, want, "relative spool is under the cwd");
 	is_str(cfg->control, "/run/sh.sock", "control");
