@@ -11,6 +11,7 @@
 #define SMARTHOSTD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -26,8 +27,20 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* One event line: "<event> " followed by the formatted key=value pairs. */
+/*
+ * One event line: "<event> " followed by the formatted key=value pairs.
+ * Every %s value is escaped as doc/logging.md says: bare when it is plain
+ * printable ASCII without blanks, quotes, backslashes or '='; otherwise in
+ * double quotes with \" \\ and \xHH.  "<%s>" (an address) and "\"%s\""
+ * take their delimiters into the value.
+ */
 void	log_event(const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* vsnprintf with log_event's escaping of every %s; the length it wanted. */
+int	log_vformat(char *, size_t, const char *, va_list);
+int	log_format(char *, size_t, const char *, ...);
+/* Copy src with every control and non-ASCII octet as \xHH. */
+void	log_sanitize(char *, size_t, const char *);
 
 #endif

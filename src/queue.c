@@ -318,7 +318,7 @@ delivery_done(struct delivery *d)
 	for (int i = 0; i < d->n_rcpts; i++) {
 		struct delivery_rcpt	*r = &d->rcpts[i];
 		struct env_rcpt		*er = &env->rcpts[r->index];
-		const char		*status;
+		const char		*status, *vf;
 
 		if (r->result == DLV_PENDING) {
 			/* A relayer bug must not lose or bounce mail. */
@@ -341,13 +341,26 @@ delivery_done(struct delivery *d)
 		}
 		stats_inc(r->result == DLV_OK ? STAT_DELIVERED :
 		    r->result == DLV_PERMFAIL ? STAT_BOUNCED : STAT_DEFERRED);
-		log_event(dlv_result_to_text(r->result),
-		    "id=%s queue=%s from=<%s> to=<%s> relayer=%s remote=%s%s%s "
-		    "status=\"%s\" delay=%lds attempt=%d", env->id,
-		    d->queue_name, env->sender, er->addr, d->relayer->name,
-		    d->remote ? d->remote : "none",
-		    d->tls_info ? " tls=" : "", d->tls_info ? d->tls_info : "",
-		    status, delay, env->attempts + 1);
+		/* tls_info is "<version>/<cipher> verified=<yes|no>". */
+		vf = d->tls_info != NULL ? strstr(d->tls_info, " verified=") :
+		    NULL;
+		if (vf != NULL)
+			log_event(dlv_result_to_text(r->result),
+			    "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
+			    "remote=%s tls=%.*s verified=%s status=\"%s\" "
+			    "delay=%lds attempt=%d", env->id, d->queue_name,
+			    env->sender, er->addr, d->relayer->name,
+			    d->remote ? d->remote : "none",
+			    (int)(vf - d->tls_info), d->tls_info,
+			    vf + strlen(" verified="), status, delay,
+			    env->attempts + 1);
+		else
+			log_event(dlv_result_to_text(r->result),
+			    "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
+			    "remote=%s status=\"%s\" delay=%lds attempt=%d",
+			    env->id, d->queue_name, env->sender, er->addr,
+			    d->relayer->name, d->remote ? d->remote : "none",
+			    status, delay, env->attempts + 1);
 	}
 	delivery_free(d);
 	if (--m->inflight > 0)

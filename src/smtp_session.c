@@ -47,6 +47,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "envelope.h"
+#include "helo.h"
 #include "log.h"
 #include "receive.h"
 #include "route.h"
@@ -453,7 +454,7 @@ cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 
 	session_reset(s);
 	free(s->helo);
-	s->helo = xstrdup(cmd->helo);
+	s->helo = helo_for_header(cmd->helo);
 	s->esmtp = cmd->verb == CMD_EHLO;
 	session_enter_state(s, S_HELO);
 	if (!s->esmtp) {

@@ -62,7 +62,8 @@ sub wait_runs {
 }
 sub ev {
 	my ($event, $rcpt) = @_;
-	return qr/^[^\n]*\b\Q$event\E\b(?=[^\n]*to=<\Q$rcpt\E>)[^\n]*$/m;
+	my $to = log_addr($rcpt);
+	return qr/^[^\n]*\b\Q$event\E\b(?=[^\n]*to=\Q$to\E)[^\n]*$/m;
 }
 
 #

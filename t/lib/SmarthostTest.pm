@@ -34,7 +34,7 @@ our @EXPORT = qw(
     start_daemon start_sink smtp_session send_mail run_swaks run_daemon_check
     wait_for maildir_files maildir_wait have_ipv6 smarthostd srcdir
     crlf no_bare_line_ends split_received sink_relayer ehlo_keywords
-    run_bounded smarthostctl_path run_ctl
+    run_bounded smarthostctl_path run_ctl log_addr
 );
 
 our $HOSTNAME = 'relay.test';		# hostname = in configs made here
@@ -114,6 +114,16 @@ sub slurp {
 	local $/;
 	my $s = <$fh>;
 	return $s // '';
+}
+
+# An address as a mail log line shows it (doc/logging.md): <a@b> when
+# plain, else "<...>" with \" \\ and \xHH escapes.
+sub log_addr {
+	my ($a) = @_;
+	return "<$a>" unless $a =~ /[\x00-\x20\x7f-\xff"\\=<>]/;
+	(my $e = "<$a>") =~ s/(["\\])/\\$1/g;
+	$e =~ s/([\x00-\x1f\x7f-\xff])/sprintf('\\x%02x', ord($1))/ge;
+	return qq{"$e"};
 }
 
 sub crlf { my ($s) = @_; $s =~ s/\r?\n/\r\n/g; return $s }
