@@ -268,6 +268,18 @@ smtp_addr_domain(const char *addr)
 	return at + 1;
 }
 
+bool
+smtp_addr_has_routing(const char *addr)
+{
+	const char	*dom = smtp_addr_domain(addr), *p, *end;
+
+	end = dom != NULL ? dom - 1 : addr + strlen(addr);
+	for (p = addr; p < end; p++)
+		if (*p == '%' || *p == '!' || *p == '@')
+			return true;
+	return false;
+}
+
 const char *
 smtp_verb_to_text(enum smtp_verb v)
 {

@@ -66,6 +66,13 @@ int	smtp_addr_valid(const char *addr);
  * quotes), or NULL if there is none. */
 const char *smtp_addr_domain(const char *addr);
 
+/*
+ * Whether the local part of addr holds '%', '!' or '@' (quoted or not):
+ * source routing that a next hop may follow (user%other@host).  Clients
+ * that may not relay get no such recipient (allow_untrusted_routing = no).
+ */
+bool	smtp_addr_has_routing(const char *addr);
+
 /* Name of a verb, upper case ("MAIL"), for logs. */
 const char *smtp_verb_to_text(enum smtp_verb);
 

@@ -503,22 +503,35 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_reply(s, "250 2.1.0 Ok");
 }
 
-/* May this client send to rcpt from here? */
+/* May this client relay anywhere (relay_from, or authenticated)? */
 static bool
-may_relay(struct smtp_session *s, const char *rcpt)
+trusted_client(struct smtp_session *s)
 {
 	if (cidr_match_any(s->lc->relay_from, s->lc->n_relay_from,
 	    (const struct sockaddr *)&s->peer))
 		return true;
-	if (s->auth_user != NULL)
+	return s->auth_user != NULL;
+}
+
+/* May this client send to rcpt from here?  *why is the log reason. */
+static bool
+may_relay(struct smtp_session *s, const char *rcpt, const char **why)
+{
+	*why = "relay_denied";
+	if (trusted_client(s))
 		return true;
-	return route_accepts(s->cfg, rcpt) != 0;
+	if (route_accepts(s->cfg, rcpt) == 0)
+		return false;
+	/* user%other@accepted would be relayed by many next hops. */
+	*why = "untrusted_routing";
+	return !smtp_addr_has_routing(rcpt);
 }
 
 static void
 cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	struct smtp_tx	*tx = s->tx;
+	const char	*why;
 	char		*rcpt;
 	int		 i;
 
@@ -535,10 +548,10 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 		session_reply(s, "501 5.1.3 Bad recipient address syntax");
 		return;
 	}
-	if (!may_relay(s, rcpt)) {
+	if (!may_relay(s, rcpt, &why)) {
 		log_event("rejected", "client=%s listener=%s helo=%s from=<%s> "
-		    "to=<%s> reason=relay_denied", s->ip, s->lc->name, s->helo,
-		    tx->sender, rcpt);
+		    "to=<%s> reason=%s", s->ip, s->lc->name, s->helo,
+		    tx->sender, rcpt, why);
 		free(rcpt);
 		session_reply(s, "554 5.7.1 Relay access denied");
 		return;
@@ -708,8 +721,10 @@ auth_finish(struct smtp_session *s, const char *mech, const char *user,
 		return;
 	}
 	s->auth_failures++;
-	log_event("rejected", "client=%s listener=%s user=%s mechanism=%s "
-	    "reason=auth_failed", s->ip, s->lc->name, name, mech);
+	/* Never the offered name: a password typed at the user name
+	 * prompt would land in the log (doc/logging.md). */
+	log_event("rejected", "client=%s listener=%s mechanism=%s "
+	    "reason=auth_failed", s->ip, s->lc->name, mech);
 	if (s->ev_auth == NULL)
 		s->ev_auth = evtimer_new(s->base, auth_delay_done, s);
 	s->auth_wait = true;

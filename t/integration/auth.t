@@ -165,6 +165,25 @@ is($r->{code}, 250, 'session alive after failures');
 $s->cmd('QUIT');
 $s->close;
 
+# #19 item 9: a password typed at the user name prompt never reaches the
+# log; a failure is logged without any offered name.
+$s = tls_session();
+$off = $d->log_size;
+$r = $s->cmd('AUTH LOGIN');
+$r = $s->cmd(encode_base64('Tr0ub4dor&3-typed-as-user', ''));
+is($r->{code}, 334, 'LOGIN: the "user name" is taken');
+$r = $s->cmd(encode_base64('alice', ''));
+is($r->{code}, 535, 'LOGIN with a password as user name: 535');
+ok($d->wait_log(qr/reason=auth_failed/, 5, after => $off),
+    'the failure is logged');
+my $tail = substr($d->log, $off);
+unlike($tail, qr/Tr0ub4dor/, 'the password typed as user name is not logged');
+like($tail, qr/rejected client=127\.0\.0\.1 listener=sub mechanism=LOGIN reason=auth_failed/,
+    'the failure line names client, listener and mechanism only');
+unlike($tail, qr/auth_failed.*user=|user=.*auth_failed/, 'no user= on a failure');
+$s->cmd('QUIT');
+$s->close;
+
 # Pipelined behind a failed AUTH: answered in order, after the 535.
 $s = tls_session();
 $s->send('AUTH PLAIN ' . plain('alice', 'nope') . "\r\nNOOP\r\n");

@@ -53,6 +53,18 @@ $r = rcpt_code($d->port, 'x@accept.test.evil.test');
 is($r->{code}, 554, 'closed: a suffix trick is refused');
 $r = rcpt_code($d->port, 'x%accept.test@evil.test');
 is($r->{code}, 554, 'closed: percent hack is refused');
+# #19 item 6: routing hidden in the local part of an accepted domain
+# (allow_untrusted_routing = no, as Postfix).
+for my $rcpt ('user%evil.com@accept.test', 'user!evil.com@accept.test',
+    '"user@evil.com"@accept.test') {
+	$r = rcpt_code($d->port, $rcpt);
+	is($r->{code}, 554, "untrusted client: $rcpt refused");
+	is($r->{enh}, '5.7.1', "untrusted client: $rcpt: 5.7.1");
+}
+ok($d->wait_log(qr/reason=untrusted_routing/, 5),
+    'untrusted routing: logged with its reason');
+$r = rcpt_code($p_open, 'user%other.test@accept.test');
+is($r->{code}, 250, 'a client in relay_from may use % (it may relay anyway)');
 $r = rcpt_code($p_none, 'victim@elsewhere.test');
 is($r->{code}, 554, 'relay_from = [ ]: refused');
 is($r->{enh}, '5.7.1', 'relay_from = [ ]: 5.7.1');

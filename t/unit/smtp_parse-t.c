@@ -588,6 +588,24 @@ test_prefixes(void)
 	is_int(nbad, 0, "every prefix: success or a reply");
 }
 
+/* #19 item 6: source routes hidden in the local part. */
+static void
+test_routing(void)
+{
+	ok(!smtp_addr_has_routing("user@accept.test"), "plain: no routing");
+	ok(!smtp_addr_has_routing("a.b-c+d@accept.test"), "+ and - are fine");
+	ok(smtp_addr_has_routing("user%evil.com@accept.test"), "% routes");
+	ok(smtp_addr_has_routing("user!evil.com@accept.test"), "! routes");
+	ok(smtp_addr_has_routing("\"user@evil.com\"@accept.test"),
+	    "quoted @ routes");
+	ok(smtp_addr_has_routing("\"a%b\"@accept.test"), "quoted % routes");
+	ok(!smtp_addr_has_routing("user@[192.0.2.1]"), "address literal");
+	ok(!smtp_addr_has_routing("user@evil%x.test"),
+	    "only the local part counts");
+	ok(!smtp_addr_has_routing("postmaster"), "no domain, no routing");
+	ok(smtp_addr_has_routing("a!b"), "no domain: the whole is local");
+}
+
 int
 main(void)
 {
@@ -597,6 +615,7 @@ main(void)
 	test_bytes();
 	test_addr();
 	test_domain();
+	test_routing();
 	test_verbs();
 	test_prefixes();
 	return done_testing();
