@@ -23,6 +23,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -89,12 +90,15 @@ die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/* The usage on stdout with status 0 (--help), else on stderr. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: %s [-ti] [-C file] [-f sender] [-F fullname] "
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: %s [-ti] [-C file] [-f sender] [-F fullname] "
 	    "[recipient ...]\n"
 	    "       %s -bp [-C file]\n"
+	    "       %s --help | --version\n"
 	    "  -t          recipients also from To:, Cc: and Bcc:\n"
 	    "  -i, -oi     a line with a single dot does not end the message\n"
 	    "  -f sender   envelope sender (default: you at the hostname)\n"
@@ -103,8 +107,8 @@ usage(void)
 	    "  -bp         list the queue, as mailq\n"
 	    "ignored: -B type, -bm, -h N, -L tag, -m, -N dsn, -n, -odX, "
 	    "-oeX, -om, -R ret, -U, -V envid, -v\n",
-	    progname, progname, SYSCONFDIR);
-	exit(EX_USAGE);
+	    progname, progname, progname, SYSCONFDIR);
+	exit(status);
 }
 
 /*
@@ -757,15 +761,29 @@ parse_o(struct opts *o, const char *arg)
 		die(EX_USAGE, "-o%s is not supported", arg);
 }
 
+enum { OPT_HELP = 256, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
 	int	ch;
 
-	/* "+": options end at the first recipient, as in sendmail. */
-	while ((ch = getopt(argc, argv, "+B:b:C:F:f:h:iL:mN:no:R:r:tUV:v")) !=
-	    -1) {
+	/* "+": options end at the first recipient, as in sendmail.  -h is
+	 * sendmail's hop count; help is only --help. */
+	while ((ch = getopt_long(argc, argv, "+B:b:C:F:f:h:iL:mN:no:R:r:tUV:v",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
+		case OPT_HELP:
+			usage(0);
+		case OPT_VERSION:
+			printf("%s %s\n", progname, PACKAGE_VERSION);
+			exit(0);
 		case 'b':
 			if (strcmp(optarg, "p") == 0)
 				o->mailq = true;
@@ -805,7 +823,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'V':	/* envelope id */
 			break;
 		default:
-			usage();
+			usage(EX_USAGE);
 		}
 	}
 	return optind;

@@ -30,11 +30,13 @@
 				   of a large file is the slowest command */
 #define HEAD_MAX	4096	/* the first line of the answer */
 
+/* The usage on stdout with status 0 (asked for), else on stderr. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: smarthostctl [-c file] [-s socket] [--json] command [args]\n"
+	    "       smarthostctl --help | --version\n"
 	    "commands:\n"
 	    "  queue        list queued messages\n"
 	    "  show ID      one message in detail\n"
@@ -45,7 +47,7 @@ usage(void)
 	    "  -c file      configuration file (default %s/smarthostd.conf)\n"
 	    "  -s socket    control socket (instead of the file's control)\n"
 	    "  --json       JSON output\n", SYSCONFDIR);
-	exit(1);
+	exit(status);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -225,6 +227,13 @@ main(int argc, char **argv)
 			break;
 		} else if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			usage(0);
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("smarthostctl %s\n", PACKAGE_VERSION);
+			return 0;
+		}
 		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			cfgpath = argv[++i];
 		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
@@ -234,10 +243,10 @@ main(int argc, char **argv)
 		else if (strncmp(argv[i], "-s", 2) == 0 && argv[i][2] != '\0')
 			sockpath = xstrdup(argv[i] + 2);
 		else
-			usage();
+			usage(1);
 	}
 	if (i == argc)
-		usage();
+		usage(1);
 
 	req[0] = '\0';
 	for (; i < argc; i++) {
@@ -253,7 +262,7 @@ main(int argc, char **argv)
 		    nwords++ ? " " : "", argv[i]);
 	}
 	if (nwords == 0)
-		usage();
+		usage(1);
 	len += (size_t)snprintf(req + len, sizeof(req) - len, "%s\n",
 	    json ? " --json" : "");
 

@@ -16,6 +16,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,16 +71,19 @@ queue_sink(void *arg, struct envelope *env)
 	queue_add(d->queue, env);
 }
 
-static void
-usage(void)
+/* The usage on stdout with status 0 (asked for), else on stderr. */
+static void __attribute__((noreturn))
+usage(int status)
 {
-	fprintf(stderr, "usage: smarthostd [-fnv] [-d] [-c file]\n"
-	    "  -c file  configuration file (default %s/smarthostd.conf)\n"
-	    "  -f       stay in the foreground and log to stderr\n"
-	    "  -n       check the configuration file and exit\n"
-	    "  -d       log at debug level\n"
-	    "  -v       print the version and exit\n", SYSCONFDIR);
-	exit(1);
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: smarthostd [-dfhnv] [-c file]\n"
+	    "  -c file    configuration file (default %s/smarthostd.conf)\n"
+	    "  -f         stay in the foreground and log to stderr\n"
+	    "  -n         check the configuration file and exit\n"
+	    "  -d         log at debug level\n"
+	    "  -v, --version  print the version and exit\n"
+	    "  -h, --help     print this help and exit\n", SYSCONFDIR);
+	exit(status);
 }
 
 /* What the loader found legal but unwise, at start, -n and reload. */
@@ -256,6 +260,12 @@ write_pid_file(const char *path)
 		log_warn("cannot write pid file %s", path);
 }
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 main(int argc, char **argv)
 {
@@ -266,7 +276,8 @@ main(int argc, char **argv)
 	const char	*cfgarg = SYSCONFDIR "/smarthostd.conf";
 
 	memset(&d, 0, sizeof(d));
-	while ((ch = getopt(argc, argv, "c:dfnv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dfhnv", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			cfgarg = optarg;
@@ -280,15 +291,17 @@ main(int argc, char **argv)
 		case 'n':
 			check = 1;
 			break;
+		case 'h':
+			usage(0);
 		case 'v':
 			printf("smarthostd %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(1);
 
 	log_init("smarthostd", 1, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	/* Errors name the file as it was given; reloads use the
