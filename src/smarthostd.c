@@ -34,6 +34,7 @@
 #include "queue.h"
 #include "receive.h"
 #include "relay.h"
+#include "sdnotify.h"
 #include "smtp_server.h"
 #include "spool.h"
 #include "stats.h"
@@ -96,9 +97,8 @@ log_config_warnings(const struct config *cfg)
 		log_warnx("warning: %s", cfg->warnings[i]);
 }
 
-/* SIGHUP and smarthostctl reload: 0, or -1 with the reason in err. */
 static int
-reload(struct daemon *d, char *err, size_t errlen)
+reload_config(struct daemon *d, char *err, size_t errlen)
 {
 	struct config	*cfg;
 
@@ -130,6 +130,20 @@ reload(struct daemon *d, char *err, size_t errlen)
 	stats_inc(STAT_RELOADS);
 	log_info("reloaded %s", d->cfgpath);
 	return 0;
+}
+
+/* SIGHUP and smarthostctl reload: 0, or -1 with the reason in err.  The
+ * service manager sees RELOADING until READY comes back, either way. */
+static int
+reload(struct daemon *d, char *err, size_t errlen)
+{
+	int	r;
+
+	sdnotify_reloading();
+	r = reload_config(d, err, errlen);
+	sdnotify_send(r == 0 ? "READY=1\nSTATUS=running" :
+	    "READY=1\nSTATUS=reload failed, configuration unchanged");
+	return r;
 }
 
 static int
@@ -168,6 +182,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	if (d->stopping)
 		return;
 	log_info("received signal %d, shutting down", (int)sig);
+	sdnotify_send("STOPPING=1");
 	d->stopping = now();
 	smtp_server_stop_listening(d->server);
 	smtp_server_shutdown_sessions(d->server);
@@ -321,6 +336,8 @@ main(int argc, char **argv)
 	    debug ? LOG_LEVEL_DEBUG : d.cfg->log_level);
 
 	signal(SIGPIPE, SIG_IGN);
+	if (sdnotify_init(err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 	/* MX shuffling and retry jitter must differ between starts. */
 	{
 		struct timespec	ts;
@@ -373,11 +390,13 @@ main(int argc, char **argv)
 	/* After recovery: a file picked up now is new mail, not a
 	 * message the queue already holds. */
 	d.incoming = incoming_new(d.base, d.spool, d.queue, d.receive);
+	sdnotify_send("READY=1\nSTATUS=running");
 
 	event_base_dispatch(d.base);
 
 	log_info("smarthostd stopped; %d message%s queued", queue_length(d.queue),
 	    queue_length(d.queue) == 1 ? "" : "s");
+	sdnotify_close();
 	control_free(d.control);
 	incoming_free(d.incoming);
 	smtp_server_free(d.server);
