@@ -61,6 +61,8 @@ struct daemon {
 	int			 foreground;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_tick;
 	time_t			 stopping;	/* when shutdown began, or 0 */
+	int			 pid_fd;	/* pid file, or -1 */
+	char			*pid_path;	/* as opened at start */
 };
 
 /* receive.c's sink: a message is durable; the queue takes it. */
@@ -261,18 +263,53 @@ absolute_config_path(const char *path)
 	return abs;
 }
 
+/*
+ * The pid file is opened before the privilege drop, so that it may live
+ * where only root writes (/run), and filled in after daemon() with the
+ * final pid.  The descriptor stays open: at a clean exit the file is
+ * removed, or, when the dropped user may not remove it from its
+ * directory, emptied so that it names no process (doc/decisions.md).
+ */
 static void
-write_pid_file(const char *path)
+pid_file_open(struct daemon *d)
 {
-	FILE	*f;
-
-	if ((f = fopen(path, "w")) == NULL) {
-		log_warn("cannot write pid file %s", path);
+	if (d->cfg->pid_file == NULL)
 		return;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) == EOF)
-		log_warn("cannot write pid file %s", path);
+	d->pid_path = xstrdup(d->cfg->pid_file);
+	if ((d->pid_fd = open(d->pid_path, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1)
+		fatal("cannot open pid file %s", d->pid_path);
+	/* Whatever the umask: it is for everyone to read. */
+	if (fchmod(d->pid_fd, 0644) == -1)
+		fatal("cannot set the mode of pid file %s", d->pid_path);
+}
+
+static void
+pid_file_write(struct daemon *d)
+{
+	char	buf[32];
+	int	n;
+
+	if (d->pid_fd == -1)
+		return;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(d->pid_fd, 0) == -1 ||
+	    pwrite(d->pid_fd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write pid file %s", d->pid_path);
+}
+
+static void
+pid_file_remove(struct daemon *d)
+{
+	if (d->pid_fd == -1)
+		return;
+	if (unlink(d->pid_path) == -1 && errno != ENOENT &&
+	    ftruncate(d->pid_fd, 0) == -1)
+		log_warn("cannot remove or empty pid file %s", d->pid_path);
+	close(d->pid_fd);
+	d->pid_fd = -1;
+	free(d->pid_path);
+	d->pid_path = NULL;
 }
 
 static const struct option longopts[] = {
@@ -291,6 +328,7 @@ main(int argc, char **argv)
 	const char	*cfgarg = SYSCONFDIR "/smarthostd.conf";
 
 	memset(&d, 0, sizeof(d));
+	d.pid_fd = -1;
 	while ((ch = getopt_long(argc, argv, "c:dfhnv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -364,6 +402,7 @@ main(int argc, char **argv)
 	    d.cfg->control, d.queue, d.server, control_reload, &d, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	pid_file_open(&d);
 	drop_privileges(&d);
 
 	if (!d.foreground) {
@@ -373,8 +412,7 @@ main(int argc, char **argv)
 		if (event_reinit(d.base) == -1)
 			fatalx("event_reinit failed");
 	}
-	if (d.cfg->pid_file != NULL)
-		write_pid_file(d.cfg->pid_file);
+	pid_file_write(&d);
 
 	d.ev_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
 	d.ev_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
@@ -410,8 +448,7 @@ main(int argc, char **argv)
 	event_free(d.ev_int);
 	if (d.ev_tick)
 		event_free(d.ev_tick);
-	if (d.cfg->pid_file != NULL)
-		unlink(d.cfg->pid_file);
+	pid_file_remove(&d);
 	config_unref(d.cfg);
 	event_base_free(d.base);
 	free(d.cfgpath);

@@ -51,4 +51,31 @@ my $out = `$ENV{SMARTHOSTD} -f -c @{[$bad->config_file]} 2>&1`;
 isnt($? >> 8, 0, 'the daemon refuses to start');
 like($out, qr/user "no-such-user-here": no such user/, 'and says why');
 
+# Issue 10 item 5: a pid file where only root may write (as /run is) is
+# written before the drop, and at a clean exit it is removed where the
+# daemon still may, else emptied so that it names no process.
+for my $case ([ 'root-owned /run', 0755 ], [ 'writable directory', 0777 ]) {
+	my ($what, $mode) = @$case;
+	my $pd = start_daemon(no_start => 1, config_text => {
+	    top => 'user = "nobody"; pid_file = "@TMP@/run/smarthostd.pid";' });
+	my $run = $pd->dir . '/run';
+	mkdir($run) or die "mkdir $run: $!";
+	chmod($mode, $run) or die;
+	chmod(0755, $pd->dir) or die;
+	my $pidfile = "$run/smarthostd.pid";
+	$pd->start;
+	my $pid = (slurp($pidfile) // '') =~ /^(\d+)\n\z/ ? $1 : undef;
+	is($pid, $pd->pid, "$what: the pid file names the daemon");
+	is((stat($pidfile))[4], 0, "$what: written by root, before the drop");
+	is((stat($pidfile))[2] & 07777, 0644, "$what: mode 0644");
+	like($pd->log, qr/running as user nobody/, "$what: and it dropped");
+	is($pd->stop, 0, "$what: clean stop");
+	if ($mode == 0777) {
+		ok(!-e $pidfile, "$what: removed at exit");
+	} else {
+		ok(-e $pidfile && -z $pidfile, "$what: cannot be removed by "
+		    . 'nobody, so it is emptied at exit');
+	}
+}
+
 done_testing();
