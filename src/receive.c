@@ -211,50 +211,54 @@ receive_emit(struct receive_tx *tx, const void *buf, size_t len)
 	store(tx, buf, len);
 }
 
-/* The Received: header (none for a bounce): RFC 3848 protocol names, the
- * TLS comment as Postfix writes it. */
+/* The Received: header (none for a bounce): RFC 3848 protocol names, RFC
+ * 6531 4.3 ones for SMTPUTF8, the TLS comment as Postfix writes it.
+ * *id_off is where the queue id starts in it: each batch of a split
+ * transaction gets a copy of the body with its own id there (spool.h). */
 static char *
-received_header(struct receive_tx *tx)
+received_header(struct receive_tx *tx, size_t *id_off)
 {
 	const struct receive_origin	*o = &tx->o;
 	const char			*with;
-	char				*hdr, *tlsc, date[64];
+	char				*pre, *hdr, *tlsc, date[64];
 
 	rfc5322_date(now(), date, sizeof(date));
-	if (o->kind == RECEIVE_PICKUP) {
-		if (tx->n_rcpts == 1)
-			return xasprintf("Received: by %s (smarthostd, from "
-			    "userid %lu)\r\n\tid %s\r\n\tfor <%s>; %s\r\n",
-			    tx->cfg->hostname, (unsigned long)o->uid,
-			    tx->ids[0], tx->rcpts[0], date);
-		return xasprintf("Received: by %s (smarthostd, from userid "
-		    "%lu)\r\n\tid %s; %s\r\n", tx->cfg->hostname,
-		    (unsigned long)o->uid, tx->ids[0], date);
-	}
-	if (o->kind != RECEIVE_SMTP)
+	if (o->kind == RECEIVE_PICKUP)
+		pre = xasprintf("Received: by %s (smarthostd, from userid "
+		    "%lu)\r\n\tid ", tx->cfg->hostname, (unsigned long)o->uid);
+	else if (o->kind != RECEIVE_SMTP)
 		return NULL;
-	if (o->tls_info != NULL) {
-		with = o->auth_user != NULL ? "ESMTPSA" : "ESMTPS";
-		/* The users file holds printable names only (auth.c). */
-		tlsc = xasprintf("\r\n\t(using %s)%s%s%s", o->tls_info,
-		    o->auth_user != NULL ? "\r\n\t(Authenticated sender: " : "",
-		    o->auth_user != NULL ? o->auth_user : "",
-		    o->auth_user != NULL ? ")" : "");
-	} else {
-		with = o->esmtp ? "ESMTP" : "SMTP";
-		tlsc = xstrdup("");
+	else {
+		if (o->tls_info != NULL) {
+			if (o->smtputf8)
+				with = o->auth_user != NULL ? "UTF8SMTPSA" :
+				    "UTF8SMTPS";
+			else
+				with = o->auth_user != NULL ? "ESMTPSA" :
+				    "ESMTPS";
+			/* The users file holds printable names only. */
+			tlsc = xasprintf("\r\n\t(using %s)%s%s%s",
+			    o->tls_info, o->auth_user != NULL ?
+			    "\r\n\t(Authenticated sender: " : "",
+			    o->auth_user != NULL ? o->auth_user : "",
+			    o->auth_user != NULL ? ")" : "");
+		} else {
+			with = !o->esmtp ? "SMTP" : o->smtputf8 ? "UTF8SMTP" :
+			    "ESMTP";
+			tlsc = xstrdup("");
+		}
+		pre = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
+		    "\tby %s with %s id ", o->helo, o->ipv6 ? "IPv6:" : "",
+		    o->client, tlsc, tx->cfg->hostname, with);
+		free(tlsc);
 	}
+	*id_off = strlen(pre);
 	if (tx->n_rcpts == 1)
-		hdr = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
-		    "\tby %s with %s id %s\r\n\tfor <%s>; %s\r\n", o->helo,
-		    o->ipv6 ? "IPv6:" : "", o->client, tlsc, tx->cfg->hostname,
-		    with, tx->ids[0], tx->rcpts[0], date);
+		hdr = xasprintf("%s%s\r\n\tfor <%s>; %s\r\n", pre, tx->ids[0],
+		    tx->rcpts[0], date);
 	else
-		hdr = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
-		    "\tby %s with %s id %s; %s\r\n", o->helo,
-		    o->ipv6 ? "IPv6:" : "", o->client, tlsc, tx->cfg->hostname,
-		    with, tx->ids[0], date);
-	free(tlsc);
+		hdr = xasprintf("%s%s; %s\r\n", pre, tx->ids[0], date);
+	free(pre);
 	return hdr;
 }
 
@@ -266,6 +270,7 @@ receive_begin(struct receive *rc, struct config *cfg,
 	const struct receive_hooks	*h;
 	struct receive_tx		*tx;
 	char				*rcv;
+	size_t				 id_off;
 	int				 i;
 
 	if (n_rcpts < 1)
@@ -297,8 +302,9 @@ receive_begin(struct receive *rc, struct config *cfg,
 	tx->filtering = h != NULL && h->header != NULL;
 	tx->scan = o->add_message_id || o->add_date || (h != NULL &&
 	    (h->header != NULL || h->headers_end != NULL || h->body != NULL));
-	if ((rcv = received_header(tx)) != NULL) {
+	if ((rcv = received_header(tx, &id_off)) != NULL) {
 		/* Ours, not the message's: no hook sees it as a field. */
+		spool_body_id_at(tx->body, spool_body_size(tx->body) + id_off);
 		if (spool_body_write(tx->body, rcv, strlen(rcv)) == -1) {
 			log_warn("spool: body write");
 			spool_body_abort(tx->body);

@@ -49,8 +49,8 @@ static uint64_t	max_id_in(int);
 
 /* Helpers. */
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+spool_write_all(int fd, const void *data, size_t len)
 {
 	const char	*p = data;
 	ssize_t		 n;
@@ -80,7 +80,7 @@ spool_write_file_at(int dirfd, const char *name, const char *text, size_t len,
 	    oflags, 0600);
 	if (fd == -1)
 		return -1;
-	if (write_all(fd, text, len) == -1 || (sync && fsync(fd) == -1)) {
+	if (spool_write_all(fd, text, len) == -1 || (sync && fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
 		unlinkat(dirfd, name, 0);
@@ -418,6 +418,13 @@ spool_body_new(struct spool *sp)
 	return b;
 }
 
+void
+spool_body_id_at(struct spool_body *b, uint64_t offset)
+{
+	b->has_id = true;
+	b->id_off = offset;
+}
+
 int
 spool_body_flush(struct spool_body *b)
 {
@@ -425,7 +432,7 @@ spool_body_flush(struct spool_body *b)
 		errno = b->err;
 		return -1;
 	}
-	if (b->buflen > 0 && write_all(b->fd, b->buf, b->buflen) == -1) {
+	if (b->buflen > 0 && spool_write_all(b->fd, b->buf, b->buflen) == -1) {
 		b->err = errno;
 		return -1;
 	}
@@ -446,7 +453,7 @@ spool_body_write(struct spool_body *b, const void *data, size_t len)
 	while (len > 0) {
 		if (b->buflen == 0 && len >= BODY_BUFSIZE) {
 			/* Large writes go straight through. */
-			if (write_all(b->fd, p, len) == -1) {
+			if (spool_write_all(b->fd, p, len) == -1) {
 				b->err = errno;
 				return -1;
 			}

@@ -50,6 +50,13 @@ struct spool_body *spool_body_new(struct spool *);
 /* Append octets (buffered).  Returns 0, or -1 with errno. */
 int		 spool_body_write(struct spool_body *, const void *, size_t);
 uint64_t	 spool_body_size(const struct spool_body *);
+/*
+ * The body holds the queue id of the first envelope it will be committed
+ * with at this offset (in its Received: header).  When a commit has more
+ * than one envelope, each of the others gets a copy of the body with its
+ * own id there, so that every queued message names itself.
+ */
+void		 spool_body_id_at(struct spool_body *, uint64_t offset);
 /* Throw the body away (unlink, free). */
 void		 spool_body_abort(struct spool_body *);
 

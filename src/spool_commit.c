@@ -35,6 +35,7 @@
 struct commit_env {
 	char		 id[QUEUE_ID_MAX + 1];
 	unsigned	 done;
+	char		 copy[NAME_MAX_];	/* tmp/ body of its own, or "" */
 };
 
 struct commit {
@@ -46,6 +47,84 @@ struct commit {
 	spool_commit_cb		 cb;
 	void			*arg;
 };
+
+/*
+ * A copy of the body in tmp/ with this envelope's id where the first
+ * envelope's is (spool_body_id_at()), so that each queued message's
+ * Received: names its own id.  Ids all have the same length, so the copy
+ * has the same size.  Done on the loop: only a transaction split into
+ * several batches pays for it.  Returns 0 or -1 (logged).
+ */
+static int
+commit_copy_body(struct spool *sp, struct spool_body *body,
+    struct commit_env *ce, const char *first)
+{
+	char		 buf[65536];
+	uint64_t	 off = 0;
+	ssize_t		 n;
+	int		 in, out, ret = -1;
+
+	if (body->id_off + strlen(first) > body->size ||
+	    strlen(ce->id) != strlen(first)) {
+		log_warnx("spool: queue id outside the body of %s", ce->id);
+		return -1;
+	}
+	snprintf(ce->copy, sizeof(ce->copy), "%s.copy", ce->id);
+	if ((in = openat(sp->tmpfd, body->name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		log_warn("spool: open tmp/%s", body->name);
+		ce->copy[0] = '\0';
+		return -1;
+	}
+	out = openat(sp->tmpfd, ce->copy, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out == -1) {
+		log_warn("spool: create tmp/%s", ce->copy);
+		ce->copy[0] = '\0';
+		close(in);
+		return -1;
+	}
+	while (off < body->size) {
+		if ((n = pread(in, buf, sizeof(buf), (off_t)off)) <= 0) {
+			if (n == 0)
+				errno = EIO;	/* the body shrank */
+			if (n == 0 || errno != EINTR)
+				goto done;
+			continue;
+		}
+		/* The id sits in this chunk: put ours in its place. */
+		for (uint64_t i = 0; i < strlen(first); i++)
+			if (body->id_off + i >= off &&
+			    body->id_off + i < off + (uint64_t)n)
+				buf[body->id_off + i - off] = ce->id[i];
+		if (spool_write_all(out, buf, (size_t)n) == -1)
+			goto done;
+		off += (uint64_t)n;
+	}
+	ret = 0;
+done:
+	if (ret == -1)
+		log_warn("spool: copy tmp/%s", ce->copy);
+	close(in);
+	if (close(out) == -1 && ret == 0) {
+		log_warn("spool: close tmp/%s", ce->copy);
+		ret = -1;
+	}
+	return ret;
+}
+
+/* The copies' names in tmp/ are not needed once linked (or undone). */
+static void
+commit_remove_copies(struct spool *sp, struct commit *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->envs[i].copy[0] != '\0') {
+			if (unlinkat(sp->tmpfd, c->envs[i].copy, 0) == -1)
+				log_warn("spool: unlink tmp/%s",
+				    c->envs[i].copy);
+			c->envs[i].copy[0] = '\0';
+		}
+}
 
 void
 spool_commit(struct spool *sp, struct spool_body *body, struct envelope **envs,
@@ -90,6 +169,11 @@ spool_commit(struct spool *sp, struct spool_body *body, struct envelope **envs,
 		}
 		env->size = body->size;
 		strlcpy_(c->envs[i].id, env->id, sizeof(c->envs[i].id));
+		if (i > 0 && body->has_id &&
+		    commit_copy_body(sp, body, &c->envs[i], envs[0]->id) == -1) {
+			c->failed = 1;
+			break;
+		}
 		text = envelope_to_text(env, &len);
 		snprintf(name, sizeof(name), "%s.env", env->id);
 		/* O_EXCL: a duplicate id must fail, not overwrite. */
@@ -270,7 +354,7 @@ commit_sync_files(struct spool *sp)
 
 	TAILQ_FOREACH(c, &sp->inflight, entry)
 		if (!c->failed)
-			cap += 1 + c->n;
+			cap += 1 + 2 * c->n;
 	if (cap == 0)
 		return 0;
 	sp->jobs = xcalloc(cap, sizeof(*sp->jobs));
@@ -282,11 +366,18 @@ commit_sync_files(struct spool *sp)
 		strlcpy_(sp->jobs[n].name, c->body->name,
 		    sizeof(sp->jobs[n].name));
 		n++;
-		for (i = 0; i < c->n; i++) {
+		for (i = 0; i < 2 * c->n; i++) {
 			struct sync_job	*j = &sp->jobs[n];
+			struct commit_env *ce = &c->envs[i / 2];
 
-			snprintf(j->name, sizeof(j->name), "%s.env",
-			    c->envs[i].id);
+			/* Its envelope, then its own body if it has one. */
+			if (i % 2 == 0)
+				snprintf(j->name, sizeof(j->name), "%s.env",
+				    ce->id);
+			else if (ce->copy[0] != '\0')
+				strlcpy_(j->name, ce->copy, sizeof(j->name));
+			else
+				continue;
 			j->c = c;
 			j->fd = openat(sp->tmpfd, j->name,
 			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -338,8 +429,8 @@ commit_link(struct spool *sp, struct commit *c)
 		snprintf(ename, sizeof(ename), "%s.env", ce->id);
 		snprintf(mname, sizeof(mname), "%s.msg", ce->id);
 		/* linkat fails with EEXIST rather than replace a message. */
-		if (linkat(sp->tmpfd, c->body->name, sp->queuefd, mname,
-		    0) == -1) {
+		if (linkat(sp->tmpfd, ce->copy[0] != '\0' ? ce->copy :
+		    c->body->name, sp->queuefd, mname, 0) == -1) {
 			log_warn("spool: link queue/%s", mname);
 			c->failed = 1;
 			return;
@@ -475,6 +566,7 @@ commit_dir_synced(struct spool *sp)
 	TAILQ_INIT(&group);
 	TAILQ_CONCAT(&group, &sp->inflight, entry);
 	TAILQ_FOREACH(c, &group, entry) {
+		commit_remove_copies(sp, c);
 		spool_body_release(c->body);
 		c->body = NULL;
 	}
@@ -522,6 +614,7 @@ spool_commit_abandon(struct spool *sp)
 	while ((c = TAILQ_FIRST(&sp->inflight)) != NULL) {
 		TAILQ_REMOVE(&sp->inflight, c, entry);
 		commit_undo(sp, c);
+		commit_remove_copies(sp, c);
 		spool_body_release(c->body);
 		if (c->cb != NULL)
 			c->cb(c->arg, 0);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ struct spool_body {
 	size_t		 buflen;
 	uint64_t	 size;
 	int		 err;	/* errno of the first failure; sticky */
+	bool		 has_id;	/* the first envelope's id is at id_off */
+	uint64_t	 id_off;
 };
 
 TAILQ_HEAD(commit_list, commit);
@@ -61,6 +64,8 @@ int	spool_write_file_at(int dirfd, const char *name, const char *text,
 	    size_t len, int oflags, int sync);
 /* Does dirfd/name exist (not following a symbolic link)? */
 int	spool_exists_at(int dirfd, const char *name);
+/* write(2) all of it, again after EINTR; 0 or -1 with errno. */
+int	spool_write_all(int fd, const void *, size_t);
 /* Write out what the body has buffered.  Returns 0, or -1 with errno (the
  * first failure sticks). */
 int	spool_body_flush(struct spool_body *);

@@ -116,6 +116,20 @@ like($rcvd, qr/\(Authenticated sender: alice\)/, 'Received: the authenticated us
 is_deeply($m[0]{json}{rcpt_tos}, [ 'far@remote.test' ],
     'relayed to the remote recipient');
 
+# SMTPUTF8 under TLS and AUTH (RFC 6531 4.3): with UTF8SMTPSA.
+$s = tls_session();
+$s->cmd('AUTH PLAIN ' . plain('alice', 's3cret pass'));
+$r = $s->mail(from => 's@x.test', to => 'far@remote.test',
+    mail_params => 'SMTPUTF8', data => "Subject: utf8sa\r\n\r\nhello\r\n");
+is($r && $r->{code}, 250, 'SMTPUTF8 under TLS + AUTH: accepted');
+$s->cmd('QUIT');
+$s->close;
+@m = $sink->wait_messages(2, 15);
+($rcvd) = split_received((grep { $_->{data} =~ /^Subject: utf8sa\r$/m } @m)[0]{data}
+    // '');
+like($rcvd // '', qr/\bwith UTF8SMTPSA id\b/, 'Received: with UTF8SMTPSA')
+    or diag $rcvd;
+
 # PLAIN in two steps, LOGIN, cancel, bad base64, unknown mechanism.
 $s = tls_session();
 $r = $s->cmd('AUTH PLAIN');

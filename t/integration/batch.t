@@ -74,12 +74,30 @@ sub check_bodies {
 	ok($ok, "$tag: every copy has a Received: header and the same body");
 }
 
+# Issue 17 item 5: each copy's Received: carries its own queue id, the one
+# the log gives it; the first is the id in the 250 reply.
+sub check_ids {
+	my ($tag, $id, @m) = @_;
+	my @ids = map {
+		my ($rcv) = split_received($_->{data});
+		($rcv // '') =~ /\bid ([0-9A-F]+)\b/ ? $1 : '';
+	} @m;
+	my %seen = map { $_ => 1 } grep { length } @ids;
+	is(scalar(keys %seen), scalar(@m), "$tag: a distinct id in each copy")
+	    or diag "ids: @ids";
+	ok($seen{$id // ''}, "$tag: the reply's id is one of them");
+	my $log = $d->log;
+	is(scalar(grep { $log =~ /\bqueued id=\Q$_\E / } keys %seen),
+	    scalar(@m), "$tag: each is the id the log gives that copy");
+}
+
 my ($body, $id) = one_transaction($d->port, 'bifurcate',
     'a@one.test', 'b@one.test', 'c@two.test');
 my ($g, @m) = groups('bifurcate', 3);
 is($g, 'a@one.test | b@one.test | c@two.test',
     'BifurcateAlways: one transaction per recipient');
 check_bodies('bifurcate', $body, @m);
+check_ids('bifurcate', $id, @m);
 
 ($body, $id) = one_transaction($p_dom, 'bydomain',
     'a@One.test', 'b@one.TEST', 'c@two.test');
@@ -87,6 +105,7 @@ check_bodies('bifurcate', $body, @m);
 is($g, 'a@One.test,b@one.TEST | c@two.test',
     'BatchByDomain: one transaction per domain, case-insensitive');
 check_bodies('bydomain', $body, @m);
+check_ids('bydomain', $id, @m);
 is(scalar(grep { $_->{json}{mail_from} eq 's@x.test' } @m), 2,
     'BatchByDomain: sender kept on every part');
 
@@ -96,4 +115,5 @@ is(scalar(grep { $_->{json}{mail_from} eq 's@x.test' } @m), 2,
 is($g, 'a@one.test,c@two.test | d@three.test,e@three.test',
     'BatchByRoute: one transaction per relayer and next hop');
 check_bodies('byroute', $body, @m);
+check_ids('byroute', $id, @m);
 done_testing();

@@ -122,4 +122,23 @@ for my $line ("no header here\r\n", "\r\n", "Date-ish text\r\n") {
 	is("@bad", '', "section ended by \"$what\" split across reads at every position");
 }
 
+# The protocol in Received: (RFC 3848, RFC 6531 4.3): ESMTP, SMTP after
+# HELO, UTF8SMTP when the transaction used SMTPUTF8.
+for my $case ([ 'EHLO', '', 'ESMTP' ], [ 'HELO', '', 'SMTP' ],
+    [ 'EHLO', 'SMTPUTF8', 'UTF8SMTP' ]) {
+	my ($greet, $param, $with) = @$case;
+	my $s = smtp_session(port => $d->port);
+	$s->greeting;
+	$s->cmd("$greet client.test");
+	my $r = $s->mail(from => 'a@x.test', to => 'b@y.test',
+	    mail_params => $param, data => "Subject: with $with\r\n\r\nx\r\n");
+	$s->cmd('QUIT');
+	$s->close;
+	my ($f) = grep { slurp($_) =~ /^Subject: with \Q$with\E$/m }
+	    maildir_wait($md, $n + 1, 10);
+	$n++;
+	like($f ? slurp($f) : '', qr/^\tby relay\.test with \Q$with\E id /m,
+	    "$greet" . ($param ? " + $param" : '') . ": with $with");
+}
+
 done_testing();

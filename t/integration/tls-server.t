@@ -86,6 +86,23 @@ like($rcvd, qr/\(using TLSv1\.[23] with cipher \S+ \(\d+\/\d+ bits\)\)/,
     'Received: TLS version and cipher in a comment') or diag $rcvd;
 unlike($rcvd, qr/ESMTPSA/, 'not ESMTPSA without AUTH');
 
+# SMTPUTF8 under TLS (RFC 6531 4.3): with UTF8SMTPS.
+$s = smtp_session(port => $d->port);
+$s->start_ehlo('client.test');
+$s->cmd('STARTTLS');
+$certs->tls_up($s);
+$s->cmd('EHLO client.test');
+$r = $s->mail(from => 's@x.test', to => 'tls@y.test', mail_params => 'SMTPUTF8',
+    data => "Subject: utf8 under tls\r\n\r\nhello\r\n");
+is($r && $r->{code}, 250, 'SMTPUTF8 message accepted under TLS');
+$s->cmd('QUIT');
+$s->close;
+@m = $sink->wait_messages(2, 15);
+($rcvd) = split_received((grep { ($_->{data} // '') =~ /^Subject: utf8 under tls\r$/m }
+    @m)[0]{data} // '');
+like($rcvd // '', qr/\bwith UTF8SMTPS id\b/, 'Received: with UTF8SMTPS')
+    or diag $rcvd;
+
 # Pipelined input after STARTTLS is thrown away, and the transaction that
 # was open before is gone.
 $s = smtp_session(port => $d->port);
