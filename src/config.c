@@ -1217,6 +1217,48 @@ opt_routing(struct loader *ld, const struct opt *o, const config_setting_t *s,
 	return 0;
 }
 
+static int
+opt_allow_from(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *obj)
+{
+	struct metrics_conf *m = obj;
+
+	return cidr_list(ld, s, o->name, &m->allow_from, &m->n_allow_from);
+}
+
+#define MC(f) offsetof(struct metrics_conf, f)
+
+static const struct opt metrics_opts[] = {
+	{ .name = "address", .kind = O_STRING, .off = MC(address),
+	  .defstr = "127.0.0.1" },
+	{ .name = "port", .kind = O_INT, .off = MC(port), .def = 9325,
+	  .min = 1, .max = 65535 },
+	{ .name = "allow_from", .kind = O_FUNC, .fn = opt_allow_from },
+};
+
+static int
+opt_metrics(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *obj)
+{
+	struct config	*cfg = obj;
+
+	if (s == NULL)
+		return 0;
+	if (want_group(ld, s, o->name) == -1)
+		return -1;
+	set_ctx(ld, "metrics: ");
+	if (parse_opts(ld, s, metrics_opts, nitems(metrics_opts),
+	    &cfg->metrics, 0, NULL) == -1)
+		return -1;
+	if (!is_ip_literal(cfg->metrics.address))
+		return fail(ld, s, "address: \"%s\" is not an IPv4 or IPv6 "
+		    "address", cfg->metrics.address);
+	cfg->metrics.enabled = true;
+	cfg->metrics.line = config_setting_source_line(s);
+	set_ctx(ld, "");
+	return 0;
+}
+
 static const struct opt top_opts[] = {
 	{ .name = "hostname", .kind = O_FUNC, .fn = opt_hostname },
 	{ .name = "user", .kind = O_FUNC, .fn = opt_user },
@@ -1232,6 +1274,7 @@ static const struct opt top_opts[] = {
 	{ .name = "routing", .kind = O_FUNC, .fn = opt_routing },
 	{ .name = "rewrite", .kind = O_FUNC, .fn = opt_rewrite },
 	{ .name = "dkim", .kind = O_FUNC, .fn = opt_dkim },
+	{ .name = "metrics", .kind = O_FUNC, .fn = opt_metrics },
 };
 
 /*
@@ -1408,6 +1451,8 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->spool);
 	free(cfg->control);
+	free(cfg->metrics.address);
+	free(cfg->metrics.allow_from);
 	free(cfg->pid_file);
 	free_strings(cfg->nameservers, cfg->n_nameservers);
 	for (i = 0; i < cfg->n_listeners; i++) {

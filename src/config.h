@@ -119,6 +119,16 @@ struct domain_conf {
 	int		 line;
 };
 
+/* The `metrics` HTTP listener; off unless the group is given. */
+struct metrics_conf {
+	bool		 enabled;
+	char		*address;		/* IP literal */
+	int		 port;
+	struct cidr	*allow_from;
+	int		 n_allow_from;
+	int		 line;
+};
+
 struct config {
 	int		 refcnt;
 	char		*path;			/* the file as given */
@@ -147,6 +157,8 @@ struct config {
 	int		 n_listeners;
 	struct relayer_conf *relayers;		/* always holds one named "mx" */
 	int		 n_relayers;
+
+	struct metrics_conf metrics;
 
 	char		*default_relayer;	/* NULL: "mx" */
 	struct rule_conf *rules;

@@ -315,6 +315,7 @@ delivery_done(struct delivery *d)
 	struct envelope	*env = m->env;
 	long		 delay = (long)(now() - env->created);
 
+	stats_observe(SH_DELIVERY, stats_elapsed(&d->started));
 	for (int i = 0; i < d->n_rcpts; i++) {
 		struct delivery_rcpt	*r = &d->rcpts[i];
 		struct env_rcpt		*er = &env->rcpts[r->index];
@@ -341,6 +342,8 @@ delivery_done(struct delivery *d)
 		}
 		stats_inc(r->result == DLV_OK ? STAT_DELIVERED :
 		    r->result == DLV_PERMFAIL ? STAT_BOUNCED : STAT_DEFERRED);
+		stats_count(SF_DELIVERIES, d->relayer->name,
+		    dlv_result_to_text(r->result));
 		/* tls_info is "<version>/<cipher> verified=<yes|no>". */
 		vf = d->tls_info != NULL ? strstr(d->tls_info, " verified=") :
 		    NULL;
@@ -398,6 +401,7 @@ static void
 qmsg_expire(struct qmsg *m)
 {
 	struct envelope	*env = m->env;
+	struct route	 rt;
 
 	for (int i = 0; i < env->n_rcpts; i++) {
 		struct env_rcpt	*er = &env->rcpts[i];
@@ -412,6 +416,9 @@ qmsg_expire(struct qmsg *m)
 		er->status = st;
 		er->state = RCPT_FAILED;
 		stats_inc(STAT_EXPIRED);
+		stats_count(SF_DELIVERIES, route_resolve(m->q->cfg,
+		    env->listener, env->sender, er->addr, &rt) == 0 ?
+		    rt.relayer->name : "none", "expired");
 		log_event("expired", "id=%s from=<%s> to=<%s> status=\"%s\" "
 		    "delay=%lds attempts=%d", env->id, env->sender, er->addr,
 		    st, (long)(now() - env->created), env->attempts);
@@ -491,8 +498,10 @@ qmsg_attempt(struct qmsg *m)
 		return;
 	}
 	m->inflight = nd;
-	for (int j = 0; j < nd; j++)
+	for (int j = 0; j < nd; j++) {
+		stats_clock(&ds[j]->started);
 		relay_deliver(ds[j]);
+	}
 	free(ds);
 }
 

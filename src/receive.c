@@ -597,13 +597,13 @@ queued(struct receive_tx *tx)
 
 	switch (tx->o.kind) {
 	case RECEIVE_SMTP:
-		stats_inc(STAT_RECEIVED);
+		stats_received(e0->listener);
 		log_event("accepted", "id=%s from=<%s> nrcpt=%d size=%llu "
 		    "client=%s listener=%s", e0->id, e0->sender, tx->n_rcpts,
 		    (unsigned long long)e0->size, e0->client, e0->listener);
 		break;
 	case RECEIVE_PICKUP:
-		stats_inc(STAT_RECEIVED);
+		stats_received(e0->listener);
 		log_event("accepted", "id=%s from=<%s> nrcpt=%d size=%llu "
 		    "uid=%lu listener=%s", e0->id, e0->sender, tx->n_rcpts,
 		    (unsigned long long)e0->size, (unsigned long)tx->o.uid,

@@ -12,6 +12,7 @@
 #define SMARTHOSTD_RELAY_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct config;
 struct relayer_conf;
@@ -48,6 +49,7 @@ struct delivery {
 	char			*tls_info;	/* set by the relayer, or NULL */
 	void			(*done)(struct delivery *);
 	void			*arg;
+	struct timespec		 started;	/* for the duration metric */
 };
 
 /* Set up the relayers' shared services; call once at start. */

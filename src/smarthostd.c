@@ -31,6 +31,7 @@
 #include "control.h"
 #include "resolver.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue.h"
 #include "receive.h"
 #include "relay.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct smtp_server	*server;
 	struct incoming		*incoming;	/* smarthost-sendmail's mail */
 	struct control		*control;	/* NULL: disabled */
+	struct metrics		*metrics;	/* its HTTP listener may be off */
 	char			*cfgpath;	/* absolute: the daemon chdirs */
 	int			 foreground;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_tick;
@@ -127,6 +129,8 @@ reload_config(struct daemon *d, char *err, size_t errlen)
 	relay_reconfigure(cfg);
 	/* New connections read trust anchors and client certificates anew. */
 	tls_client_cleanup();
+	if (metrics_configure(d->metrics, cfg, err, errlen) == -1)
+		log_warnx("reload: %s", err);
 	config_unref(d->cfg);
 	d->cfg = cfg;
 	stats_inc(STAT_RELOADS);
@@ -396,6 +400,9 @@ main(int argc, char **argv)
 	d.server = smtp_server_new(d.base, d.spool, d.receive);
 	if (smtp_server_configure(d.server, d.cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	d.metrics = metrics_new(d.base, d.queue, d.server);
+	if (metrics_configure(d.metrics, d.cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	/* Before any privilege drop: the socket may live where only root
 	 * may write. */
 	if (d.cfg->control != NULL && (d.control = control_new(d.base,
@@ -436,6 +443,7 @@ main(int argc, char **argv)
 	    queue_length(d.queue) == 1 ? "" : "s");
 	sdnotify_close();
 	control_free(d.control);
+	metrics_free(d.metrics);
 	incoming_free(d.incoming);
 	smtp_server_free(d.server);
 	queue_free(d.queue);

@@ -591,3 +591,11 @@ smtp_server_free(struct smtp_server *srv)
 		config_unref(srv->cfg);
 	free(srv);
 }
+
+void
+smtp_server_listeners(struct smtp_server *srv, void (*cb)(void *, const char *,
+    int), void *arg)
+{
+	for (int i = 0; i < srv->n_listeners; i++)
+		cb(arg, srv->listeners[i]->name, srv->listeners[i]->nsessions);
+}

@@ -42,4 +42,8 @@ int		 smtp_server_sessions(const struct smtp_server *);
 /* Close every session now (the end of a bounded shutdown). */
 void		 smtp_server_free(struct smtp_server *);
 
+/* Call cb for every listener in force with its open sessions (metrics). */
+void	smtp_server_listeners(struct smtp_server *, void (*cb)(void *arg,
+	    const char *name, int sessions), void *arg);
+
 #endif

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "spool.h"
 #include "spool_int.h"
+#include "stats.h"
 #include "util.h"
 
 /* What a commit has done for one envelope, so a failure undoes exactly
@@ -46,6 +47,7 @@ struct commit {
 	int			 failed;
 	spool_commit_cb		 cb;
 	void			*arg;
+	struct timespec		 started;	/* for the duration metric */
 };
 
 /*
@@ -140,6 +142,7 @@ spool_commit(struct spool *sp, struct spool_body *body, struct envelope **envs,
 
 	c = xcalloc(1, sizeof(*c));
 	c->body = body;
+	stats_clock(&c->started);
 	c->cb = cb;
 	c->arg = arg;
 	c->n = n > 0 ? n : 0;
@@ -579,6 +582,8 @@ commit_dir_synced(struct spool *sp)
 	 * free things; nothing here touches sp any more. */
 	while ((c = TAILQ_FIRST(&group)) != NULL) {
 		TAILQ_REMOVE(&group, c, entry);
+		if (!c->failed)
+			stats_observe(SH_COMMIT, stats_elapsed(&c->started));
 		if (c->cb != NULL)
 			c->cb(c->arg, !c->failed);
 		free(c->envs);

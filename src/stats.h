@@ -33,4 +33,47 @@ uint64_t	 stats_get(enum stat_counter);
 /* The counter's name in `smarthostctl stats` and its JSON ("received"). */
 const char	*stats_name(enum stat_counter);
 
+/*
+ * Counters by name, for metrics and `stats` per listener and relayer.
+ * Names come from the configuration, so they are few; past STATS_NAMES_MAX
+ * distinct pairs in a family, new ones are counted as "other", which keeps
+ * memory and the metrics page bounded whatever reloads bring.
+ */
+#define STATS_NAMES_MAX	256
+
+enum stat_family {
+	SF_RECEIVED,		/* messages accepted, by listener */
+	SF_DELIVERIES,		/* recipients, by relayer and result */
+	SF_MAX
+};
+
+void		 stats_count(enum stat_family, const char *name,
+		    const char *result);
+/* A message accepted on a listener: STAT_RECEIVED and SF_RECEIVED. */
+void		 stats_received(const char *listener);
+/* Call cb for every (name, result, value) of a family, oldest first. */
+void		 stats_walk(enum stat_family, void (*cb)(void *arg,
+		    const char *name, const char *result, uint64_t value),
+		    void *arg);
+
+/* Time histograms, in seconds, with fixed bucket bounds. */
+enum stat_hist {
+	SH_DELIVERY,		/* one delivery attempt, start to outcome */
+	SH_COMMIT,		/* spool_commit() to its callback */
+	SH_MAX
+};
+#define STATS_BUCKETS	12
+
+void		 stats_observe(enum stat_hist, double seconds);
+/* The upper bounds (le) of the buckets, STATS_BUCKETS of them. */
+const double	*stats_bounds(void);
+/* Cumulative counts per bucket (as Prometheus wants), the total count and
+ * the sum of all observations. */
+void		 stats_hist(enum stat_hist, uint64_t cumulative[STATS_BUCKETS],
+		    uint64_t *count, double *sum);
+
+/* Seconds between two CLOCK_MONOTONIC readings. */
+double		 stats_elapsed(const struct timespec *since);
+void		 stats_clock(struct timespec *);
+
 #endif
