@@ -482,6 +482,38 @@ read_header(int fd, size_t *hdrlen, size_t *total, const char **why)
  * Open one file and start its message: NULL when there is nothing to do
  * (gone, rejected) or when it must wait (inc->stalled is then set).
  */
+/* rewrite for listener "sendmail": the sender and each recipient, before
+ * batching and routing; recipients that become one are kept once. */
+static void
+pickup_rewrite(const struct config *cfg, struct incoming_env *e)
+{
+	char	*rw;
+	int	 i, j, n = 0;
+
+	if (!rewrite_applies(&cfg->rewrite, LISTENER_SENDMAIL))
+		return;
+	if ((rw = rewrite_envelope(&cfg->rewrite, LISTENER_SENDMAIL, true,
+	    e->sender, cfg->hostname)) != NULL) {
+		free(e->sender);
+		e->sender = rw;
+	}
+	for (i = 0; i < e->n_rcpts; i++) {
+		if ((rw = rewrite_envelope(&cfg->rewrite, LISTENER_SENDMAIL,
+		    false, e->rcpts[i], cfg->hostname)) != NULL) {
+			free(e->rcpts[i]);
+			e->rcpts[i] = rw;
+		}
+		for (j = 0; j < n; j++)
+			if (strcmp(e->rcpts[j], e->rcpts[i]) == 0)
+				break;
+		if (j < n)
+			free(e->rcpts[i]);
+		else
+			e->rcpts[n++] = e->rcpts[i];
+	}
+	e->n_rcpts = n;
+}
+
 static struct pickup *
 pickup_start(struct incoming *inc, const char *name)
 {
@@ -548,6 +580,7 @@ pickup_start(struct incoming *inc, const char *name)
 		inc->stalled = true;
 		goto fail;
 	}
+	pickup_rewrite(queue_config(inc->queue), &p->env);
 	/* As an SMTP transaction from listener "sendmail" would be, split
 	 * by domain (incoming.h says why). */
 	memset(&o, 0, sizeof(o));

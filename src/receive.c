@@ -219,6 +219,7 @@ static char *
 received_header(struct receive_tx *tx, size_t *id_off)
 {
 	const struct receive_origin	*o = &tx->o;
+	const struct listener_conf	*lc = NULL;
 	const char			*with;
 	char				*pre, *hdr, *tlsc, date[64];
 
@@ -229,6 +230,9 @@ received_header(struct receive_tx *tx, size_t *id_off)
 	else if (o->kind != RECEIVE_SMTP)
 		return NULL;
 	else {
+		lc = config_listener(tx->cfg, o->listener);
+		if (lc != NULL && lc->received_header == RECEIVED_NONE)
+			return NULL;
 		if (o->tls_info != NULL) {
 			if (o->smtputf8)
 				with = o->auth_user != NULL ? "UTF8SMTPSA" :
@@ -247,9 +251,16 @@ received_header(struct receive_tx *tx, size_t *id_off)
 			    "ESMTP";
 			tlsc = xstrdup("");
 		}
-		pre = xasprintf("Received: from %s (unknown [%s%s])%s\r\n"
-		    "\tby %s with %s id ", o->helo, o->ipv6 ? "IPv6:" : "",
-		    o->client, tlsc, tx->cfg->hostname, with);
+		if (lc != NULL && lc->received_header == RECEIVED_HIDE_CLIENT)
+			/* Nothing that names the client: no HELO, address
+			 * or authenticated user; the protocol and id stay. */
+			pre = xasprintf("Received: from localhost\r\n\tby %s "
+			    "with %s id ", tx->cfg->hostname, with);
+		else
+			pre = xasprintf("Received: from %s (unknown [%s%s])%s"
+			    "\r\n\tby %s with %s id ", o->helo, o->ipv6 ?
+			    "IPv6:" : "", o->client, tlsc, tx->cfg->hostname,
+			    with);
 		free(tlsc);
 	}
 	*id_off = strlen(pre);

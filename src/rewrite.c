@@ -165,6 +165,17 @@ rewrite_applies(const struct rewrite_conf *rc, const char *listener)
 	return false;
 }
 
+char *
+rewrite_envelope(const struct rewrite_conf *rc, const char *listener,
+    bool is_sender, const char *addr, const char *hostname)
+{
+	if (!rewrite_applies(rc, listener))
+		return NULL;
+	if (is_sender)
+		return rewrite_addr(rc->sender, rc->n_sender, addr, hostname);
+	return rewrite_addr(rc->recipient, rc->n_recipient, addr, hostname);
+}
+
 /* Which rules apply to the field named name[0..len): 0 none, 1 sender,
  * 2 recipient. */
 static int

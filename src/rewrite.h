@@ -55,6 +55,14 @@ char	*rewrite_addr(const struct rewrite_rule *r, int n, const char *addr,
 /* Does rewriting apply to mail received on this listener? */
 bool	 rewrite_applies(const struct rewrite_conf *, const char *listener);
 
+/*
+ * The envelope sender (is_sender) or a recipient received on listener,
+ * rewritten: a new address (malloc'd), or NULL when it stays as it is
+ * (rewriting does not apply there, no rule matched, or the null sender).
+ */
+char	*rewrite_envelope(const struct rewrite_conf *, const char *listener,
+	    bool is_sender, const char *addr, const char *hostname);
+
 /* Does the header field named name[0..len) have addresses we rewrite? */
 bool	 rewrite_header_wanted(const struct rewrite_conf *, const char *name,
 	    size_t len);

@@ -38,6 +38,7 @@
 #include "sdnotify.h"
 #include "smtp_server.h"
 #include "spool.h"
+#include "receive_filters.h"
 #include "stats.h"
 #include "tls_client.h"
 #include "util.h"
@@ -396,6 +397,7 @@ main(int argc, char **argv)
 		fatalx("resolver: %s", err);
 	relay_init(d.base, d.dns);
 	d.receive = receive_new(d.spool, queue_sink, &d);
+	receive_set_hooks(d.receive, &receive_filters, NULL);
 	d.queue = queue_new(d.base, d.spool, d.receive, d.cfg);
 	d.server = smtp_server_new(d.base, d.spool, d.receive);
 	if (smtp_server_configure(d.server, d.cfg, err, sizeof(err)) == -1)

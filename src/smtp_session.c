@@ -495,7 +495,14 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	struct smtp_tx	*tx;
 
 	tx = xcalloc(1, sizeof(*tx));
-	tx->sender = xstrdup(cmd->addr);
+	/* rewrite: before routing, so sender_domain rules see the result */
+	tx->sender = rewrite_envelope(&s->cfg->rewrite, s->lc->name, true,
+	    cmd->addr, s->cfg->hostname);
+	if (tx->sender != NULL)
+		log_debug("session %s: sender <%s> rewritten to <%s>", s->ip,
+		    cmd->addr, tx->sender);
+	else
+		tx->sender = xstrdup(cmd->addr);
 	tx->body_type = cmd->body;
 	tx->smtputf8 = cmd->smtputf8;
 	s->tx = tx;
@@ -532,7 +539,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	struct smtp_tx	*tx = s->tx;
 	const char	*why;
-	char		*rcpt;
+	char		*rcpt, *rw;
 	int		 i;
 
 	if (tx->n_rcpts >= s->lc->max_recipients) {
@@ -547,6 +554,14 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 	else {
 		session_reply(s, "501 5.1.3 Bad recipient address syntax");
 		return;
+	}
+	/* rewrite: before the relay check and routing (config.md) */
+	if ((rw = rewrite_envelope(&s->cfg->rewrite, s->lc->name, false, rcpt,
+	    s->cfg->hostname)) != NULL) {
+		log_debug("session %s: recipient <%s> rewritten to <%s>", s->ip,
+		    rcpt, rw);
+		free(rcpt);
+		rcpt = rw;
 	}
 	if (!may_relay(s, rcpt, &why)) {
 		log_event("rejected", "client=%s listener=%s helo=%s from=<%s> "

@@ -122,6 +122,18 @@ main(void)
 	rc.n_listeners = 2;
 	ok(rewrite_applies(&rc, "sendmail"), "listed listener");
 	ok(!rewrite_applies(&rc, "submission"), "unlisted listener");
+	{
+		char *got = rewrite_envelope(&rc, "lan", true, "x@a.lan", HOST);
+
+		is_str(got, "alerts@example.com", "envelope sender, listed");
+		free(got);
+		got = rewrite_envelope(&rc, "submission", true, "x@a.lan", HOST);
+		is_str(got, NULL, "envelope sender, unlisted listener");
+		got = rewrite_envelope(&rc, "lan", false, "x@a.lan", HOST);
+		is_str(got, NULL, "recipient rules apply to recipients");
+		got = rewrite_envelope(&rc, "lan", true, "", HOST);
+		is_str(got, NULL, "null sender");
+	}
 	rc.headers = true;
 	is_hdr(&rc, "From: \"Cron Daemon\" <root@router.lan>\r\n",
 	    "From: \"Cron Daemon\" <alerts@example.com>\r\n", "From:");
