@@ -38,6 +38,7 @@
 #define PICKUP_RESCAN		5		/* seconds, inotify or not */
 #define PICKUP_TMP_MAX_AGE	(24 * 60 * 60)	/* injector died mid-write */
 #define READ_CHUNK		(64 * 1024)
+#define SPACE_CHECK_EVERY	(1024 * 1024)	/* octets between checks */
 
 /*
  * The envelope header.
@@ -246,6 +247,10 @@ struct pickup {
 	struct receive_tx	*rtx;		/* receive.c's */
 	struct crlf		 crlf;
 	bool			 body8bit;
+	off_t			 left;		/* octets still to read: the
+						 * size seen at open bounds
+						 * the copy */
+	size_t			 since_check;	/* octets since a space check */
 };
 TAILQ_HEAD(pickup_list, pickup);
 
@@ -264,9 +269,24 @@ struct incoming {
 	bool			 rescan;	/* scan when names run out */
 	bool			 stalled;	/* wait for the rescan timer */
 	bool			 dirty;		/* unlinks to fsync */
-	bool			 disabled;	/* cannot remove files: stop */
 	bool			 warned_owner;
+	struct skipped		*skip;		/* entries left alone */
+	size_t			 n_skip;
 };
+
+/*
+ * An entry of incoming/ that the pickup leaves where it is: not a regular
+ * file with one link, or one it could neither queue nor move aside.  It is
+ * logged once, never retried while it stays (same inode), and never stops
+ * the pickup of anybody else's mail.
+ */
+struct skipped {
+	char	*name;
+	dev_t	 dev;
+	ino_t	 ino;
+	bool	 seen;		/* by the scan in progress */
+};
+#define PICKUP_SKIP_MAX		4096
 
 static char	copy_in[READ_CHUNK];
 static char	copy_out[2 * READ_CHUNK + 2];
@@ -285,18 +305,86 @@ pickup_free(struct pickup *p)
 	free(p);
 }
 
+static struct skipped *
+skip_find(struct incoming *inc, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < inc->n_skip; i++)
+		if (strcmp(inc->skip[i].name, name) == 0)
+			return &inc->skip[i];
+	return NULL;
+}
+
+/* Leave name alone from now on while it is this inode; said once. */
+static void
+skip(struct incoming *inc, const char *name, const struct stat *st,
+    const char *why)
+{
+	struct skipped	*k;
+	struct stat	 now_st;
+
+	if (st == NULL) {
+		/* Remember the inode, so that it is not taken again. */
+		if (fstatat(inc->dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) ==
+		    -1)
+			return;		/* gone: nothing to leave alone */
+		st = &now_st;
+	}
+	if ((k = skip_find(inc, name)) == NULL) {
+		if (inc->n_skip == PICKUP_SKIP_MAX) {
+			log_debug("incoming/%s: %s; left alone", name, why);
+			return;
+		}
+		inc->skip = xreallocarray(inc->skip, inc->n_skip + 1,
+		    sizeof(*inc->skip));
+		k = &inc->skip[inc->n_skip++];
+		k->name = xstrdup(name);
+	}
+	log_warnx("incoming/%s: %s; left alone, not picked up", name, why);
+	k->dev = st->st_dev;
+	k->ino = st->st_ino;
+	k->seen = true;
+}
+
+static void
+skip_free(struct incoming *inc)
+{
+	size_t	i;
+
+	for (i = 0; i < inc->n_skip; i++)
+		free(inc->skip[i].name);
+	free(inc->skip);
+	inc->skip = NULL;
+	inc->n_skip = 0;
+}
+
+/* After a scan: forget the entries that went away. */
+static void
+skip_prune(struct incoming *inc)
+{
+	size_t	i, j = 0;
+
+	for (i = 0; i < inc->n_skip; i++) {
+		if (inc->skip[i].seen) {
+			inc->skip[i].seen = false;
+			inc->skip[j++] = inc->skip[i];
+		} else
+			free(inc->skip[i].name);
+	}
+	inc->n_skip = j;
+}
+
 /* A file that can never become mail: out of the way, and said so. */
 static void
-reject(struct incoming *inc, const char *name, const char *why)
+reject(struct incoming *inc, const char *name, const struct stat *st,
+    const char *why)
 {
 	log_warnx("incoming/%s: %s; moved to %s/corrupt", name, why,
 	    spool_dir(inc->spool));
-	if (spool_incoming_reject(inc->spool, name) == -1) {
-		/* Left in place it would be tried again and again. */
-		log_warnx("incoming: cannot move %s aside; pickup stopped",
-		    name);
-		inc->disabled = true;
-	}
+	/* Left in place it would be tried again and again. */
+	if (spool_incoming_reject(inc->spool, name) == -1)
+		skip(inc, name, st, "cannot be moved aside");
 }
 
 static int
@@ -363,6 +451,7 @@ scan(struct incoming *inc)
 {
 	struct dirent	*de;
 	struct stat	 st;
+	struct skipped	*k;
 	DIR		*d;
 	size_t		 cap = 0;
 	int		 fd;
@@ -395,6 +484,23 @@ scan(struct incoming *inc)
 		    sizeof(INCOMING_PREFIX) - 1) != 0 ||
 		    in_flight(inc, de->d_name))
 			continue;
+		/* The type, before anything opens it (#19 item 2). */
+		if (fstatat(inc->dirfd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1)
+			continue;	/* gone meanwhile */
+		if ((k = skip_find(inc, de->d_name)) != NULL &&
+		    k->dev == st.st_dev && k->ino == st.st_ino) {
+			k->seen = true;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			skip(inc, de->d_name, &st, "not a regular file");
+			continue;
+		}
+		if (st.st_nlink != 1) {
+			skip(inc, de->d_name, &st, "has other links");
+			continue;
+		}
 		if (inc->n_names == cap) {
 			cap = cap ? cap * 2 : 64;
 			inc->names = xreallocarray(inc->names, cap,
@@ -403,6 +509,7 @@ scan(struct incoming *inc)
 		inc->names[inc->n_names++] = xstrdup(de->d_name);
 	}
 	closedir(d);
+	skip_prune(inc);
 	if (inc->n_names > 1)
 		qsort(inc->names, inc->n_names, sizeof(*inc->names),
 		    cmp_names);
@@ -434,7 +541,8 @@ pickup_write(struct pickup *p, const char *buf, size_t len)
 /* Read the envelope header and whatever came with it.  Returns the
  * buffer (header and the first message octets) or NULL with *why. */
 static char *
-read_header(int fd, size_t *hdrlen, size_t *total, const char **why)
+read_header(int fd, off_t size, size_t *hdrlen, size_t *total,
+    const char **why)
 {
 	char	*buf = NULL, *e;
 	size_t	 len = 0, cap = 0, from;
@@ -446,7 +554,9 @@ read_header(int fd, size_t *hdrlen, size_t *total, const char **why)
 			cap = cap ? cap * 2 : READ_CHUNK;
 			buf = xreallocarray(buf, cap, 1);
 		}
-		n = read(fd, buf + len, READ_CHUNK);
+		n = (off_t)len >= size ? 0 : read(fd, buf + len,
+		    (off_t)(len + READ_CHUNK) > size ? (size_t)(size -
+		    (off_t)len) : READ_CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -535,7 +645,9 @@ pickup_start(struct incoming *inc, const char *name)
 			inc->stalled = true;
 			return NULL;
 		}
-		reject(inc, name, errno == ELOOP ? "a symbolic link" :
+		/* Changed since the scan looked (a symbolic link, a
+		 * FIFO...): nothing of it is touched. */
+		skip(inc, name, NULL, errno == ELOOP ? "a symbolic link" :
 		    strerror(errno));
 		return NULL;
 	}
@@ -547,12 +659,15 @@ pickup_start(struct incoming *inc, const char *name)
 		why = "has other links";
 	if (why != NULL) {
 		close(fd);
-		reject(inc, name, why);
+		skip(inc, name, NULL, why);
 		return NULL;
 	}
-	if ((buf = read_header(fd, &hdrlen, &total, &why)) == NULL) {
+	/* Never more than the size seen now: a file grown (sparse,
+	 * ftruncate) after this point is not copied past it (#19 item 1). */
+	if ((buf = read_header(fd, st.st_size, &hdrlen, &total, &why)) ==
+	    NULL) {
 		close(fd);
-		reject(inc, name, why);
+		reject(inc, name, &st, why);
 		return NULL;
 	}
 
@@ -561,16 +676,17 @@ pickup_start(struct incoming *inc, const char *name)
 	p->name = xstrdup(name);
 	p->fd = fd;
 	p->uid = st.st_uid;
+	p->left = st.st_size - (off_t)total;
 	crlf_init(&p->crlf);
 	if (incoming_env_parse(buf, hdrlen, &p->env, &why) == -1) {
-		reject(inc, name, why);
+		reject(inc, name, &st, why);
 		goto fail;
 	}
 	/* The injector refuses these; a file made by other means is no
 	 * reason to fill the spool. */
 	if ((uint64_t)st.st_size > hdrlen && (uint64_t)st.st_size - hdrlen >
 	    incoming_max_size(queue_config(inc->queue))) {
-		reject(inc, name, "larger than any listener's "
+		reject(inc, name, &st, "larger than any listener's "
 		    "max_message_size");
 		goto fail;
 	}
@@ -620,9 +736,24 @@ static int
 pickup_copy(struct incoming *inc, struct pickup *p, size_t *budget)
 {
 	ssize_t	n;
+	size_t	want;
 
 	while (*budget > 0) {
-		n = read(p->fd, copy_in, sizeof(copy_in));
+		/* The reserve is checked as the copy goes, not only at the
+		 * start: a big message must not eat it. */
+		if (p->since_check >= SPACE_CHECK_EVERY) {
+			p->since_check = 0;
+			if (!spool_has_space(inc->spool)) {
+				log_warnx("incoming/%s: spool %s is short of "
+				    "space; injected mail waits", p->name,
+				    spool_dir(inc->spool));
+				inc->stalled = true;
+				return -1;
+			}
+		}
+		want = p->left < (off_t)sizeof(copy_in) ? (size_t)p->left :
+		    sizeof(copy_in);
+		n = want == 0 ? 0 : read(p->fd, copy_in, want);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -638,6 +769,8 @@ pickup_copy(struct incoming *inc, struct pickup *p, size_t *budget)
 			inc->stalled = true;
 			return -1;
 		}
+		p->left -= n;
+		p->since_check += (size_t)n;
 		*budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
 	}
 	return 0;
@@ -684,9 +817,10 @@ commit_done(void *arg, int ok, const char *id)
 	}
 	/* Queued and durable: now, and only now, the file may go. */
 	if (unlinkat(inc->dirfd, p->name, 0) == -1 && errno != ENOENT) {
-		log_warn("incoming/%s: unlink (already queued as %s); pickup "
-		    "stopped so as not to queue it again", p->name, id);
-		inc->disabled = true;
+		log_warn("incoming/%s: unlink (already queued as %s)",
+		    p->name, id);
+		/* Not queued again while it stays; the others go on. */
+		skip(inc, p->name, NULL, "queued but cannot be removed");
 	} else
 		inc->dirty = true;
 	pickup_free(p);
@@ -707,7 +841,7 @@ work_cb(evutil_socket_t fd, short ev, void *arg)
 			log_warn("incoming: fsync");
 		inc->dirty = false;
 	}
-	while (!inc->disabled && budget > 0) {
+	while (budget > 0) {
 		if (inc->cur == NULL) {
 			if (inc->stalled || files == 0)
 				break;
@@ -731,12 +865,8 @@ work_cb(evutil_socket_t fd, short ev, void *arg)
 		if (r != 0)
 			inc->cur = NULL;
 	}
-	if (inc->disabled && inc->cur != NULL) {
-		pickup_free(inc->cur);
-		inc->cur = NULL;
-	}
-	if (!inc->disabled && (inc->cur != NULL || (!inc->stalled &&
-	    (inc->next < inc->n_names || inc->rescan))))
+	if (inc->cur != NULL || (!inc->stalled &&
+	    (inc->next < inc->n_names || inc->rescan)))
 		work_schedule(inc);
 }
 
@@ -849,5 +979,6 @@ incoming_free(struct incoming *inc)
 	event_free(inc->ev_work);
 	event_free(inc->ev_rescan);
 	free_names(inc);
+	skip_free(inc);
 	free(inc);
 }

@@ -797,11 +797,18 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 	return found;
 }
 
-/* Chown one directory (by name under the spool root, "" for the root) and
- * every file directly in it. */
+/*
+ * Chown one directory (by name under the spool root, "" for the root) and,
+ * when contents is set, every regular file with a single link directly in
+ * it.  Root runs this: a hard link to somebody else's file (a user can make
+ * one where fs.protected_hardlinks is off) or anything that is not a plain
+ * file is never given away (#19 item 4).
+ */
 static int
-chown_tree(int rootfd, const char *name, uid_t uid, gid_t gid)
+chown_tree(int rootfd, const char *name, bool contents, uid_t uid,
+    gid_t gid)
 {
+	struct stat	 st;
 	struct dirent	*de;
 	DIR		*dir;
 	int		 fd, r = 0;
@@ -814,7 +821,7 @@ chown_tree(int rootfd, const char *name, uid_t uid, gid_t gid)
 		close(fd);
 		return -1;
 	}
-	if (name[0] == '\0') {
+	if (name[0] == '\0' || !contents) {
 		close(fd);
 		return 0;
 	}
@@ -825,6 +832,14 @@ chown_tree(int rootfd, const char *name, uid_t uid, gid_t gid)
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+			log_warnx("spool: %s/%s is %s; its owner is left as "
+			    "it is", name, de->d_name, S_ISREG(st.st_mode) ?
+			    "a file with other links" : "not a regular file");
+			continue;
+		}
 		if (fchownat(fd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) ==
 		    -1 && errno != ENOENT)
 			r = -1;
@@ -840,8 +855,11 @@ spool_chown(struct spool *sp, uid_t uid, gid_t gid, char *err, size_t errlen)
 	 * changes hands, so that the daemon may remove what it picked up. */
 	static const char *const trees[] = { "", "tmp", "queue", "corrupt" };
 
+	/* corrupt/ holds what others made, moved aside: only the
+	 * directory changes hands, never its content. */
 	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
-		if (chown_tree(sp->rootfd, trees[i], uid, gid) == -1) {
+		if (chown_tree(sp->rootfd, trees[i],
+		    strcmp(trees[i], "corrupt") != 0, uid, gid) == -1) {
 			snprintf(err, errlen, "cannot give %s/%s to uid %ld: %s",
 			    sp->dir, trees[i], (long)uid, strerror(errno));
 			return -1;
