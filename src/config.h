@@ -52,7 +52,9 @@ struct listener_conf {
 	uint64_t	 max_message_size;
 	int		 max_recipients;
 	int		 max_connections;
+	int		 max_connections_per_ip;	/* 0: no limit */
 	long		 timeout;		/* seconds */
+	int		 min_data_rate;		/* octets/s in DATA, 0: none */
 	char		*banner;		/* the whole 220 greeting text */
 	enum bare_lf_mode bare_lf;
 	bool		 add_message_id, add_date;

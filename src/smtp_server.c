@@ -10,11 +10,13 @@
  * reload picks up a renewed certificate); one that does not load fails
  * the configure, so a listener never falls back to plaintext or to stale
  * users.  Sessions live in smtp_session.c; this file only counts them per
- * listener for max_connections.
+ * listener for max_connections, and per listener and client address for
+ * max_connections_per_ip.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <netdb.h>
@@ -59,6 +61,7 @@ struct listener {
 struct session_slot {
 	struct smtp_session	*sess;
 	struct listener		*listener;	/* NULL once it closed */
+	struct in6_addr		 addr;		/* IPv4 as ::ffff:a.b.c.d */
 };
 
 struct smtp_server {
@@ -76,6 +79,9 @@ struct smtp_server {
 
 /* A reply for a listener at max_connections, sent without reading. */
 #define TOO_MANY	"421 4.3.2 Too many connections, try again later\r\n"
+/* The same for one client address at max_connections_per_ip. */
+#define TOO_MANY_IP	"421 4.7.0 Too many connections from your address, " \
+			"try again later\r\n"
 
 static void	listener_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -322,7 +328,58 @@ listener_error(struct evconnlistener *evl, void *arg)
 	evtimer_add(l->ev_pause, &tv);
 }
 
-/* Give a connection its session (slot first: it may end inside _new()). */
+/* The client's address as an IPv6 one, IPv4 mapped, for counting. */
+static void
+client_addr(const struct sockaddr *sa, struct in6_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (sa->sa_family == AF_INET) {
+		a->s6_addr[10] = a->s6_addr[11] = 0xff;
+		memcpy(&a->s6_addr[12],
+		    &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6)
+		*a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+}
+
+/* Sessions of listener l from address a. */
+static int
+count_from(const struct smtp_server *srv, const struct listener *l,
+    const struct in6_addr *a)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < srv->n_slots; i++)
+		if (srv->slots[i].listener == l &&
+		    memcmp(&srv->slots[i].addr, a, sizeof(*a)) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Refuse a client over max_connections_per_ip with a 421 4.7.0, sent
+ * without reading as for max_connections (and, as there, not a word on an
+ * implicit-TLS listener).
+ */
+static void
+refuse_ip(struct listener *l, int fd, const struct in6_addr *a)
+{
+	char	ip[INET6_ADDRSTRLEN];
+
+	if (l->lc->tls != LTLS_IMPLICIT &&
+	    send(fd, TOO_MANY_IP, strlen(TOO_MANY_IP), MSG_NOSIGNAL) == -1)
+		log_debug("listener %s: 421 not sent: %s", l->name,
+		    strerror(errno));
+	close(fd);
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		inet_ntop(AF_INET, &a->s6_addr[12], ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET6, a, ip, sizeof(ip));
+	log_event("rejected", "client=%s listener=%s "
+	    "reason=too_many_connections_from_ip", ip, l->name);
+}
+
+/* Give a connection its session (slot first: it may end inside _new()).
+ * sa is the client's address (from the PROXY header, if any). */
 static void
 session_start(struct listener *l, int fd, const struct sockaddr *sa,
     socklen_t salen)
@@ -330,7 +387,14 @@ session_start(struct listener *l, int fd, const struct sockaddr *sa,
 	struct smtp_server	*srv = l->server;
 	struct smtp_session	*s;
 	struct session_slot	*slot;
+	struct in6_addr		 addr;
 
+	client_addr(sa, &addr);
+	if (l->lc->max_connections_per_ip > 0 &&
+	    count_from(srv, l, &addr) >= l->lc->max_connections_per_ip) {
+		refuse_ip(l, fd, &addr);
+		return;
+	}
 	if (srv->n_slots == srv->cap_slots) {
 		srv->cap_slots = srv->cap_slots ? srv->cap_slots * 2 : 16;
 		srv->slots = xreallocarray(srv->slots, srv->cap_slots,
@@ -339,6 +403,7 @@ session_start(struct listener *l, int fd, const struct sockaddr *sa,
 	slot = &srv->slots[srv->n_slots++];
 	slot->sess = NULL;
 	slot->listener = l;
+	slot->addr = addr;
 	l->nsessions++;
 	s = smtp_session_new(srv, srv->cfg, l->lc, fd, sa, salen);
 	if (s == NULL) {

@@ -46,6 +46,7 @@
 #include "auth.h"
 #include "cidr.h"
 #include "config.h"
+#include "deadline.h"
 #include "envelope.h"
 #include "helo.h"
 #include "log.h"
@@ -114,6 +115,7 @@ struct smtp_session {
 	const struct listener_conf *lc;		/* inside cfg */
 	struct bufferevent	*bev;
 	struct event		*ev_free;
+	struct deadline		*deadline;	/* for a line, or for DATA */
 	struct sockaddr_storage	 peer;
 	char			 ip[INET6_ADDRSTRLEN];
 	bool			 ipv6;		/* not IPv4 or IPv4-mapped */
@@ -157,6 +159,7 @@ static void	session_event(struct bufferevent *, short, void *);
 static void	session_free_cb(evutil_socket_t, short, void *);
 static void	session_process(struct smtp_session *);
 static void	session_close(struct smtp_session *);
+static void	session_deadline(void *);
 static void	session_reply(struct smtp_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -288,6 +291,10 @@ smtp_session_new(struct smtp_server *srv, struct config *cfg,
 	s->cfg = config_ref(cfg);
 	s->lc = lc;
 	s->state = S_GREETED;
+	/* The first command (and an implicit TLS handshake) is due within
+	 * timeout of the connection. */
+	s->deadline = deadline_new(s->base, session_deadline, s);
+	deadline_start(s->deadline, lc->timeout);
 
 	bufferevent_setcb(s->bev, session_read, session_write, session_event,
 	    s);
@@ -316,6 +323,7 @@ smtp_session_free(struct smtp_session *s)
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
 	event_free(s->ev_free);
+	deadline_free(s->deadline);
 	if (s->ev_auth != NULL)
 		event_free(s->ev_auth);
 	free(s->helo);
@@ -341,6 +349,7 @@ session_schedule_free(struct smtp_session *s)
 	if (s->freeing)
 		return;
 	s->freeing = true;
+	deadline_stop(s->deadline);
 	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	event_active(s->ev_free, EV_TIMEOUT, 1);
 }
@@ -614,6 +623,7 @@ cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 	smtp_data_init(&tx->df);
 	session_enter_state(s, S_DATA);
 	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	deadline_start(s->deadline, s->lc->timeout);
 }
 
 static void
@@ -713,6 +723,7 @@ auth_delay_done(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	session_reply(s, "535 5.7.8 Authentication credentials invalid");
+	deadline_start(s->deadline, s->lc->timeout);
 	session_update_read(s);
 	/* Commands pipelined behind the AUTH wait in the input. */
 	session_process(s);
@@ -743,6 +754,7 @@ auth_finish(struct smtp_session *s, const char *mech, const char *user,
 	if (s->ev_auth == NULL)
 		s->ev_auth = evtimer_new(s->base, auth_delay_done, s);
 	s->auth_wait = true;
+	deadline_stop(s->deadline);
 	evtimer_add(s->ev_auth, &tv);
 	session_update_read(s);
 }
@@ -955,6 +967,7 @@ session_line(struct smtp_session *s)
 		    s->ip, s->lc->name);
 		evbuffer_drain(in, n);
 		s->discarding = true;
+		deadline_start(s->deadline, s->lc->timeout);
 		/* An overlong AUTH response ends the exchange. */
 		s->auth_step = AUTH_STEP_NONE;
 		free(s->login_user);
@@ -964,6 +977,9 @@ session_line(struct smtp_session *s)
 	len = nl - p;
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
+	/* The next line is due within timeout of this one's reply (DATA
+	 * and a commit set their own). */
+	deadline_start(s->deadline, s->lc->timeout);
 	if (s->auth_step != AUTH_STEP_NONE)
 		session_auth_response(s, p, len);
 	else
@@ -1015,6 +1031,8 @@ session_data(struct smtp_session *s)
 		    n, outlen);
 	data_output(s, data_out, outlen);
 	evbuffer_drain(in, used);
+	deadline_data(s->deadline, used, (uint64_t)s->lc->min_data_rate,
+	    s->lc->timeout);
 	if (tx->df.done)
 		tx_end(s);
 	return 1;
@@ -1056,6 +1074,8 @@ tx_end(struct smtp_session *s)
 	tx->rtx = rtx;			/* until commit_done(): to release */
 	session_enter_state(s, S_COMMIT);
 	session_update_read(s);
+	/* Waiting on us, not on the client. */
+	deadline_stop(s->deadline);
 }
 
 /* The message is queued (ok) or the spool has given up; receive.c has
@@ -1074,6 +1094,7 @@ commit_done(void *arg, int ok, const char *id)
 	}
 	s->tx->rtx = NULL;	/* receive.c frees it after this call */
 	session_reset(s);
+	deadline_start(s->deadline, s->lc->timeout);
 	session_update_read(s);
 	/* Pipelined commands may already wait in the input. */
 	session_process(s);
@@ -1115,6 +1136,7 @@ session_starttls(struct smtp_session *s)
 	}
 	s->bev = bev;
 	s->handshaking = true;
+	deadline_start(s->deadline, s->lc->timeout);
 	bufferevent_setcb(bev, session_read, session_write, session_event, s);
 	bufferevent_setwatermark(bev, EV_READ, 0, INPUT_MAX);
 	bufferevent_setwatermark(bev, EV_WRITE, OUTPUT_LOW, 0);
@@ -1196,6 +1218,37 @@ session_write(struct bufferevent *bev, void *arg)
 		s->out_paused = false;
 		session_process(s);
 	}
+}
+
+/*
+ * The client took longer than its deadline for a command line, a TLS
+ * handshake or its message (deadline.h), however many octets it sent.
+ */
+static void
+session_deadline(void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	if (s->freeing || s->state == S_CLOSING || s->state == S_COMMIT ||
+	    s->auth_wait)
+		return;		/* not waiting on the client */
+	if (s->handshaking) {
+		log_info("smtp %s: TLS handshake failed: deadline exceeded",
+		    s->ip);
+		s->handshaking = false;
+		tls_server_abort(s->bev);
+		session_reset(s);
+		session_enter_state(s, S_CLOSING);
+		session_schedule_free(s);
+		return;
+	}
+	log_info("smtp %s: deadline exceeded in state %s", s->ip,
+	    state_names[s->state]);
+	log_event("rejected", "client=%s listener=%s reason=deadline state=%s",
+	    s->ip, s->lc->name, state_names[s->state]);
+	session_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+	    s->cfg->hostname);
+	session_close(s);
 }
 
 static void
