@@ -11,6 +11,11 @@
  * connecting, idle or busy).  Nothing is freed inside a loop over it: empty
  * destinations and a retired, empty pool are swept at the end of every
  * entry point (pool_gc), which is always the last thing it does.
+ *
+ * pool_size is a hard cap (issue #10): a connection counts from its
+ * connect() until its socket is closed, QUIT and its reply included
+ * (RP_CLOSING).  For an smtp relayer the cap is the relayer's, over all
+ * its hosts' addresses; for mx it is per destination address.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -34,7 +39,7 @@
 #include "smtp_client.h"
 #include "util.h"
 
-enum rp_state { RP_CONNECTING, RP_IDLE, RP_BUSY };
+enum rp_state { RP_CONNECTING, RP_IDLE, RP_BUSY, RP_CLOSING };
 
 struct rp_walk;
 struct rp_dest;
@@ -90,12 +95,32 @@ struct relay_pool {
 	struct config		*cfg;		/* referenced */
 	const struct relayer_conf *rc;		/* inside cfg */
 	TAILQ_HEAD(, rp_dest)	 dests;
+	int			 n_conns;	/* every state, closing included */
 	int			 n_walks;	/* deliveries in flight */
 	bool			 retired;
 };
 
 static void	walk_next(struct rp_walk *);
 static void	dest_dispatch(struct rp_dest *);
+static void	pool_dispatch(struct relay_pool *);
+
+static int
+pool_limit(const struct relay_pool *p)
+{
+	return p->rc->pool_size > 0 ? p->rc->pool_size : 1;
+}
+
+/* May dest open one more connection?  The cap is per address for mx and
+ * per relayer for a static smarthost. */
+static bool
+dest_has_room(const struct rp_dest *dest)
+{
+	const struct relay_pool	*p = dest->pool;
+
+	if (p->rc->type == RELAY_MX)
+		return dest->n_conns < pool_limit(p);
+	return p->n_conns < pool_limit(p);
+}
 
 struct relay_pool *
 relay_pool_new(struct event_base *base, struct resolver *dns,
@@ -195,20 +220,49 @@ walk_failed(struct rp_walk *w)
 }
 
 static void
-conn_close(struct rp_conn *conn, bool quit)
+conn_forget(struct rp_conn *conn)
 {
 	struct rp_dest	*dest = conn->dest;
 
 	TAILQ_REMOVE(&dest->conns, conn, entry);
 	dest->n_conns--;
-	if (conn->c != NULL) {
-		if (quit)
-			smtp_client_quit(conn->c);
-		else
-			smtp_client_free(conn->c);
-	}
+	dest->pool->n_conns--;
 	event_free(conn->idle);
 	free(conn);
+}
+
+/* A QUIT'd connection's socket is closed: its place is free. */
+static void
+conn_closed(evutil_socket_t fd, short ev, void *arg)
+{
+	struct rp_conn		*conn = arg;
+	struct relay_pool	*p = conn->dest->pool;
+
+	conn_forget(conn);
+	pool_dispatch(p);
+	pool_gc(p);
+}
+
+/*
+ * Close conn: at once, or with QUIT, in which case it keeps its place
+ * (RP_CLOSING) until its socket is closed.
+ */
+static void
+conn_close(struct rp_conn *conn, bool quit)
+{
+	struct smtp_client	*c = conn->c;
+
+	conn->c = NULL;
+	if (c != NULL && quit) {
+		evtimer_del(conn->idle);
+		conn->state = RP_CLOSING;
+		conn->w = NULL;
+		smtp_client_quit_then(c, conn_closed, conn);
+		return;
+	}
+	if (c != NULL)
+		smtp_client_free(c);
+	conn_forget(conn);
 }
 
 static void
@@ -257,7 +311,7 @@ conn_failed(struct rp_conn *conn, const char *err)
 	conn->w = NULL;
 	conn_close(conn, false);
 	TAILQ_FOREACH(o, &dest->conns, entry)
-		if (o->state != RP_CONNECTING)
+		if (o->state == RP_IDLE || o->state == RP_BUSY)
 			up = true;
 	/* Take them all out first: walking on may come back here. */
 	TAILQ_INIT(&moving);
@@ -332,7 +386,7 @@ conn_client_cb(struct smtp_client *c, enum smtpc_event ev, void *arg)
 			conn_close(conn, false);
 		break;
 	}
-	dest_dispatch(dest);
+	pool_dispatch(p);
 	pool_gc(p);
 }
 
@@ -363,7 +417,29 @@ conn_new(struct rp_dest *dest, struct rp_walk *w)
 		fatalx("evtimer_new");
 	TAILQ_INSERT_TAIL(&dest->conns, conn, entry);
 	dest->n_conns++;
+	p->n_conns++;
 	return 0;
+}
+
+/* Close one idle connection of p not to dest (smtp relayers share one
+ * cap over their addresses). */
+static void
+pool_close_idle_elsewhere(struct relay_pool *p, struct rp_dest *dest)
+{
+	struct rp_dest	*o;
+	struct rp_conn	*conn;
+
+	if (p->rc->type == RELAY_MX)
+		return;
+	TAILQ_FOREACH(o, &p->dests, entry) {
+		if (o == dest)
+			continue;
+		TAILQ_FOREACH(conn, &o->conns, entry)
+			if (conn->state == RP_IDLE) {
+				conn_close(conn, true);
+				return;
+			}
+	}
 }
 
 /*
@@ -377,15 +453,17 @@ dest_dispatch(struct rp_dest *dest)
 	struct relay_pool	*p = dest->pool;
 	struct rp_conn		*conn;
 	struct rp_walk		*w;
-	int			 limit;
 
-	limit = p->rc->pool_size > 0 ? p->rc->pool_size : 1;
 	while ((w = TAILQ_FIRST(&dest->waiting)) != NULL) {
 		TAILQ_FOREACH(conn, &dest->conns, entry)
 			if (conn->state == RP_IDLE)
 				break;
-		if (conn == NULL && dest->n_conns >= limit)
+		if (conn == NULL && !dest_has_room(dest)) {
+			/* The relayer's cap is taken: an idle connection to
+			 * another of its addresses makes room. */
+			pool_close_idle_elsewhere(p, dest);
 			break;
+		}
 		TAILQ_REMOVE(&dest->waiting, w, wentry);
 		w->waiting = NULL;
 		if (conn != NULL)
@@ -403,6 +481,16 @@ dest_dispatch(struct rp_dest *dest)
 			conn_close(conn, true);
 		}
 	}
+}
+
+/* Every destination's waiting deliveries, as room may have been made. */
+static void
+pool_dispatch(struct relay_pool *p)
+{
+	struct rp_dest	*dest;
+
+	TAILQ_FOREACH(dest, &p->dests, entry)
+		dest_dispatch(dest);
 }
 
 /* The destination for an address and TLS identity, made if needed. */
@@ -461,16 +549,14 @@ static int
 dest_take(struct rp_dest *dest, struct rp_walk *w)
 {
 	struct rp_conn	*conn;
-	int		 limit;
 
-	limit = dest->pool->rc->pool_size > 0 ? dest->pool->rc->pool_size : 1;
 	if (TAILQ_EMPTY(&dest->waiting)) {
 		TAILQ_FOREACH(conn, &dest->conns, entry)
 			if (conn->state == RP_IDLE) {
 				conn_start_tx(conn, w);
 				return 0;
 			}
-		if (dest->n_conns < limit)
+		if (dest_has_room(dest))
 			return conn_new(dest, w);
 	}
 	w->waiting = dest;

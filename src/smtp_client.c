@@ -107,6 +107,9 @@ struct smtp_client {
 	bool			 reusable;
 	bool			 quitting;	/* detached: no more callbacks */
 	bool			 dead;		/* memory goes from the loop */
+	void			(*closed_cb_ev)(evutil_socket_t, short, void *);
+						/* see smtp_client_quit_then */
+	void			*closed_arg;
 
 	/* The reply being read. */
 	int			 rcode;
@@ -278,6 +281,11 @@ smtp_client_free(struct smtp_client *c)
 	c->dead = true;
 	sc_close_socket(c);
 	sc_tx_clear(c);
+	/* The socket is closed: tell whoever counts it, later. */
+	if (c->closed_cb_ev != NULL && !sc_loop_over(c) &&
+	    event_base_once(c->base, -1, EV_TIMEOUT, c->closed_cb_ev,
+	    c->closed_arg, &tv) == -1)
+		fatalx("event_base_once");
 	if (sc_loop_over(c)) {
 		sc_free_cb(-1, 0, c);
 		return;
@@ -486,6 +494,15 @@ smtp_client_quit(struct smtp_client *c)
 	sc_enter(c, SC_QUIT);
 	sc_arm(c, c->conf.command_timeout < QUIT_TIMEOUT ?
 	    c->conf.command_timeout : QUIT_TIMEOUT);
+}
+
+void
+smtp_client_quit_then(struct smtp_client *c, void (*closed)(evutil_socket_t,
+    short, void *), void *arg)
+{
+	c->closed_cb_ev = closed;
+	c->closed_arg = arg;
+	smtp_client_quit(c);
 }
 
 static void

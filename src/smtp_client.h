@@ -48,6 +48,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <event2/util.h>
+
 #include "config.h"
 
 struct event_base;
@@ -124,6 +126,13 @@ void		 smtp_client_start_tx(struct smtp_client *, struct delivery *);
 /* Say QUIT on an idle connection, then close and free it; no more
  * callbacks.  A busy or unconnected one is simply closed. */
 void		 smtp_client_quit(struct smtp_client *);
+
+/* The same, and once its socket is closed (after the QUIT's reply, a
+ * timeout, or at once when it was not idle) closed(-1, 0, arg) runs from
+ * the loop: what a pool needs to count connections until they are gone.
+ * Not called once the loop has ended. */
+void		 smtp_client_quit_then(struct smtp_client *,
+		    void (*closed)(evutil_socket_t, short, void *), void *arg);
 
 /* Close now and free (deferred); no more callbacks. */
 void		 smtp_client_free(struct smtp_client *);

@@ -1233,7 +1233,7 @@ session_deadline(void *arg)
 	    s->auth_wait)
 		return;		/* not waiting on the client */
 	if (s->handshaking) {
-		log_info("smtp %s: TLS handshake failed: deadline exceeded",
+		log_info("smtp %s: TLS handshake failed: timeout",
 		    s->ip);
 		s->handshaking = false;
 		tls_server_abort(s->bev);

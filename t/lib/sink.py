@@ -22,6 +22,8 @@ Besides the messages it keeps, in --dir:
   connections.log   one line per accepted connection ("<n> <peer>")
   transactions.log  one line per end of data ("<code> <from> <rcpts>")
   commands.log      one line per command verb seen ("<conn> <VERB>")
+  max_concurrent    the most connections it ever had open at once (a
+                    connection counts until its socket is closed)
 
 It advertises PIPELINING (aiosmtpd handles pipelined input, but 1.4.3
 does not say so), 8BITMIME, SMTPUTF8 and SIZE, and prints "ready" on
@@ -60,6 +62,8 @@ class State:
         self.seq = 0            # stored messages
         self.data_ends = 0      # transactions that reached end of data
         self.connections = 0
+        self.open = 0           # connections open now
+        self.max_open = 0
 
 
 class Handler:
@@ -149,7 +153,18 @@ class SinkSMTP(SMTP):
             append_line(os.path.join(self.st.dir, "connections.log"),
                         "%d %s" % (self.conn_no,
                                    peer[0] if peer else "?"))
+            self.st.open += 1
+            if self.st.open > self.st.max_open:
+                self.st.max_open = self.st.open
+                write_atomic(os.path.join(self.st.dir, "max_concurrent"),
+                             b"%d\n" % self.st.max_open)
         super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        if self.conn_no is not None and not getattr(self, "_lost", False):
+            self._lost = True
+            self.st.open -= 1
+        super().connection_lost(exc)
 
     async def smtp_MAIL(self, arg):
         self._log_cmd("MAIL")
