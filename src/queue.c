@@ -331,7 +331,9 @@ delivery_done(struct delivery *d)
 		free(er->status);
 		er->status = xstrdup(status);
 		free(er->remote);
-		er->remote = d->remote ? xstrdup(d->remote) : NULL;
+		/* A bounce names a Remote-MTA only for what it said. */
+		er->remote = d->remote && !r->local ? xstrdup(d->remote) :
+		    NULL;
 		if (r->result == DLV_OK)
 			er->state = RCPT_DELIVERED;
 		else if (r->result == DLV_PERMFAIL)

@@ -11,6 +11,8 @@
 #ifndef SMARTHOSTD_RELAY_H
 #define SMARTHOSTD_RELAY_H
 
+#include <stdbool.h>
+
 #include <stdint.h>
 #include <time.h>
 
@@ -30,6 +32,8 @@ struct delivery_rcpt {
 	char		*status;	/* malloc'd: the reply ("550 5.1.1 No
 					   such user") or a reason in the same
 					   form ("451 4.4.1 connection refused") */
+	bool		 local;		/* our own decision, not the remote
+					   host's reply: no Remote-MTA */
 };
 
 struct delivery {

@@ -326,6 +326,22 @@ sc_fail_pending(struct smtp_client *c, enum dlv_result res, const char *status)
 			sc_rcpt_set(&c->d->rcpts[i], res, status);
 }
 
+/* A permanent failure we decided on ourselves from what the server
+ * offered: it said nothing, so no bounce may quote it as saying it. */
+static void
+sc_fail_local(struct smtp_client *c, const char *status)
+{
+	int	i;
+
+	if (c->d == NULL)
+		return;
+	for (i = 0; i < c->d->n_rcpts; i++)
+		if (c->d->rcpts[i].result == DLV_PENDING) {
+			sc_rcpt_set(&c->d->rcpts[i], DLV_PERMFAIL, status);
+			c->d->rcpts[i].local = true;
+		}
+}
+
 /* The transaction is over: every recipient has a result. */
 static void
 sc_tx_finish(struct smtp_client *c)
@@ -805,23 +821,24 @@ sc_begin_mail(struct smtp_client *c)
 	if (env->smtputf8 && !(c->caps.ext & SMTPC_EXT_SMTPUTF8)) {
 		snprintf(buf, sizeof(buf), "553 5.6.7 %s does not support "
 		    "SMTPUTF8, which this message needs", c->remote);
-		sc_fail_pending(c, DLV_PERMFAIL, buf);
+		sc_fail_local(c, buf);
 		sc_tx_finish_later(c);
 		return;
 	}
 	if ((c->caps.ext & SMTPC_EXT_SIZE) && c->caps.size > 0 &&
 	    d->size > c->caps.size) {
+		/* Postfix's wording: the limit is the server's, the
+		 * decision ours. */
 		snprintf(buf, sizeof(buf), "552 5.3.4 message size %llu "
-		    "exceeds the limit %llu of %s",
+		    "exceeds size limit %llu of server %s",
 		    (unsigned long long)d->size,
 		    (unsigned long long)c->caps.size, c->remote);
-		sc_fail_pending(c, DLV_PERMFAIL, buf);
+		sc_fail_local(c, buf);
 		sc_tx_finish_later(c);
 		return;
 	}
 	if (!sc_addr_ok(env->sender)) {
-		sc_fail_pending(c, DLV_PERMFAIL,
-		    "501 5.1.7 bad sender address syntax");
+		sc_fail_local(c, "501 5.1.7 bad sender address syntax");
 		sc_tx_finish_later(c);
 		return;
 	}

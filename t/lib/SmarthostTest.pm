@@ -573,7 +573,8 @@ package SmarthostTest;
 # The sink.
 #
 
-# start_sink(fail_first => N, fail_file => PATH, host => ADDR, port => N)
+# start_sink(fail_first => N, fail_file => PATH, host => ADDR, port => N,
+#     size_limit => N (the SIZE it offers))
 sub start_sink {
 	my (%o) = @_;
 	my $self = bless {}, 'SmarthostTest::Sink';
@@ -583,6 +584,7 @@ sub start_sink {
 	my @argv = (python3(), "$top/t/lib/sink.py", '--port', $self->{port},
 	    '--dir', $self->{dir}, '--host', $self->{host});
 	push @argv, '--fail-first', $o{fail_first} if $o{fail_first};
+	push @argv, '--size-limit', $o{size_limit} if $o{size_limit};
 	push @argv, '--fail-file', $o{fail_file} if defined $o{fail_file};
 	$self->{argv} = \@argv;
 	$self->start;

@@ -222,6 +222,8 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--fail-file", default=None)
+    p.add_argument("--size-limit", type=int, default=100 * 1024 * 1024,
+                   help="the SIZE offered in EHLO (and enforced)")
     p.add_argument("--hostname", default="sink.test")
     args = p.parse_args()
 
@@ -232,7 +234,7 @@ def main():
     asyncio.set_event_loop(loop)
 
     def factory():
-        return SinkSMTP(state, handler, data_size_limit=100 * 1024 * 1024,
+        return SinkSMTP(state, handler, data_size_limit=args.size_limit,
                         enable_SMTPUTF8=True, decode_data=False,
                         hostname=args.hostname, ident="sink.py",
                         timeout=60, loop=loop)
