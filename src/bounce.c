@@ -296,18 +296,47 @@ put_report(struct buf *b, const struct bounce_info *info,
 	}
 }
 
-/* The original header section with CRLF line ends, long lines cut (as
- * continuation lines), NULs as spaces, without its terminating blank line. */
+/* Whether h[i..len) starts a header field: a name of printable octets
+ * other than ':', then ':' (RFC 5322 2.2); or, after one, a continuation. */
+static bool
+is_field_line(const char *h, size_t i, size_t len, bool first)
+{
+	size_t	j;
+
+	if (h[i] == ' ' || h[i] == '\t')
+		return !first;
+	for (j = i; j < len && h[j] != ':'; j++)
+		if ((unsigned char)h[j] < 33 || (unsigned char)h[j] > 126)
+			return false;
+	return j > i && j < len;
+}
+
+/*
+ * The original header section with CRLF line ends, long lines cut (as
+ * continuation lines), NULs as spaces, without its terminating blank line.
+ * It ends at the first line that is no header field either: a message
+ * without an empty line cannot get its body into a bounce (backscatter,
+ * #19 item 7; RFC 3461 RET=HDRS).
+ */
 static void
 put_orig_headers(struct buf *b, const char *h, size_t len)
 {
 	size_t	i, col = 0;
+	bool	first = true;
 	char	c;
 
 	if (len > ORIG_MAX)
 		len = ORIG_MAX;
 	for (i = 0; i < len; i++) {
+		if (col == 0) {
+			if (!is_field_line(h, i, len, first))
+				break;
+			first = false;
+		}
 		c = h[i];
+		/* A bare CR is no line end: it stays inside its field. */
+		if (c == '\r' && (i + 1 == len || h[i + 1] != '\n'))
+			c = ' ';
 		if (c == '\r' || c == '\n') {
 			if (c == '\r' && i + 1 < len && h[i + 1] == '\n')
 				i++;

@@ -395,9 +395,37 @@ test_status_of(void)
 	is_str(small, "5.1", "small buffer truncates, terminated");
 }
 
+/* #19 item 7: the header section ends at the first line that is not a
+ * header field, even without an empty line. */
+static void
+test_headers_only(void)
+{
+	static const char	 o[] = "Subject: spam\r\nX-A: b\r\n c\r\n"
+	    "BUY NOW cheap pills\r\nX-After: body\r\n";
+	struct bounce_rcpt	 r = { "x@example.com", "5.1.1", "550 5.1.1 no",
+				    NULL };
+	struct bounce_info	 info = {
+		.hostname = "relay.example.net", .id = "0123456789ABCDEF",
+		.sender = "s@example.org", .arrival = 1700000000,
+		.now = 1700003600, .orig_headers = o,
+		.orig_headers_len = sizeof(o) - 1,
+		.message_id = "<dsn.1@relay.example.net>",
+	};
+	char	*m;
+	size_t	 len;
+
+	m = bounce_build(&info, &r, 1, &len);
+	ok(strstr(m, "Subject: spam\r\nX-A: b\r\n c\r\n") != NULL,
+	    "headers only: fields and continuations kept");
+	ok(strstr(m, "BUY NOW") == NULL && strstr(m, "X-After") == NULL,
+	    "headers only: nothing from the first non-field line on");
+	free(m);
+}
+
 int
 main(void)
 {
+	test_headers_only();
 	test_permanent();
 	test_expired();
 	test_hostile();
