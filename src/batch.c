@@ -1,11 +1,14 @@
 /*
  * batch.c — how one accepted transaction becomes queued messages: one per
- * recipient, or one per distinct grouping key (domain or route).  Pure.
+ * recipient, or one per distinct grouping key (domain or route); and what
+ * a route key is, so that the queue groups an attempt the same way.  Pure.
  */
 #include <stddef.h>
 #include <string.h>
 
 #include "batch.h"
+#include "route.h"
+#include "util.h"
 
 /* Equal keys ride together; NULL keys are equal to each other only. */
 static int
@@ -54,4 +57,15 @@ batch_split(enum batch_mode mode, const char *const *keys, int n,
 			batch_of[i] = k++;
 	}
 	return k;
+}
+
+char *
+batch_route_key(const struct route *r)
+{
+	/* A NUL cannot be in a relayer name nor a domain: "\n" separates. */
+	if (r->relayer == NULL)
+		return xasprintf("\n%s", r->nexthop);
+	if (r->relayer->type == RELAY_SMTP)
+		return xasprintf("%s", r->relayer->name);
+	return xasprintf("%s\n%s", r->relayer->name, r->nexthop);
 }

@@ -17,4 +17,17 @@
 int	batch_split(enum batch_mode, const char *const *keys, int n,
 	    int *batch_of);
 
+struct route;
+
+/*
+ * The route key of a resolved recipient: recipients with equal keys ride
+ * in one transaction, both when BatchByRoute splits a received
+ * transaction and when the queue groups an attempt.  For an smtp relayer
+ * the next hop is its host list, so the key is the relayer alone; for mx
+ * it is the relayer and the next-hop domain (which also fixes the domains
+ * entry: mx_list, force_mx, tls); maildir and maildrop deliver per
+ * recipient anyway.  The caller frees it.
+ */
+char	*batch_route_key(const struct route *);
+
 #endif

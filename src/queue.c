@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "batch.h"
 #include "bounce.h"
 #include "config.h"
 #include "envelope.h"
@@ -296,8 +297,10 @@ dlv_result_to_text(enum dlv_result r)
 static void
 delivery_free(struct delivery *d)
 {
-	for (int i = 0; i < d->n_rcpts; i++)
+	for (int i = 0; i < d->n_rcpts; i++) {
 		free(d->rcpts[i].status);
+		free(d->rcpts[i].queue_name);
+	}
 	free(d->rcpts);
 	free(d->msg_path);
 	free(d->remote);
@@ -353,7 +356,7 @@ delivery_done(struct delivery *d)
 			log_event(dlv_result_to_text(r->result),
 			    "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
 			    "remote=%s tls=%.*s verified=%s status=\"%s\" "
-			    "delay=%lds attempt=%d", env->id, d->queue_name,
+			    "delay=%lds attempt=%d", env->id, r->queue_name,
 			    env->sender, er->addr, d->relayer->name,
 			    d->remote ? d->remote : "none",
 			    (int)(vf - d->tls_info), d->tls_info,
@@ -363,7 +366,7 @@ delivery_done(struct delivery *d)
 			log_event(dlv_result_to_text(r->result),
 			    "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
 			    "remote=%s status=\"%s\" delay=%lds attempt=%d",
-			    env->id, d->queue_name, env->sender, er->addr,
+			    env->id, r->queue_name, env->sender, er->addr,
 			    d->relayer->name, d->remote ? d->remote : "none",
 			    status, delay, env->attempts + 1);
 	}
@@ -435,6 +438,7 @@ qmsg_attempt(struct qmsg *m)
 	struct envelope	*env = m->env;
 	struct delivery	**ds = NULL;
 	struct route	*routes;
+	char		**keys;		/* batch_route_key() of each delivery */
 	int		 nd = 0;
 
 	if (env->attempts > 0 && retry_expired(env->created, cfg->max_age,
@@ -448,9 +452,11 @@ qmsg_attempt(struct qmsg *m)
 	m->started = now();
 	routes = xcalloc(env->n_rcpts, sizeof(*routes));
 	ds = xcalloc(env->n_rcpts, sizeof(*ds));
+	keys = xcalloc(env->n_rcpts, sizeof(*keys));
 	for (int i = 0; i < env->n_rcpts; i++) {
 		struct env_rcpt	*er = &env->rcpts[i];
 		struct delivery	*d = NULL;
+		char		*key;
 		int		 j;
 
 		if (er->state != RCPT_PENDING)
@@ -463,14 +469,17 @@ qmsg_attempt(struct qmsg *m)
 			er->state = RCPT_FAILED;
 			continue;
 		}
-		/* Recipients with the same relayer and next hop ride together. */
+		/* Recipients with the same route ride together: for an smtp
+		 * relayer every one of them, whatever the domain. */
+		key = batch_route_key(&routes[i]);
 		for (j = 0; j < nd; j++)
-			if (ds[j]->relayer == routes[i].relayer &&
-			    strcmp(ds[j]->nexthop, routes[i].nexthop) == 0) {
+			if (strcmp(keys[j], key) == 0) {
 				d = ds[j];
 				break;
 			}
-		if (d == NULL) {
+		if (d != NULL)
+			free(key);
+		else {
 			char	path[1024];
 
 			d = xcalloc(1, sizeof(*d));
@@ -486,13 +495,18 @@ qmsg_attempt(struct qmsg *m)
 			d->rcpts = xcalloc(env->n_rcpts, sizeof(*d->rcpts));
 			d->done = delivery_done;
 			d->arg = m;
+			keys[nd] = key;
 			ds[nd++] = d;
 		}
 		d->rcpts[d->n_rcpts].addr = er->addr;
 		d->rcpts[d->n_rcpts].index = i;
+		d->rcpts[d->n_rcpts].queue_name = xstrdup(routes[i].queue);
 		d->n_rcpts++;
 	}
 	free(routes);
+	for (int j = 0; j < nd; j++)
+		free(keys[j]);
+	free(keys);
 
 	if (nd == 0) {
 		free(ds);

@@ -153,7 +153,7 @@ batch_key(struct receive_tx *tx, const char *rcpt)
 	if (tx->o.batch == BATCH_BY_ROUTE &&
 	    route_resolve(tx->cfg, tx->o.listener, tx->sender, rcpt, &r) == 0 &&
 	    r.relayer != NULL)
-		return xasprintf("%s\n%s", r.relayer->name, r.nexthop);
+		return batch_route_key(&r);
 	dom = smtp_addr_domain(rcpt);
 	return lowercase(xstrdup(dom != NULL ? dom : ""));
 }

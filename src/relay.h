@@ -34,6 +34,8 @@ struct delivery_rcpt {
 					   form ("451 4.4.1 connection refused") */
 	bool		 local;		/* our own decision, not the remote
 					   host's reply: no Remote-MTA */
+	char		*queue_name;	/* malloc'd by the queue: this
+					   recipient's "domain[!nexthop]" */
 };
 
 struct delivery {

@@ -1,8 +1,10 @@
 #!/usr/bin/perl
 # batch.t -- batch_handling splits one accepted transaction into queued
 # messages: BifurcateAlways one per recipient, BatchByDomain one per
-# lower-cased recipient domain, BatchByRoute one per relayer and next hop.
-# The client sees one reply for the whole transaction either way.
+# lower-cased recipient domain, BatchByRoute one per route: for an smtp
+# relayer every recipient routed to it, whatever the domain (issue 10
+# item 1), for mx one per next-hop domain.  The client sees one reply for
+# the whole transaction either way.
 use strict;
 use warnings;
 use Test::More;
@@ -10,6 +12,7 @@ use SmarthostTest;
 use Time::HiRes qw(sleep);
 
 my $sink = start_sink();
+my $sink2 = start_sink();
 my $p_dom = free_port();
 my $p_route = free_port();
 my $d = start_daemon(
@@ -22,11 +25,20 @@ my $d = start_daemon(
 	    { name = "route"; address = "127.0.0.1"; port = $p_route;
 	      batch_handling = "BatchByRoute"; }
 	},
-	relayers => sink_relayer($sink),
-	routing => q{
+	relayers => join(', ', sink_relayer($sink),
+	    sink_relayer($sink2, name => 'other'),
+	    qq{{ name = "mx"; type = "mx"; tls = "none"; }}),
+	routing => qq{
 	    default_relayer = "sink";
 	    rules = ( { recipient_domain = [ "one.test", "two.test" ];
-			routing_domain = "hub.test"; } );
+			routing_domain = "hub.test"; },
+		      { recipient_domain = "other.test"; relayer = "other"; },
+		      { recipient_domain = [ "m1.test", "m2.test" ];
+			relayer = "mx"; } );
+	    domains = (
+		{ domain = "m1.test"; mx_list = ( { name = "sink"; addr = "127.0.0.1"; port = @{[$sink->port]}; } ); },
+		{ domain = "m2.test"; mx_list = ( { name = "sink"; addr = "127.0.0.1"; port = @{[$sink->port]}; } ); }
+	    );
 	},
 	queue => 'retry_interval = "1s";',
     });
@@ -54,13 +66,15 @@ sub one_transaction {
 	return ($body, $id);
 }
 
-# The sink's transactions for one tag, as sorted recipient lists.
+# The sinks' transactions for one tag, as sorted recipient lists.
 sub groups {
 	my ($tag, $n) = @_;
 	my $re = qr/^Subject: \Q$tag\E\r$/m;
-	wait_for(sub { $n <= grep { $_->{data} =~ $re } $sink->messages }, 10);
+	my $all = sub { grep { $_->{data} =~ $re } $sink->messages,
+	    $sink2->messages };
+	wait_for(sub { $n <= $all->() }, 10);
 	sleep 0.5;	# any extra copy would show up now
-	my @m = grep { $_->{data} =~ $re } $sink->messages;
+	my @m = $all->();
 	return (join(' | ', sort map { join(',', sort @{$_->{json}{rcpt_tos}}) } @m),
 	    @m);
 }
@@ -109,11 +123,21 @@ check_ids('bydomain', $id, @m);
 is(scalar(grep { $_->{json}{mail_from} eq 's@x.test' } @m), 2,
     'BatchByDomain: sender kept on every part');
 
+# The issue's case: three domains, two routed to one smarthost and one to
+# another relayer: exactly two transactions downstream.
 ($body, $id) = one_transaction($p_route, 'byroute',
-    'a@one.test', 'c@two.test', 'd@three.test', 'e@three.test');
+    'a@one.test', 'd@three.test', 'x@other.test', 'e@three.test');
 ($g, @m) = groups('byroute', 2);
-is($g, 'a@one.test,c@two.test | d@three.test,e@three.test',
-    'BatchByRoute: one transaction per relayer and next hop');
+is($g, 'a@one.test,d@three.test,e@three.test | x@other.test',
+    'BatchByRoute: one transaction per smarthost, whatever the domains');
+is(scalar @m, 2, 'BatchByRoute: exactly two transactions downstream');
 check_bodies('byroute', $body, @m);
 check_ids('byroute', $id, @m);
+
+# mx: one transaction per next-hop domain, even to the same host.
+($body, $id) = one_transaction($p_route, 'bymx',
+    'a@m1.test', 'b@m2.test', 'c@m1.test');
+($g, @m) = groups('bymx', 2);
+is($g, 'a@m1.test,c@m1.test | b@m2.test',
+    'BatchByRoute, mx: one transaction per next-hop domain');
 done_testing();

@@ -1,11 +1,17 @@
 /*
  * batch-t.c — batch_split() in each batch_handling mode: grouping, the
- * numbering by first appearance, exact key comparison and odd inputs.
+ * numbering by first appearance, exact key comparison and odd inputs; and
+ * batch_route_key() on routes resolved from a real configuration (issue
+ * 10 item 1: an smtp relayer's recipients ride together whatever their
+ * domain; mx groups by next-hop domain).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
+#include "config.h"
+#include "route.h"
 #include "../tap.h"
 
 #define N(a)	((int)(sizeof(a) / sizeof((a)[0])))
@@ -31,6 +37,86 @@ check(const char *name, enum batch_mode mode, const char *const *keys,
 	ok(same, buf);
 	snprintf(buf, sizeof(buf), "%s: nothing written past n", name);
 	ok(got[n] == -99, buf);
+}
+
+static const char route_conf[] =
+"hostname = \"relay.test\";\n"
+"spool = \"/tmp/batch-t-spool\";\n"
+"control = \"\";\n"
+"relayers = (\n"
+"  { name = \"isp\"; type = \"smtp\"; host = \"127.0.0.1\"; tls = \"none\"; },\n"
+"  { name = \"other\"; type = \"smtp\"; host = \"127.0.0.2\"; tls = \"none\"; },\n"
+"  { name = \"mx\"; type = \"mx\"; },\n"
+"  { name = \"box\"; type = \"maildir\"; path = \"/tmp/%{domain}\"; }\n"
+");\n"
+"routing = {\n"
+"  default_relayer = \"isp\";\n"
+"  rules = (\n"
+"    { recipient_domain = \"three.test\"; relayer = \"other\"; },\n"
+"    { recipient_domain = [ \"a.hub.test\", \"b.hub.test\" ];\n"
+"      routing_domain = \"hub.test\"; relayer = \"mx\"; },\n"
+"    { recipient_domain = [ \"m1.test\", \"m2.test\", \"*.hub.test\" ];\n"
+"      relayer = \"mx\"; },\n"
+"    { recipient_domain = \"local.test\"; relayer = \"box\"; }\n"
+"  );\n"
+"  domains = (\n"
+"    { domain = \"m2.test\"; mx_list = ( \"mx.m2.test\" ); tls = \"none\"; }\n"
+"  );\n"
+"};\n";
+
+/* Route each recipient, key it, split: the batch of each. */
+static void
+route_batches(const char *name, struct config *cfg, const char *const *rcpt,
+    int n, int want_k, const int *want)
+{
+	char		*keys[16];
+	struct route	 r;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		if (route_resolve(cfg, "in", "s@x.test", rcpt[i], &r) == -1) {
+			ok(0, "route_resolve");
+			return;
+		}
+		keys[i] = batch_route_key(&r);
+	}
+	check(name, BATCH_BY_ROUTE, (const char *const *)keys, n, want_k, want);
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+}
+
+static void
+test_route_keys(void)
+{
+	struct config	*cfg;
+	char		 err[512];
+	/* The issue's case: three domains, two to one smarthost, one to
+	 * another relayer: two transactions. */
+	const char *const smarthost[] = { "a@one.test", "b@two.test",
+	    "c@three.test", "d@One.TEST" };
+	const int by_smarthost[] = { 0, 0, 1, 0 };
+	/* mx: equal next-hop domain rides together; a domains entry
+	 * (mx_list, tls) belongs to its next-hop domain; routing_domain
+	 * makes one next hop of two recipient domains. */
+	const char *const mx[] = { "a@m1.test", "b@m2.test", "c@m1.test",
+	    "d@m2.test", "e@a.hub.test", "f@b.hub.test", "g@x.hub.test" };
+	const int by_mx[] = { 0, 1, 0, 1, 2, 2, 3 };
+	const char *const mixed[] = { "a@one.test", "b@m1.test",
+	    "c@local.test", "d@two.test", "e@local.test", "f@three.test" };
+	const int by_mixed[] = { 0, 1, 2, 0, 2, 3 };
+
+	if ((cfg = config_load_string(route_conf, "t.conf", err,
+	    sizeof(err))) == NULL) {
+		ok(0, "route configuration loads");
+		printf("# %s\n", err);
+		return;
+	}
+	route_batches("smtp relayer: every domain in one batch", cfg,
+	    smarthost, N(smarthost), 2, by_smarthost);
+	route_batches("mx: by next-hop domain", cfg, mx, N(mx), 4, by_mx);
+	route_batches("smtp, mx and maildir together", cfg, mixed, N(mixed),
+	    4, by_mixed);
+	config_unref(cfg);
 }
 
 int
@@ -113,6 +199,8 @@ main(void)
 	is_int(batch_split(BATCH_BY_DOMAIN, doms, -3, got), 0, "n < 0");
 	is_int(batch_split(BATCH_BY_DOMAIN, doms, 3, NULL), 0,
 	    "NULL batch_of");
+
+	test_route_keys();
 
 	return done_testing();
 }
