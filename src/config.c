@@ -670,6 +670,35 @@ check_command_arg(struct loader *ld, const struct opt *o,
 
 #define R(f) offsetof(struct relayer_conf, f)
 
+/* `rate`: "N/s", "N/m" or "N/h", for a relayer or a domain entry. */
+static int
+get_rate(struct loader *ld, const config_setting_t *s, const char *name,
+    struct rate_spec *out)
+{
+	const char	*str, *why;
+
+	if (get_nonempty(ld, s, name, &str) == -1)
+		return -1;
+	if (rate_parse(str, out, &why) == -1)
+		return fail(ld, s, "%s: invalid rate \"%s\": %s", name, str,
+		    why);
+	return 0;
+}
+
+static int
+opt_relayer_rate(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *obj)
+{
+	struct relayer_conf *r = obj;
+
+	if (s == NULL)
+		return 0;
+	if (get_rate(ld, s, o->name, &r->rate) == -1)
+		return -1;
+	r->has_rate = true;
+	return 0;
+}
+
 static const struct opt relayer_opts[] = {
 	{ .name = "name", .kind = O_FUNC, .fn = opt_read_first },
 	{ .name = "type", .kind = O_FUNC, .fn = opt_read_first },
@@ -696,6 +725,8 @@ static const struct opt relayer_opts[] = {
 	{ .name = "max_deliveries_per_connection", .kind = O_INT,
 	  .off = R(max_deliveries_per_connection), .def = 100, .min = 1,
 	  .max = INT_MAX, .only = T_SMTP_MX },
+	{ .name = "rate", .kind = O_FUNC, .fn = opt_relayer_rate,
+	  .only = T_SMTP_MX },
 	{ .name = "connect_timeout", .kind = O_DURATION,
 	  .off = R(connect_timeout), .def = 30, .only = T_SMTP_MX },
 	{ .name = "command_timeout", .kind = O_DURATION,
@@ -1070,6 +1101,20 @@ opt_domain_tls(struct loader *ld, const struct opt *o,
 	return 0;
 }
 
+static int
+opt_domain_rate(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *obj)
+{
+	struct domain_conf *d = obj;
+
+	if (s == NULL)
+		return 0;
+	if (get_rate(ld, s, o->name, &d->rate) == -1)
+		return -1;
+	d->has_rate = true;
+	return 0;
+}
+
 #define D(f) offsetof(struct domain_conf, f)
 
 static const struct opt domain_opts[] = {
@@ -1079,6 +1124,7 @@ static const struct opt domain_opts[] = {
 	{ .name = "relayer", .kind = O_STRING, .off = D(relayer) },
 	{ .name = "accept", .kind = O_BOOL, .off = D(accept) },
 	{ .name = "tls", .kind = O_FUNC, .fn = opt_domain_tls },
+	{ .name = "rate", .kind = O_FUNC, .fn = opt_domain_rate },
 };
 
 static int

@@ -17,6 +17,7 @@
 #include "cidr.h"
 #include "dkim_sign.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "rewrite.h"
 
 /*
@@ -79,6 +80,8 @@ struct relayer_conf {
 	int		 pool_size;
 	long		 idle_timeout;
 	int		 max_deliveries_per_connection;
+	bool		 has_rate;		/* rate given */
+	struct rate_spec rate;
 	long		 connect_timeout, command_timeout, data_timeout;
 	int		 port;			/* smtp and mx: 25 */
 	/* smtp */
@@ -118,6 +121,8 @@ struct domain_conf {
 	bool		 accept;
 	bool		 has_tls;
 	enum client_tls	 tls;
+	bool		 has_rate;		/* overrides the relayer's */
+	struct rate_spec rate;
 	int		 line;
 };
 

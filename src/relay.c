@@ -16,6 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "relay.h"
+#include "relay_rate.h"
 #include "util.h"
 
 struct relay_inst {
@@ -111,8 +112,20 @@ relay_inst_get(struct config *cfg, const struct relayer_conf *rc,
 	return ri;
 }
 
+static void	relay_start(struct delivery *);
+
 void
 relay_deliver(struct delivery *d)
+{
+	/* Over its rate, a delivery waits here: not an attempt yet. */
+	if (d->relayer != NULL && d->cfg != NULL &&
+	    !rate_gate(relay_base, d, relay_start))
+		return;
+	relay_start(d);
+}
+
+static void
+relay_start(struct delivery *d)
 {
 	static bool		 warned[RELAY_MAILDIR + 1];
 	const struct relayer_conf *rc = d->relayer;
@@ -160,6 +173,7 @@ relay_reconfigure(struct config *cfg)
 {
 	struct relay_inst	*ri, *next;
 
+	rate_gate_reconfigure(cfg);
 	for (ri = TAILQ_FIRST(&relay_insts); ri != NULL; ri = next) {
 		next = TAILQ_NEXT(ri, entry);
 		if (ri->cfg != cfg)
@@ -172,6 +186,7 @@ relay_shutdown(void)
 {
 	struct relay_inst	*ri;
 
+	rate_gate_shutdown();
 	/* Retiring closes idle connections now and the rest when done. */
 	while ((ri = TAILQ_FIRST(&relay_insts)) != NULL)
 		relay_inst_retire(ri);

@@ -33,6 +33,7 @@ stdout once it listens.  Requires aiosmtpd (Debian python3-aiosmtpd).
 import argparse
 import asyncio
 import json
+import time
 import os
 import signal
 import sys
@@ -126,6 +127,7 @@ class Handler:
             "connection": getattr(server, "conn_no", None),
             "peer": list(session.peer) if session.peer else None,
             "size": len(envelope.original_content),
+            "time": time.time(),
         }
         write_atomic(base + ".json",
                      json.dumps(meta, indent=1,

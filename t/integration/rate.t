@@ -1,0 +1,93 @@
+#!/usr/bin/perl
+# rate.t -- relayer and domain `rate`: 30 messages at "60/m" reach the
+# sink spread over about 30 s, in order, with no attempt counted for the
+# wait; a domain entry's rate overrides its relayer's; a reload that
+# lifts a rate releases the mail parked under it.  A behaviour test: the
+# spacing is checked loosely, from the sink's own timestamps.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use SmarthostTest;
+
+my $sink = start_sink();
+my $d = start_daemon(
+    config_text => {
+	listener => 'batch_handling = "BifurcateAlways";',
+	relayers => sink_relayer($sink, extra => 'rate = "60/m";'),
+	routing => q{
+	    default_relayer = "sink";
+	    domains = ( { domain = "slow.test"; rate = "1/h"; } );
+	},
+	queue => 'retry_interval = "1h";',
+    });
+
+# 30 messages in one go (each its own transaction).
+my $t0 = time;
+for my $i (1 .. 30) {
+	my $r = send_mail(port => $d->port, from => 'cron@client.test',
+	    to => "r$i\@fast.test", data => "Subject: n$i\r\n\r\nbody $i\r\n");
+	$r->{ok} or diag("message $i: $r->{message}");
+}
+my $accepted = time - $t0;
+ok($accepted < 10, sprintf('all 30 accepted at once (%.1f s)', $accepted));
+my @m = $sink->wait_messages(30, 90);
+is(scalar @m, 30, 'all 30 delivered');
+my @t = sort { $a <=> $b } map { $_->{json}{time} } @m;
+my $span = $t[-1] - $t[0];
+ok($span >= 25 && $span <= 45,
+    sprintf('spread over about 30 s (%.1f s between first and last)', $span));
+my @gaps = map { $t[$_] - $t[$_ - 1] } 1 .. $#t;
+my @sorted = sort { $a <=> $b } @gaps;
+my $median = $sorted[int(@sorted / 2)];
+ok($median > 0.7 && $median < 1.5,
+    sprintf('a message about every second (median gap %.2f s)', $median));
+my $burst = grep { $_ < 0.5 } @gaps;
+ok($burst <= 2, "no burst: $burst gaps under half a second");
+my @order = map { $_->{data} =~ /Subject: n(\d+)/ ? $1 : 0 }
+    sort { $a->{json}{time} <=> $b->{json}{time} } @m;
+is_deeply(\@order, [ 1 .. 30 ], 'in the order they were accepted');
+my $log = $d->log;
+is(scalar(() = $log =~ /^.*delivered .*attempt=1\b/mg), 30,
+    'every message delivered at its first attempt: waiting is not one');
+unlike($log, qr/deferred /, 'nothing deferred');
+
+# slow.test: its own "1/h" overrides the relayer's "60/m".
+my $before = $sink->count;
+for my $i (1 .. 2) {
+	send_mail(port => $d->port, from => 'cron@client.test',
+	    to => "s$i\@slow.test", data => "Subject: s$i\r\n\r\nslow\r\n");
+}
+ok(wait_for(sub { $sink->count >= $before + 1 }, 10),
+    'slow.test: the first goes at once');
+sleep(3);
+is($sink->count, $before + 1, 'slow.test: the second waits (1/h)');
+unlike($d->log, qr/deferred /, 'slow.test: waiting is not a deferral');
+
+# A reload that lifts the domain's rate lets the parked one go.
+my $cfg = slurp($d->config_file);
+$cfg =~ s/rate = "1\/h";//;
+write_file($d->config_file, $cfg);
+$d->signal('HUP');
+ok($d->wait_log(qr/reloaded/, 10), 'reloaded without the domain rate');
+ok(wait_for(sub { $sink->count >= $before + 2 }, 10),
+    'the parked message goes after the reload');
+
+# A rate on a relayer type without connections is a load error.
+{
+	my $dir = tempdir('ratecheck');
+	write_file("$dir/bad.conf", qq{spool = "$dir/s";\nrelayers = (\n  { name = "box"; type = "maildir"; path = "$dir/md";\n    rate = "1/s"; }\n);\n});
+	my ($st, $err) = run_daemon_check("$dir/bad.conf");
+	isnt($st, 0, 'rate on a maildir relayer: refused');
+	like($err // '', qr/bad\.conf:4: .*rate/, 'with file:line naming rate');
+	write_file("$dir/bad2.conf", qq{spool = "$dir/s";\nrelayers = (\n  { name = "isp"; type = "smtp"; host = "127.0.0.1";\n    tls = "none"; rate = "60/min"; }\n);\n});
+	($st, $err) = run_daemon_check("$dir/bad2.conf");
+	isnt($st, 0, 'rate "60/min": refused');
+	like($err // '', qr/bad2\.conf:4: .*rate: invalid rate "60\/min"/,
+	    'with file:line and the bad value');
+}
+
+$d->stop;
+unlike($d->log, qr/runtime error|AddressSanitizer|LeakSanitizer/,
+    'no sanitizer report');
+done_testing();
