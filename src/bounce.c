@@ -191,6 +191,9 @@ rcpt_status(const struct bounce_info *info, const struct bounce_rcpt *r)
 {
 	const char	*st = r->status;
 
+	if (info->delayed)
+		return st != NULL && enhanced_len(st) == strlen(st) &&
+		    st[0] == '4' ? st : "4.0.0";
 	if (st != NULL && enhanced_len(st) == strlen(st) && st[0] != '2') {
 		/* An expired recipient only ever failed transiently: the
 		 * reason for giving up is the expiry itself (RFC 3463). */
@@ -209,7 +212,26 @@ put_human(struct buf *b, const struct bounce_info *info,
 	int	 i;
 
 	buf_printf(b, "This is the mail system at host %s.\r\n\r\n", host);
-	if (info->expired) {
+	if (info->delayed) {
+		rfc5322_date(info->arrival, date, sizeof(date));
+		put_folded(b, "", "####################################"
+		    "#########################");
+		put_folded(b, "", "# THIS IS A WARNING ONLY.  YOU DO NOT "
+		    "NEED TO RESEND YOUR MESSAGE. #");
+		put_folded(b, "", "####################################"
+		    "#########################");
+		buf_str(b, "\r\n");
+		put_folded(b, "", "Your message could not be delivered yet "
+		    "to one or more recipients. It has been in the queue "
+		    "since:");
+		buf_printf(b, "  %s\r\n", date);
+		if (info->retry_until > 0) {
+			rfc5322_date(info->retry_until, date, sizeof(date));
+			put_folded(b, "", "The mail system will keep trying "
+			    "until:");
+			buf_printf(b, "  %s\r\n", date);
+		}
+	} else if (info->expired) {
 		rfc5322_date(info->arrival, date, sizeof(date));
 		put_folded(b, "", "Your message could not be delivered to "
 		    "one or more recipients before it expired. It has been "
@@ -237,8 +259,9 @@ put_human(struct buf *b, const struct bounce_info *info,
 		else if (*diag != '\0')
 			s = xasprintf("<%s>: %s", addr, diag);
 		else
-			s = xasprintf("<%s>: delivery failed (status %s)",
-			    addr, rcpt_status(info, r));
+			s = xasprintf("<%s>: %s (status %s)", addr,
+			    info->delayed ? "delivery delayed" :
+			    "delivery failed", rcpt_status(info, r));
 		put_folded(b, "", s);
 		buf_str(b, "\r\n");
 		free(s);
@@ -274,7 +297,8 @@ put_report(struct buf *b, const struct bounce_info *info,
 		s = xasprintf("rfc822; %s", addr);
 		put_folded(b, "Final-Recipient: ", s);
 		free(s);
-		buf_str(b, "Action: failed\r\n");
+		buf_str(b, info->delayed ? "Action: delayed\r\n" :
+		    "Action: failed\r\n");
 		buf_printf(b, "Status: %s\r\n", rcpt_status(info, r));
 		if (*mta != '\0') {
 			s = xasprintf("dns; %s", mta);
@@ -290,6 +314,12 @@ put_report(struct buf *b, const struct bounce_info *info,
 			free(s);
 		}
 		buf_printf(b, "Last-Attempt-Date: %s\r\n", date);
+		if (info->delayed && info->retry_until > 0) {
+			char until[64];
+
+			rfc5322_date(info->retry_until, until, sizeof(until));
+			buf_printf(b, "Will-Retry-Until: %s\r\n", until);
+		}
 		free(addr);
 		free(diag);
 		free(mta);
@@ -433,8 +463,12 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 	buf_str(&out, s);
 	buf_str(&out, ">\r\n");
 	free(s);
-	buf_printf(&out, "Subject: Undelivered Mail Returned to Sender%s\r\n",
-	    info->expired ? " (expired)" : "");
+	if (info->delayed)
+		buf_str(&out, "Subject: Delayed Mail (still being retried)"
+		    "\r\n");
+	else
+		buf_printf(&out, "Subject: Undelivered Mail Returned to "
+		    "Sender%s\r\n", info->expired ? " (expired)" : "");
 	rfc5322_date(info->now, date, sizeof(date));
 	buf_printf(&out, "Date: %s\r\n", date);
 	if (info->message_id != NULL && *info->message_id != '\0') {

@@ -21,6 +21,9 @@ struct bounce_info {
 	time_t		 arrival;
 	time_t		 now;
 	int		 expired;	/* the reason is expiry (max_age) */
+	int		 delayed;	/* a delay warning (Action: delayed),
+					   not a failure */
+	time_t		 retry_until;	/* delayed: Will-Retry-Until */
 	const char	*orig_headers;	/* the original's header section */
 	size_t		 orig_headers_len;
 	const char	*message_id;	/* Message-ID for the DSN itself */
@@ -28,7 +31,9 @@ struct bounce_info {
 
 /*
  * Build the whole message (headers and multipart/report body), CRLF line
- * ends, ready for the spool.  Returns malloc'd text and its length.
+ * ends, ready for the spool.  Returns malloc'd text and its length.  With
+ * info->delayed the recipients are still being tried: Action: delayed and
+ * a 4.x.x status (the recipient's own when it is one, else 4.0.0).
  */
 char	*bounce_build(const struct bounce_info *, const struct bounce_rcpt *,
 	    int n, size_t *len);

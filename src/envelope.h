@@ -38,6 +38,7 @@ struct envelope {
 	char		*last_error;	/* may be NULL */
 	uint64_t	 size;		/* octets of the stored message */
 	bool		 smtputf8, body8bit;
+	bool		 warned;	/* delay warning sent (delay_warning) */
 	struct env_rcpt	*rcpts;
 	int		 n_rcpts;
 };

@@ -63,6 +63,7 @@ struct queue {
 
 static void	qmsg_attempt(struct qmsg *);
 static void	qmsg_finalize(struct qmsg *);
+static void	qmsg_warn(struct qmsg *);
 static void	qmsg_timer_cb(evutil_socket_t, short, void *);
 
 struct queue *
@@ -393,6 +394,11 @@ delivery_done(struct delivery *d)
 		if (next > deadline && deadline > t)
 			next = deadline;
 		env->next_attempt = next;
+		/* delay_warning: once, recorded with the retry below. */
+		if (cfg->delay_warning > 0 && !env->warned &&
+		    env->sender[0] != '\0' && t - env->created >=
+		    cfg->delay_warning)
+			qmsg_warn(m);
 		if (spool_update(m->q->spool, env) == -1)
 			log_warnx("id=%s: cannot record delivery state; "
 			    "recipients may be tried again", env->id);
@@ -647,6 +653,98 @@ qmsg_bounce(struct qmsg *m)
 		return -1;
 	}
 	return 0;
+}
+
+/* A delay warning is queued, or could not be. */
+static void
+warn_committed(void *arg, int ok, const char *id)
+{
+	char	*orig = arg;
+
+	if (!ok)
+		log_warnx("id=%s: cannot queue the delay warning", orig);
+	else
+		log_info("id=%s: delay warning queued as %s", orig, id);
+	free(orig);
+}
+
+/*
+ * Queue an RFC 3464 "Action: delayed" notice for the pending recipients
+ * (delay_warning) and mark the envelope warned; the caller's
+ * spool_update() makes the mark durable, so a restart does not send it
+ * again.  A crash between the two may, at worst, send it twice.
+ */
+static void
+qmsg_warn(struct qmsg *m)
+{
+	struct queue		*q = m->q;
+	struct envelope		*env = m->env;
+	struct bounce_rcpt	*br;
+	struct bounce_info	 bi;
+	struct receive_origin	 o;
+	struct receive_tx	*rtx;
+	char			 (*codes)[16], *hdrs, *text, *mid, *orig;
+	size_t			 hlen, tlen;
+	int			 nb = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = RECEIVE_BOUNCE;
+	o.listener = LISTENER_BOUNCE;
+	o.batch = BATCH_BIFURCATE_ALWAYS;
+	o.bounce_of = env->id;
+	if ((rtx = receive_begin(q->receive, q->cfg, &o, "", &env->sender,
+	    1)) == NULL) {
+		log_warn("id=%s: cannot write the delay warning", env->id);
+		return;
+	}
+	br = xcalloc(env->n_rcpts, sizeof(*br));
+	codes = xcalloc(env->n_rcpts, sizeof(*codes));
+	for (int i = 0; i < env->n_rcpts; i++) {
+		struct env_rcpt	*er = &env->rcpts[i];
+
+		if (er->state != RCPT_PENDING)
+			continue;
+		bounce_status_of(er->status ? er->status : "", codes[nb],
+		    sizeof(codes[nb]));
+		br[nb].addr = er->addr;
+		br[nb].status = codes[nb];
+		br[nb].diagnostic = er->status;
+		br[nb].remote_mta = er->remote;
+		nb++;
+	}
+	hdrs = read_headers(q, env->id, &hlen);
+	mid = xasprintf("<%s.delay@%s>", receive_id(rtx), q->cfg->hostname);
+	memset(&bi, 0, sizeof(bi));
+	bi.hostname = q->cfg->hostname;
+	bi.id = env->id;
+	bi.sender = env->sender;
+	bi.arrival = env->created;
+	bi.now = now();
+	bi.delayed = 1;
+	bi.retry_until = env->created + q->cfg->max_age;
+	bi.orig_headers = hdrs;
+	bi.orig_headers_len = hlen;
+	bi.message_id = mid;
+	text = bounce_build(&bi, br, nb, &tlen);
+	free(mid);
+	free(hdrs);
+	free(codes);
+	free(br);
+	if (receive_write(rtx, text, tlen) == -1) {
+		receive_release(rtx);
+		rtx = NULL;
+	}
+	free(text);
+	orig = xstrdup(env->id);
+	/* receive_commit() frees rtx whatever it returns; on -1 it never
+	 * calls warn_committed(), which owns orig otherwise. */
+	if (rtx == NULL || receive_commit(rtx, warn_committed, orig, NULL) ==
+	    -1) {
+		free(orig);
+		log_warnx("id=%s: cannot write the delay warning", env->id);
+		return;
+	}
+	env->warned = true;
 }
 
 /* Every recipient has a final outcome: bounce if needed, then remove. */

@@ -280,6 +280,37 @@ test_expired(void)
 	free(m);
 }
 
+/* delay_warning: Action: delayed, 4.x.x, Will-Retry-Until, the subject. */
+static void
+test_delayed(void)
+{
+	struct bounce_rcpt	 r[2] = {
+		{ "a@example.com", "4.3.0", "451 4.3.0 Try later", "mx.a" },
+		{ "b@example.com", "5.1.1", NULL, NULL },
+	};
+	struct bounce_info	 info = {
+		.hostname = "h.example", .id = "AB", .sender = "s@x",
+		.arrival = 1, .now = 14401, .delayed = 1,
+		.retry_until = 432001, .message_id = "mid@h.example",
+	};
+	char	*m;
+	size_t	 len;
+
+	m = bounce_build(&info, r, 2, &len);
+	ok(crlf_only(m, len), "delayed: CRLF");
+	ok(strstr(m, "\r\nSubject: Delayed Mail (still being retried)\r\n")
+	    != NULL, "delayed: subject");
+	is_int(count(m, "\r\nAction: delayed\r\n"), 2, "Action: delayed");
+	is_int(count(m, "\r\nAction: failed\r\n"), 0, "no Action: failed");
+	is_int(count(m, "\r\nStatus: 4.3.0\r\n"), 1, "the recipient's 4.x.x");
+	is_int(count(m, "\r\nStatus: 4.0.0\r\n"), 1,
+	    "a non-4 status becomes 4.0.0");
+	is_int(count(m, "\r\nWill-Retry-Until: "), 2, "Will-Retry-Until");
+	ok(strstr(m, "YOU DO NOT NEED TO RESEND") != NULL, "says warning only");
+	ok(longest_line(m) <= 998, "delayed: lines within 998");
+	free(m);
+}
+
 static void
 test_hostile(void)
 {
@@ -428,6 +459,7 @@ main(void)
 	test_headers_only();
 	test_permanent();
 	test_expired();
+	test_delayed();
 	test_hostile();
 	test_status_of();
 	return done_testing();

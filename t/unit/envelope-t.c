@@ -27,6 +27,7 @@ full_envelope(void)
 	env->size = 123456789012ULL;
 	env->smtputf8 = true;
 	env->body8bit = true;
+	env->warned = true;
 	envelope_add_rcpt(env, "\"a b  c\"@example.com");
 	envelope_add_rcpt(env, "użytkownik@przykład.pl");
 	envelope_add_rcpt(env, "done@example.net");
@@ -60,8 +61,8 @@ test_round_trip(void)
 	ok(text != NULL && strlen(text) == len, "text length");
 	ok(strncmp(text, "smarthostd-envelope 1\n", 22) == 0, "version line");
 	ok(strstr(text, "\r") == NULL, "no CR in text");
-	/* 13 fields + 3 rcpts + version + end */
-	is_int(count_lines(text), 18, "one line per field");
+	/* 14 fields + 3 rcpts + version + end */
+	is_int(count_lines(text), 19, "one line per field (13 + warned)");
 
 	back = envelope_from_text(text, len, &err);
 	ok(back != NULL, "parses its own output");
@@ -84,6 +85,7 @@ test_round_trip(void)
 	    "last_error sanitised");
 	ok(back->size == 123456789012ULL, "64-bit size");
 	ok(back->smtputf8 && back->body8bit, "booleans");
+	ok(back->warned, "warned (delay warning sent) round trip");
 	is_int(back->n_rcpts, 3, "three recipients");
 	is_str(back->rcpts[0].addr, "\"a b  c\"@example.com",
 	    "quoted local part with spaces");
@@ -137,6 +139,8 @@ test_minimal(void)
 		    back->auth_user == NULL && back->last_error == NULL &&
 		    back->listener == NULL, "NULLs stay NULL");
 		ok(!back->smtputf8 && !back->body8bit, "false booleans");
+		ok(!back->warned, "not warned");
+		ok(strstr(text, "warned") == NULL, "warned omitted when false");
 	}
 	envelope_free(back);
 	free(text);

@@ -1,0 +1,84 @@
+#!/usr/bin/perl
+# delay-warning.t -- queue delay_warning (issue #12): while the next hop
+# answers 451, the sender gets one RFC 3464 notice with Action: delayed and
+# a 4.x.x status; the envelope records it (warned 1), so neither further
+# retries nor a restart send another; a null sender gets none; and the
+# message is delivered once the next hop recovers, with no bounce.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use SmarthostTest;
+
+my $failfile = tempdir('fail') . '/failing';
+write_file($failfile, "451 while this file exists\n");
+my $sink = start_sink(fail_file => $failfile);	# the smarthost, down
+my $catch = start_sink();			# the senders' mailboxes
+
+my $conf = {
+	relayers => join(",\n", sink_relayer($sink, name => 'isp'),
+	    sink_relayer($catch, name => 'catch')),
+	routing => 'default_relayer = "isp"; rules = ( '
+	    . '{ recipient_domain = "sender.test"; relayer = "catch"; } );',
+	queue => 'retry_interval = "1s"; max_retry_interval = "1s"; '
+	    . 'delay_warning = "2s"; max_age = "1h";',
+};
+my $d = start_daemon(config_text => $conf);
+
+my $r = send_mail(port => $d->port, from => 'alice@sender.test',
+    to => 'bob@dest.test', data => "Subject: stuck\nFrom: alice\@sender.test\n\nwaiting\n");
+ok($r->{ok}, 'accepted') or diag explain $r;
+my $id = $r->{id};
+$r = send_mail(port => $d->port, from => '',
+    to => 'carol@dest.test', data => "Subject: null sender\n\nx\n");
+ok($r->{ok}, 'null-sender message accepted');
+
+sub warnings_at_catch {
+	return grep { $_->{json}{mail_from} eq ''
+	    && ($_->{data} // '') =~ /^Subject: Delayed Mail/m } $catch->messages;
+}
+
+ok(wait_for(sub { scalar(warnings_at_catch()) >= 1 }, 20),
+    'a delay warning arrived while the next hop answers 451');
+my ($w) = warnings_at_catch();
+$w //= { json => { rcpt_tos => [] }, data => '' };
+is_deeply($w->{json}{rcpt_tos}, [ 'alice@sender.test' ], 'to the sender');
+my $t = $w->{data};
+like($t, qr{^Content-Type: multipart/report;\s+report-type=delivery-status}m,
+    'multipart/report, delivery-status');
+like($t, qr/^Final-Recipient: rfc822; bob\@dest\.test\r$/m, 'Final-Recipient');
+like($t, qr/^Action: delayed\r$/m, 'Action: delayed');
+like($t, qr/^Status: 4\.\d+\.\d+\r$/m, 'Status: 4.x.x');
+like($t, qr/^Diagnostic-Code: smtp; 451 /m, 'the 451 as diagnostic');
+like($t, qr/^Will-Retry-Until: /m, 'Will-Retry-Until');
+like($t, qr/^Subject: stuck\r$/m, 'the original headers returned');
+unlike($t, qr/carol/, 'only the message of the non-null sender is named');
+
+my $env = slurp($d->spool . "/queue/$id.env") // '';
+like($env, qr/^warned 1$/m, 'the envelope records the warning durably');
+
+# More retries, then a restart, while the next hop still fails.
+sleep(3);
+$d->stop;
+$d->start;
+sleep(4);
+is(scalar(warnings_at_catch()), 1,
+    'one warning only: not again on later retries nor after a restart');
+ok($d->log =~ /deferred .*to=<bob\@dest\.test>.*attempt=(\d+)/s,
+    'still retrying');
+
+# Recovery.
+unlink($failfile);
+my @m = $sink->wait_messages(2, 20);
+ok((grep { ($_->{data} // '') =~ /Subject: stuck/ } @m),
+    'delivered once the next hop recovers');
+ok((grep { ($_->{data} // '') =~ /Subject: null sender/ } @m),
+    'the null-sender message too');
+sleep(1);
+is(scalar(warnings_at_catch()), 1, 'still one warning');
+is(scalar(grep { ($_->{data} // '') =~ /Undelivered Mail/ } $catch->messages),
+    0, 'no bounce');
+is(scalar(grep { $_->{json}{rcpt_tos}[0] ne 'alice@sender.test' }
+    $catch->messages), 0, 'nothing for the null sender');
+
+done_testing();
