@@ -100,55 +100,10 @@ smtp_server_new(struct event_base *base, struct spool *spool,
 	return srv;
 }
 
-struct event_base *
-smtp_server_base(struct smtp_server *srv)
-{
-	return srv->base;
-}
-
-struct spool *
-smtp_server_spool(struct smtp_server *srv)
-{
-	return srv->spool;
-}
-
-struct receive *
-smtp_server_receive(struct smtp_server *srv)
-{
-	return srv->receive;
-}
-
 int
 smtp_server_sessions(const struct smtp_server *srv)
 {
 	return srv->n_slots;
-}
-
-static struct listener *
-listener_of(struct smtp_server *srv, const struct listener_conf *lc)
-{
-	int	i;
-
-	for (i = 0; i < srv->n_listeners; i++)
-		if (srv->listeners[i]->lc == lc)
-			return srv->listeners[i];
-	return NULL;
-}
-
-SSL_CTX *
-smtp_server_tls_ctx(struct smtp_server *srv, const struct listener_conf *lc)
-{
-	struct listener	*l = listener_of(srv, lc);
-
-	return l != NULL ? l->ssl_ctx : NULL;
-}
-
-struct auth_users *
-smtp_server_users(struct smtp_server *srv, const struct listener_conf *lc)
-{
-	struct listener	*l = listener_of(srv, lc);
-
-	return l != NULL ? l->users : NULL;
 }
 
 /*
@@ -328,6 +283,15 @@ listener_error(struct evconnlistener *evl, void *arg)
 	evtimer_add(l->ev_pause, &tv);
 }
 
+static void	session_end(struct smtp_server *, struct smtp_session *);
+
+/* The session's end callback (struct smtp_session_env). */
+static void
+session_ended(void *arg, struct smtp_session *s)
+{
+	session_end(arg, s);
+}
+
 /* The client's address as an IPv6 one, IPv4 mapped, for counting. */
 static void
 client_addr(const struct sockaddr *sa, struct in6_addr *a)
@@ -388,6 +352,7 @@ session_start(struct listener *l, int fd, const struct sockaddr *sa,
 	struct smtp_session	*s;
 	struct session_slot	*slot;
 	struct in6_addr		 addr;
+	struct smtp_session_env	 env;
 
 	client_addr(sa, &addr);
 	if (l->lc->max_connections_per_ip > 0 &&
@@ -405,10 +370,17 @@ session_start(struct listener *l, int fd, const struct sockaddr *sa,
 	slot->listener = l;
 	slot->addr = addr;
 	l->nsessions++;
-	s = smtp_session_new(srv, srv->cfg, l->lc, fd, sa, salen);
+	env.base = srv->base;
+	env.spool = srv->spool;
+	env.receive = srv->receive;
+	env.ssl_ctx = l->ssl_ctx;
+	env.users = l->users;
+	env.end = session_ended;
+	env.end_arg = srv;
+	s = smtp_session_new(&env, srv->cfg, l->lc, fd, sa, salen);
 	if (s == NULL) {
 		/* Failed before it existed: find our slot again and drop it. */
-		smtp_server_session_end(srv, NULL);
+		session_end(srv, NULL);
 		return;
 	}
 	for (int i = srv->n_slots - 1; i >= 0; i--)
@@ -470,8 +442,9 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	session_start(l, fd, sa, (socklen_t)salen);
 }
 
-void
-smtp_server_session_end(struct smtp_server *srv, struct smtp_session *s)
+/* A session is being freed (or, s NULL, failed to start): forget it. */
+static void
+session_end(struct smtp_server *srv, struct smtp_session *s)
 {
 	int	i;
 
@@ -638,7 +611,7 @@ smtp_server_free(struct smtp_server *srv)
 
 	if (srv == NULL)
 		return;
-	/* Each free ends in smtp_server_session_end(), which shrinks slots. */
+	/* Each free ends in session_end(), which shrinks slots. */
 	while (srv->n_slots > 0) {
 		struct smtp_session *s = srv->slots[srv->n_slots - 1].sess;
 

@@ -109,7 +109,7 @@ struct smtp_tx {
 };
 
 struct smtp_session {
-	struct smtp_server	*server;
+	struct smtp_session_env	 env;		/* ssl_ctx, users: see below */
 	struct event_base	*base;
 	struct config		*cfg;		/* own reference */
 	const struct listener_conf *lc;		/* inside cfg */
@@ -246,7 +246,7 @@ peer_text(struct smtp_session *s)
 }
 
 struct smtp_session *
-smtp_session_new(struct smtp_server *srv, struct config *cfg,
+smtp_session_new(const struct smtp_session_env *env, struct config *cfg,
     const struct listener_conf *lc, int fd, const struct sockaddr *sa,
     socklen_t salen)
 {
@@ -254,17 +254,17 @@ smtp_session_new(struct smtp_server *srv, struct config *cfg,
 	struct timeval		 tv;
 
 	s = xcalloc(1, sizeof(*s));
-	s->server = srv;
-	s->base = smtp_server_base(srv);
+	s->env = *env;
+	s->base = env->base;
 	if (salen > sizeof(s->peer))
 		salen = sizeof(s->peer);
 	memcpy(&s->peer, sa, salen);
 	peer_text(s);
 	/* The listener's context and users as they are now: a reload
 	 * replaces the listener's, never ours. */
-	if ((s->ssl_ctx = smtp_server_tls_ctx(srv, lc)) != NULL)
+	if ((s->ssl_ctx = env->ssl_ctx) != NULL)
 		SSL_CTX_up_ref(s->ssl_ctx);
-	if ((s->users = smtp_server_users(srv, lc)) != NULL)
+	if ((s->users = env->users) != NULL)
 		auth_users_ref(s->users);
 	if (lc->tls == LTLS_IMPLICIT) {
 		/* Never plaintext on an implicit-TLS listener. */
@@ -315,7 +315,7 @@ void
 smtp_session_free(struct smtp_session *s)
 {
 	log_debug("smtp %s: disconnect", s->ip);
-	smtp_server_session_end(s->server, s);
+	s->env.end(s->env.end_arg, s);
 	tx_free(s->tx);
 	/* libevent may free the bufferevents later: no callback to us. */
 	if (s->drain_cb != NULL)
@@ -493,7 +493,7 @@ check_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 		return "530 5.7.0 Authentication required";
 	if (cmd->has_size && cmd->size > s->lc->max_message_size)
 		return "552 5.3.4 Message size exceeds fixed limit";
-	if (!spool_has_space(smtp_server_spool(s->server)))
+	if (!spool_has_space(s->env.spool))
 		return "452 4.3.1 Insufficient system storage";
 	return NULL;
 }
@@ -614,7 +614,7 @@ cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 	o.auth_user = s->auth_user;
 	o.smtputf8 = tx->smtputf8;
 	o.body8bit = tx->body_type == BODY_8BITMIME;
-	if ((tx->rtx = receive_begin(smtp_server_receive(s->server), s->cfg,
+	if ((tx->rtx = receive_begin(s->env.receive, s->cfg,
 	    &o, tx->sender, tx->rcpts, tx->n_rcpts)) == NULL) {
 		log_warn("spool: new body");
 		session_reply(s, "451 4.3.0 Error: queue file write error");
