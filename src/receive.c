@@ -26,11 +26,13 @@
 #include "smtp_data.h"
 #include "smtp_parse.h"
 #include "spool.h"
+#include "spool_commit.h"
 #include "stats.h"
 #include "util.h"
 
 struct receive {
 	struct spool			*spool;
+	struct spool_commits		*commits;
 	receive_sink_cb			 sink;
 	void				*sink_arg;
 	const struct receive_hooks	*hooks;
@@ -76,12 +78,14 @@ struct receive_tx {
 };
 
 struct receive *
-receive_new(struct spool *sp, receive_sink_cb sink, void *arg)
+receive_new(struct spool *sp, struct spool_commits *cm, receive_sink_cb sink,
+    void *arg)
 {
 	struct receive	*rc;
 
 	rc = xcalloc(1, sizeof(*rc));
 	rc->spool = sp;
+	rc->commits = cm;
 	rc->sink = sink;
 	rc->sink_arg = arg;
 	return rc;
@@ -690,7 +694,7 @@ receive_commit(struct receive_tx *tx, receive_done_cb cb, void *arg,
 	tx->committing = true;
 	body = tx->body;
 	tx->body = NULL;		/* the spool owns it from here on */
-	spool_commit(tx->rc->spool, body, tx->envs, tx->n_batches, committed,
+	spool_commit(tx->rc->commits, body, tx->envs, tx->n_batches, committed,
 	    tx);
 	return 0;
 }

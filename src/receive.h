@@ -30,6 +30,7 @@
 struct config;
 struct envelope;
 struct spool;
+struct spool_commits;
 struct receive;
 struct receive_tx;
 
@@ -129,8 +130,10 @@ struct receive_hooks {
 /* A message is queued (durable): the sink takes ownership of env. */
 typedef void (*receive_sink_cb)(void *arg, struct envelope *env);
 
-/* The context: the spool it writes to and the queue it feeds. */
-struct receive	*receive_new(struct spool *, receive_sink_cb, void *arg);
+/* The context: the spool it writes to (bodies; commits) and the queue it
+ * feeds (the sink). */
+struct receive	*receive_new(struct spool *, struct spool_commits *,
+		    receive_sink_cb, void *arg);
 void		 receive_free(struct receive *);
 /* Attach the hooks (the struct is not copied: it must outlive rc). */
 void		 receive_set_hooks(struct receive *,

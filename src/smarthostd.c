@@ -39,6 +39,7 @@
 #include "smtp_server.h"
 #include "spool.h"
 #include "receive_filters.h"
+#include "spool_commit.h"
 #include "stats.h"
 #include "tls_client.h"
 #include "util.h"
@@ -53,6 +54,7 @@ struct daemon {
 	struct event_base	*base;
 	struct config		*cfg;		/* the one in force */
 	struct spool		*spool;
+	struct spool_commits	*commits;	/* the group commit */
 	struct resolver		*dns;
 	struct receive		*receive;	/* every way mail comes in */
 	struct queue		*queue;
@@ -390,13 +392,14 @@ main(int argc, char **argv)
 	}
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if ((d.spool = spool_open(d.base, d.cfg->spool, err, sizeof(err))) ==
-	    NULL)
+	if ((d.spool = spool_open(d.cfg->spool, err, sizeof(err))) == NULL)
 		fatalx("spool: %s", err);
+	if ((d.commits = spool_commits_new(d.spool, d.base)) == NULL)
+		fatal("spool: cannot set up commits");
 	if ((d.dns = resolver_new(d.base, d.cfg, err, sizeof(err))) == NULL)
 		fatalx("resolver: %s", err);
 	relay_init(d.base, d.dns);
-	d.receive = receive_new(d.spool, queue_sink, &d);
+	d.receive = receive_new(d.spool, d.commits, queue_sink, &d);
 	receive_set_hooks(d.receive, &receive_filters, NULL);
 	d.queue = queue_new(d.base, d.spool, d.receive, d.cfg);
 	d.server = smtp_server_new(d.base, d.spool, d.receive);
@@ -450,8 +453,10 @@ main(int argc, char **argv)
 	smtp_server_free(d.server);
 	queue_free(d.queue);
 	resolver_free(d.dns);
+	/* Commits first: undoing them needs the spool's directories. */
+	spool_commits_free(d.commits);
 	spool_free(d.spool);
-	/* After the spool: abandoned commits were still receive.c's. */
+	/* After the commits: abandoned ones were still receive.c's. */
 	receive_free(d.receive);
 	event_free(d.ev_hup);
 	event_free(d.ev_term);

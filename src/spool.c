@@ -11,9 +11,9 @@
  * Every path is relative to a directory descriptor (openat and friends), so
  * a chdir or a rename of a parent cannot send a write elsewhere.
  *
- * The group commit (spool_commit() and its fsync threads) lives in
- * spool_commit.c; spool_int.h holds struct spool and the helpers the two
- * files share.
+ * The group commit (spool_commit(), on fsync_pool.c's threads) lives in
+ * spool_commit.c and builds on this file through spool_int.h (struct spool
+ * and the body helpers); nothing here knows of it.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -239,20 +239,16 @@ empty_tmp(struct spool *sp)
 /* Opening and closing. */
 
 struct spool *
-spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
+spool_open(const char *dir, char *err, size_t errlen)
 {
 	struct spool	*sp;
 	struct stat	 st;
 	const char	*what = NULL;
 
 	sp = xcalloc(1, sizeof(*sp));
-	sp->base = base;
 	sp->dir = xstrdup(dir);
 	sp->rootfd = sp->tmpfd = sp->queuefd = sp->corruptfd = -1;
-	sp->notify[0] = sp->notify[1] = -1;
-	TAILQ_INIT(&sp->inflight);
 	sp->incomingfd = -1;
-	TAILQ_INIT(&sp->pending);
 
 	if (mkdir_p(dir) == -1)
 		what = "mkdir";
@@ -291,13 +287,6 @@ spool_open(struct event_base *base, const char *dir, char *err, size_t errlen)
 	sp->last_id = max_id_in(sp->queuefd);
 	if (max_id_in(sp->corruptfd) > sp->last_id)
 		sp->last_id = max_id_in(sp->corruptfd);
-
-	if (base != NULL && spool_commit_init(sp) == -1) {
-		snprintf(err, errlen, "spool %s: cannot set up commits: %s",
-		    dir, strerror(errno));
-		spool_free(sp);
-		return NULL;
-	}
 	return sp;
 }
 
@@ -305,12 +294,6 @@ const char *
 spool_dir(const struct spool *sp)
 {
 	return sp->dir;
-}
-
-int
-spool_dir_syncs(const struct spool *sp)
-{
-	return sp->dir_syncs;
 }
 
 void
@@ -506,8 +489,6 @@ spool_free(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
-	/* Commits first: undoing them needs the directories below. */
-	spool_commit_abandon(sp);
 	if (sp->rootfd != -1)
 		close(sp->rootfd);
 	if (sp->tmpfd != -1)

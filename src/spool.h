@@ -12,10 +12,8 @@
  *   corrupt/    what recovery or the pickup could not use (0700)
  *   incoming/   drop area for the sendmail injector, 01733 (incoming.h)
  *
- * spool_commit() is asynchronous so that messages finishing at the same
- * moment share one directory fsync (group commit): commits requested during
- * one turn of the event loop are made durable together, then their
- * callbacks run.
+ * Bodies become queued messages through the group commit
+ * (spool_commit.h), which builds on this module.
  */
 #ifndef SMARTHOSTD_SPOOL_H
 #define SMARTHOSTD_SPOOL_H
@@ -26,16 +24,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct event_base;
 struct envelope;
 struct spool;
 struct spool_body;
 
 /* Open (creating as needed) the spool; removes leftovers in tmp/. */
-struct spool	*spool_open(struct event_base *, const char *dir,
-		    char *err, size_t errlen);
-/* Commits still pending are abandoned: their files are removed and their
- * callbacks run with ok = 0 (so free the spool before the sessions). */
+struct spool	*spool_open(const char *dir, char *err, size_t errlen);
+/* After spool_commits_free() (spool_commit.h). */
 void		 spool_free(struct spool *);
 const char	*spool_dir(const struct spool *);
 
@@ -59,18 +54,6 @@ uint64_t	 spool_body_size(const struct spool_body *);
 void		 spool_body_id_at(struct spool_body *, uint64_t offset);
 /* Throw the body away (unlink, free). */
 void		 spool_body_abort(struct spool_body *);
-
-typedef void (*spool_commit_cb)(void *arg, int ok);
-
-/*
- * Make the body and n envelopes (one queued message each, all sharing the
- * body) durable.  Sets env->size from the body for each.  Takes ownership
- * of the body (not of the envelopes).  cb runs later, from the event loop,
- * exactly once: ok = 1 after file and directory fsync, ok = 0 on failure
- * (nothing was queued; the partial files are removed).
- */
-void		 spool_commit(struct spool *, struct spool_body *,
-		    struct envelope **envs, int n, spool_commit_cb cb, void *arg);
 
 /* Rewrite a queued message's envelope durably (tmp, fsync, rename, fsync
  * dir).  Returns 0 or -1. */
@@ -103,9 +86,6 @@ int		 spool_incoming_reject(struct spool *, const char *name);
  * but without opening it or touching tmp/: for smarthost-sendmail when
  * the daemon has never run.  Returns 0, or -1 with the error in err. */
 int		 spool_create(const char *dir, char *err, size_t errlen);
-
-/* Directory fsyncs done by group commits so far (for the tests). */
-int		 spool_dir_syncs(const struct spool *);
 
 /*
  * Give the spool (its directories and the queued files in them) to uid and

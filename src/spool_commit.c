@@ -1,16 +1,15 @@
 /*
- * spool_commit.c — owns the group commit: spool_commit() queues a message's
- * files in tmp/, and commits requested during one turn of the event loop
- * are made durable together (file fsyncs on a small thread pool, links and
- * renames into queue/, one directory fsync), then their callbacks run.
- * The reasoning about crashes is above commit_run().  spool.c owns the
- * spool itself; spool_int.h is what the two share.
+ * spool_commit.c — owns the group commit (spool_commit.h): spool_commit()
+ * queues a message's files in tmp/, and commits requested while the
+ * previous group is being synced are made durable together (file fsyncs on
+ * fsync_pool.c's threads, links and renames into queue/, one directory
+ * fsync), then their callbacks run.  The reasoning about crashes is above
+ * commit_run().  It builds on the spool (spool_int.h: its directories and
+ * bodies); the spool knows nothing of it.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 
-#include <pthread.h>
-#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,8 +20,10 @@
 #include <event2/event.h>
 
 #include "envelope.h"
+#include "fsync_pool.h"
 #include "log.h"
 #include "spool.h"
+#include "spool_commit.h"
 #include "spool_int.h"
 #include "stats.h"
 #include "util.h"
@@ -128,17 +129,32 @@ commit_remove_copies(struct spool *sp, struct commit *c)
 		}
 }
 
+TAILQ_HEAD(commit_list, commit);
+
+struct spool_commits {
+	struct spool		*sp;
+	struct event_base	*base;
+	struct event		*commit_ev;
+	struct commit_list	 pending;
+	/* The group being made durable, while the next one gathers in
+	 * pending: one group in flight at a time. */
+	struct commit_list	 inflight;
+	enum { STAGE_IDLE, STAGE_FILES, STAGE_DIR } stage;
+	struct fsync_pool	*pool;
+	struct fsync_job	*jobs;
+	int			 njobs;
+	int			 dir_syncs;
+};
+
 void
-spool_commit(struct spool *sp, struct spool_body *body, struct envelope **envs,
-    int n, spool_commit_cb cb, void *arg)
+spool_commit(struct spool_commits *cm, struct spool_body *body,
+    struct envelope **envs, int n, spool_commit_cb cb, void *arg)
 {
+	struct spool	*sp = cm->sp;
 	struct commit	*c;
 	char		 name[NAME_MAX_], *text;
 	size_t		 len;
 	int		 i;
-
-	if (sp->commit_ev == NULL)
-		fatalx("spool_commit: spool opened without an event base");
 
 	c = xcalloc(1, sizeof(*c));
 	c->body = body;
@@ -190,9 +206,9 @@ spool_commit(struct spool *sp, struct spool_body *body, struct envelope **envs,
 	}
 
 	/* Callbacks never run from here: the caller may not be ready. */
-	TAILQ_INSERT_TAIL(&sp->pending, c, entry);
-	if (sp->stage == STAGE_IDLE)
-		event_active(sp->commit_ev, EV_TIMEOUT, 1);
+	TAILQ_INSERT_TAIL(&cm->pending, c, entry);
+	if (cm->stage == STAGE_IDLE)
+		event_active(cm->commit_ev, EV_TIMEOUT, 1);
 }
 
 /* Remove whatever c created, newest first: .env before .msg in queue/. */
@@ -220,203 +236,78 @@ commit_undo(struct spool *sp, struct commit *c)
 	}
 }
 
-/*
- * The files of one group are fsync'd concurrently by a few threads that do
- * nothing else, so that the file system can merge them into one journal
- * commit (on ext4 here, 40 small files: 6.7 ms one by one, 2.0 ms from 8
- * threads).  The event loop waits for the whole group, as it would for a
- * sequential loop; these threads touch no other state.  They are started at
- * the first commit, never before daemon() forks.
- */
-#define SYNC_THREADS	8
-
-struct sync_job {
-	int		 fd;
-	int		 err;		/* errno of a failed fsync, or 0 */
-	struct commit	*c;
-	char		 name[NAME_MAX_];
-};
-
-struct syncer {
-	pthread_t	 threads[SYNC_THREADS];
-	int		 nthreads;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 work;
-	struct sync_job	*jobs;
-	int		 njobs, next, remaining, stop;
-	int		 notify;	/* write end: one byte per finished batch */
-};
-
-static void *
-syncer_main(void *arg)
-{
-	struct syncer	*sy = arg;
-	int		 i;
-
-	pthread_mutex_lock(&sy->mu);
-	for (;;) {
-		while (!sy->stop && sy->next >= sy->njobs)
-			pthread_cond_wait(&sy->work, &sy->mu);
-		if (sy->stop)
-			break;
-		i = sy->next++;
-		pthread_mutex_unlock(&sy->mu);
-		sy->jobs[i].err = fsync(sy->jobs[i].fd) == -1 ? errno : 0;
-		pthread_mutex_lock(&sy->mu);
-		if (--sy->remaining == 0)
-			(void)write(sy->notify, "", 1);
-	}
-	pthread_mutex_unlock(&sy->mu);
-	return NULL;
-}
-
-static struct syncer *
-syncer_new(int notify)
-{
-	struct syncer	*sy = xcalloc(1, sizeof(*sy));
-	sigset_t	 all, old;
-
-	sy->notify = notify;
-	pthread_mutex_init(&sy->mu, NULL);
-	pthread_cond_init(&sy->work, NULL);
-	/* Signals are the event loop's: the threads block them all. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (int i = 0; i < SYNC_THREADS; i++) {
-		if (pthread_create(&sy->threads[i], NULL, syncer_main, sy) != 0)
-			break;
-		sy->nthreads++;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (sy->nthreads == 0)
-		log_warnx("spool: no fsync threads; syncing one by one");
-	return sy;
-}
-
-static void
-syncer_free(struct syncer *sy)
-{
-	if (sy == NULL)
-		return;
-	pthread_mutex_lock(&sy->mu);
-	sy->stop = 1;
-	pthread_cond_broadcast(&sy->work);
-	pthread_mutex_unlock(&sy->mu);
-	for (int i = 0; i < sy->nthreads; i++)
-		pthread_join(sy->threads[i], NULL);
-	pthread_cond_destroy(&sy->work);
-	pthread_mutex_destroy(&sy->mu);
-	free(sy);
-}
-
-/* Start fsyncing every job's descriptor; one byte on the notify pipe says
- * they are all done (syncer_finished() then returns true). */
-static void
-syncer_start(struct syncer *sy, struct sync_job *jobs, int n)
-{
-	if (sy->nthreads == 0) {
-		for (int i = 0; i < n; i++)
-			jobs[i].err = fsync(jobs[i].fd) == -1 ? errno : 0;
-		(void)write(sy->notify, "", 1);
-		return;
-	}
-	pthread_mutex_lock(&sy->mu);
-	sy->jobs = jobs;
-	sy->njobs = n;
-	sy->next = 0;
-	sy->remaining = n;
-	pthread_cond_broadcast(&sy->work);
-	pthread_mutex_unlock(&sy->mu);
-}
-
-/* Has the batch ended?  Taking the lock also makes the threads' results
- * visible to the loop. */
-static bool
-syncer_finished(struct syncer *sy)
-{
-	bool	done;
-
-	pthread_mutex_lock(&sy->mu);
-	done = sy->remaining == 0;
-	if (done) {
-		sy->jobs = NULL;
-		sy->njobs = sy->next = 0;
-	}
-	pthread_mutex_unlock(&sy->mu);
-	return done;
-}
-
 /* Step 1: every file's content on disk, for the whole group at once.
  * fsync of a directory entry's target is useless if the data is not
  * there first.  Returns the number of jobs started (0: none to wait for). */
 static int
-commit_sync_files(struct spool *sp)
+commit_sync_files(struct spool_commits *cm)
 {
 	struct commit	*c;
 	int		 n = 0, cap = 0, i;
 
-	TAILQ_FOREACH(c, &sp->inflight, entry)
+	TAILQ_FOREACH(c, &cm->inflight, entry)
 		if (!c->failed)
 			cap += 1 + 2 * c->n;
 	if (cap == 0)
 		return 0;
-	sp->jobs = xcalloc(cap, sizeof(*sp->jobs));
-	TAILQ_FOREACH(c, &sp->inflight, entry) {
+	cm->jobs = xcalloc(cap, sizeof(*cm->jobs));
+	TAILQ_FOREACH(c, &cm->inflight, entry) {
 		if (c->failed)
 			continue;
-		sp->jobs[n].fd = c->body->fd;
-		sp->jobs[n].c = c;
-		strlcpy_(sp->jobs[n].name, c->body->name,
-		    sizeof(sp->jobs[n].name));
+		cm->jobs[n].fd = c->body->fd;
+		cm->jobs[n].arg = c;
+		strlcpy_(cm->jobs[n].what, c->body->name,
+		    sizeof(cm->jobs[n].what));
 		n++;
 		for (i = 0; i < 2 * c->n; i++) {
-			struct sync_job	*j = &sp->jobs[n];
-			struct commit_env *ce = &c->envs[i / 2];
+			struct fsync_job	*j = &cm->jobs[n];
+			struct commit_env	*ce = &c->envs[i / 2];
 
 			/* Its envelope, then its own body if it has one. */
 			if (i % 2 == 0)
-				snprintf(j->name, sizeof(j->name), "%s.env",
+				snprintf(j->what, sizeof(j->what), "%s.env",
 				    ce->id);
 			else if (ce->copy[0] != '\0')
-				strlcpy_(j->name, ce->copy, sizeof(j->name));
+				strlcpy_(j->what, ce->copy, sizeof(j->what));
 			else
 				continue;
-			j->c = c;
-			j->fd = openat(sp->tmpfd, j->name,
+			j->arg = c;
+			j->fd = openat(cm->sp->tmpfd, j->what,
 			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (j->fd == -1) {
-				log_warn("spool: open tmp/%s", j->name);
+				log_warn("spool: open tmp/%s", j->what);
 				c->failed = 1;
 				continue;
 			}
 			n++;
 		}
 	}
-	sp->njobs = n;
+	cm->njobs = n;
 	if (n > 0)
-		syncer_start(sp->syncer, sp->jobs, n);
+		fsync_pool_run(cm->pool, cm->jobs, n);
 	return n;
 }
 
 /* The jobs of a stage are done: failures fail their commit. */
 static void
-commit_jobs_done(struct spool *sp)
+commit_jobs_done(struct spool_commits *cm)
 {
-	for (int i = 0; i < sp->njobs; i++) {
-		struct sync_job	*j = &sp->jobs[i];
+	for (int i = 0; i < cm->njobs; i++) {
+		struct fsync_job	*j = &cm->jobs[i];
+		struct commit		*c = j->arg;
 
 		if (j->err != 0) {
 			errno = j->err;
-			log_warn("spool: fsync %s", j->name);
-			if (j->c != NULL)
-				j->c->failed = 1;
+			log_warn("spool: fsync %s", j->what);
+			if (c != NULL)
+				c->failed = 1;
 		}
-		if (j->c != NULL && j->fd != j->c->body->fd)
+		if (c != NULL && j->fd != c->body->fd)
 			close(j->fd);
 	}
-	free(sp->jobs);
-	sp->jobs = NULL;
-	sp->njobs = 0;
+	free(cm->jobs);
+	cm->jobs = NULL;
+	cm->njobs = 0;
 }
 
 /* Step 2: the names in queue/, .msg before the .env that names it. */
@@ -477,52 +368,45 @@ commit_link(struct spool *sp, struct commit *c)
  * A failure undoes only the commit it hit; a failed directory fsync fails
  * the whole group, since none of its names is known to be durable.
  */
-static void	commit_files_synced(struct spool *);
-static void	commit_dir_synced(struct spool *);
+static void	commit_files_synced(struct spool_commits *);
+static void	commit_dir_synced(struct spool_commits *);
 
 /* Start the next group: every commit pending now. */
 static void
 commit_run(int fd, short events, void *arg)
 {
-	struct spool	*sp = arg;
+	struct spool_commits	*cm = arg;
 
-	if (sp->stage != STAGE_IDLE || TAILQ_EMPTY(&sp->pending))
+	if (cm->stage != STAGE_IDLE || TAILQ_EMPTY(&cm->pending))
 		return;
-	TAILQ_CONCAT(&sp->inflight, &sp->pending, entry);
-	if (sp->syncer == NULL)
-		sp->syncer = syncer_new(sp->notify[1]);
-	sp->stage = STAGE_FILES;
-	event_add(sp->notify_ev, NULL);
-	if (commit_sync_files(sp) == 0)
-		commit_files_synced(sp);
+	TAILQ_CONCAT(&cm->inflight, &cm->pending, entry);
+	cm->stage = STAGE_FILES;
+	if (commit_sync_files(cm) == 0)
+		commit_files_synced(cm);
 }
 
-/* A stage's fsyncs ended (the threads wrote to the notify pipe). */
+/* A stage's fsyncs ended (fsync_pool.c calls from the loop). */
 static void
-commit_notify(int fd, short events, void *arg)
+commit_synced(void *arg)
 {
-	struct spool	*sp = arg;
-	char		 buf[64];
+	struct spool_commits	*cm = arg;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	if (sp->stage == STAGE_IDLE || !syncer_finished(sp->syncer))
-		return;
-	if (sp->stage == STAGE_FILES)
-		commit_files_synced(sp);
-	else
-		commit_dir_synced(sp);
+	if (cm->stage == STAGE_FILES)
+		commit_files_synced(cm);
+	else if (cm->stage == STAGE_DIR)
+		commit_dir_synced(cm);
 }
 
 /* Step 2, then the directory fsync (step 3) on the threads. */
 static void
-commit_files_synced(struct spool *sp)
+commit_files_synced(struct spool_commits *cm)
 {
+	struct spool	*sp = cm->sp;
 	struct commit	*c;
 	int		 renamed = 0;
 
-	commit_jobs_done(sp);
-	TAILQ_FOREACH(c, &sp->inflight, entry) {
+	commit_jobs_done(cm);
+	TAILQ_FOREACH(c, &cm->inflight, entry) {
 		if (!c->failed)
 			commit_link(sp, c);
 		if (c->failed)
@@ -531,32 +415,33 @@ commit_files_synced(struct spool *sp)
 			renamed = 1;
 	}
 	if (!renamed) {
-		commit_dir_synced(sp);
+		commit_dir_synced(cm);
 		return;
 	}
-	sp->dir_syncs++;
-	sp->stage = STAGE_DIR;
-	sp->jobs = xcalloc(1, sizeof(*sp->jobs));
-	sp->jobs[0].fd = sp->queuefd;
-	snprintf(sp->jobs[0].name, sizeof(sp->jobs[0].name), "%s/queue",
+	cm->dir_syncs++;
+	cm->stage = STAGE_DIR;
+	cm->jobs = xcalloc(1, sizeof(*cm->jobs));
+	cm->jobs[0].fd = sp->queuefd;
+	snprintf(cm->jobs[0].what, sizeof(cm->jobs[0].what), "%s/queue",
 	    sp->dir);
-	sp->njobs = 1;
-	syncer_start(sp->syncer, sp->jobs, 1);
+	cm->njobs = 1;
+	fsync_pool_run(cm->pool, cm->jobs, 1);
 }
 
 /* Steps 4 and 5; then the next group, if one gathered meanwhile. */
 static void
-commit_dir_synced(struct spool *sp)
+commit_dir_synced(struct spool_commits *cm)
 {
+	struct spool		*sp = cm->sp;
 	struct commit_list	 group;
 	struct commit		*c;
 	int			 dir_failed = 0;
 
-	if (sp->njobs == 1 && sp->jobs[0].c == NULL)
-		dir_failed = sp->jobs[0].err != 0;
-	commit_jobs_done(sp);
+	if (cm->njobs == 1 && cm->jobs[0].arg == NULL)
+		dir_failed = cm->jobs[0].err != 0;
+	commit_jobs_done(cm);
 	if (dir_failed) {
-		TAILQ_FOREACH(c, &sp->inflight, entry) {
+		TAILQ_FOREACH(c, &cm->inflight, entry) {
 			if (!c->failed)
 				commit_undo(sp, c);
 			c->failed = 1;
@@ -567,19 +452,18 @@ commit_dir_synced(struct spool *sp)
 
 	/* Step 4: the tmp/ body name is no longer needed either way. */
 	TAILQ_INIT(&group);
-	TAILQ_CONCAT(&group, &sp->inflight, entry);
+	TAILQ_CONCAT(&group, &cm->inflight, entry);
 	TAILQ_FOREACH(c, &group, entry) {
 		commit_remove_copies(sp, c);
 		spool_body_release(c->body);
 		c->body = NULL;
 	}
-	sp->stage = STAGE_IDLE;
-	event_del(sp->notify_ev);
-	if (!TAILQ_EMPTY(&sp->pending))
-		event_active(sp->commit_ev, EV_TIMEOUT, 1);
+	cm->stage = STAGE_IDLE;
+	if (!TAILQ_EMPTY(&cm->pending))
+		event_active(cm->commit_ev, EV_TIMEOUT, 1);
 
-	/* Step 5: callbacks, which may commit again (into sp->pending) or
-	 * free things; nothing here touches sp any more. */
+	/* Step 5: callbacks, which may commit again (into cm->pending) or
+	 * free things; nothing here touches cm any more. */
 	while ((c = TAILQ_FIRST(&group)) != NULL) {
 		TAILQ_REMOVE(&group, c, entry);
 		if (!c->failed)
@@ -591,47 +475,58 @@ commit_dir_synced(struct spool *sp)
 	}
 }
 
-int
-spool_commit_init(struct spool *sp)
+struct spool_commits *
+spool_commits_new(struct spool *sp, struct event_base *base)
 {
-	if (pipe2(sp->notify, O_NONBLOCK | O_CLOEXEC) == -1 ||
-	    (sp->commit_ev = event_new(sp->base, -1, 0, commit_run,
-	    sp)) == NULL ||
-	    (sp->notify_ev = event_new(sp->base, sp->notify[0],
-	    EV_READ | EV_PERSIST, commit_notify, sp)) == NULL)
-		return -1;
-	return 0;
+	struct spool_commits	*cm = xcalloc(1, sizeof(*cm));
+
+	cm->sp = sp;
+	cm->base = base;
+	TAILQ_INIT(&cm->pending);
+	TAILQ_INIT(&cm->inflight);
+	if ((cm->commit_ev = event_new(base, -1, 0, commit_run, cm)) == NULL ||
+	    (cm->pool = fsync_pool_new(base, commit_synced, cm)) == NULL) {
+		int saved = errno;
+
+		if (cm->commit_ev != NULL)
+			event_free(cm->commit_ev);
+		free(cm);
+		errno = saved;
+		return NULL;
+	}
+	return cm;
+}
+
+int
+spool_commits_dir_syncs(const struct spool_commits *cm)
+{
+	return cm->dir_syncs;
 }
 
 void
-spool_commit_abandon(struct spool *sp)
+spool_commits_free(struct spool_commits *cm)
 {
 	struct commit	*c;
 
+	if (cm == NULL)
+		return;
 	/* The threads first: nothing may fsync what is undone below. */
-	syncer_free(sp->syncer);
-	sp->syncer = NULL;
-	if (sp->njobs > 0)
-		commit_jobs_done(sp);
-	TAILQ_CONCAT(&sp->inflight, &sp->pending, entry);
-	if (!TAILQ_EMPTY(&sp->inflight))
+	fsync_pool_free(cm->pool);
+	if (cm->njobs > 0)
+		commit_jobs_done(cm);
+	TAILQ_CONCAT(&cm->inflight, &cm->pending, entry);
+	if (!TAILQ_EMPTY(&cm->inflight))
 		log_warnx("spool: abandoning commits not yet durable");
-	while ((c = TAILQ_FIRST(&sp->inflight)) != NULL) {
-		TAILQ_REMOVE(&sp->inflight, c, entry);
-		commit_undo(sp, c);
-		commit_remove_copies(sp, c);
+	while ((c = TAILQ_FIRST(&cm->inflight)) != NULL) {
+		TAILQ_REMOVE(&cm->inflight, c, entry);
+		commit_undo(cm->sp, c);
+		commit_remove_copies(cm->sp, c);
 		spool_body_release(c->body);
 		if (c->cb != NULL)
 			c->cb(c->arg, 0);
 		free(c->envs);
 		free(c);
 	}
-	if (sp->notify_ev != NULL)
-		event_free(sp->notify_ev);
-	if (sp->notify[0] != -1)
-		close(sp->notify[0]);
-	if (sp->notify[1] != -1)
-		close(sp->notify[1]);
-	if (sp->commit_ev != NULL)
-		event_free(sp->commit_ev);
+	event_free(cm->commit_ev);
+	free(cm);
 }

@@ -1,7 +1,7 @@
 /*
- * spool_int.h — private interface between spool.c (directories, bodies,
- * updates, recovery) and spool_commit.c (the group commit).  Nothing else
- * includes it: everyone else sees only spool.h and an opaque struct spool.
+ * spool_int.h — what spool_commit.c (the group commit) uses of spool.c
+ * (directories, bodies, durable file writes).  Nothing else includes it:
+ * everyone else sees only spool.h and an opaque struct spool.
  */
 #ifndef SMARTHOSTD_SPOOL_INT_H
 #define SMARTHOSTD_SPOOL_INT_H
@@ -15,12 +15,7 @@
 
 #include "envelope.h"
 
-struct event;
-struct event_base;
 struct spool;
-struct commit;
-struct syncer;
-struct sync_job;
 
 #define NAME_MAX_	(QUEUE_ID_MAX + 16)	/* "<id>.env.new" and the like */
 
@@ -36,26 +31,11 @@ struct spool_body {
 	uint64_t	 id_off;
 };
 
-TAILQ_HEAD(commit_list, commit);
-
 struct spool {
-	struct event_base	*base;
 	char			*dir;
 	int			 rootfd, tmpfd, queuefd, corruptfd;
 	int			 incomingfd;
-	struct event		*commit_ev;
-	struct commit_list	 pending;
 	uint64_t		 last_id;
-	int			 dir_syncs;
-	struct syncer		*syncer;	/* started at the first commit */
-	/* The group being made durable, while the next one gathers in
-	 * pending: one group in flight at a time. */
-	struct commit_list	 inflight;
-	enum { STAGE_IDLE, STAGE_FILES, STAGE_DIR } stage;
-	struct sync_job		*jobs;
-	int			 njobs;
-	int			 notify[2];	/* threads -> loop: a stage ended */
-	struct event		*notify_ev;
 };
 
 /* Create dirfd/name holding text; fsync it when sync.  Nothing is left
@@ -71,13 +51,5 @@ int	spool_write_all(int fd, const void *, size_t);
 int	spool_body_flush(struct spool_body *);
 /* Close and unlink the tmp name (the queue/ links, if any, remain). */
 void	spool_body_release(struct spool_body *);
-
-/* Set up what commits need from the event loop (spool_commit.c): the
- * event that starts a group and the threads' notify pipe.  Returns 0, or
- * -1 with errno. */
-int	spool_commit_init(struct spool *);
-/* Stop the fsync threads, fail every commit in flight or pending (undone,
- * callbacks with ok = 0) and release what spool_commit_init() made. */
-void	spool_commit_abandon(struct spool *);
 
 #endif

@@ -21,12 +21,14 @@
 #include "log.h"
 #include "receive.h"
 #include "spool.h"
+#include "spool_commit.h"
 #include "util.h"
 #include "../tap.h"
 
 static char			 top[64], spooldir[128];
 static struct event_base	*base;
 static struct spool		*sp;
+static struct spool_commits	*cm;
 static struct config		*cfg;
 
 /* What the sink was given. */
@@ -496,15 +498,17 @@ main(void)
 		fatal("mkdtemp");
 	snprintf(spooldir, sizeof(spooldir), "%s/spool", top);
 	base = event_base_new();
-	if ((sp = spool_open(base, spooldir, err, sizeof(err))) == NULL)
+	if ((sp = spool_open(spooldir, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if ((cm = spool_commits_new(sp, base)) == NULL)
+		fatal("spool_commits_new");
 	text = xasprintf("hostname = \"relay.test\";\nspool = \"%s\";\n",
 	    spooldir);
 	if ((cfg = config_load_string(text, "t.conf", err, sizeof(err))) ==
 	    NULL)
 		fatalx("%s", err);
 	free(text);
-	rc = receive_new(sp, sink, NULL);
+	rc = receive_new(sp, cm, sink, NULL);
 
 	test_smtp(rc);
 	test_pickup(rc);
@@ -513,6 +517,7 @@ main(void)
 	test_hooks(rc);
 	test_release(rc);
 
+	spool_commits_free(cm);
 	spool_free(sp);
 	receive_free(rc);
 	config_unref(cfg);

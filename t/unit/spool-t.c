@@ -19,10 +19,12 @@
 #include "envelope.h"
 #include "log.h"
 #include "spool.h"
+#include "spool_commit.h"
 #include "util.h"
 #include "../tap.h"
 
 static char	 top[64];
+static struct spool_commits *cm;	/* the open spool's commits */
 static char	 spooldir[128];
 
 struct result {
@@ -196,8 +198,8 @@ test_commit(struct event_base *base, struct spool *sp, char ids[3][32])
 	spool_new_id(sp, envs[0]->id, sizeof(envs[0]->id));
 	spool_new_id(sp, envs[1]->id, sizeof(envs[1]->id));
 	/* envs[2] gets its id from spool_commit. */
-	syncs0 = spool_dir_syncs(sp);
-	spool_commit(sp, b, envs, 3, commit_done, &r);
+	syncs0 = spool_commits_dir_syncs(cm);
+	spool_commit(cm, b, envs, 3, commit_done, &r);
 	is_int(r.calls, 0, "callback not run inside spool_commit");
 	ok(envs[2]->id[0] != '\0', "empty id filled in");
 	is_int(count_dir("queue"), 0, "nothing in queue/ before the loop");
@@ -205,7 +207,7 @@ test_commit(struct event_base *base, struct spool *sp, char ids[3][32])
 	event_base_dispatch(base);
 	is_int(r.calls, 1, "callback ran once");
 	is_int(r.ok, 1, "commit ok");
-	is_int(spool_dir_syncs(sp) - syncs0, 1, "one directory fsync");
+	is_int(spool_commits_dir_syncs(cm) - syncs0, 1, "one directory fsync");
 	is_int(count_dir("tmp"), 0, "tmp/ empty after commit");
 	is_int(count_dir("queue"), 6, "three .msg and three .env");
 
@@ -249,13 +251,13 @@ test_group(struct event_base *base, struct spool *sp)
 	spool_body_write(b2, "two!\r\n", 6);
 	e1 = make_env("x@y", "one@y");
 	e2 = make_env("x@y", "two@y");
-	syncs0 = spool_dir_syncs(sp);
-	spool_commit(sp, b1, &e1, 1, commit_done, &r1);
-	spool_commit(sp, b2, &e2, 1, commit_done, &r2);
+	syncs0 = spool_commits_dir_syncs(cm);
+	spool_commit(cm, b1, &e1, 1, commit_done, &r1);
+	spool_commit(cm, b2, &e2, 1, commit_done, &r2);
 	event_base_dispatch(base);
 	ok(r1.calls == 1 && r1.ok == 1 && r2.calls == 1 && r2.ok == 1,
 	    "two commits in one turn succeed");
-	is_int(spool_dir_syncs(sp) - syncs0, 1,
+	is_int(spool_commits_dir_syncs(cm) - syncs0, 1,
 	    "two commits in one turn share one directory fsync");
 	ok(e1->size == 5 && e2->size == 6, "sizes per body");
 	spool_remove(sp, e1->id);
@@ -281,7 +283,7 @@ test_failures(struct event_base *base, struct spool *sp, const char *taken)
 	e[0] = make_env("x@y", "fresh@y");
 	e[1] = make_env("x@y", "dup@y");
 	strlcpy_(e[1]->id, taken, sizeof(e[1]->id));
-	spool_commit(sp, b, e, 2, commit_done, &r);
+	spool_commit(cm, b, e, 2, commit_done, &r);
 	event_base_dispatch(base);
 	ok(r.calls == 1 && r.ok == 0, "duplicate id: ok = 0");
 	is_int(count_dir("queue"), nq, "failed commit left nothing in queue/");
@@ -298,7 +300,7 @@ test_failures(struct event_base *base, struct spool *sp, const char *taken)
 	b = spool_body_new(sp);
 	e[0] = make_env("x@y", "z@y");
 	strlcpy_(e[0]->id, "../../x", sizeof(e[0]->id));
-	spool_commit(sp, b, e, 1, commit_done, &r);
+	spool_commit(cm, b, e, 1, commit_done, &r);
 	event_base_dispatch(base);
 	ok(r.calls == 1 && r.ok == 0, "bad id: ok = 0");
 	is_int(count_dir("tmp"), 0, "bad id left nothing in tmp/");
@@ -413,10 +415,11 @@ test_recover(struct event_base *base, char good[3][32])
 	/* A .env whose corrupt/ name is taken already. */
 	put("corrupt", "00000000000000B1.env", "older");
 
-	sp = spool_open(base, spooldir, err, sizeof(err));
+	sp = spool_open(spooldir, err, sizeof(err));
 	ok(sp != NULL, "reopen");
 	if (sp == NULL)
 		return;
+	cm = spool_commits_new(sp, base);
 	is_int(count_dir("tmp"), 0, "tmp/ emptied at open");
 	n = spool_recover(sp, recovered, ids);
 	is_int(n, 2, "two messages recovered");
@@ -455,7 +458,9 @@ test_recover(struct event_base *base, char good[3][32])
 		int			 nq = count_dir("queue");
 
 		spool_body_write(b, "x\r\n", 3);
-		spool_commit(sp, b, &e, 1, commit_done, &r);
+		spool_commit(cm, b, &e, 1, commit_done, &r);
+		spool_commits_free(cm);
+		cm = NULL;
 		spool_free(sp);
 		ok(r.calls == 1 && r.ok == 0, "free fails pending commit");
 		is_int(count_dir("tmp"), 0, "... and cleans tmp/");
@@ -476,13 +481,13 @@ test_open(struct event_base *base)
 	close(open(path, O_CREAT | O_WRONLY, 0600));
 	snprintf(path, sizeof(path), "%s/file/spool", top);
 	err[0] = '\0';
-	sp = spool_open(base, path, err, sizeof(err));
+	sp = spool_open(path, err, sizeof(err));
 	ok(sp == NULL && err[0] != '\0', "open fails with a reason");
 	if (sp == NULL)
 		printf("# %s\n", err);
 	spool_free(sp);
 
-	sp = spool_open(base, spooldir, err, sizeof(err));
+	sp = spool_open(spooldir, err, sizeof(err));
 	ok(sp != NULL, "open creates the spool");
 	/* 0711: injectors may reach incoming/, nobody else may list. */
 	ok(stat(spooldir, &st) == 0 && (st.st_mode & 0777) == 0711,
@@ -540,7 +545,7 @@ test_ids_after_clock_went_back(struct event_base *base)
 	    spooldir);
 	if ((fd = open(path, O_CREAT | O_WRONLY, 0600)) != -1)
 		close(fd);
-	sp = spool_open(base, spooldir, err, sizeof(err));
+	sp = spool_open(spooldir, err, sizeof(err));
 	ok(sp != NULL, "reopen with ids from the future on disk");
 	if (sp == NULL)
 		return;
@@ -569,15 +574,18 @@ main(void)
 	base = event_base_new();
 
 	test_open(base);
-	sp = spool_open(base, spooldir, err, sizeof(err));
+	sp = spool_open(spooldir, err, sizeof(err));
 	if (sp == NULL)
 		fatalx("%s", err);
+	if ((cm = spool_commits_new(sp, base)) == NULL)
+		fatal("spool_commits_new");
 	test_ids(sp);
 	test_space(sp);
 	test_commit(base, sp, ids);
 	test_group(base, sp);
 	test_failures(base, sp, ids[1]);
 	test_update_remove(sp, ids[0], ids[2]);
+	spool_commits_free(cm);
 	spool_free(sp);
 	test_recover(base, ids);
 	test_ids_after_clock_went_back(base);

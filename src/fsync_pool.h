@@ -1,0 +1,38 @@
+/*
+ * fsync_pool.h — a few threads that call fsync(2) and nothing else, so
+ * that the files of one batch are synced concurrently and the file system
+ * can merge them into one journal commit.  The event loop hands over a
+ * batch of descriptors and hears, from the loop, once all are synced: it
+ * never blocks on a sync itself.  The threads touch no other state and
+ * block every signal.  They start at the first batch, never before
+ * daemon() forks.
+ */
+#ifndef SMARTHOSTD_FSYNC_POOL_H
+#define SMARTHOSTD_FSYNC_POOL_H
+
+struct event_base;
+struct fsync_pool;
+
+#define FSYNC_POOL_THREADS	8
+
+struct fsync_job {
+	int	 fd;
+	int	 err;		/* set: errno of a failed fsync, or 0 */
+	void	*arg;		/* the caller's */
+	char	 what[256];	/* the caller's name for it, for the log */
+};
+
+/* done(arg) runs from the loop each time a batch has ended.  NULL with
+ * errno when the notify pipe or its event cannot be made. */
+struct fsync_pool *fsync_pool_new(struct event_base *,
+		    void (*done)(void *arg), void *arg);
+/* Stop the threads (each finishes the fsync it is in); jobs of a batch in
+ * flight that no thread took keep err 0 and done is not called. */
+void		 fsync_pool_free(struct fsync_pool *);
+/* Sync jobs[0..n) (n > 0), one batch at a time; jobs must stay valid
+ * until done runs.  Without threads (none could start) the batch is
+ * synced here, one by one, and done still runs from the loop. */
+void		 fsync_pool_run(struct fsync_pool *, struct fsync_job *jobs,
+		    int n);
+
+#endif
