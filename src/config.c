@@ -188,6 +188,7 @@ static const struct opt resolver_opts[] = {
 	  .def = 5 },
 	{ .name = "attempts", .kind = O_INT, .off = C(resolver_attempts),
 	  .def = 2, .min = 1, .max = 100 },
+	{ .name = "hosts_file", .kind = O_PATH, .off = C(hosts_file) },
 };
 
 static const struct opt queue_opts[] = {
@@ -1506,6 +1507,7 @@ config_free(struct config *cfg)
 	free(cfg->metrics.allow_from);
 	free(cfg->pid_file);
 	free_strings(cfg->nameservers, cfg->n_nameservers);
+	free(cfg->hosts_file);
 	for (i = 0; i < cfg->n_listeners; i++) {
 		l = &cfg->listeners[i];
 		free(l->name);

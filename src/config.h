@@ -151,6 +151,7 @@ struct config {
 	char		**nameservers;		/* NULL: /etc/resolv.conf */
 	int		 n_nameservers;
 	int		 resolver_port;
+	char		*hosts_file;		/* NULL: /etc/hosts */
 	long		 resolver_timeout;
 	int		 resolver_attempts;
 

@@ -12,16 +12,19 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -56,6 +59,7 @@ udns_last_status(struct dns_ctx *ctx)
 }
 
 #include "config.h"
+#include "hosts.h"
 #include "log.h"
 #include "util.h"
 #include "resolver.h"
@@ -93,13 +97,90 @@ struct resolver {
 	struct event		*ev_io;
 	struct event		*ev_timer;
 	TAILQ_HEAD(, resolver_query)	 queries;
+	/* The hosts file, asked before DNS for A/AAAA (never for MX). */
+	char			*hosts_path;
+	struct hosts		*hosts;
+	struct stat		 hosts_st;	/* of what hosts holds */
+	bool			 hosts_read;	/* hosts_st is valid */
 };
+
+/* A hosts file bigger than this is not one: ignored, with a warning. */
+#define HOSTS_MAX	(1024 * 1024)
+/* Addresses taken for one name from the hosts file. */
+#define HOSTS_ADDRS	16
 
 static void	dns_io_cb(evutil_socket_t, short, void *);
 static void	dns_timer_cb(evutil_socket_t, short, void *);
 static void	dns_utm(struct dns_ctx *, int, void *);
 static void	query_done_cb(evutil_socket_t, short, void *);
 static void	query_free(struct resolver_query *);
+
+/*
+ * Read the hosts file again if it is not the one read last (another inode,
+ * size or modification time): a small local file, read on the loop as the
+ * C library would.  A missing or unreadable file is an empty table.
+ */
+static void
+hosts_refresh(struct resolver *d)
+{
+	struct stat	 st;
+	char		*text = NULL;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+
+	if (d->hosts_path == NULL)
+		return;
+	if (stat(d->hosts_path, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	if (d->hosts_read && st.st_ino == d->hosts_st.st_ino &&
+	    st.st_dev == d->hosts_st.st_dev &&
+	    st.st_size == d->hosts_st.st_size &&
+	    st.st_mtim.tv_sec == d->hosts_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == d->hosts_st.st_mtim.tv_nsec)
+		return;
+	hosts_free(d->hosts);
+	d->hosts = NULL;
+	d->hosts_st = st;
+	d->hosts_read = true;
+	if (st.st_ino == 0)
+		return;
+	if (st.st_size > HOSTS_MAX) {
+		log_warnx("resolver: %s is over %d octets, not read",
+		    d->hosts_path, HOSTS_MAX);
+		return;
+	}
+	if ((fd = open(d->hosts_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) ==
+	    -1) {
+		log_warn("resolver: %s", d->hosts_path);
+		return;
+	}
+	text = xmalloc(HOSTS_MAX);
+	while (len < HOSTS_MAX && (n = read(fd, text + len,
+	    HOSTS_MAX - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("resolver: read %s", d->hosts_path);
+			len = 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	d->hosts = hosts_parse(text, len);
+	free(text);
+	log_debug("resolver: %s read", d->hosts_path);
+}
+
+void
+resolver_reload(struct resolver *d, const struct config *conf)
+{
+	free(d->hosts_path);
+	d->hosts_path = xstrdup(conf->hosts_file != NULL ? conf->hosts_file :
+	    "/etc/hosts");
+	d->hosts_read = false;		/* read again at the next lookup */
+}
 
 bool
 resolver_literal(const char *s, struct sockaddr_storage *ss)
@@ -226,6 +307,7 @@ resolver_new(struct event_base *base, const struct config *conf, char *err,
 		goto fail;
 	}
 	dns_set_tmcbck(d->ctx, dns_utm, d);
+	resolver_reload(d, conf);
 	return d;
 
 fail:
@@ -256,6 +338,8 @@ resolver_free(struct resolver *d)
 	event_free(d->ev_timer);
 	while ((q = TAILQ_FIRST(&d->queries)) != NULL)
 		query_free(q);
+	hosts_free(d->hosts);
+	free(d->hosts_path);
 	free(d);
 }
 
@@ -523,8 +607,8 @@ struct resolver_query *
 resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *arg)
 {
 	struct resolver_query	*q;
-	struct sockaddr_storage	 ss;
-	int			 half;
+	struct sockaddr_storage	 ss, found[HOSTS_ADDRS];
+	int			 half, i, n;
 
 	q = query_new(d, Q_ADDR, name, arg);
 	q->addr_cb = cb;
@@ -535,6 +619,21 @@ resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *a
 		q->addrs[half][0] = ss;
 		q->naddrs[half] = 1;
 		q->ustatus[half] = 0;
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+		return q;
+	}
+
+	/* The hosts file first, as the system resolver does ("files dns"):
+	 * a name found there is not asked of DNS. */
+	hosts_refresh(d);
+	if ((n = hosts_lookup(d->hosts, name, found, HOSTS_ADDRS)) > 0) {
+		for (i = 0; i < n; i++) {
+			half = found[i].ss_family == AF_INET ? HALF_4 : HALF_6;
+			q->addrs[half] = xreallocarray(q->addrs[half],
+			    q->naddrs[half] + 1, sizeof(found[i]));
+			q->addrs[half][q->naddrs[half]++] = found[i];
+		}
+		q->ustatus[HALF_4] = q->ustatus[HALF_6] = 0;
 		event_active(q->ev_done, EV_TIMEOUT, 1);
 		return q;
 	}

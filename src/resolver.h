@@ -36,6 +36,14 @@ struct resolver	*resolver_new(struct event_base *, const struct config *,
 		    char *err, size_t errlen);
 void		 resolver_free(struct resolver *);
 
+/*
+ * A new configuration: take its hosts_file (default /etc/hosts), read
+ * again at the next lookup.  The file is also read again whenever it
+ * changes.  Names found there answer A/AAAA lookups without DNS; MX
+ * lookups are DNS only.
+ */
+void		 resolver_reload(struct resolver *, const struct config *);
+
 typedef void (*resolver_addr_cb)(void *arg, enum resolver_status,
     const struct sockaddr_storage *addrs, int n);
 typedef void (*resolver_mx_cb)(void *arg, enum resolver_status,

@@ -130,6 +130,7 @@ reload_config(struct daemon *d, char *err, size_t errlen)
 	log_setup(d->foreground || cfg->log_stderr, cfg->log_level);
 	queue_set_config(d->queue, cfg);
 	relay_reconfigure(cfg);
+	resolver_reload(d->dns, cfg);
 	/* New connections read trust anchors and client certificates anew. */
 	tls_client_cleanup();
 	if (metrics_configure(d->metrics, cfg, err, errlen) == -1)
