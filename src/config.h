@@ -65,6 +65,8 @@ struct listener_conf {
 	int		 line;			/* where it was declared */
 };
 
+/* A field added here must be compared in relayer_conf_same() (relay.c),
+ * or a reload would keep a relayer's connections across its change. */
 struct relayer_conf {
 	char		*name;
 	enum relay_type	 type;

@@ -23,6 +23,7 @@ struct relay_inst {
 	TAILQ_ENTRY(relay_inst)	 entry;
 	struct config		*cfg;	/* identity only: the state holds the
 					   reference for as long as it lives */
+	const struct relayer_conf *rc;	/* inside cfg */
 	char			*name;
 	const struct relay_ops	*ops;
 	void			*state;
@@ -103,6 +104,7 @@ relay_inst_get(struct config *cfg, const struct relayer_conf *rc,
 			return ri;
 	ri = xcalloc(1, sizeof(*ri));
 	ri->cfg = cfg;
+	ri->rc = rc;
 	ri->name = xstrdup(rc->name);
 	ri->ops = ops;
 	ri->state = ops->create(relay_base, relay_dns, cfg, rc);
@@ -168,16 +170,81 @@ relay_inst_retire(struct relay_inst *ri)
 	free(ri);
 }
 
+static bool
+str_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+strv_same(char *const *a, int na, char *const *b, int nb)
+{
+	int	i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (!str_same(a[i], b[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Every field of struct relayer_conf but its line, and what of the rest of
+ * the configuration a relayer uses itself (hostname).  A field added to
+ * relayer_conf must be added here, or a reload would not see it change.
+ */
+bool
+relayer_conf_same(const struct config *ca, const struct relayer_conf *a,
+    const struct config *cb, const struct relayer_conf *b)
+{
+	return str_same(a->name, b->name) && a->type == b->type &&
+	    str_same(ca->hostname, cb->hostname) &&
+	    a->tls == b->tls && a->implicit_tls == b->implicit_tls &&
+	    str_same(a->ca_file, b->ca_file) &&
+	    str_same(a->ca_path, b->ca_path) &&
+	    str_same(a->tls_cert, b->tls_cert) &&
+	    str_same(a->tls_key, b->tls_key) &&
+	    str_same(a->auth_username, b->auth_username) &&
+	    str_same(a->auth_password, b->auth_password) &&
+	    str_same(a->ehlo_as, b->ehlo_as) &&
+	    a->pool_size == b->pool_size &&
+	    a->idle_timeout == b->idle_timeout &&
+	    a->max_deliveries_per_connection ==
+	    b->max_deliveries_per_connection &&
+	    a->connect_timeout == b->connect_timeout &&
+	    a->command_timeout == b->command_timeout &&
+	    a->data_timeout == b->data_timeout && a->port == b->port &&
+	    strv_same(a->hosts, a->n_hosts, b->hosts, b->n_hosts) &&
+	    strv_same(a->command, a->n_command, b->command, b->n_command) &&
+	    a->timeout == b->timeout && str_same(a->path, b->path);
+}
+
 void
 relay_reconfigure(struct config *cfg)
 {
 	struct relay_inst	*ri, *next;
+	const struct relayer_conf *rc;
 
 	rate_gate_reconfigure(cfg);
 	for (ri = TAILQ_FIRST(&relay_insts); ri != NULL; ri = next) {
 		next = TAILQ_NEXT(ri, entry);
-		if (ri->cfg != cfg)
-			relay_inst_retire(ri);
+		if (ri->cfg == cfg)
+			continue;
+		rc = config_relayer(cfg, ri->name);
+		if (rc != NULL && ri->ops->adopt != NULL &&
+		    relayer_conf_same(ri->cfg, ri->rc, cfg, rc)) {
+			/* Adopt before the state lets go of the old one. */
+			ri->cfg = cfg;
+			ri->rc = rc;
+			ri->ops->adopt(ri->state, cfg, rc);
+			log_debug("relayer %s unchanged: connections kept",
+			    ri->name);
+			continue;
+		}
+		relay_inst_retire(ri);
 	}
 }
 

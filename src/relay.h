@@ -12,7 +12,6 @@
 #define SMARTHOSTD_RELAY_H
 
 #include <stdbool.h>
-
 #include <stdint.h>
 #include <time.h>
 
@@ -65,10 +64,17 @@ void	relay_init(struct event_base *, struct resolver *);
 void	relay_deliver(struct delivery *);
 
 /*
- * A new configuration is in force: relayer instances built from the old one
- * finish what they hold, close their pooled connections and are freed.
+ * A new configuration is in force.  An instance whose relayer is the same
+ * in it (relayer_conf_same()) is adopted by it and keeps its connections;
+ * the others finish what they hold, close their pooled connections and are
+ * freed.
  */
 void	relay_reconfigure(struct config *);
+
+/* True when a and b (from two configurations) configure the same relayer
+ * in every setting, so its connections may serve both. */
+bool	relayer_conf_same(const struct config *, const struct relayer_conf *a,
+	    const struct config *, const struct relayer_conf *b);
 
 /* Close every idle pooled connection (at shutdown). */
 void	relay_shutdown(void);
@@ -89,6 +95,11 @@ struct relay_ops {
 	void	 (*deliver)(void *state, struct delivery *);
 	/* Stop taking work; free state once in-flight work is done. */
 	void	 (*retire)(void *state);
+	/* A reload left this relayer's settings unchanged: go on under the
+	 * new configuration, pooled connections kept.  NULL: retire and
+	 * create anew. */
+	void	 (*adopt)(void *state, struct config *,
+		    const struct relayer_conf *);
 };
 
 extern const struct relay_ops relay_smtp_ops;

@@ -205,6 +205,14 @@ rm_deliver(void *state, struct delivery *d)
 }
 
 static void
+rm_adopt(void *state, struct config *cfg, const struct relayer_conf *rc)
+{
+	struct rm_relay	*r = state;
+
+	relay_pool_adopt(r->pool, cfg, rc);
+}
+
+static void
 rm_retire(void *state)
 {
 	struct rm_relay	*r = state;
@@ -217,4 +225,5 @@ const struct relay_ops relay_mx_ops = {
 	.create = rm_create,
 	.deliver = rm_deliver,
 	.retire = rm_retire,
+	.adopt = rm_adopt,
 };

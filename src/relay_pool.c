@@ -60,6 +60,7 @@ struct rp_dest {
 	struct sockaddr_storage	 ss;		/* with the port */
 	socklen_t		 sslen;
 	char			*servername;	/* TLS name, NULL: a literal */
+	struct config		*cfg;		/* referenced: conf points in */
 	struct smtp_client_conf	 conf;		/* servername points above */
 	char			*remote;	/* "host[addr]:port" */
 	TAILQ_HEAD(, rp_conn)	 conns;
@@ -151,6 +152,7 @@ pool_gc(struct relay_pool *p)
 		if (dest->n_conns > 0 || !TAILQ_EMPTY(&dest->waiting))
 			continue;
 		TAILQ_REMOVE(&p->dests, dest, entry);
+		config_unref(dest->cfg);
 		free(dest->servername);
 		free(dest->remote);
 		free(dest);
@@ -521,6 +523,7 @@ dest_get(struct relay_pool *p, const struct sockaddr_storage *ss,
 	memcpy(&dest->ss, ss, sslen);
 	dest->sslen = sslen;
 	dest->servername = servername != NULL ? xstrdup(servername) : NULL;
+	dest->cfg = config_ref(p->cfg);
 	dest->conf = conf;
 	dest->conf.servername = dest->servername;
 	if (ss->ss_family == AF_INET) {
@@ -692,6 +695,20 @@ relay_pool_deliver(struct relay_pool *p, struct delivery *d,
 		walk_set_err(w, "451 4.3.0 relayer has no host", NULL);
 	walk_next(w);
 	pool_gc(p);
+}
+
+void
+relay_pool_adopt(struct relay_pool *p, struct config *cfg,
+    const struct relayer_conf *rc)
+{
+	struct config	*old = p->cfg;
+
+	/* Destinations keep the configuration their settings point into;
+	 * the settings are the same. */
+	p->cfg = config_ref(cfg);
+	p->rc = rc;
+	config_unref(old);
+	log_debug("relayer %s: pool kept across reload", rc->name);
 }
 
 void

@@ -52,6 +52,11 @@ void		 relay_pool_deliver(struct relay_pool *, struct delivery *,
 		    const struct domain_conf *, const struct relay_host *hosts,
 		    int n_hosts);
 
+/* The relayer is the same in cfg (a reload): the pool goes on under it,
+ * connections kept; new destinations are made from cfg. */
+void		 relay_pool_adopt(struct relay_pool *, struct config *,
+		    const struct relayer_conf *);
+
 /* No more deliveries: close idle connections, free the pool once the
  * deliveries it holds are done. */
 void		 relay_pool_retire(struct relay_pool *);

@@ -45,6 +45,18 @@ rs_deliver(void *state, struct delivery *d)
 }
 
 static void
+rs_adopt(void *state, struct config *cfg, const struct relayer_conf *rc)
+{
+	struct rs_relay	*r = state;
+	int		 i;
+
+	/* The same hosts, now in the new configuration's strings. */
+	for (i = 0; i < r->n_hosts && i < rc->n_hosts; i++)
+		r->hosts[i].name = rc->hosts[i];
+	relay_pool_adopt(r->pool, cfg, rc);
+}
+
+static void
 rs_retire(void *state)
 {
 	struct rs_relay	*r = state;
@@ -58,4 +70,5 @@ const struct relay_ops relay_smtp_ops = {
 	.create = rs_create,
 	.deliver = rs_deliver,
 	.retire = rs_retire,
+	.adopt = rs_adopt,
 };

@@ -1,0 +1,75 @@
+#!/usr/bin/perl
+# reload-pool.t -- a reload keeps the connection pool of a relayer whose
+# settings did not change (issue #16): 20 SIGHUPs between bursts of mail
+# cost the sink no new connection.  A relayer whose settings changed
+# drains: its connections finish, say QUIT, and new ones serve the new
+# settings.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(sleep);
+use SmarthostTest;
+
+my $sink = start_sink();
+my %ct = (
+    relayers => sink_relayer($sink, extra => 'pool_size = 2; '
+	. 'idle_timeout = "60s";'),
+    routing => 'default_relayer = "sink";',
+    queue => 'retry_interval = "1s";',
+    level => 'debug',
+);
+my $d = start_daemon(config_text => \%ct);
+
+my $n = 0;
+sub burst {
+	my ($k) = @_;
+	for (1 .. $k) {
+		$n++;
+		my $r = send_mail(port => $d->port, from => 'a@src.test',
+		    to => "r$n\@dest.test",
+		    data => "Subject: m$n\r\n\r\nbody $n\r\n");
+		return 0 unless $r->{ok};
+	}
+	return scalar(() = $sink->wait_messages($n, 20)) >= $n;
+}
+
+ok(burst(4), 'first burst delivered');
+my $before = $sink->connections;
+cmp_ok($before, '<=', 2, "at most pool_size connections ($before)");
+
+my $all = 1;
+for my $i (1 .. 20) {
+	my $off = $d->log_size;
+	$d->signal('HUP');
+	$all = 0 unless $d->wait_log(qr/reloaded /, 5, after => $off);
+	$all = 0 unless burst(3);
+}
+ok($all, '20 reloads, each followed by 3 messages, all delivered');
+is($sink->messages, $n, "all $n messages at the sink");
+is($sink->connections, $before,
+    'no new connection across 20 reloads of an unchanged relayer')
+    or diag 'connections: ' . $sink->connections;
+like($d->log, qr/relayer sink unchanged: connections kept/,
+    'logged as kept');
+
+# Change the relayer: its old connections drain (QUIT), new ones open.
+$ct{relayers} = sink_relayer($sink, extra => 'pool_size = 2; '
+    . 'idle_timeout = "60s"; command_timeout = "4m";');
+$d->rewrite(config_text => \%ct);
+my $off = $d->log_size;
+$d->signal('HUP');
+ok($d->wait_log(qr/reloaded /, 5, after => $off), 'changed relayer: reloaded');
+ok(burst(3), 'changed relayer: mail still delivered');
+cmp_ok($sink->connections, '>', $before,
+    'changed relayer: new connections opened');
+my @quits = grep { / QUIT$/ } $sink->commands;
+ok(wait_for(sub {
+	@quits = grep { / QUIT$/ } $sink->commands;
+	scalar @quits >= $before;
+}, 10), 'changed relayer: the old connections said QUIT')
+    or diag join("\n", $sink->commands);
+
+ok($d->alive, 'daemon still running');
+$d->stop;
+$sink->stop;
+done_testing();
