@@ -192,7 +192,7 @@ strv_same(char *const *a, int na, char *const *b, int nb)
 }
 
 /*
- * Every field of struct relayer_conf but its line, and what of the rest of
+ * Every field of struct relayer_conf but its line and rate, and what of the rest of
  * the configuration a relayer uses itself (hostname).  A field added to
  * relayer_conf must be added here, or a reload would not see it change.
  */
@@ -214,6 +214,9 @@ relayer_conf_same(const struct config *ca, const struct relayer_conf *a,
 	    a->idle_timeout == b->idle_timeout &&
 	    a->max_deliveries_per_connection ==
 	    b->max_deliveries_per_connection &&
+	    /* has_rate and rate are left out on purpose: the rate gate
+	     * (relay_rate.c) is reconfigured on its own and is no reason to
+	     * drop connections. */
 	    a->connect_timeout == b->connect_timeout &&
 	    a->command_timeout == b->command_timeout &&
 	    a->data_timeout == b->data_timeout && a->port == b->port &&
