@@ -280,11 +280,11 @@ int
 auth_users_check(const struct auth_users *u, const char *user,
     const char *pass)
 {
-	static struct crypt_data	 cd;
+	struct crypt_data		*cd;
 	const struct auth_user		*found = NULL;
 	const char			*setting, *h;
 	size_t				 hl;
-	int				 i;
+	int				 i, r;
 
 	if (u->n == 0)
 		return 0;
@@ -295,12 +295,17 @@ auth_users_check(const struct auth_users *u, const char *user,
 		}
 	/* Unknown user: pay for a hash anyway, with a real user's setting. */
 	setting = found != NULL ? found->hash : u->users[0].hash;
-	memset(&cd, 0, sizeof(cd));
-	h = crypt_r(pass, setting, &cd);
+	/* Per call, not static: auth_worker.c runs this off the loop. */
+	cd = xcalloc(1, sizeof(*cd));
+	h = crypt_r(pass, setting, cd);
 	if (found == NULL || h == NULL || h[0] == '*')
-		return 0;
-	hl = strlen(h);
-	if (hl != strlen(found->hash))
-		return 0;
-	return CRYPTO_memcmp(h, found->hash, hl) == 0;
+		r = 0;
+	else {
+		hl = strlen(h);
+		r = hl == strlen(found->hash) &&
+		    CRYPTO_memcmp(h, found->hash, hl) == 0;
+	}
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	return r;
 }

@@ -53,6 +53,9 @@ struct listener_conf {
 	uint64_t	 max_message_size;
 	int		 max_recipients;
 	int		 max_connections;
+	int		 auth_max_failures;	/* per client address; 0: none */
+	long		 auth_failure_window;	/* seconds */
+	long		 auth_penalty;		/* seconds */
 	int		 max_connections_per_ip;	/* 0: no limit */
 	long		 timeout;		/* seconds */
 	int		 min_data_rate;		/* octets/s in DATA, 0: none */

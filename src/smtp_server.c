@@ -29,6 +29,8 @@
 #include <event2/listener.h>
 
 #include "auth.h"
+#include "auth_limit.h"
+#include "auth_worker.h"
 #include "config.h"
 #include "cidr.h"
 #include "log.h"
@@ -75,6 +77,9 @@ struct smtp_server {
 
 	struct session_slot	*slots;
 	int			 n_slots, cap_slots;
+
+	struct auth_worker	*auth_worker;	/* crypt(3) off the loop */
+	struct auth_limit	*auth_limit;	/* failed AUTH per address */
 };
 
 /* A reply for a listener at max_connections, sent without reading. */
@@ -97,6 +102,8 @@ smtp_server_new(struct event_base *base, struct spool *spool,
 	srv->base = base;
 	srv->spool = spool;
 	srv->receive = receive;
+	srv->auth_worker = auth_worker_new(base);
+	srv->auth_limit = auth_limit_new();
 	return srv;
 }
 
@@ -375,6 +382,8 @@ session_start(struct listener *l, int fd, const struct sockaddr *sa,
 	env.receive = srv->receive;
 	env.ssl_ctx = l->ssl_ctx;
 	env.users = l->users;
+	env.auth_worker = srv->auth_worker;
+	env.auth_limit = srv->auth_limit;
 	env.end = session_ended;
 	env.end_arg = srv;
 	s = smtp_session_new(&env, srv->cfg, l->lc, fd, sa, salen);
@@ -625,6 +634,8 @@ smtp_server_free(struct smtp_server *srv)
 		listener_close(srv->listeners[i]);
 	free(srv->listeners);
 	free(srv->slots);
+	auth_worker_free(srv->auth_worker);
+	auth_limit_free(srv->auth_limit);
 	if (srv->cfg != NULL)
 		config_unref(srv->cfg);
 	free(srv);

@@ -44,6 +44,8 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "auth_limit.h"
+#include "auth_worker.h"
 #include "cidr.h"
 #include "config.h"
 #include "deadline.h"
@@ -137,7 +139,10 @@ struct smtp_session {
 	enum auth_step		 auth_step;
 	char			*login_user;	/* LOGIN between its steps */
 	struct event		*ev_auth;	/* the delay after a failure */
-	bool			 auth_wait;	/* in that delay */
+	bool			 auth_wait;	/* in that delay, or checking */
+	struct auth_job		*auth_job;	/* the check in the worker */
+	char			*auth_try_user;	/* its user name */
+	const char		*auth_try_mech;
 	int			 auth_failures;
 
 	enum session_state	 state;
@@ -326,6 +331,8 @@ smtp_session_free(struct smtp_session *s)
 	deadline_free(s->deadline);
 	if (s->ev_auth != NULL)
 		event_free(s->ev_auth);
+	auth_worker_cancel(s->auth_job);
+	free(s->auth_try_user);
 	free(s->helo);
 	free(s->auth_user);
 	free(s->login_user);
@@ -680,9 +687,28 @@ cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
 	s->starttls = true;
 }
 
+/* The listener's limit on failed AUTH per client address. */
+static void
+auth_limit_conf_of(struct smtp_session *s, struct auth_limit_conf *c)
+{
+	c->max = s->lc->auth_max_failures;
+	c->window = s->lc->auth_failure_window;
+	c->penalty = s->lc->auth_penalty;
+}
+
+static const char *
+auth_key(struct smtp_session *s, char *buf, size_t len)
+{
+	auth_limit_key((const struct sockaddr *)&s->peer, buf, len);
+	return buf;
+}
+
 static const char *
 check_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
+	struct auth_limit_conf	c;
+	char			key[AUTH_LIMIT_KEY_MAX];
+
 	if (s->lc->auth == AUTH_NONE)
 		return "502 5.5.1 Command not implemented";
 	if (!s->tls)
@@ -694,6 +720,14 @@ check_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
 		return "503 5.5.1 Error: MAIL transaction in progress";
 	if (s->users == NULL)
 		return "454 4.7.0 Temporary authentication failure";
+	auth_limit_conf_of(s, &c);
+	if (auth_limit_wait(s->env.auth_limit, &c,
+	    auth_key(s, key, sizeof(key)), now()) > 0) {
+		log_event("rejected", "client=%s listener=%s "
+		    "reason=auth_limit", s->ip, s->lc->name);
+		return "454 4.7.0 Too many failed authentications from your "
+		    "address, try again later";
+	}
 	return NULL;
 }
 
@@ -729,23 +763,77 @@ auth_delay_done(evutil_socket_t fd, short ev, void *arg)
 	session_process(s);
 }
 
-/* Check the credentials; a failure is answered after AUTH_DELAY_MS. */
+static void	auth_checked(void *, int);
+
+/*
+ * Check the credentials in the worker thread (crypt(3) never runs on the
+ * loop); the session reads nothing more until the answer.  Every attempt
+ * counts against the client address until it succeeds.
+ */
 static void
 auth_finish(struct smtp_session *s, const char *mech, const char *user,
     const char *pass)
 {
-	struct timeval	 tv = { AUTH_DELAY_MS / 1000,
-			    (AUTH_DELAY_MS % 1000) * 1000 };
-	char		 name[AUTH_NAME_MAX + 1];
+	struct auth_limit	*al = s->env.auth_limit;
+	struct auth_limit_conf	 c;
+	char			 key[AUTH_LIMIT_KEY_MAX];
 
-	auth_log_name(user, name, sizeof(name));
-	if (user[0] != '\0' && auth_users_check(s->users, user, pass)) {
-		s->auth_user = xstrdup(user);
-		log_info("smtp %s: authenticated user=%s mechanism=%s "
-		    "listener=%s", s->ip, name, mech, s->lc->name);
-		session_reply(s, "235 2.7.0 Authentication successful");
+	auth_limit_conf_of(s, &c);
+	auth_key(s, key, sizeof(key));
+	if (!auth_limit_begin(al, &c, key, now())) {
+		log_event("rejected", "client=%s listener=%s "
+		    "reason=auth_limit", s->ip, s->lc->name);
+		session_reply(s, "454 4.7.0 Too many failed authentications "
+		    "from your address, try again later");
 		return;
 	}
+	s->auth_job = auth_worker_check(s->env.auth_worker,
+	    s->users, user, pass, auth_checked, s);
+	if (s->auth_job == NULL) {
+		auth_limit_success(al, key);	/* not tried: not counted */
+		log_warnx("smtp %s: too many password checks waiting",
+		    s->ip);
+		session_reply(s, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
+	free(s->auth_try_user);
+	s->auth_try_user = xstrdup(user);
+	s->auth_try_mech = mech;
+	s->auth_wait = true;
+	session_update_read(s);
+}
+
+/* The worker's answer; a failure is answered after AUTH_DELAY_MS. */
+static void
+auth_checked(void *arg, int ok)
+{
+	struct smtp_session	*s = arg;
+	struct timeval		 tv = { AUTH_DELAY_MS / 1000,
+				    (AUTH_DELAY_MS % 1000) * 1000 };
+	const char		*mech = s->auth_try_mech;
+	char			 name[AUTH_NAME_MAX + 1];
+	char			 key[AUTH_LIMIT_KEY_MAX];
+	char			*user = s->auth_try_user;
+
+	s->auth_job = NULL;
+	s->auth_try_user = NULL;
+	if (ok) {
+		auth_limit_success(s->env.auth_limit,
+		    auth_key(s, key, sizeof(key)));
+		auth_log_name(user, name, sizeof(name));
+		s->auth_user = user;
+		s->auth_wait = false;
+		log_info("smtp %s: authenticated user=%s mechanism=%s "
+		    "listener=%s", s->ip, name, mech, s->lc->name);
+		if (s->state == S_CLOSING)
+			return;
+		session_reply(s, "235 2.7.0 Authentication successful");
+		session_update_read(s);
+		/* Commands pipelined behind the AUTH wait in the input. */
+		session_process(s);
+		return;
+	}
+	free(user);
 	s->auth_failures++;
 	/* Never the offered name: a password typed at the user name
 	 * prompt would land in the log (doc/logging.md). */

@@ -20,6 +20,8 @@ struct config;
 struct listener_conf;
 struct smtp_session;
 struct auth_users;
+struct auth_worker;
+struct auth_limit;
 struct ssl_ctx_st;
 
 struct smtp_session_env {
@@ -31,6 +33,10 @@ struct smtp_session_env {
 	 * own references, so a reload never changes them under it. */
 	struct ssl_ctx_st	*ssl_ctx;
 	struct auth_users	*users;
+	/* Shared by every session: the password-check thread and the
+	 * failed AUTH count per client address (#19 item 5). */
+	struct auth_worker	*auth_worker;
+	struct auth_limit	*auth_limit;
 	/* The session is being freed (never called for a session that
 	 * smtp_session_new() could not start). */
 	void			(*end)(void *arg, struct smtp_session *);
