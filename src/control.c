@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -31,6 +32,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "queue.h"
+#include "rewrite.h"
 #include "route.h"
 #include "smtp_server.h"
 #include "stats.h"
@@ -86,12 +88,22 @@ static int	cmd_reload(struct control *, const struct control_req *,
 		    struct evbuffer *, char *, size_t);
 static int	cmd_stats(struct control *, const struct control_req *,
 		    struct evbuffer *, char *, size_t);
+static int	cmd_hold(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+static int	cmd_queues(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
 
 static const struct ctl_cmd commands[] = {
 	{ "queue",	0, 0, "queue",		cmd_queue },
 	{ "show",	1, 1, "show ID",	cmd_show },
 	{ "flush",	0, 1, "flush [ID]",	cmd_flush },
-	{ "remove",	1, 1, "remove ID",	cmd_remove },
+	{ "remove",	1, 7, "remove ID | --queue Q | --sender A | "
+	    "--recipient A | --all", cmd_remove },
+	{ "hold",	1, 7, "hold ID | --queue Q | --sender A | --recipient A",
+	    cmd_hold },
+	{ "release",	1, 7, "release ID | --queue Q | --sender A | "
+	    "--recipient A | --all", cmd_hold },
+	{ "queues",	0, 0, "queues",		cmd_queues },
 	{ "reload",	0, 0, "reload",		cmd_reload },
 	{ "stats",	0, 0, "stats",		cmd_stats },
 };
@@ -336,6 +348,8 @@ struct walk {
 	struct evbuffer	*out;
 	bool		 json;
 	int		 n;
+	int		 rcpts;		/* pending, for the totals line */
+	uint64_t	 bytes;
 };
 
 static void
@@ -365,9 +379,10 @@ queue_line(void *arg, const struct envelope *env, bool busy)
 		}
 		evbuffer_add_printf(b, "], \"size\": %" PRIu64 ", \"age\": %ld, "
 		    "\"next_attempt\": %lld, \"attempts\": %d, "
-		    "\"in_progress\": %s, \"last_error\": ", env->size,
-		    a < 0 ? 0 : a, (long long)env->next_attempt, env->attempts,
-		    busy ? "true" : "false");
+		    "\"in_progress\": %s, \"held\": %s, \"last_error\": ",
+		    env->size, a < 0 ? 0 : a, (long long)env->next_attempt,
+		    env->attempts, busy ? "true" : "false",
+		    env->held ? "true" : "false");
 		control_json_string(b, env->last_error);
 		put(b, "}");
 	} else {
@@ -386,8 +401,9 @@ queue_line(void *arg, const struct envelope *env, bool busy)
 		}
 		put(b, " queue=");
 		text_clean(b, qn[0] ? qn : "-");
-		evbuffer_add_printf(b, " next=%s attempts=%d", next,
-		    env->attempts);
+		evbuffer_add_printf(b, " next=%s attempts=%d%s",
+		    env->held ? "held" : next, env->attempts,
+		    env->held ? " held" : "");
 		if (env->last_error != NULL) {
 			put(b, " last_error=\"");
 			text_clean(b, env->last_error);
@@ -397,13 +413,15 @@ queue_line(void *arg, const struct envelope *env, bool busy)
 	}
 	free(qn);
 	w->n++;
+	w->rcpts += envelope_pending(env);
+	w->bytes += env->size;
 }
 
 static int
 cmd_queue(struct control *ctl, const struct control_req *req,
     struct evbuffer *out, char *err, size_t errlen)
 {
-	struct walk	w = { ctl, out, req->json, 0 };
+	struct walk	w = { ctl, out, req->json, 0, 0, 0 };
 
 	if (req->json)
 		put(out, "[");
@@ -412,6 +430,10 @@ cmd_queue(struct control *ctl, const struct control_req *req,
 		put(out, w.n ? "\n]\n" : "]\n");
 	else if (w.n == 0)
 		evbuffer_add_printf(out, "queue is empty\n");
+	else
+		evbuffer_add_printf(out, "-- %d message%s, %d recipient%s, "
+		    "%" PRIu64 " bytes\n", w.n, w.n == 1 ? "" : "s", w.rcpts,
+		    w.rcpts == 1 ? "" : "s", w.bytes);
 	return 0;
 }
 
@@ -599,12 +621,17 @@ cmd_flush(struct control *ctl, const struct control_req *req,
 	return 0;
 }
 
+static int	select_run(struct control *, const struct control_req *,
+		    struct evbuffer *, char *, size_t);
+
 static int
 cmd_remove(struct control *ctl, const struct control_req *req,
     struct evbuffer *out, char *err, size_t errlen)
 {
 	char	id[QUEUE_ID_MAX + 1];
 
+	if (req->argc > 2 || req->argv[1][0] == '-')
+		return select_run(ctl, req, out, err, errlen);
 	if (id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
 		return -1;
 	switch (queue_remove(ctl->queue, id)) {
@@ -626,6 +653,338 @@ cmd_remove(struct control *ctl, const struct control_req *req,
 		evbuffer_add_printf(out, "{\"removed\": \"%s\"}\n", id);
 	else
 		evbuffer_add_printf(out, "removed %s\n", id);
+	return 0;
+}
+
+/*
+ * hold, release, remove with selectors; queues
+ */
+
+struct selector {
+	const char	*id;		/* upper-cased copy in idbuf */
+	char		 idbuf[QUEUE_ID_MAX + 1];
+	const char	*queue, *sender, *rcpt;
+	bool		 all;
+};
+
+static int
+select_parse(const struct control_req *req, struct selector *sel, char *err,
+    size_t errlen)
+{
+	memset(sel, 0, sizeof(*sel));
+	for (int i = 1; i < req->argc; i++) {
+		const char	*a = req->argv[i];
+		const char	**slot = NULL;
+
+		if (strcmp(a, "--all") == 0) {
+			sel->all = true;
+			continue;
+		}
+		if (strcmp(a, "--queue") == 0)
+			slot = &sel->queue;
+		else if (strcmp(a, "--sender") == 0)
+			slot = &sel->sender;
+		else if (strcmp(a, "--recipient") == 0)
+			slot = &sel->rcpt;
+		if (slot != NULL) {
+			if (i + 1 == req->argc || *slot != NULL) {
+				snprintf(err, errlen, "%s needs one value", a);
+				return -1;
+			}
+			*slot = req->argv[++i];
+			continue;
+		}
+		if (a[0] == '-' || sel->id != NULL) {
+			snprintf(err, errlen, "unknown selector \"%.40s\" "
+			    "(expected ID, --queue, --sender, --recipient or "
+			    "--all)", a);
+			return -1;
+		}
+		if (id_arg(a, sel->idbuf, sizeof(sel->idbuf), err,
+		    errlen) == -1)
+			return -1;
+		sel->id = sel->idbuf;
+	}
+	if (sel->all && (sel->id || sel->queue || sel->sender || sel->rcpt)) {
+		snprintf(err, errlen, "--all takes no other selector");
+		return -1;
+	}
+	if (!sel->all && !sel->id && !sel->queue && !sel->sender &&
+	    !sel->rcpt) {
+		snprintf(err, errlen, "no message selected (give an ID or a "
+		    "selector)");
+		return -1;
+	}
+	return 0;
+}
+
+/* "<>" selects the null sender; otherwise patterns as in `rewrite`. */
+static bool
+addr_selected(const char *pat, const char *addr, const char *hostname)
+{
+	if (strcmp(pat, "<>") == 0)
+		return addr[0] == '\0';
+	return addr[0] != '\0' && rewrite_match(pat, addr, hostname);
+}
+
+static bool
+selected(struct control *ctl, const struct selector *sel,
+    const struct envelope *env)
+{
+	struct config	*cfg = queue_config(ctl->queue);
+	bool		 q_ok = sel->queue == NULL, r_ok = sel->rcpt == NULL;
+
+	if (sel->all)
+		return true;
+	if (sel->id != NULL && strcmp(sel->id, env->id) != 0)
+		return false;
+	if (sel->sender != NULL &&
+	    !addr_selected(sel->sender, env->sender, cfg->hostname))
+		return false;
+	for (int i = 0; i < env->n_rcpts && (!q_ok || !r_ok); i++) {
+		const struct env_rcpt	*er = &env->rcpts[i];
+		struct route		 r;
+
+		if (er->state != RCPT_PENDING)
+			continue;
+		if (!r_ok && addr_selected(sel->rcpt, er->addr, cfg->hostname))
+			r_ok = true;
+		if (!q_ok && route_resolve(cfg, ENV_LISTENER(env), env->sender,
+		    er->addr, &r) == 0 && strcasecmp(r.queue, sel->queue) == 0)
+			q_ok = true;
+	}
+	return q_ok && r_ok;
+}
+
+struct sel_walk {
+	struct control		*ctl;
+	const struct selector	*sel;
+	char			**ids;
+	int			 n;
+};
+
+static void
+sel_cb(void *arg, const struct envelope *env, bool busy)
+{
+	struct sel_walk *w = arg;
+
+	(void)busy;
+	if (!selected(w->ctl, w->sel, env))
+		return;
+	w->ids = xreallocarray(w->ids, w->n + 1, sizeof(*w->ids));
+	w->ids[w->n++] = xstrdup(env->id);
+}
+
+/*
+ * hold/release/remove over a selection: the ids are collected first (the
+ * walk may not change the queue), then acted on one by one.
+ */
+static int
+select_run(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	const char	*cmd = req->argv[0];
+	bool		 rm = strcmp(cmd, "remove") == 0;
+	bool		 hold = strcmp(cmd, "hold") == 0;
+	const char	*done = rm ? "removed" : hold ? "held" : "released";
+	struct selector	 sel;
+	struct sel_walk	 w;
+	int		 n_done = 0, n_busy = 0, n_fail = 0, r;
+
+	if (select_parse(req, &sel, err, errlen) == -1)
+		return -1;
+	if (hold && sel.all) {
+		snprintf(err, errlen, "hold takes an ID or a selector, not "
+		    "--all");
+		return -1;
+	}
+	memset(&w, 0, sizeof(w));
+	w.ctl = ctl;
+	w.sel = &sel;
+	queue_walk(ctl->queue, sel_cb, &w);
+	if (sel.id != NULL && w.n == 0) {
+		snprintf(err, errlen, "no such message: %s", sel.id);
+		return -1;
+	}
+	if (req->json)
+		evbuffer_add_printf(out, "{\"%s\": [", done);
+	for (int i = 0; i < w.n; i++) {
+		r = rm ? queue_remove(ctl->queue, w.ids[i]) :
+		    queue_hold(ctl->queue, w.ids[i], hold);
+		if (r == -2)
+			n_busy++;
+		else if (r < 0)
+			n_fail++;
+		else {
+			if (req->json) {
+				put(out, n_done ? ", " : "");
+				control_json_string(out, w.ids[i]);
+			} else
+				evbuffer_add_printf(out, "%s %s\n", done,
+				    w.ids[i]);
+			n_done++;
+		}
+		free(w.ids[i]);
+	}
+	free(w.ids);
+	log_info("control: %s: %d message%s", cmd, n_done,
+	    n_done == 1 ? "" : "s");
+	if (req->json)
+		evbuffer_add_printf(out, "], \"count\": %d, \"busy\": %d, "
+		    "\"failed\": %d}\n", n_done, n_busy, n_fail);
+	else {
+		evbuffer_add_printf(out, "-- %d message%s %s", n_done,
+		    n_done == 1 ? "" : "s", done);
+		if (n_busy)
+			evbuffer_add_printf(out, ", %d being delivered "
+			    "(try again)", n_busy);
+		if (n_fail)
+			evbuffer_add_printf(out, ", %d failed (see the log)",
+			    n_fail);
+		put(out, "\n");
+	}
+	return 0;
+}
+
+static int
+cmd_hold(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	return select_run(ctl, req, out, err, errlen);
+}
+
+/* queues: one line per scheduled queue, largest first (qshape). */
+struct qstat {
+	char	*name;
+	int	 msgs, rcpts, held;
+	time_t	 oldest, next;
+	bool	 running;
+};
+
+struct qs_walk {
+	struct control	*ctl;
+	struct qstat	*qs;
+	int		 n;
+};
+
+static struct qstat *
+qstat_get(struct qs_walk *w, const char *name)
+{
+	for (int i = 0; i < w->n; i++)
+		if (strcmp(w->qs[i].name, name) == 0)
+			return &w->qs[i];
+	w->qs = xreallocarray(w->qs, w->n + 1, sizeof(*w->qs));
+	memset(&w->qs[w->n], 0, sizeof(w->qs[w->n]));
+	w->qs[w->n].name = xstrdup(name);
+	return &w->qs[w->n++];
+}
+
+static void
+qs_cb(void *arg, const struct envelope *env, bool busy)
+{
+	struct qs_walk	*w = arg;
+	struct config	*cfg = queue_config(w->ctl->queue);
+	int		*seen = xcalloc(env->n_rcpts + 1, sizeof(*seen));
+	int		 n_seen = 0;
+
+	for (int i = 0; i < env->n_rcpts; i++) {
+		struct route	 r;
+		struct qstat	*q;
+		int		 j, idx;
+
+		if (env->rcpts[i].state != RCPT_PENDING ||
+		    route_resolve(cfg, ENV_LISTENER(env), env->sender,
+		    env->rcpts[i].addr, &r) == -1)
+			continue;
+		q = qstat_get(w, r.queue);
+		q->rcpts++;
+		/* Indices, not pointers: qs moves when it grows. */
+		idx = (int)(q - w->qs);
+		for (j = 0; j < n_seen; j++)
+			if (seen[j] == idx)
+				break;
+		if (j < n_seen)
+			continue;
+		seen[n_seen++] = idx;
+		q->msgs++;
+		q->held += env->held;
+		if (q->oldest == 0 || env->created < q->oldest)
+			q->oldest = env->created;
+		if (busy)
+			q->running = true;
+		else if (!env->held && (q->next == 0 ||
+		    env->next_attempt < q->next))
+			q->next = env->next_attempt ? env->next_attempt : 1;
+	}
+	free(seen);
+}
+
+static int
+qstat_cmp(const void *a, const void *b)
+{
+	const struct qstat *x = a, *y = b;
+
+	if (x->msgs != y->msgs)
+		return y->msgs - x->msgs;
+	return strcmp(x->name, y->name);
+}
+
+static int
+cmd_queues(struct control *ctl, const struct control_req *req,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	struct qs_walk	 w;
+	time_t		 t = now();
+	char		 age[32], next[40];
+
+	(void)err;
+	(void)errlen;
+	memset(&w, 0, sizeof(w));
+	w.ctl = ctl;
+	queue_walk(ctl->queue, qs_cb, &w);
+	qsort(w.qs, w.n, sizeof(*w.qs), qstat_cmp);
+	if (req->json)
+		put(out, "[");
+	else if (w.n > 0)
+		evbuffer_add_printf(out, "%-40s %6s %6s %5s %8s %8s\n", "queue",
+		    "msgs", "rcpts", "held", "oldest", "next");
+	for (int i = 0; i < w.n; i++) {
+		struct qstat *q = &w.qs[i];
+
+		if (req->json) {
+			put(out, i ? ",\n  {\"queue\": " : "\n  {\"queue\": ");
+			control_json_string(out, q->name);
+			evbuffer_add_printf(out, ", \"messages\": %d, "
+			    "\"recipients\": %d, \"held\": %d, \"oldest\": %ld, "
+			    "\"next_attempt\": %lld, \"running\": %s}", q->msgs,
+			    q->rcpts, q->held, (long)(t - q->oldest),
+			    (long long)q->next, q->running ? "true" : "false");
+		} else {
+			duration_text(age, sizeof(age), (long)(t - q->oldest));
+			if (q->running)
+				snprintf(next, sizeof(next), "running");
+			else if (q->next == 0)
+				snprintf(next, sizeof(next), "held");
+			else if (q->next <= t)
+				snprintf(next, sizeof(next), "now");
+			else {
+				next[0] = '+';
+				duration_text(next + 1, sizeof(next) - 1,
+				    (long)(q->next - t));
+			}
+			for (char *c = q->name; *c != '\0'; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
+			evbuffer_add_printf(out, "%-40s %6d %6d %5d %8s %8s\n",
+			    q->name, q->msgs, q->rcpts, q->held, age, next);
+		}
+		free(q->name);
+	}
+	free(w.qs);
+	if (req->json)
+		put(out, w.n ? "\n]\n" : "]\n");
+	else if (w.n == 0)
+		put(out, "queue is empty\n");
 	return 0;
 }
 

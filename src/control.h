@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define CONTROL_REQUEST_MAX	512	/* octets, line end included */
-#define CONTROL_ARGS_MAX	4	/* words besides --json */
+#define CONTROL_ARGS_MAX	8	/* words besides --json */
 
 struct event_base;
 struct evbuffer;

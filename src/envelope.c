@@ -20,6 +20,7 @@
  *	smtputf8 0
  *	body8bit 0
  *	warned 1			(omitted unless a delay warning went)
+ *	held 1				(omitted unless held)
  *	rcpt <pending|delivered|failed>\t<addr>\t<remote>\t<status>
  *	...
  *	end
@@ -206,6 +207,8 @@ envelope_to_text(const struct envelope *env, size_t *len)
 	put_num(&b, "body8bit", env->body8bit);
 	if (env->warned)
 		put_num(&b, "warned", 1);
+	if (env->held)
+		put_num(&b, "held", 1);
 	for (i = 0; i < env->n_rcpts; i++) {
 		const struct env_rcpt *r = &env->rcpts[i];
 		unsigned st = r->state;
@@ -323,12 +326,13 @@ parse_rcpt(struct envelope *env, char *v)
 }
 
 enum { K_ID, K_CREATED, K_SENDER, K_LISTENER, K_HELO, K_CLIENT, K_AUTH,
-    K_ATTEMPTS, K_NEXT, K_LASTERR, K_SIZE, K_UTF8, K_8BIT, K_WARNED, K_MAX };
+    K_ATTEMPTS, K_NEXT, K_LASTERR, K_SIZE, K_UTF8, K_8BIT, K_WARNED, K_HELD,
+    K_MAX };
 
 static const char *const keys[K_MAX] = {
 	"id", "created", "sender", "listener", "helo", "client", "auth_user",
 	"attempts", "next_attempt", "last_error", "size", "smtputf8",
-	"body8bit", "warned",
+	"body8bit", "warned", "held",
 };
 
 /* One "key value" line (not a rcpt line).  Returns NULL or a reason. */
@@ -374,14 +378,17 @@ parse_field(struct envelope *env, const char *key, const char *v,
 	case K_UTF8:
 	case K_8BIT:
 	case K_WARNED:
+	case K_HELD:
 		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
 			return "bad boolean";
 		if (k == K_UTF8)
 			env->smtputf8 = *v == '1';
 		else if (k == K_8BIT)
 			env->body8bit = *v == '1';
-		else
+		else if (k == K_WARNED)
 			env->warned = *v == '1';
+		else
+			env->held = *v == '1';
 		return NULL;
 	case K_SENDER:
 		sp = &env->sender;

@@ -39,6 +39,8 @@ struct envelope {
 	uint64_t	 size;		/* octets of the stored message */
 	bool		 smtputf8, body8bit;
 	bool		 warned;	/* delay warning sent (delay_warning) */
+	bool		 held;		/* smarthostctl hold: no attempt, no
+					   expiry until released */
 	struct env_rcpt	*rcpts;
 	int		 n_rcpts;
 };

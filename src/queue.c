@@ -128,7 +128,9 @@ qmsg_schedule(struct qmsg *m, time_t when)
 	if (when > t)
 		tv.tv_sec = when - t;
 	m->env->next_attempt = when;
-	evtimer_add(m->timer, &tv);
+	/* Held mail keeps its time but is neither attempted nor expired. */
+	if (!m->env->held)
+		evtimer_add(m->timer, &tv);
 }
 
 static struct qmsg *
@@ -180,7 +182,7 @@ queue_flush(struct queue *q, const char *id)
 		if (id != NULL && strcmp(m->env->id, id) != 0)
 			continue;
 		found = 1;
-		if (!m->busy) {
+		if (!m->busy && !m->env->held) {
 			evtimer_del(m->timer);
 			qmsg_schedule(m, 0);
 		}
@@ -259,12 +261,42 @@ queue_remove(struct queue *q, const char *id)
 	return 0;
 }
 
+int
+queue_hold(struct queue *q, const char *id, bool hold)
+{
+	struct qmsg	*m = queue_lookup(q, id);
+	struct envelope	*env;
+
+	if (m == NULL)
+		return -1;
+	env = m->env;
+	if (env->held == hold)
+		return 1;
+	env->held = hold;
+	/* Durable first: a hold that a crash forgets would send the mail. */
+	if (spool_update(q->spool, env) == -1) {
+		log_warnx("id=%s: cannot record the %s", env->id,
+		    hold ? "hold" : "release");
+		env->held = !hold;
+		return -3;
+	}
+	log_event(hold ? "held" : "released", "id=%s from=<%s> nrcpt=%d "
+	    "pending=%d reason=smarthostctl", env->id, env->sender,
+	    env->n_rcpts, envelope_pending(env));
+	if (hold)
+		evtimer_del(m->timer);
+	else if (!m->busy)
+		qmsg_schedule(m, env->next_attempt > now() ?
+		    env->next_attempt : 0);
+	return 0;
+}
+
 static void
 qmsg_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct qmsg	*m = arg;
 
-	if (m->q->quiescing || m->busy)
+	if (m->q->quiescing || m->busy || m->env->held)
 		return;
 	if (envelope_pending(m->env) == 0)
 		qmsg_finalize(m);

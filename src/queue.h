@@ -54,6 +54,11 @@ void		 queue_walk(struct queue *, void (*cb)(void *arg,
  * the event loop), or NULL for an unknown id. */
 const struct envelope *queue_find(struct queue *, const char *id, bool *busy);
 
+/* Hold or release a message (smarthostctl hold/release), durably: held
+ * mail is neither attempted nor expired until released.  Returns 0, 1 when
+ * it already was so, -1 for an unknown id, -3 when the spool refuses. */
+int		 queue_hold(struct queue *, const char *id, bool hold);
+
 /* Remove a message without a bounce (smarthostctl remove); logged as
  * "removed".  Returns 0, -1 for an unknown id, -2 while an attempt is in
  * flight (the relayers hold it; try again), -3 when the spool refuses. */

@@ -94,7 +94,9 @@ ok(wait_for(sub {
 is($st, 0, 'queue: exit 0');
 is($err, '', 'queue: nothing on stderr');
 my @lines = split /\n/, $out;
-is(scalar @lines, 3, 'queue: one line per message');
+is(scalar @lines, 4, 'queue: one line per message, then the totals');
+like(pop @lines, qr/^-- 3 messages, 4 recipients, \d+ bytes$/,
+    'queue: the totals line (behaviour.md)');
 my ($lA) = grep { /^\Q$idA\E / } @lines;
 ok($lA, 'queue: A listed by id');
 like($lA // '', qr/ age=\d+s size=\d+ from=<a\@x\.test> to=<r1\@y\.test>,<r2\@z\.test> queue=y\.test!hub\.test,z\.test!hub\.test next=\+\S+ attempts=1 last_error="451 /,

@@ -107,8 +107,10 @@ test_parse(void)
 	is_int(control_parse("   ", 3, &r, err, sizeof(err)), -1, "blank");
 	is_int(control_parse("--json", 6, &r, err, sizeof(err)), -1,
 	    "--json alone is empty");
-	is_int(control_parse("a b c d e", 9, &r, err, sizeof(err)), -1,
+	is_int(control_parse("a b c d e f g h i", 17, &r, err, sizeof(err)), -1,
 	    "too many words");
+	is_int(control_parse("a b c d e f g h", 15, &r, err, sizeof(err)), 0,
+	    "eight words (a command and seven selector words)");
 	is_int(control_parse("show\0X", 6, &r, err, sizeof(err)), -1,
 	    "NUL refused");
 	is_int(control_parse("show \xc3\xa9", 7, &r, err, sizeof(err)), -1,

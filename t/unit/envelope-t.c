@@ -28,6 +28,7 @@ full_envelope(void)
 	env->smtputf8 = true;
 	env->body8bit = true;
 	env->warned = true;
+	env->held = true;
 	envelope_add_rcpt(env, "\"a b  c\"@example.com");
 	envelope_add_rcpt(env, "użytkownik@przykład.pl");
 	envelope_add_rcpt(env, "done@example.net");
@@ -61,8 +62,8 @@ test_round_trip(void)
 	ok(text != NULL && strlen(text) == len, "text length");
 	ok(strncmp(text, "smarthostd-envelope 1\n", 22) == 0, "version line");
 	ok(strstr(text, "\r") == NULL, "no CR in text");
-	/* 14 fields + 3 rcpts + version + end */
-	is_int(count_lines(text), 19, "one line per field (13 + warned)");
+	/* 13 fields + warned + held + 3 rcpts + version + end */
+	is_int(count_lines(text), 20, "one line per field (13 + warned + held)");
 
 	back = envelope_from_text(text, len, &err);
 	ok(back != NULL, "parses its own output");
@@ -86,6 +87,7 @@ test_round_trip(void)
 	ok(back->size == 123456789012ULL, "64-bit size");
 	ok(back->smtputf8 && back->body8bit, "booleans");
 	ok(back->warned, "warned (delay warning sent) round trip");
+	ok(back->held, "held survives the round trip");
 	is_int(back->n_rcpts, 3, "three recipients");
 	is_str(back->rcpts[0].addr, "\"a b  c\"@example.com",
 	    "quoted local part with spaces");
@@ -131,6 +133,7 @@ test_minimal(void)
 	text = envelope_to_text(env, &len);
 	ok(strstr(text, "\nsender \n") != NULL, "null sender written empty");
 	ok(strstr(text, "helo") == NULL, "NULL helo omitted");
+	ok(strstr(text, "held") == NULL, "held omitted unless held");
 	back = envelope_from_text(text, len, &err);
 	ok(back != NULL, "minimal parses");
 	if (back != NULL) {
@@ -141,6 +144,7 @@ test_minimal(void)
 		ok(!back->smtputf8 && !back->body8bit, "false booleans");
 		ok(!back->warned, "not warned");
 		ok(strstr(text, "warned") == NULL, "warned omitted when false");
+		ok(!back->held, "not held when the line is absent");
 	}
 	envelope_free(back);
 	free(text);
@@ -239,6 +243,9 @@ test_malformed(void)
 	BAD(HEAD "helo a\rb\n" RCPT "end\n", "control character in value",
 	    "CR in value (CRLF file)");
 	BAD(HEAD "smtputf8 yes\n" RCPT "end\n", "bad boolean", "bad boolean");
+	BAD(HEAD "held 2\n" RCPT "end\n", "bad boolean", "held 2: bad boolean");
+	BAD(HEAD "held 1\nheld 1\n" RCPT "end\n", "duplicate key",
+	    "held twice");
 	BAD(HEAD RCPT "end\nrcpt pending\tz@y\t\t\n", "data after end line",
 	    "data after end");
 	BAD(HEAD "helo\n" RCPT "end\n", "line without value", "bare key");
