@@ -1374,13 +1374,49 @@ read_config_file(void *arg, const char *path, size_t *lenp, char *err,
 }
 
 /*
+ * config_load_local(): hostname, spool and control as config_load() reads
+ * them, and each listener's max_message_size (incoming_max_size()), by
+ * the same table entries: the same defaults and checks, nothing else read.
+ */
+static int
+parse_local(struct loader *ld, const config_setting_t *root,
+    struct config *cfg)
+{
+	static const char *const top[] = { "hostname", "spool", "control",
+	    NULL };
+	static const char *const lis[] = { "max_message_size", NULL };
+	const config_setting_t	*s;
+	int			 i, n;
+
+	if (parse_named_opts(ld, root, top_opts, nitems(top_opts), top,
+	    cfg) == -1)
+		return -1;
+	s = config_setting_get_member(root, "listeners");
+	if (s != NULL && want_list_of_groups(ld, s, "listeners") == -1)
+		return -1;
+	n = s != NULL ? config_setting_length(s) : 1;	/* the default one */
+	cfg->listeners = n > 0 ? xcalloc(n, sizeof(*cfg->listeners)) : NULL;
+	cfg->n_listeners = n;
+	for (i = 0; i < n; i++) {
+		set_ctx(ld, "listeners: entry %d: ", i + 1);
+		if (parse_named_opts(ld, s != NULL ?
+		    config_setting_get_elem(s, i) : NULL, listener_opts,
+		    nitems(listener_opts), lis, &cfg->listeners[i]) == -1)
+			return -1;
+	}
+	set_ctx(ld, "");
+	return 0;
+}
+
+/*
  * The file shown as name and opened as path, whose text is given: its
- * @include directives expanded (config_include.c), then parsed.  Takes
- * base (the directory for relative paths).
+ * @include directives expanded (config_include.c), then parsed (only what
+ * parse_local() reads when local).  Takes base (the directory for
+ * relative paths).
  */
 static struct config *
 load(const char *text, const char *name, const char *path, char *base,
-    char *err, size_t errlen)
+    bool local, char *err, size_t errlen)
 {
 	struct loader	 ld;
 	struct include_map *map = NULL;
@@ -1417,7 +1453,8 @@ load(const char *text, const char *name, const char *path, char *base,
 			    config_error_text(&lc));
 		goto fail;
 	}
-	if (parse_opts(&ld, config_root_setting(&lc), top_opts,
+	if (local ? parse_local(&ld, config_root_setting(&lc), cfg) == -1 :
+	    parse_opts(&ld, config_root_setting(&lc), top_opts,
 	    nitems(top_opts), cfg, 0, NULL) == -1)
 		goto fail;
 	config_destroy(&lc);
@@ -1445,8 +1482,8 @@ current_dir(void)
 	return cwd;
 }
 
-struct config *
-config_load(const char *path, char *err, size_t errlen)
+static struct config *
+load_file(const char *path, bool local, char *err, size_t errlen)
 {
 	struct config	*cfg;
 	char		*text, *dir, *slash, *base, *rel, why[256];
@@ -1473,16 +1510,28 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	free(dir);
 
-	cfg = load(text, path, path, base, err, errlen);
+	cfg = load(text, path, path, base, local, err, errlen);
 	free(text);
 	return cfg;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	return load_file(path, false, err, errlen);
+}
+
+struct config *
+config_load_local(const char *path, char *err, size_t errlen)
+{
+	return load_file(path, true, err, errlen);
 }
 
 struct config *
 config_load_string(const char *text, const char *name, char *err,
     size_t errlen)
 {
-	return load(text, name, name, current_dir(), err, errlen);
+	return load(text, name, name, current_dir(), false, err, errlen);
 }
 
 static void

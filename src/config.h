@@ -194,6 +194,16 @@ struct config {
  */
 struct config	*config_load(const char *path, char *err, size_t errlen);
 
+/*
+ * For the local tools (smarthost-sendmail, smarthostctl), which must work
+ * for a user who cannot read the TLS keys, password and users files that
+ * config_load() checks: only hostname, spool, control and the listeners'
+ * max_message_size (so incoming_max_size() works), read by the same code
+ * with the same defaults.  Everything else is left unread and empty.
+ */
+struct config	*config_load_local(const char *path, char *err,
+		    size_t errlen);
+
 /* Build from a string, for tests; `name` stands for the file in errors. */
 struct config	*config_load_string(const char *text, const char *name,
 		    char *err, size_t errlen);

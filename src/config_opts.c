@@ -500,6 +500,28 @@ parse_opts(struct loader *ld, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * Only the named options of table opts, from group s (NULL: absent), into
+ * obj: with the table's own defaults and checks, every other setting left
+ * unread (config_load_local()).
+ */
+int
+parse_named_opts(struct loader *ld, const config_setting_t *s,
+    const struct opt *opts, size_t nopts, const char *const *names,
+    void *obj)
+{
+	const struct opt	*o;
+
+	for (; *names != NULL; names++) {
+		if ((o = find_opt(opts, nopts, *names)) == NULL)
+			return fail(ld, s, "no setting \"%s\"", *names);
+		if (parse_opt(ld, o, s != NULL ? config_setting_get_member(s,
+		    o->name) : NULL, obj) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* A section must be a group { }; NULL (absent) is fine. */
 int
 want_group(struct loader *ld, const config_setting_t *s, const char *name)

@@ -99,6 +99,9 @@ int	get_name(struct loader *, const config_setting_t *, const char *,
 /* Walk group s (NULL: absent) through table opts into obj; see the .c. */
 int	parse_opts(struct loader *, const config_setting_t *,
 	    const struct opt *, size_t, void *, unsigned, const char *);
+/* Only the named options (NULL-terminated list) of the table. */
+int	parse_named_opts(struct loader *, const config_setting_t *,
+	    const struct opt *, size_t, const char *const *, void *);
 /* Refuse s unless it is a group { }; NULL (absent) is fine. */
 int	want_group(struct loader *, const config_setting_t *, const char *);
 /* Refuse s unless it is a list ( ) of groups { }. */

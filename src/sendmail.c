@@ -16,18 +16,14 @@
  */
 #include <sys/types.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <fcntl.h>
-#include <libconfig.h>
 #include <limits.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +36,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control_client.h"
 #include "envelope.h"
 #include "incoming.h"
 #include "inject.h"
@@ -47,7 +44,6 @@
 #include "smtp_data.h"
 #include "smtp_parse.h"
 #include "spool.h"
-#include "units.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -58,7 +54,6 @@
 #define LINE_SEG	8192		/* longer lines are read in pieces */
 #define IO_BUFSIZE	(64 * 1024)
 #define MAILQ_TIMEOUT	30		/* seconds for the control socket */
-#define CONTROL_HEAD_MAX 1024		/* its first answer line */
 
 static const char *progname = "smarthost-sendmail";
 
@@ -115,115 +110,32 @@ usage(int status)
  * Configuration.
  */
 
-static char *
-dir_of(const char *path)
-{
-	char	*d, *slash, *real;
-
-	d = xstrdup(path);
-	if ((slash = strrchr(d, '/')) == NULL) {
-		free(d);
-		d = xstrdup(".");
-	} else if (slash == d)
-		d[1] = '\0';
-	else
-		*slash = '\0';
-	if ((real = realpath(d, NULL)) != NULL) {
-		free(d);
-		return real;
-	}
-	return d;
-}
-
-/* incoming_max_size() from the bare file: listeners without the setting
- * have the default, which INCOMING_SIZE_DEFAULT is. */
-static uint64_t
-lean_max_size(config_t *lc)
-{
-	config_setting_t	*ls, *l, *m;
-	const char		*err, *str;
-	uint64_t		 max = 0, v;
-	int			 i;
-
-	if ((ls = config_lookup(lc, "listeners")) == NULL ||
-	    config_setting_length(ls) == 0)
-		return INCOMING_SIZE_DEFAULT;
-	for (i = 0; (l = config_setting_get_elem(ls, i)) != NULL; i++) {
-		v = INCOMING_SIZE_DEFAULT;
-		if ((m = config_setting_get_member(l, "max_message_size")) !=
-		    NULL) {
-			if ((str = config_setting_get_string(m)) != NULL) {
-				if (size_parse(str, &v, &err) == -1)
-					v = INCOMING_SIZE_DEFAULT;
-			} else if (config_setting_type(m) == CONFIG_TYPE_INT ||
-			    config_setting_type(m) == CONFIG_TYPE_INT64)
-				v = (uint64_t)config_setting_get_int64(m);
-		}
-		if (v > max)
-			max = v;
-	}
-	return max;
-}
-
 /*
- * The whole file when we can read all it names; otherwise only the three
- * settings we need, read directly.  An ordinary user usually cannot read
- * the TLS keys and password files that config_load() checks, and must
- * still be able to send.  Whatever else is wrong with the file is the
- * daemon's to report; the message waits in incoming/ meanwhile.
+ * The whole file when we can read all it names; otherwise only the
+ * settings we need (config_load_local(): the same code and defaults).  An
+ * ordinary user usually cannot read the TLS keys and password files that
+ * config_load() checks, and must still be able to send.  Whatever else is
+ * wrong with the file is the daemon's to report; the message waits in
+ * incoming/ meanwhile.
  */
 static void
 load_settings(const char *path, struct settings *st, bool verbose)
 {
 	struct config	*cfg;
-	config_t	 lc;
-	const char	*s;
-	char		 err[1024], host[256], *base;
+	char		 err[1024];
 
-	if ((cfg = config_load(path, err, sizeof(err))) != NULL) {
-		st->hostname = xstrdup(cfg->hostname);
-		st->spool = xstrdup(cfg->spool);
-		st->control = cfg->control ? xstrdup(cfg->control) : NULL;
-		st->max_size = incoming_max_size(cfg);
-		config_unref(cfg);
-		return;
+	if ((cfg = config_load(path, err, sizeof(err))) == NULL) {
+		if (verbose)
+			fprintf(stderr, "%s: %s; reading only hostname, spool "
+			    "and control\n", progname, err);
+		if ((cfg = config_load_local(path, err, sizeof(err))) == NULL)
+			die(EX_CONFIG, "%s", err);
 	}
-	if (verbose)
-		fprintf(stderr, "%s: %s; reading only hostname, spool and "
-		    "control\n", progname, err);
-
-	base = dir_of(path);
-	config_init(&lc);
-	config_set_include_dir(&lc, base);
-	if (!config_read_file(&lc, path)) {
-		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-			die(EX_CONFIG, "%s: %s", path, strerror(errno));
-		die(EX_CONFIG, "%s:%d: %s", config_error_file(&lc) ?
-		    config_error_file(&lc) : path, config_error_line(&lc),
-		    config_error_text(&lc));
-	}
-	if (config_lookup_string(&lc, "hostname", &s) == CONFIG_TRUE)
-		st->hostname = xstrdup(s);
-	else {
-		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
-			die(EX_CONFIG, "cannot get the host name; set hostname "
-			    "in %s", path);
-		host[sizeof(host) - 1] = '\0';
-		st->hostname = xstrdup(host);
-	}
-	if (config_lookup_string(&lc, "spool", &s) != CONFIG_TRUE)
-		s = "/var/spool/smarthostd";
-	st->spool = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", base, s);
-	if (config_lookup_string(&lc, "control", &s) != CONFIG_TRUE)
-		st->control = xasprintf("%s/control.sock", st->spool);
-	else if (s[0] == '\0')
-		st->control = NULL;
-	else
-		st->control = s[0] == '/' ? xstrdup(s) :
-		    xasprintf("%s/%s", base, s);
-	st->max_size = lean_max_size(&lc);
-	config_destroy(&lc);
-	free(base);
+	st->hostname = xstrdup(cfg->hostname);
+	st->spool = xstrdup(cfg->spool);
+	st->control = cfg->control ? xstrdup(cfg->control) : NULL;
+	st->max_size = incoming_max_size(cfg);
+	config_unref(cfg);
 }
 
 /*
@@ -547,72 +459,30 @@ commit_file(int dirfd, int fd, bool can_sync)
  */
 
 /*
- * Ask the daemon (control.h: "ok\n" and the output, or "error TEXT\n").
- * Returns its exit status, or -1 with errno when it cannot be reached.
+ * Ask the daemon (control_client.c).  Returns our exit status, or -1 when
+ * there is no daemon to ask.
  */
 static int
 mailq_control(const char *path)
 {
-	struct sockaddr_un	 sun;
-	struct pollfd		 pfd;
-	char			 buf[IO_BUFSIZE], head[CONTROL_HEAD_MAX];
-	const char		*cmd = "queue\n";
-	size_t			 hl = 0, i;
-	ssize_t			 n;
-	int			 s, saved, headed = 0;
+	char	err[1024];
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy_(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	switch (control_client_run(path, "queue\n", 6, MAILQ_TIMEOUT, stdout,
+	    err, sizeof(err))) {
+	case CTLC_OK:
+		return 0;
+	case CTLC_NO_DAEMON:
 		return -1;
+	case CTLC_REFUSED:
+		die(EX_UNAVAILABLE, "%s", err);
+	case CTLC_PROTOCOL:
+		die(EX_PROTOCOL, "%s", err);
+	case CTLC_TIMEOUT:
+		die(EX_TEMPFAIL, "%s", err);
+	case CTLC_IO:
+		break;
 	}
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    send(s, cmd, strlen(cmd), MSG_NOSIGNAL) != (ssize_t)strlen(cmd)) {
-		saved = errno;
-		close(s);
-		errno = saved;
-		return -1;
-	}
-	pfd.fd = s;
-	pfd.events = POLLIN;
-	for (;;) {
-		if (poll(&pfd, 1, MAILQ_TIMEOUT * 1000) <= 0) {
-			close(s);
-			die(EX_TEMPFAIL, "no answer from smarthostd on %s",
-			    path);
-		}
-		n = read(s, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (i = 0; !headed && i < (size_t)n; i++) {
-			if (buf[i] == '\n' || hl == sizeof(head) - 1) {
-				head[hl] = '\0';
-				headed = 1;
-				if (strncmp(head, "error ", 6) == 0) {
-					close(s);
-					die(EX_UNAVAILABLE, "%s", head + 6);
-				}
-				if (strcmp(head, "ok") != 0) {
-					close(s);
-					die(EX_PROTOCOL, "unexpected answer "
-					    "from smarthostd on %s", path);
-				}
-			} else
-				head[hl++] = buf[i];
-		}
-		fwrite(buf + i, 1, (size_t)n - i, stdout);
-	}
-	close(s);
-	if (!headed)
-		die(EX_TEMPFAIL, "%s: connection closed without an answer",
-		    path);
-	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+	die(EX_IOERR, "%s", err);
 }
 
 static int

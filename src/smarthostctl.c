@@ -1,14 +1,9 @@
 /*
  * smarthostctl.c — the command-line side of the control socket: finds the
  * socket (-s, or the `control` setting of the configuration file), sends
- * one request line, prints the answer.  Exit 0 when the daemon said "ok",
+ * one request line through control_client.c, prints the answer.  Exit 0 when the daemon said "ok",
  * 1 for any error, with the reason on stderr.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +14,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "control_client.h"
 #include "log.h"
 #include "util.h"
 
@@ -28,7 +24,6 @@
 
 #define CTL_TIMEOUT	60	/* seconds for the whole exchange; a reload
 				   of a large file is the slowest command */
-#define HEAD_MAX	4096	/* the first line of the answer */
 
 /* The usage on stdout with status 0 (asked for), else on stderr. */
 static void __attribute__((noreturn))
@@ -90,7 +85,10 @@ socket_from_config(const char *path)
 	struct config	*cfg;
 	char		 err[1024], *sock;
 
-	if ((cfg = config_load(path, err, sizeof(err))) == NULL)
+	/* A user who may not read the keys the file names still gets
+	 * hostname, spool and control, as smarthost-sendmail does. */
+	if ((cfg = config_load(path, err, sizeof(err))) == NULL &&
+	    (cfg = config_load_local(path, err, sizeof(err))) == NULL)
 		die("%s", err);
 	if (cfg->control == NULL)
 		die("%s: the control socket is disabled (control = \"\")",
@@ -100,131 +98,16 @@ socket_from_config(const char *path)
 	return sock;
 }
 
-static int
-ctl_connect(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy_(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path))
-		die("%s: socket path too long", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			die("cannot connect to %s: %s (is smarthostd "
-			    "running?)", path, strerror(errno));
-		die("cannot connect to %s: %s", path, strerror(errno));
-	}
-	return fd;
-}
-
-/* Wait for fd to be ready for events before the deadline. */
-static void
-ctl_wait(int fd, short events, time_t deadline, const char *path)
-{
-	struct pollfd	pfd = { .fd = fd, .events = events };
-	time_t		left;
-	int		rc;
-
-	for (;;) {
-		left = deadline - time(NULL);
-		if (left <= 0)
-			die("%s: no answer from smarthostd within %d seconds",
-			    path, CTL_TIMEOUT);
-		rc = poll(&pfd, 1, (int)left * 1000);
-		if (rc > 0)
-			return;
-		if (rc == -1 && errno != EINTR)
-			die("poll: %s", strerror(errno));
-	}
-}
-
-static void
-ctl_send(int fd, const char *req, size_t len, time_t deadline,
-    const char *path)
-{
-	ssize_t	n;
-	size_t	off = 0;
-
-	while (off < len) {
-		ctl_wait(fd, POLLOUT, deadline, path);
-		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			die("%s: send: %s", path, strerror(errno));
-		}
-		off += (size_t)n;
-	}
-}
-
-/* Read the answer; print it, or its error.  Returns the exit status. */
-static int
-ctl_answer(int fd, time_t deadline, const char *path)
-{
-	char	 head[HEAD_MAX + 1], buf[8192], *nl;
-	size_t	 hlen = 0;
-	ssize_t	 n;
-
-	/* The first line says ok or error. */
-	while ((nl = memchr(head, '\n', hlen)) == NULL) {
-		if (hlen == HEAD_MAX)
-			die("%s: answer line too long", path);
-		ctl_wait(fd, POLLIN, deadline, path);
-		n = read(fd, head + hlen, HEAD_MAX - hlen);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			die("%s: read: %s", path, strerror(errno));
-		}
-		if (n == 0)
-			die("%s: connection closed without an answer", path);
-		hlen += (size_t)n;
-	}
-	*nl = '\0';
-	if (strncmp(head, "error ", 6) == 0) {
-		fprintf(stderr, "smarthostctl: %s\n", head + 6);
-		return 1;
-	}
-	if (strcmp(head, "ok") != 0)
-		die("%s: unexpected answer \"%.100s\"", path, head);
-
-	/* The rest is the output, streamed as it comes. */
-	nl++;
-	if (fwrite(nl, 1, hlen - (size_t)(nl - head), stdout) !=
-	    hlen - (size_t)(nl - head))
-		die("stdout: %s", strerror(errno));
-	for (;;) {
-		ctl_wait(fd, POLLIN, deadline, path);
-		n = read(fd, buf, sizeof(buf));
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			die("%s: read: %s", path, strerror(errno));
-		}
-		if (n == 0)
-			break;
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			die("stdout: %s", strerror(errno));
-	}
-	if (fflush(stdout) == EOF)
-		die("stdout: %s", strerror(errno));
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	const char	*cfgpath = SYSCONFDIR "/smarthostd.conf";
 	char		*sockpath = NULL, req[CONTROL_REQUEST_MAX];
 	bool		 json = false;
+	char		 err[1024];
 	size_t		 len = 0;
-	time_t		 deadline;
-	int		 i, fd, nwords = 0, rc;
+	int		 i, nwords = 0;
+	enum control_client_result r;
 
 	log_init("smarthostctl", 1, LOG_LEVEL_WARN);
 	/* Options come first; --json is also taken after the command, as
@@ -276,11 +159,11 @@ main(int argc, char **argv)
 
 	if (sockpath == NULL)
 		sockpath = socket_from_config(cfgpath);
-	deadline = time(NULL) + CTL_TIMEOUT;
-	fd = ctl_connect(sockpath);
-	ctl_send(fd, req, len, deadline, sockpath);
-	rc = ctl_answer(fd, deadline, sockpath);
-	close(fd);
+	r = control_client_run(sockpath, req, len, CTL_TIMEOUT, stdout, err,
+	    sizeof(err));
 	free(sockpath);
-	return rc;
+	if (r == CTLC_OK)
+		return 0;
+	fprintf(stderr, "smarthostctl: %s\n", err);
+	return 1;
 }

@@ -176,6 +176,20 @@ like($err, qr/nonexistent\.conf/, 'missing configuration file: named');
 ($st, $out, $err) = run_ctl('-s', $sock, 'stats');
 is($st, 0, '-s SOCKET works without the file');
 
+# A file config_load() refuses for want of a key an ordinary user could
+# not read: smarthostctl still finds the socket (config_load_local()).
+{
+	my $f = $d->dir . '/nokeys.conf';
+	open(my $fh, '>', $f) or die "$f: $!";
+	print $fh "control = \"$sock\";\nlisteners = ( { name = \"x\"; "
+	    . "tls = \"starttls\"; cert = \"/nonexistent/c.pem\"; "
+	    . "key = \"/nonexistent/k.pem\"; } );\n";
+	close($fh);
+	($st, $out, $err) = run_ctl('-c', $f, 'stats');
+	is($st, 0, 'unreadable key in the file: control still works')
+	    or diag($err);
+}
+
 # stats counting so far.
 ($st, $out) = run_ctl(@c, 'stats', '--json');
 is($st, 0, 'stats --json: exit 0');

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "incoming.h"
 #include "cidr.h"
 #include "units.h"
 #include "util.h"
@@ -1263,10 +1264,53 @@ test_rewrite(void)
 	    "tls_cert on maildir");
 }
 
+/* config_load_local(): what the tools need, from a file config_load()
+ * refuses for a key nobody can read; the defaults are config_load()'s. */
+static void
+test_local(void)
+{
+	struct config	*cfg;
+	char		 path[PATH_MAX], want[PATH_MAX + 64];
+
+	write_file("local.conf", "hostname = \"l.test\";\nspool = \"sp\";\n"
+	    "listeners = ( { name = \"a\"; tls = \"starttls\";\n"
+	    "  cert = \"/nonexistent/c.pem\"; key = \"/nonexistent/k.pem\";"
+	    " max_message_size = \"40M\"; },\n"
+	    "  { name = \"b\"; port = 26; } );\nrelayers = ( { name = \"r\";"
+	    " type = \"smtp\"; host = [ \"h\" ]; auth = { username = \"u\";"
+	    " password_file = \"/nonexistent/p\"; }; } );\n");
+	snprintf(path, sizeof(path), "%s/local.conf", dir);
+	ok(config_load(path, err, sizeof(err)) == NULL,
+	    "local: config_load() refuses the unreadable key");
+	cfg = config_load_local(path, err, sizeof(err));
+	ok(cfg != NULL, "local: config_load_local() reads it");
+	if (cfg == NULL) {
+		printf("# %s\n", err);
+		return;
+	}
+	is_str(cfg->hostname, "l.test", "local: hostname");
+	snprintf(want, sizeof(want), "%s/sp", dir);
+	is_str(cfg->spool, want, "local: spool relative to the file");
+	snprintf(want, sizeof(want), "%s/sp/control.sock", dir);
+	is_str(cfg->control, want, "local: control defaults under the spool");
+	ok(incoming_max_size(cfg) == 40 * 1024 * 1024,
+	    "local: the largest max_message_size");
+	ok(cfg->listeners[1].max_message_size == 25 * 1024 * 1024,
+	    "local: a listener's default max_message_size");
+	config_unref(cfg);
+
+	write_file("local2.conf", "spool = 7;\n");
+	snprintf(path, sizeof(path), "%s/local2.conf", dir);
+	ok(config_load_local(path, err, sizeof(err)) == NULL &&
+	    strstr(err, "local2.conf:1:") != NULL,
+	    "local: a bad spool is still an error with file:line");
+}
+
 int
 main(void)
 {
 	setup();
+	test_local();
 	test_defaults();
 	test_full();
 	test_own_mx();
