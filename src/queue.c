@@ -14,20 +14,18 @@
 #include <sys/queue.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "batch.h"
-#include "bounce.h"
 #include "config.h"
 #include "envelope.h"
 #include "log.h"
 #include "queue.h"
+#include "queue_dsn.h"
 #include "receive.h"
 #include "relay.h"
 #include "retry.h"
@@ -36,7 +34,6 @@
 #include "stats.h"
 #include "util.h"
 
-#define BOUNCE_HEADERS_MAX	(32 * 1024)	/* original headers quoted */
 
 struct qmsg {
 	TAILQ_ENTRY(qmsg)	 entry;
@@ -559,36 +556,6 @@ qmsg_attempt(struct qmsg *m)
 	free(ds);
 }
 
-/* Read the original's header section (up to a bound) for the bounce. */
-static char *
-read_headers(struct queue *q, const char *id, size_t *len)
-{
-	char	 path[1024], *buf, *end;
-	ssize_t	 n;
-	size_t	 got = 0;
-	int	 fd;
-
-	spool_msg_path(q->spool, id, path, sizeof(path));
-	buf = xmalloc(BOUNCE_HEADERS_MAX + 1);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		while (got < BOUNCE_HEADERS_MAX &&
-		    (n = read(fd, buf + got, BOUNCE_HEADERS_MAX - got)) > 0)
-			got += (size_t)n;
-		close(fd);
-	}
-	buf[got] = '\0';
-	if ((end = strstr(buf, "\r\n\r\n")) != NULL)
-		got = (size_t)(end - buf) + 2;
-	else if (got == BOUNCE_HEADERS_MAX) {
-		/* Cut at the last whole line. */
-		while (got > 0 && buf[got - 1] != '\n')
-			got--;
-	}
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 /* The bounce is queued (receive.c logged it and gave it to us) or not. */
 static void
 bounce_committed(void *arg, int ok, const char *id)
@@ -614,77 +581,10 @@ bounce_committed(void *arg, int ok, const char *id)
 static int
 qmsg_bounce(struct qmsg *m)
 {
-	struct queue		*q = m->q;
-	struct envelope		*env = m->env;
-	struct bounce_rcpt	*br;
-	struct bounce_info	 bi;
-	struct receive_origin	 o;
-	struct receive_tx	*rtx;
-	char			 (*codes)[16], *hdrs, *text, *mid;
-	size_t			 hlen, tlen;
-	int			 nb = 0, expired = 0;
+	struct queue	*q = m->q;
 
-	memset(&o, 0, sizeof(o));
-	o.kind = RECEIVE_BOUNCE;
-	o.listener = LISTENER_BOUNCE;
-	o.batch = BATCH_BIFURCATE_ALWAYS;
-	o.bounce_of = env->id;
-	if ((rtx = receive_begin(q->receive, q->cfg, &o, "", &env->sender,
-	    1)) == NULL) {
-		log_warn("id=%s: cannot write bounce", env->id);
-		return -1;
-	}
-
-	br = xcalloc(env->n_rcpts, sizeof(*br));
-	codes = xcalloc(env->n_rcpts, sizeof(*codes));
-	for (int i = 0; i < env->n_rcpts; i++) {
-		struct env_rcpt	*er = &env->rcpts[i];
-
-		if (er->state != RCPT_FAILED)
-			continue;
-		if (er->status && strncmp(er->status, "4.4.7", 5) == 0) {
-			strlcpy_(codes[nb], "4.4.7", sizeof(codes[nb]));
-			expired = 1;
-		} else
-			bounce_status_of(er->status ? er->status : "",
-			    codes[nb], sizeof(codes[nb]));
-		br[nb].addr = er->addr;
-		br[nb].status = codes[nb];
-		br[nb].diagnostic = er->status;
-		br[nb].remote_mta = er->remote;
-		nb++;
-	}
-
-	hdrs = read_headers(q, env->id, &hlen);
-	mid = xasprintf("<%s.bounce@%s>", receive_id(rtx), q->cfg->hostname);
-	memset(&bi, 0, sizeof(bi));
-	bi.hostname = q->cfg->hostname;
-	bi.id = env->id;
-	bi.sender = env->sender;
-	bi.arrival = env->created;
-	bi.now = now();
-	bi.expired = expired;
-	bi.orig_headers = hdrs;
-	bi.orig_headers_len = hlen;
-	bi.message_id = mid;
-	text = bounce_build(&bi, br, nb, &tlen);
-	free(mid);
-	free(hdrs);
-	free(codes);
-	free(br);
-
-	if (receive_write(rtx, text, tlen) == -1) {
-		receive_release(rtx);
-		rtx = NULL;
-	}
-	free(text);
-	/* receive_commit() frees rtx whatever it returns. */
-	if (rtx == NULL || receive_commit(rtx, bounce_committed, m, NULL) ==
-	    -1) {
-		log_warnx("id=%s: cannot write bounce", env->id);
-		return -1;
-	}
-	return 0;
+	return queue_dsn(q->receive, q->spool, q->cfg, m->env,
+	    QUEUE_DSN_FAILED, bounce_committed, m);
 }
 
 /* A delay warning is queued, or could not be. */
@@ -709,74 +609,16 @@ warn_committed(void *arg, int ok, const char *id)
 static void
 qmsg_warn(struct qmsg *m)
 {
-	struct queue		*q = m->q;
-	struct envelope		*env = m->env;
-	struct bounce_rcpt	*br;
-	struct bounce_info	 bi;
-	struct receive_origin	 o;
-	struct receive_tx	*rtx;
-	char			 (*codes)[16], *hdrs, *text, *mid, *orig;
-	size_t			 hlen, tlen;
-	int			 nb = 0;
+	struct queue	*q = m->q;
+	char		*orig = xstrdup(m->env->id);
 
-	memset(&o, 0, sizeof(o));
-	o.kind = RECEIVE_BOUNCE;
-	o.listener = LISTENER_BOUNCE;
-	o.batch = BATCH_BIFURCATE_ALWAYS;
-	o.bounce_of = env->id;
-	if ((rtx = receive_begin(q->receive, q->cfg, &o, "", &env->sender,
-	    1)) == NULL) {
-		log_warn("id=%s: cannot write the delay warning", env->id);
-		return;
-	}
-	br = xcalloc(env->n_rcpts, sizeof(*br));
-	codes = xcalloc(env->n_rcpts, sizeof(*codes));
-	for (int i = 0; i < env->n_rcpts; i++) {
-		struct env_rcpt	*er = &env->rcpts[i];
-
-		if (er->state != RCPT_PENDING)
-			continue;
-		bounce_status_of(er->status ? er->status : "", codes[nb],
-		    sizeof(codes[nb]));
-		br[nb].addr = er->addr;
-		br[nb].status = codes[nb];
-		br[nb].diagnostic = er->status;
-		br[nb].remote_mta = er->remote;
-		nb++;
-	}
-	hdrs = read_headers(q, env->id, &hlen);
-	mid = xasprintf("<%s.delay@%s>", receive_id(rtx), q->cfg->hostname);
-	memset(&bi, 0, sizeof(bi));
-	bi.hostname = q->cfg->hostname;
-	bi.id = env->id;
-	bi.sender = env->sender;
-	bi.arrival = env->created;
-	bi.now = now();
-	bi.delayed = 1;
-	bi.retry_until = env->created + q->cfg->max_age;
-	bi.orig_headers = hdrs;
-	bi.orig_headers_len = hlen;
-	bi.message_id = mid;
-	text = bounce_build(&bi, br, nb, &tlen);
-	free(mid);
-	free(hdrs);
-	free(codes);
-	free(br);
-	if (receive_write(rtx, text, tlen) == -1) {
-		receive_release(rtx);
-		rtx = NULL;
-	}
-	free(text);
-	orig = xstrdup(env->id);
-	/* receive_commit() frees rtx whatever it returns; on -1 it never
-	 * calls warn_committed(), which owns orig otherwise. */
-	if (rtx == NULL || receive_commit(rtx, warn_committed, orig, NULL) ==
-	    -1) {
+	/* On -1 warn_committed(), which owns orig otherwise, is not called. */
+	if (queue_dsn(q->receive, q->spool, q->cfg, m->env, QUEUE_DSN_DELAYED,
+	    warn_committed, orig) == -1) {
 		free(orig);
-		log_warnx("id=%s: cannot write the delay warning", env->id);
 		return;
 	}
-	env->warned = true;
+	m->env->warned = true;
 }
 
 /* Every recipient has a final outcome: bounce if needed, then remove. */

@@ -14,7 +14,9 @@
 #     domain; rewriting is limited to the listeners named;
 #   - a bounce goes to the rewritten sender;
 #   - a reload that changes `rewrite` applies to the next message, while
-#     mail already queued keeps the addresses it was accepted with.
+#     mail already queued keeps the addresses it was accepted with;
+#   - etc/router.conf.example (the router case of smarthostd.conf(5))
+#     passes `smarthostd -n` beside a password file.
 use strict;
 use warnings;
 use Test::More;
@@ -222,6 +224,17 @@ sub headers_of {
 	    'reload: queued mail keeps the sender it was accepted with');
 	is($m2 ? $m2->{json}{mail_from} : '', 'second@example.com',
 	    'reload: the next message uses the new rewrite');
+}
+
+# 7. The shipped router example is a valid configuration.
+{
+	my $dir = tempdir('router');
+	my $ex = slurp(srcdir() . '/etc/router.conf.example');
+	ok(defined $ex, 'etc/router.conf.example exists');
+	write_file("$dir/router.conf", $ex // '');
+	write_file("$dir/isp.pass", "secret\n");
+	my ($st, $err) = run_daemon_check("$dir/router.conf");
+	is($st, 0, 'etc/router.conf.example passes smarthostd -n') or diag $err;
 }
 
 done_testing();
