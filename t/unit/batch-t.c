@@ -69,7 +69,7 @@ static void
 route_batches(const char *name, struct config *cfg, const char *const *rcpt,
     int n, int want_k, const int *want)
 {
-	char		*keys[16];
+	char		*keys[16] = { NULL };
 	struct route	 r;
 	int		 i;
 
