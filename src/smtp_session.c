@@ -108,6 +108,7 @@ struct smtp_tx {
 	struct receive_tx	*rtx;		/* NULL once aborted */
 	struct smtp_data	 df;
 	bool			 too_big;
+	bool			 no_space;	/* the reserve ran out in DATA */
 };
 
 struct smtp_session {
@@ -1082,8 +1083,16 @@ data_output(struct smtp_session *s, const char *buf, size_t len)
 {
 	struct smtp_tx	*tx = s->tx;
 
-	if (tx->too_big || tx->rtx == NULL)
+	if (tx->too_big || tx->no_space || tx->rtx == NULL)
 		return;
+	/* The free-space reserve, checked per chunk and not only at MAIL:
+	 * one big message must not eat it (#19 item 10). */
+	if (len > 0 && !spool_has_space(s->env.spool)) {
+		tx->no_space = true;
+		receive_release(tx->rtx);
+		tx->rtx = NULL;
+		return;
+	}
 	if (tx->df.octets_out > s->lc->max_message_size) {
 		/* Keep reading to the end of data, storing nothing more. */
 		tx->too_big = true;
@@ -1146,6 +1155,11 @@ tx_end(struct smtp_session *s)
 	if (tx->too_big) {
 		tx_refuse(s, "message_too_big",
 		    "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	if (tx->no_space) {
+		tx_refuse(s, "spool_full",
+		    "452 4.3.1 Insufficient system storage");
 		return;
 	}
 	if (s->lc->bare_lf == BARE_LF_REJECT && tx->df.bare_count > 0) {

@@ -73,6 +73,9 @@ tls_server_ctx_new(const char *cert, const char *key, char *err,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	/* TLS 1.3 sends tickets after the handshake even so; with no cache
+	 * they could never be used (#19 item 10). */
+	SSL_CTX_set_num_tickets(ctx, 0);
 	/* Built-in DH groups sized to the key, for the DHE suites. */
 	SSL_CTX_set_dh_auto(ctx, 1);
 	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) {

@@ -208,6 +208,22 @@ like($out, qr/^issuer=\s*CN\s*=\s*smarthostd test CA$/m,
 like($out, qr/Verify return code: 0 \(ok\)/, 's_client: chain verifies');
 like($out, qr/^New, TLSv1\.[23], Cipher is /m, 's_client: TLS 1.2 or 1.3');
 
+# #19 item 10: no TLS 1.3 session tickets (they could never be used).
+{
+	my $dir = tempdir('tickets');
+	my $cmd = sprintf('(sleep 1; printf "EHLO x\\r\\nQUIT\\r\\n"; sleep 1) | '
+	    . 'timeout 10 openssl s_client -starttls smtp -connect 127.0.0.1:%d '
+	    . '-tls1_3 -CAfile %s -ign_eof -msg > %s/out 2>&1',
+	    $d->port, $certs->{ca_cert}, $dir);
+	system($cmd);
+	my $o = slurp("$dir/out") // '';
+	like($o, qr/^New, TLSv1\.3, Cipher is /m, 'tickets: a TLS 1.3 session')
+	    or diag $o;
+	like($o, qr/^221 /m, 'tickets: the session went on to QUIT');
+	unlike($o, qr/NewSessionTicket|New Session Ticket/i,
+	    'tickets: no NewSessionTicket sent');
+}
+
 # The protocol floor: TLS 1.1 is refused even when the client allows it.
 ($st, $out) = s_client('-starttls', 'smtp', '-connect',
     '127.0.0.1:' . $d->port, '-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0');
