@@ -1002,6 +1002,104 @@ cmd_reload(struct control *ctl, const struct control_req *req,
 	return 0;
 }
 
+/* Per listener and per relayer: the numbers the metrics page shows. */
+struct by_name {
+	char		*name;
+	uint64_t	 v[5];	/* listener: received, current;
+				   relayer: delivered, deferred, bounced,
+				   expired */
+};
+
+struct by_names {
+	struct by_name	*e;
+	int		 n;
+};
+
+static struct by_name *
+by_name_get(struct by_names *b, const char *name)
+{
+	for (int i = 0; i < b->n; i++)
+		if (strcmp(b->e[i].name, name) == 0)
+			return &b->e[i];
+	b->e = xreallocarray(b->e, b->n + 1, sizeof(*b->e));
+	memset(&b->e[b->n], 0, sizeof(b->e[b->n]));
+	b->e[b->n].name = xstrdup(name);
+	return &b->e[b->n++];
+}
+
+static const char *const relayer_results[] = {
+	"delivered", "deferred", "bounced", "expired"
+};
+
+static void
+received_cb(void *arg, const char *name, const char *result, uint64_t v)
+{
+	(void)result;
+	by_name_get(arg, name)->v[0] = v;
+}
+
+static void
+current_cb(void *arg, const char *name, int n)
+{
+	by_name_get(arg, name)->v[1] = (uint64_t)n;
+}
+
+static void
+deliveries_cb(void *arg, const char *name, const char *result, uint64_t v)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(result, relayer_results[i]) == 0)
+			by_name_get(arg, name)->v[i] = v;
+}
+
+static void
+by_names_put(struct evbuffer *out, bool json, const char *what,
+    struct by_names *b, const char *const *keys, int nkeys)
+{
+	if (json) {
+		evbuffer_add_printf(out, ", \"%ss\": {", what);
+		for (int i = 0; i < b->n; i++) {
+			put(out, i ? ", " : "");
+			control_json_string(out, b->e[i].name);
+			put(out, ": {");
+			for (int k = 0; k < nkeys; k++)
+				evbuffer_add_printf(out, "%s\"%s\": %" PRIu64,
+				    k ? ", " : "", keys[k], b->e[i].v[k]);
+			put(out, "}");
+		}
+		put(out, "}");
+	} else
+		for (int i = 0; i < b->n; i++)
+			for (int k = 0; k < nkeys; k++) {
+				evbuffer_add_printf(out, "%s.", what);
+				text_clean(out, b->e[i].name);
+				evbuffer_add_printf(out, ".%s: %" PRIu64 "\n",
+				    keys[k], b->e[i].v[k]);
+			}
+	for (int i = 0; i < b->n; i++)
+		free(b->e[i].name);
+	free(b->e);
+}
+
+static void
+stats_by_name(struct control *ctl, bool json, struct evbuffer *out)
+{
+	static const char *const lkeys[] = { "received",
+	    "connections_current" };
+	struct config	*cfg = queue_config(ctl->queue);
+	struct by_names	 l = { NULL, 0 }, r = { NULL, 0 };
+
+	for (int i = 0; i < cfg->n_listeners; i++)
+		by_name_get(&l, cfg->listeners[i].name);
+	stats_walk(SF_RECEIVED, received_cb, &l);
+	smtp_server_listeners(ctl->server, current_cb, &l);
+	by_names_put(out, json, "listener", &l, lkeys, 2);
+	for (int i = 0; i < cfg->n_relayers; i++)
+		by_name_get(&r, cfg->relayers[i].name);
+	stats_walk(SF_DELIVERIES, deliveries_cb, &r);
+	by_names_put(out, json, "relayer", &r, relayer_results, 4);
+}
+
 static int
 cmd_stats(struct control *ctl, const struct control_req *req,
     struct evbuffer *out, char *err, size_t errlen)
@@ -1022,6 +1120,7 @@ cmd_stats(struct control *ctl, const struct control_req *req,
 	    (uint64_t)smtp_server_sessions(ctl->server));
 	evbuffer_add_printf(out, fmt, sep, "uptime", (uint64_t)(up < 0 ? 0 :
 	    up));
+	stats_by_name(ctl, req->json, out);
 	if (req->json)
 		put(out, "}\n");
 	return 0;

@@ -7,13 +7,13 @@ use strict;
 use warnings;
 use Test::More;
 use HTTP::Tiny;
+use JSON::PP ();
 use SmarthostTest;
 
 my $good = start_sink();
 my $bad = start_sink(fail_first => 1000000);
 my $mport = free_port();
-my $d = start_daemon(
-    config_text => {
+my %conf = (
 	listeners => q{ { name = "in"; address = "127.0.0.1"; port = @PORT@; } },
 	relayers => sink_relayer($good, name => 'ok') . ",\n" . sink_relayer($bad, name => 'bad'),
 	routing => q{
@@ -23,7 +23,11 @@ my $d = start_daemon(
 	queue => 'retry_interval = "1h";',
 	top => qq{metrics = { address = "127.0.0.1"; port = $mport;
 	    allow_from = [ "127.0.0.1/32" ]; };},
-    });
+);
+# A control socket too, for smarthostctl stats.
+my $ctext = config_text(%conf);
+$ctext =~ s/^control = "";$/control = "\@TMP\@\/control.sock";/m or die;
+my $d = start_daemon(config => $ctext);
 
 sub get {
 	my ($path, %o) = @_;
@@ -91,6 +95,20 @@ is(value($t, 'smarthostd_spool_commit_duration_seconds_count'), 110,
 like($t, qr/^smarthostd_build_info\{version="[^"]+"\} 1$/m, 'build_info');
 like($t, qr/^smarthostd_connections_current\{listener="in"\} \d+$/m,
     'connections_current per listener');
+
+# smarthostctl stats shows the same numbers per listener and relayer.
+{
+	my ($st, $out) = run_ctl('-c', $d->config_file, '--json', 'stats');
+	my $s = eval { JSON::PP->new->decode($out) } // {};
+	is($s->{listeners}{in}{received}, 110, 'stats --json: listener in received');
+	is($s->{relayers}{ok}{delivered}, 100, 'stats --json: relayer ok delivered');
+	is($s->{relayers}{bad}{deferred}, 10, 'stats --json: relayer bad deferred');
+	is($s->{relayers}{bad}{delivered}, 0, 'stats --json: zero for bad delivered');
+	($st, $out) = run_ctl('-c', $d->config_file, 'stats');
+	like($out, qr/^relayer\.ok\.delivered: 100$/m, 'stats (text): per relayer');
+	like($out, qr/^listener\.in\.received: 110$/m, 'stats (text): per listener');
+	like($out, qr/^received: 110$/m, 'stats (text): the totals as before');
+}
 
 SKIP: {
 	my ($promtool) = grep { -x } qw(/usr/bin/promtool /usr/local/bin/promtool);
