@@ -1535,16 +1535,6 @@ config_load_string(const char *text, const char *name, char *err,
 }
 
 static void
-free_strings(char **v, int n)
-{
-	int	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
 config_free(struct config *cfg)
 {
 	struct listener_conf	*l;
@@ -1561,7 +1551,7 @@ config_free(struct config *cfg)
 	free(cfg->metrics.address);
 	free(cfg->metrics.allow_from);
 	free(cfg->pid_file);
-	free_strings(cfg->nameservers, cfg->n_nameservers);
+	strv_free(cfg->nameservers, cfg->n_nameservers);
 	free(cfg->hosts_file);
 	for (i = 0; i < cfg->n_listeners; i++) {
 		l = &cfg->listeners[i];
@@ -1573,7 +1563,7 @@ config_free(struct config *cfg)
 		free(l->proxy_from);
 		free(l->users);
 		free(l->banner);
-		free_strings(l->strip_headers, l->n_strip_headers);
+		strv_free(l->strip_headers, l->n_strip_headers);
 	}
 	free(cfg->listeners);
 	for (i = 0; i < cfg->n_relayers; i++) {
@@ -1589,17 +1579,17 @@ config_free(struct config *cfg)
 			    strlen(r->auth_password));
 		free(r->auth_password);
 		free(r->ehlo_as);
-		free_strings(r->hosts, r->n_hosts);
-		free_strings(r->command, r->n_command);
+		strv_free(r->hosts, r->n_hosts);
+		strv_free(r->command, r->n_command);
 		free(r->path);
 	}
 	free(cfg->relayers);
 	free(cfg->default_relayer);
 	for (i = 0; i < cfg->n_rules; i++) {
 		u = &cfg->rules[i];
-		free_strings(u->recipient_domain, u->n_recipient_domain);
-		free_strings(u->sender_domain, u->n_sender_domain);
-		free_strings(u->listener, u->n_listener);
+		strv_free(u->recipient_domain, u->n_recipient_domain);
+		strv_free(u->sender_domain, u->n_sender_domain);
+		strv_free(u->listener, u->n_listener);
 		free(u->routing_domain);
 		free(u->relayer);
 	}
@@ -1616,7 +1606,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->domains);
 	rewrite_conf_free(&cfg->rewrite);
-	free_strings(cfg->warnings, cfg->n_warnings);
+	strv_free(cfg->warnings, cfg->n_warnings);
 	config_dkim_free(cfg);
 	free(cfg);
 }

@@ -181,59 +181,6 @@ incoming_max_size(const struct config *cfg)
 }
 
 /*
- * Line ends.
- */
-
-void
-crlf_init(struct crlf *c)
-{
-	c->cr = false;
-	c->bol = true;
-}
-
-size_t
-crlf_feed(struct crlf *c, const char *in, size_t len, char *out)
-{
-	size_t	i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		char ch = in[i];
-
-		if (c->cr) {
-			c->cr = false;
-			out[o++] = '\r';
-			out[o++] = '\n';
-			c->bol = true;
-			if (ch == '\n')
-				continue;
-		}
-		if (ch == '\r')
-			c->cr = true;
-		else if (ch == '\n') {
-			out[o++] = '\r';
-			out[o++] = '\n';
-			c->bol = true;
-		} else {
-			out[o++] = ch;
-			c->bol = false;
-		}
-	}
-	return o;
-}
-
-size_t
-crlf_finish(struct crlf *c, char *out)
-{
-	if (!c->cr && c->bol)
-		return 0;
-	c->cr = false;
-	c->bol = true;
-	out[0] = '\r';
-	out[1] = '\n';
-	return 2;
-}
-
-/*
  * The daemon's pickup.
  */
 
@@ -409,11 +356,7 @@ in_flight(struct incoming *inc, const char *name)
 static void
 free_names(struct incoming *inc)
 {
-	size_t	i;
-
-	for (i = 0; i < inc->n_names; i++)
-		free(inc->names[i]);
-	free(inc->names);
+	strv_free(inc->names, inc->n_names);
 	inc->names = NULL;
 	inc->n_names = inc->next = 0;
 }

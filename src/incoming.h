@@ -57,6 +57,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lineend.h"	/* crlf_*(): the injector and the pickup */
+
 #define INCOMING_MAGIC		"smarthostd-incoming 1"
 #define INCOMING_HDR_MAX	(4 * 1024 * 1024)
 #define INCOMING_RCPT_MAX	10000
@@ -99,20 +101,6 @@ char	*incoming_env_to_text(const struct incoming_env *e, size_t *len);
 int	 incoming_env_parse(const char *text, size_t len,
 	    struct incoming_env *e, const char **err);
 void	 incoming_env_clear(struct incoming_env *e);
-
-/*
- * Pure line-end normaliser: CRLF stays, a bare CR or bare LF becomes CRLF.
- * out must have room for 2 * len + 2 octets; returns the octets written.
- * crlf_finish() ends the input: a message that does not end with a line
- * end gets one (out needs room for 2).
- */
-struct crlf {
-	bool	 cr;		/* last octet was a CR */
-	bool	 bol;		/* at the start of a line */
-};
-void	 crlf_init(struct crlf *);
-size_t	 crlf_feed(struct crlf *, const char *in, size_t len, char *out);
-size_t	 crlf_finish(struct crlf *, char *out);
 
 /*
  * The daemon side.  Starts picking up at once (from the event loop).  Each

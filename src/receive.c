@@ -126,9 +126,7 @@ tx_free(struct receive_tx *tx)
 			envelope_free(tx->envs[i]);
 		free(tx->envs);
 	}
-	for (i = 0; i < tx->n_rcpts; i++)
-		free(tx->rcpts[i]);
-	free(tx->rcpts);
+	strv_free(tx->rcpts, tx->n_rcpts);
 	free(tx->sender);
 	free(tx->batch_of);
 	free(tx->ids);
@@ -175,9 +173,7 @@ plan_batches(struct receive_tx *tx)
 	tx->batch_of = xcalloc(tx->n_rcpts, sizeof(*tx->batch_of));
 	tx->n_batches = batch_split(tx->o.batch, (const char *const *)keys,
 	    tx->n_rcpts, tx->batch_of);
-	for (i = 0; i < tx->n_rcpts; i++)
-		free(keys[i]);
-	free(keys);
+	strv_free(keys, tx->n_rcpts);
 	if (tx->n_batches < 1 || tx->n_batches > tx->n_rcpts)
 		fatalx("batch_split: %d batches for %d recipients",
 		    tx->n_batches, tx->n_rcpts);

@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "envelope.h"
+#include "lineend.h"
 #include "log.h"
 #include "relay.h"
 #include "template.h"
@@ -97,83 +98,25 @@ md_expand(const char *tmpl, const char *sender, const char *rcpt)
 	return b.p;
 }
 
-/* mkdir -p, each new directory 0700. */
-static int
-md_mkdirs(const char *path)
-{
-	char	buf[PATH_MAX], *p;
-
-	if (strlcpy_(buf, path, sizeof(buf)) >= sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		if (p[-1] != '/') {
-			char	c = *p;
-
-			*p = '\0';
-			if (mkdir(buf, 0700) == -1 && errno != EEXIST)
-				return -1;
-			*p = c;
-		}
-		if (*p == '\0')
-			break;
-	}
-	return 0;
-}
-
-static int
-md_write_all(int fd, const char *s, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, s, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		s += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Copy the stored message (CRLF) to fd with LF line ends. */
 static int
 md_copy(int in, int out)
 {
 	static char	ibuf[MD_CHUNK], obuf[MD_CHUNK + 1];
-	ssize_t		n, i;
-	size_t		o;
-	bool		cr = false;
+	struct tolf	t;
+	ssize_t		n;
 
+	tolf_init(&t);
 	for (;;) {
 		n = read(in, ibuf, sizeof(ibuf));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return -1;
-		o = 0;
-		if (n == 0) {
-			if (cr)
-				obuf[o++] = '\r';
-			return md_write_all(out, obuf, o);
-		}
-		for (i = 0; i < n; i++) {
-			if (cr) {
-				cr = false;
-				if (ibuf[i] != '\n')
-					obuf[o++] = '\r';
-			}
-			if (ibuf[i] == '\r')
-				cr = true;
-			else
-				obuf[o++] = ibuf[i];
-		}
-		if (md_write_all(out, obuf, o) == -1)
+		if (n == 0)
+			return write_all(out, obuf, tolf_finish(&t, obuf));
+		if (write_all(out, obuf, tolf_feed(&t, ibuf, (size_t)n,
+		    obuf)) == -1)
 			return -1;
 	}
 }
@@ -231,7 +174,7 @@ md_deliver_one(struct md_relay *r, struct delivery *d, const char *rcpt)
 		    r->rc->path);
 		return EINVAL;
 	}
-	if (md_mkdirs(dir) == -1) {
+	if (mkdir_p(dir, 0700, 0700) == -1) {
 		err = errno;
 		what = xasprintf("mkdir %s", dir);
 		goto out;
@@ -261,7 +204,7 @@ md_deliver_one(struct md_relay *r, struct delivery *d, const char *rcpt)
 	}
 	hdr = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n",
 	    d->env->sender, rcpt);
-	if (md_write_all(out, hdr, strlen(hdr)) == -1 ||
+	if (write_all(out, hdr, strlen(hdr)) == -1 ||
 	    md_copy(in, out) == -1 || fsync(out) == -1) {
 		err = errno;
 		what = xasprintf("write %s", tmp);

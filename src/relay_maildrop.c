@@ -39,6 +39,7 @@
 
 #include "config.h"
 #include "envelope.h"
+#include "lineend.h"
 #include "log.h"
 #include "relay.h"
 #include "template.h"
@@ -74,7 +75,7 @@ struct mdrop_job {
 	/* CRLF -> LF conversion of the message into the pipe. */
 	char			*buf;		/* MDROP_CHUNK bytes */
 	size_t			 buf_off, buf_len;
-	bool			 cr;		/* a CR waits for its LF */
+	struct tolf		 tolf;		/* the message, CRLF to LF */
 
 	char			 cap[MDROP_CAPTURE + 1];
 	size_t			 cap_len;
@@ -374,7 +375,7 @@ mdrop_job_clear(struct mdrop_job *job)
 	job->fail = NULL;
 	job->timed_out = false;
 	job->buf_off = job->buf_len = 0;
-	job->cr = false;
+	tolf_init(&job->tolf);
 	job->cap_len = 0;
 }
 
@@ -409,31 +410,17 @@ mdrop_stdin_close(struct mdrop_job *job)
 static ssize_t
 mdrop_fill(struct mdrop_job *job)
 {
-	char	 raw[MDROP_CHUNK];
-	ssize_t	 n, i;
-	size_t	 o = 0;
+	char	 raw[MDROP_CHUNK - 1];	/* a held CR may add one octet */
+	ssize_t	 n;
+	size_t	 o;
 
 	do
 		n = read(job->msg_fd, raw, sizeof(raw));
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
-	if (n == 0 && job->cr) {
-		/* A CR at the very end: not a line end, keep it. */
-		job->cr = false;
-		job->buf[o++] = '\r';
-	}
-	for (i = 0; i < n; i++) {
-		if (job->cr) {
-			job->cr = false;
-			if (raw[i] != '\n')
-				job->buf[o++] = '\r';
-		}
-		if (raw[i] == '\r')
-			job->cr = true;
-		else
-			job->buf[o++] = raw[i];
-	}
+	o = n == 0 ? tolf_finish(&job->tolf, job->buf) :
+	    tolf_feed(&job->tolf, raw, (size_t)n, job->buf);
 	job->buf_off = 0;
 	job->buf_len = o;
 	return n == 0 ? (ssize_t)o : n;

@@ -328,18 +328,9 @@ out_fail(const char *what)
 static void
 out_flush(struct out *o)
 {
-	const char	*p = o->buf;
-	ssize_t		 n;
-
-	while (o->len > 0) {
-		n = write(o->fd, p, o->len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			out_fail("writing to incoming/");
-		p += n;
-		o->len -= (size_t)n;
-	}
+	if (write_all(o->fd, o->buf, o->len) == -1)
+		out_fail("writing to incoming/");
+	o->len = 0;
 }
 
 static void

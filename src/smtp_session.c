@@ -206,15 +206,11 @@ session_update_read(struct smtp_session *s)
 static void
 tx_free(struct smtp_tx *tx)
 {
-	int	i;
-
 	if (tx == NULL)
 		return;
 	/* A commit in flight goes on without us. */
 	receive_release(tx->rtx);
-	for (i = 0; i < tx->n_rcpts; i++)
-		free(tx->rcpts[i]);
-	free(tx->rcpts);
+	strv_free(tx->rcpts, tx->n_rcpts);
 	free(tx->sender);
 	free(tx);
 }

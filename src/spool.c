@@ -42,31 +42,12 @@
 #define SPACE_MIN_PCT	1
 #define SPACE_MIN_INODES 100
 
-#define SPOOL_MODE	0711	/* see mkdir_p() */
+#define SPOOL_MODE	0711	/* see spool_mkdir() */
 #define INCOMING_MODE	01733	/* see incoming.h */
 
 static uint64_t	max_id_in(int);
 
 /* Helpers. */
-
-int
-spool_write_all(int fd, const void *data, size_t len)
-{
-	const char	*p = data;
-	ssize_t		 n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Create dirfd/name holding text; fsync it when sync.  Nothing is left
  * behind on failure; errno is kept. */
@@ -80,7 +61,7 @@ spool_write_file_at(int dirfd, const char *name, const char *text, size_t len,
 	    oflags, 0600);
 	if (fd == -1)
 		return -1;
-	if (spool_write_all(fd, text, len) == -1 || (sync && fsync(fd) == -1)) {
+	if (write_all(fd, text, len) == -1 || (sync && fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
 		unlinkat(dirfd, name, 0);
@@ -110,32 +91,9 @@ spool_exists_at(int dirfd, const char *name)
  * not list it; tmp/, queue/ and corrupt/ stay 0700.
  */
 static int
-mkdir_p(const char *path)
+spool_mkdir(const char *path)
 {
-	char	*p, *s;
-	int	 r = 0;
-
-	p = xstrdup(path);
-	/* "a/b/" would otherwise make "a/b" 0755 on the way. */
-	for (s = p + strlen(p); s > p + 1 && s[-1] == '/'; s--)
-		s[-1] = '\0';
-	for (s = p + 1; *s != '\0' && r == 0; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) == -1 && errno != EEXIST)
-			r = -1;
-		*s = '/';
-	}
-	if (r == 0) {
-		/* Whatever the umask, when we made it. */
-		if (mkdir(p, SPOOL_MODE) == 0)
-			r = chmod(p, SPOOL_MODE);
-		else if (errno != EEXIST)
-			r = -1;
-	}
-	free(p);
-	return r;
+	return mkdir_p(path, 0755, SPOOL_MODE) == -1 ? -1 : 0;
 }
 
 /*
@@ -209,16 +167,6 @@ list_dir(int dirfd, char ***names, size_t *n)
 }
 
 static void
-free_names(char **names, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-static void
 empty_tmp(struct spool *sp)
 {
 	char	**names;
@@ -233,7 +181,7 @@ empty_tmp(struct spool *sp)
 		if (unlinkat(sp->tmpfd, names[i], 0) == -1)
 			log_warn("spool: unlink %s/tmp/%s", sp->dir, names[i]);
 	}
-	free_names(names, n);
+	strv_free(names, n);
 }
 
 /* Opening and closing. */
@@ -250,7 +198,7 @@ spool_open(const char *dir, char *err, size_t errlen)
 	sp->rootfd = sp->tmpfd = sp->queuefd = sp->corruptfd = -1;
 	sp->incomingfd = -1;
 
-	if (mkdir_p(dir) == -1)
+	if (spool_mkdir(dir) == -1)
 		what = "mkdir";
 	else if ((sp->rootfd = open(dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
@@ -415,7 +363,7 @@ spool_body_flush(struct spool_body *b)
 		errno = b->err;
 		return -1;
 	}
-	if (b->buflen > 0 && spool_write_all(b->fd, b->buf, b->buflen) == -1) {
+	if (b->buflen > 0 && write_all(b->fd, b->buf, b->buflen) == -1) {
 		b->err = errno;
 		return -1;
 	}
@@ -436,7 +384,7 @@ spool_body_write(struct spool_body *b, const void *data, size_t len)
 	while (len > 0) {
 		if (b->buflen == 0 && len >= BODY_BUFSIZE) {
 			/* Large writes go straight through. */
-			if (spool_write_all(b->fd, p, len) == -1) {
+			if (write_all(b->fd, p, len) == -1) {
 				b->err = errno;
 				return -1;
 			}
@@ -768,7 +716,7 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 			log_warn("spool: unlink queue/%s", names[i]);
 		changed = 1;
 	}
-	free_names(names, n);
+	strv_free(names, n);
 	if (changed) {
 		if (fsync(sp->queuefd) == -1)
 			log_warn("spool: fsync %s/queue", sp->dir);
@@ -885,7 +833,7 @@ spool_create(const char *dir, char *err, size_t errlen)
 	size_t		 i;
 	int		 rootfd, fd;
 
-	if (mkdir_p(dir) == -1) {
+	if (spool_mkdir(dir) == -1) {
 		snprintf(err, errlen, "spool %s: mkdir: %s", dir,
 		    strerror(errno));
 		return -1;

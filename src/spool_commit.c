@@ -100,7 +100,7 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
 			if (body->id_off + i >= off &&
 			    body->id_off + i < off + (uint64_t)n)
 				buf[body->id_off + i - off] = ce->id[i];
-		if (spool_write_all(out, buf, (size_t)n) == -1)
+		if (write_all(out, buf, (size_t)n) == -1)
 			goto done;
 		off += (uint64_t)n;
 	}

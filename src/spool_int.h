@@ -44,8 +44,6 @@ int	spool_write_file_at(int dirfd, const char *name, const char *text,
 	    size_t len, int oflags, int sync);
 /* Does dirfd/name exist (not following a symbolic link)? */
 int	spool_exists_at(int dirfd, const char *name);
-/* write(2) all of it, again after EINTR; 0 or -1 with errno. */
-int	spool_write_all(int fd, const void *, size_t);
 /* Write out what the body has buffered.  Returns 0, or -1 with errno (the
  * first failure sticks). */
 int	spool_body_flush(struct spool_body *);

@@ -2,12 +2,17 @@
  * util.c — allocation that never returns NULL, and small string and time
  * helpers shared by every module.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -167,4 +172,83 @@ time_t
 now(void)
 {
 	return time(NULL);
+}
+
+void
+strv_free(char **v, size_t n)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+write_all(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+mkdir_p(const char *path, unsigned parents, unsigned last)
+{
+	char	*p, *s;
+	int	 r = 0;
+
+	p = xstrdup(path);
+	/* "a/b/" would otherwise make "a/b" with the parents' mode. */
+	for (s = p + strlen(p); s > p + 1 && s[-1] == '/'; s--)
+		s[-1] = '\0';
+	for (s = p + 1; *s != '\0' && r == 0; s++) {
+		if (*s != '/' || s[-1] == '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, parents) == -1 && errno != EEXIST)
+			r = -1;
+		*s = '/';
+	}
+	if (r == 0) {
+		if (mkdir(p, last) == 0)
+			r = chmod(p, last) == 0 ? 1 : -1;
+		else if (errno != EEXIST)
+			r = -1;
+	}
+	free(p);
+	return r;
+}
+
+char *
+dir_of(const char *path)
+{
+	char	*d, *slash, *real;
+
+	d = xstrdup(path);
+	if ((slash = strrchr(d, '/')) == NULL) {
+		free(d);
+		d = xstrdup(".");
+	} else if (slash == d)
+		d[1] = '\0';
+	else
+		*slash = '\0';
+	if ((real = realpath(d, NULL)) != NULL) {
+		free(d);
+		return real;
+	}
+	return d;
 }

@@ -37,6 +37,21 @@ void	 buf_str(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* Free n strings and the array holding them (NULL is fine). */
+void	 strv_free(char **v, size_t n);
+
+/* write(2) all of it, again after EINTR: 0, or -1 with errno. */
+int	 write_all(int fd, const void *, size_t);
+/*
+ * mkdir -p: every missing ancestor of path with mode parents (less the
+ * umask), path itself with mode last exactly, whatever the umask.
+ * Returns 1 when it made path, 0 when it was there, -1 with errno.
+ */
+int	 mkdir_p(const char *path, unsigned parents, unsigned last);
+/* The directory part of path ("." for none), made absolute when it
+ * exists; the caller frees it. */
+char	*dir_of(const char *path);
+
 /* RFC 5322 date ("Wed, 25 Nov 2026 06:40:00 +0000") for t, into buf. */
 void	 rfc5322_date(time_t t, char *buf, size_t size);
 
