@@ -41,6 +41,7 @@ struct auth_worker {
 	struct job_list		 todo, done;
 	int			 n_todo;
 	bool			 stop;
+	bool			 started;	/* the thread runs */
 	int			 pipe[2];	/* worker -> loop: "done" */
 	struct event		*ev;
 };
@@ -129,8 +130,8 @@ auth_worker_new(struct event_base *base)
 	    worker_cb, w)) == NULL)
 		fatalx("auth worker: event_new failed");
 	event_add(w->ev, NULL);
-	if ((errno = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
-		fatal("auth worker: pthread_create");
+	/* The thread starts with the first check: after daemon(3), whose
+	 * fork would leave it behind. */
 	return w;
 }
 
@@ -141,11 +142,13 @@ auth_worker_free(struct auth_worker *w)
 
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	if (w->started) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+	}
 	while ((j = TAILQ_FIRST(&w->todo)) != NULL) {
 		TAILQ_REMOVE(&w->todo, j, entry);
 		job_free(j);
@@ -168,6 +171,14 @@ auth_worker_check(struct auth_worker *w, struct auth_users *u,
 {
 	struct auth_job	*j;
 
+	if (!w->started) {
+		if ((errno = pthread_create(&w->thread, NULL, worker_main,
+		    w)) != 0) {
+			log_warn("auth worker: pthread_create");
+			return NULL;
+		}
+		w->started = true;
+	}
 	pthread_mutex_lock(&w->mu);
 	if (w->n_todo >= AUTH_WORKER_QUEUE_MAX) {
 		pthread_mutex_unlock(&w->mu);
