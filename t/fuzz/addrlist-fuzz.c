@@ -88,6 +88,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	free(out.p);
 
+	/* A rewritten field keeps its line structure: no CR or LF is
+	 * added, so no header can be injected through an address. */
+	{
+		struct buf	 f = { NULL, 0, 0 }, o = { NULL, 0, 0 };
+		size_t		 i, ends_in = 0, ends_out = 0;
+
+		buf_add(&f, "From:", 5);
+		buf_add(&f, copy, len);
+		buf_add(&f, "\r\n", 2);
+		if (rewrite_header(&rc, "router.lan", f.p, f.len, &o) == 1) {
+			for (i = 0; i < f.len; i++)
+				ends_in += f.p[i] == '\r' || f.p[i] == '\n';
+			for (i = 0; i < o.len; i++)
+				ends_out += o.p[i] == '\r' || o.p[i] == '\n';
+			if (ends_in != ends_out)
+				abort();
+		}
+		free(f.p);
+		free(o.p);
+	}
+
 	/* Whole versus cut, with and without rewriting. */
 	a = filter(copy, len, len ? len : 1, &rc);
 	b = filter(copy, len, 3, &rc);

@@ -147,6 +147,9 @@ main(void)
 	    "Subject: root@router.lan\r\n", "Subject: never");
 	is_hdr(&rc, "From: <root@router.lan\r\n", "From: <root@router.lan\r\n",
 	    "malformed From: untouched");
+	is_hdr(&rc, "From: \"a\r\n b\"@nas.example.com\r\n",
+	    "From: \"a\r\n b\"@nas.example.com\r\n",
+	    "a folded quoted local part is never carried into a new address");
 	rc.recipient = senders + 1;
 	rc.n_recipient = 1;
 	is_hdr(&rc, "Cc: x@nas.example.com\r\n", "Cc: x@example.com\r\n", "Cc:");
