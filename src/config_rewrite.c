@@ -4,6 +4,7 @@
  * same file:line errors as config.c.  Split from config.c to keep that
  * file readable; it shares config_opts.h.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,8 @@ opt_delay_warning(struct loader *ld, const struct opt *o,
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
 		if (config_setting_get_int64(s) < 0 ||
-		    config_setting_get_int64(s) > 100L * 365 * 86400)
+		    config_setting_get_int64(s) > 100LL * 365 * 86400 ||
+		    config_setting_get_int64(s) > LONG_MAX)
 			return fail(ld, s, "%s: must be 0 (off) or a positive "
 			    "duration", o->name);
 		cfg->delay_warning = (long)config_setting_get_int64(s);

@@ -20,6 +20,38 @@ struct deadline {
 	void			*arg;
 };
 
+/*
+ * floor(a * b / d) for a < d, exactly, without __int128 (32-bit targets
+ * lack it): the 128-bit product from 32-bit halves, then binary long
+ * division.  a < d keeps the quotient within 64 bits.
+ */
+static uint64_t
+muldiv(uint64_t a, uint64_t b, uint64_t d)
+{
+	uint64_t	p0, p1, p2, p3, mid, hi, lo, q = 0;
+	int		i, carry;
+
+	if (a <= UINT64_MAX / b)
+		return a * b / d;
+	p0 = (a & 0xffffffffU) * (b & 0xffffffffU);
+	p1 = (a & 0xffffffffU) * (b >> 32);
+	p2 = (a >> 32) * (b & 0xffffffffU);
+	p3 = (a >> 32) * (b >> 32);
+	mid = (p0 >> 32) + (p1 & 0xffffffffU) + (p2 & 0xffffffffU);
+	lo = (p0 & 0xffffffffU) | (mid << 32);
+	hi = p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+	for (i = 63; i >= 0; i--) {
+		carry = (int)(hi >> 63);
+		hi = (hi << 1) | ((lo >> i) & 1);
+		q <<= 1;
+		if (carry || hi >= d) {
+			hi -= d;
+			q |= 1;
+		}
+	}
+	return q;
+}
+
 void
 deadline_extend(struct timeval *dl, const struct timeval *now, uint64_t n,
     uint64_t rate, long timeout)
@@ -40,8 +72,7 @@ deadline_extend(struct timeval *dl, const struct timeval *now, uint64_t n,
 		return;
 	}
 	/* The remainder times 10^6 may not fit in 64 bits. */
-	us = (uint64_t)((unsigned __int128)(n % rate) * 1000000 / rate) +
-	    (n / rate) * 1000000;
+	us = muldiv(n % rate, 1000000, rate) + (n / rate) * 1000000;
 	add.tv_sec = (time_t)(us / 1000000);
 	add.tv_usec = (suseconds_t)(us % 1000000);
 	timeradd(dl, &add, dl);
