@@ -15,9 +15,9 @@
  * Nothing here blocks the event loop: the message is streamed into a
  * non-blocking pipe a bounded chunk at a time when it is writable, the
  * child's stdout and stderr are read from another pipe (the first
- * MDROP_CAPTURE bytes kept for the status), and children are reaped on
- * SIGCHLD with waitpid() on our own pids only.  A timeout sends SIGTERM to
- * the child's process group, then SIGKILL.
+ * MDROP_CAPTURE bytes kept for the status).  Starting, reaping and
+ * stopping the process is child.c's.  A timeout sends SIGTERM to the
+ * child's process group, then SIGKILL.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -37,6 +37,7 @@
 
 #include <event2/event.h>
 
+#include "child.h"
 #include "config.h"
 #include "envelope.h"
 #include "lineend.h"
@@ -57,12 +58,13 @@ struct mdrop_relay;
 /* One delivery: its recipients are handed to the command in turn. */
 struct mdrop_job {
 	TAILQ_ENTRY(mdrop_job)	 entry;		/* in the relay's list */
-	TAILQ_ENTRY(mdrop_job)	 child_entry;	/* in mdrop_children */
 	struct mdrop_relay	*relay;
 	struct delivery		*d;
 	int			 cur;		/* recipient in progress */
 
-	/* The child for d->rcpts[cur]; pid is -1 when there is none. */
+	/* The child for d->rcpts[cur], or NULL (child.c); pid for the
+	 * log lines about it. */
+	struct child		*child;
 	pid_t			 pid;
 	time_t			 started;
 	int			 msg_fd;	/* the stored message */
@@ -89,15 +91,8 @@ struct mdrop_relay {
 	bool			 retired;
 };
 
-/* Every job with a live child, whatever its relay instance (after a reload
- * several instances may have children): the SIGCHLD handler's list. */
-static TAILQ_HEAD(, mdrop_job)	 mdrop_children =
-    TAILQ_HEAD_INITIALIZER(mdrop_children);
-static struct event		*mdrop_ev_chld;
-
 static void	mdrop_next(struct mdrop_job *);
-static void	mdrop_stop_child(struct mdrop_job *);
-static void	mdrop_child_cb(evutil_socket_t, short, void *);
+static void	mdrop_child_exit(void *, int, bool);
 
 static void *
 mdrop_create(struct event_base *base, struct resolver *dns, struct config *cfg,
@@ -218,141 +213,6 @@ mdrop_envp(const char *sender, const char *rcpt)
  * Children.
  */
 
-/* Our pipe ends must not be 0, 1 or 2, or the child's dup2() onto its
- * stdio would keep them close-on-exec. */
-static int
-mdrop_high_fd(int fd)
-{
-	int	nfd;
-
-	if (fd > STDERR_FILENO)
-		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-	close(fd);
-	return nfd;
-}
-
-static int
-mdrop_pipe(int fds[2])
-{
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		return -1;
-	fds[0] = mdrop_high_fd(fds[0]);
-	fds[1] = mdrop_high_fd(fds[1]);
-	if (fds[0] == -1 || fds[1] == -1) {
-		if (fds[0] != -1)
-			close(fds[0]);
-		if (fds[1] != -1)
-			close(fds[1]);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-mdrop_close_fds(int *fds, int n)
-{
-	int	i;
-
-	for (i = 0; i < n; i++)
-		if (fds[i] != -1) {
-			close(fds[i]);
-			fds[i] = -1;
-		}
-}
-
-/*
- * In the child, between fork() and execve(): async-signal-safe calls only.
- * A failure is reported to the parent as an errno over err_fd.
- */
-static void __attribute__((noreturn))
-mdrop_exec_child(char **argv, char **envp, int in_fd, int out_fd,
-    int err_fd)
-{
-	struct sigaction	sa;
-	sigset_t		mask;
-	int			e, sig;
-
-	/* A process group of its own, so that a timeout reaches whatever
-	 * the command started too. */
-	setsid();
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	/* Ignored signals stay ignored across exec: the daemon ignores
-	 * SIGPIPE, the command should not. */
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&mask);
-	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
-	if (dup2(in_fd, STDIN_FILENO) == -1 ||
-	    dup2(out_fd, STDOUT_FILENO) == -1 ||
-	    dup2(out_fd, STDERR_FILENO) == -1)
-		goto fail;
-	/* Other modules' descriptors may lack O_CLOEXEC; keep err_fd (it
-	 * closes on exec) to report a failed exec. */
-	if (err_fd > STDERR_FILENO + 1)
-		(void)close_range(STDERR_FILENO + 1, err_fd - 1, 0);
-	(void)close_range(err_fd + 1, ~0U, 0);
-	if (chdir("/") == -1)
-		goto fail;
-	execve(argv[0], argv, envp);
-fail:
-	e = errno;
-	(void)write(err_fd, &e, sizeof(e));
-	_exit(127);
-}
-
-/*
- * At process exit, no command may outlive the daemon: one still running
- * (the loop ended within its timeout, the daemon's shutdown grace being
- * shorter) could deliver a message that stays queued, a duplicate at the
- * next start.  Only the processes are touched: the event base is gone,
- * so no event or list may be.
- */
-static void
-mdrop_atexit(void)
-{
-	struct mdrop_job	*job;
-
-	TAILQ_FOREACH(job, &mdrop_children, child_entry)
-		if (job->pid > 0) {
-			/* The envelope is freed by now: no address. */
-			log_warnx("relayer %s: exit: stopping pid %ld",
-			    job->relay->rc->name, (long)job->pid);
-			mdrop_stop_child(job);
-			job->pid = -1;
-		}
-}
-
-static void
-mdrop_chld_watch(struct mdrop_job *job)
-{
-	static bool	registered;
-
-	if (!registered && atexit(mdrop_atexit) == 0)
-		registered = true;
-	if (mdrop_ev_chld == NULL) {
-		mdrop_ev_chld = evsignal_new(job->relay->base, SIGCHLD,
-		    mdrop_child_cb, NULL);
-		if (mdrop_ev_chld == NULL || evsignal_add(mdrop_ev_chld,
-		    NULL) == -1)
-			fatalx("maildrop: cannot watch SIGCHLD");
-	}
-	TAILQ_INSERT_TAIL(&mdrop_children, job, child_entry);
-}
-
-static void
-mdrop_chld_unwatch(struct mdrop_job *job)
-{
-	TAILQ_REMOVE(&mdrop_children, job, child_entry);
-	/* Restore the default disposition while we have no child. */
-	if (TAILQ_EMPTY(&mdrop_children) && mdrop_ev_chld != NULL) {
-		event_free(mdrop_ev_chld);
-		mdrop_ev_chld = NULL;
-	}
-}
-
 /* Close what the job holds for its current child (not the child). */
 static void
 mdrop_job_clear(struct mdrop_job *job)
@@ -377,15 +237,6 @@ mdrop_job_clear(struct mdrop_job *job)
 	job->buf_off = job->buf_len = 0;
 	tolf_init(&job->tolf);
 	job->cap_len = 0;
-}
-
-static void
-mdrop_kill(struct mdrop_job *job, int sig)
-{
-	if (job->pid <= 0)
-		return;
-	if (kill(-job->pid, sig) == -1)
-		(void)kill(job->pid, sig);
 }
 
 /* Stop feeding the child; it sees EOF on stdin. */
@@ -446,7 +297,7 @@ mdrop_stdin_cb(evutil_socket_t fd, short ev, void *arg)
 				    job->relay->rc->name, job->d->msg_path,
 				    strerror(e));
 				mdrop_stdin_close(job);
-				mdrop_kill(job, SIGKILL);
+				child_signal(job->child, SIGKILL);
 				return;
 			}
 			if (n == 0) {
@@ -526,13 +377,13 @@ mdrop_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		    (long)job->pid);
 		job->timed_out = true;
 		mdrop_stdin_close(job);
-		mdrop_kill(job, SIGTERM);
+		child_signal(job->child, SIGTERM);
 		evtimer_add(job->ev_timer, &tv);
 		return;
 	}
 	log_warnx("relayer %s: pid %ld ignored SIGTERM, killing it",
 	    job->relay->rc->name, (long)job->pid);
-	mdrop_kill(job, SIGKILL);
+	child_signal(job->child, SIGKILL);
 }
 
 /*
@@ -545,10 +396,9 @@ mdrop_spawn(struct mdrop_job *job, char **argv, char **envp)
 	const struct relayer_conf *rc = job->relay->rc;
 	struct event_base *base = job->relay->base;
 	struct timeval	 tv;
-	sigset_t	 all, old;
-	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	int		 err[2] = { -1, -1 }, e;
-	ssize_t		 n;
+	enum child_failure why;
+	char		*label;
+	int		 e;
 	pid_t		 pid;
 
 	job->msg_fd = open(job->d->msg_path, O_RDONLY | O_CLOEXEC);
@@ -558,58 +408,30 @@ mdrop_spawn(struct mdrop_job *job, char **argv, char **envp)
 		log_warn("relayer %s: open %s", rc->name, job->d->msg_path);
 		return -1;
 	}
-	if (mdrop_pipe(in) == -1 || mdrop_pipe(out) == -1 ||
-	    mdrop_pipe(err) == -1) {
-		job->fail = xasprintf("451 4.3.0 maildrop: pipe: %s",
-		    strerror(errno));
-		log_warn("relayer %s: pipe", rc->name);
-		goto fail;
+	label = xasprintf("relayer %s", rc->name);
+	job->child = child_spawn(base, argv, envp, &job->in_fd, &job->out_fd,
+	    mdrop_child_exit, job, label, &why);
+	free(label);
+	if (job->child == NULL) {
+		e = errno;
+		if (why == CHILD_EXEC) {
+			job->fail = xasprintf("451 4.3.0 maildrop: cannot run "
+			    "%s: %s", argv[0], strerror(e));
+			log_warnx("relayer %s: cannot run %s: %s", rc->name,
+			    argv[0], strerror(e));
+		} else {
+			job->fail = xasprintf("451 4.3.0 maildrop: %s: %s",
+			    why == CHILD_PIPE ? "pipe" : "fork", strerror(e));
+			log_warnx("relayer %s: %s: %s", rc->name,
+			    why == CHILD_PIPE ? "pipe" : "fork", strerror(e));
+		}
+		close(job->msg_fd);
+		job->msg_fd = -1;
+		return -1;
 	}
-	/* Watch SIGCHLD before the child can exit. */
-	mdrop_chld_watch(job);
-	/* No handler of ours may run in the child before it resets them:
-	 * libevent's would wake the parent's loop with the child's signal. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		mdrop_exec_child(argv, envp, in[0], out[1], err[1]);
-	e = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid == -1) {
-		job->fail = xasprintf("451 4.3.0 maildrop: fork: %s",
-		    strerror(e));
-		log_warnx("relayer %s: fork: %s", rc->name, strerror(e));
-		mdrop_chld_unwatch(job);
-		goto fail;
-	}
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	in[0] = out[1] = err[1] = -1;
-
-	/* The exec either closes err[0]'s peer (EOF) or reports errno: a
-	 * short wait bounded by one execve(). */
-	do
-		n = read(err[0], &e, sizeof(e));
-	while (n == -1 && errno == EINTR);
-	close(err[0]);
-	err[0] = -1;
-	if (n == (ssize_t)sizeof(e)) {
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-		mdrop_chld_unwatch(job);
-		job->fail = xasprintf("451 4.3.0 maildrop: cannot run %s: %s",
-		    argv[0], strerror(e));
-		log_warnx("relayer %s: cannot run %s: %s", rc->name, argv[0],
-		    strerror(e));
-		goto fail;
-	}
-
+	pid = child_pid(job->child);
 	job->pid = pid;
 	job->started = now();
-	job->in_fd = in[1];
-	job->out_fd = out[0];
 	if (fcntl(job->in_fd, F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(job->out_fd, F_SETFL, O_NONBLOCK) == -1)
 		fatal("maildrop: fcntl O_NONBLOCK");
@@ -630,14 +452,6 @@ mdrop_spawn(struct mdrop_job *job, char **argv, char **envp)
 	log_debug("relayer %s: pid %ld delivers %s to %s", rc->name,
 	    (long)pid, job->d->env->id, job->d->rcpts[job->cur].addr);
 	return 0;
-
-fail:
-	mdrop_close_fds(in, 2);
-	mdrop_close_fds(out, 2);
-	mdrop_close_fds(err, 2);
-	close(job->msg_fd);
-	job->msg_fd = -1;
-	return -1;
 }
 
 /* The child's output as one line of printable ASCII for a status. */
@@ -715,36 +529,20 @@ mdrop_finish(struct mdrop_job *job, int st, bool lost)
 		log_info("relayer %s: pid %ld for %s: %s", name,
 		    (long)job->pid, r->addr, r->status);
 	free(text);
-	mdrop_chld_unwatch(job);
 	job->pid = -1;
 	mdrop_job_clear(job);
 }
 
+/* child.c: the command for d->rcpts[cur] has ended; the next one. */
 static void
-mdrop_child_cb(evutil_socket_t sig, short ev, void *arg)
+mdrop_child_exit(void *arg, int st, bool lost)
 {
-	struct mdrop_job	*job;
-	pid_t			 p;
-	int			 st = 0;
-	bool			 again = true;
+	struct mdrop_job	*job = arg;
 
-	/* Our pids only: the next job may start a child meanwhile, so
-	 * rescan from the top after each one. */
-	while (again) {
-		again = false;
-		TAILQ_FOREACH(job, &mdrop_children, child_entry) {
-			do
-				p = waitpid(job->pid, &st, WNOHANG);
-			while (p == -1 && errno == EINTR);
-			if (p == 0)
-				continue;
-			mdrop_finish(job, st, p == -1);
-			job->cur++;
-			mdrop_next(job);
-			again = true;
-			break;
-		}
-	}
+	job->child = NULL;	/* child.c frees it */
+	mdrop_finish(job, st, lost);
+	job->cur++;
+	mdrop_next(job);
 }
 
 static void
@@ -820,27 +618,6 @@ mdrop_deliver(void *state, struct delivery *d)
 	mdrop_next(job);
 }
 
-/* SIGTERM the child's group, give it a second, then SIGKILL; reap it.
- * Blocking: only for when the event loop has ended. */
-static void
-mdrop_stop_child(struct mdrop_job *job)
-{
-	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		i;
-
-	mdrop_kill(job, SIGTERM);
-	for (i = 0; i < 100; i++) {
-		if (waitpid(job->pid, NULL, WNOHANG) != 0)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	if (i == 100) {
-		mdrop_kill(job, SIGKILL);
-		while (waitpid(job->pid, NULL, 0) == -1 && errno == EINTR)
-			;
-	}
-}
-
 /*
  * The event loop has ended (daemon shutdown): nothing will reap or finish
  * this job, so stop its child now and end the delivery here, its
@@ -851,12 +628,12 @@ mdrop_stop_child(struct mdrop_job *job)
 static void
 mdrop_job_abort(struct mdrop_job *job)
 {
-	if (job->pid > 0) {
+	if (job->child != NULL) {
 		log_warnx("relayer %s: shutdown: stopping pid %ld (delivery "
 		    "to %s)", job->relay->rc->name, (long)job->pid,
 		    job->d->rcpts[job->cur].addr);
-		mdrop_stop_child(job);
-		mdrop_chld_unwatch(job);
+		child_stop(job->child);
+		job->child = NULL;
 		job->pid = -1;
 	}
 	mdrop_job_clear(job);
