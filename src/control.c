@@ -942,7 +942,8 @@ cmd_queues(struct control *ctl, const struct control_req *req,
 	memset(&w, 0, sizeof(w));
 	w.ctl = ctl;
 	queue_walk(ctl->queue, qs_cb, &w);
-	qsort(w.qs, w.n, sizeof(*w.qs), qstat_cmp);
+	if (w.n > 0)
+		qsort(w.qs, w.n, sizeof(*w.qs), qstat_cmp);
 	if (req->json)
 		put(out, "[");
 	else if (w.n > 0)

@@ -278,7 +278,9 @@ render_queue(struct metrics *m, struct evbuffer *b)
 	w.cfg = m->cfg;
 	if (w.cfg != NULL)
 		queue_walk(m->queue, queue_cb, &w);
-	qsort(w.names, w.n, sizeof(*w.names), cmp_str);
+	/* qsort(NULL, 0, ...) is undefined: an empty queue sorts nothing. */
+	if (w.n > 0)
+		qsort(w.names, w.n, sizeof(*w.names), cmp_str);
 	qc = xcalloc(w.n + 1, sizeof(*qc));
 	for (i = 0; i < w.n; i++) {
 		if (nq > 0 && strcmp(qc[nq - 1].name, w.names[i]) == 0)
@@ -288,7 +290,8 @@ render_queue(struct metrics *m, struct evbuffer *b)
 			qc[nq++].n = 1;
 		}
 	}
-	qsort(qc, nq, sizeof(*qc), cmp_count);
+	if (nq > 0)
+		qsort(qc, nq, sizeof(*qc), cmp_count);
 
 	family(b, "smarthostd_queue_messages", "gauge",
 	    "Messages waiting, by scheduled queue (the 100 largest; the rest "

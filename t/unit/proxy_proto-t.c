@@ -153,7 +153,8 @@ v2(unsigned char *out, int vercmd, int fam, const unsigned char *addr,
 	out[13] = (unsigned char)fam;
 	out[14] = (unsigned char)(body >> 8);
 	out[15] = (unsigned char)body;
-	memcpy(out + 16, addr, alen);
+	if (alen)
+		memcpy(out + 16, addr, alen);
 	if (tlen)
 		memcpy(out + 16 + alen, tlv, tlen);
 	return 16 + body;
