@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "privread.h"
 #include "util.h"
 
 struct auth_user {
@@ -224,7 +225,8 @@ auth_users_load(const char *path, char *err, size_t errlen)
 	ssize_t			 len;
 	int			 lineno = 0;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	/* Read as root after the privilege drop too (privread.h). */
+	if ((fp = privread_fopen(path)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "config_include.h"
 #include "config_opts.h"
+#include "privread.h"
 #include "util.h"
 
 #define CONFIG_MAX_SIZE	(4 * 1024 * 1024)	/* a larger file is a mistake */
@@ -380,32 +381,37 @@ check_cert(struct loader *ld, const config_setting_t *g, const char *cn,
 {
 	const config_setting_t	*cs, *ks, *s = NULL;
 	SSL_CTX			*ctx;
-	FILE			*fp;
 	const char		*what = NULL, *file = NULL, *name = NULL;
+	const char		*failed;
+	int			 fd;
 	unsigned long		 e;
 	char			 why[256] = "";
 
 	cs = config_setting_get_member(g, cn);
 	ks = config_setting_get_member(g, kn);
-	if ((fp = fopen(cert, "r")) == NULL)
+	/* Through the root helper after the privilege drop (privread.h). */
+	if ((fd = privread_open(cert)) == -1)
 		return fail(ld, cs, "cannot read %s \"%s\": %s", cn, cert,
 		    strerror(errno));
-	fclose(fp);
-	if ((fp = fopen(key, "r")) == NULL)
+	close(fd);
+	if ((fd = privread_open(key)) == -1)
 		return fail(ld, ks, "cannot read %s \"%s\": %s", kn, key,
 		    strerror(errno));
-	fclose(fp);
+	if (privread_others_can_read(fd))
+		warn_at(ld, ks, "%s \"%s\" is readable by others: make it "
+		    "0600 (it is read as root)", kn, key);
+	close(fd);
 
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return fail(ld, g, "cannot create a TLS context");
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+	if (privread_use_cert_key(ctx, cert, key, &failed) == -1 &&
+	    strcmp(failed, "cert") == 0) {
 		what = "cannot load";
 		name = cn;
 		file = cert;
 		s = cs;
-	} else if (SSL_CTX_use_PrivateKey_file(ctx, key,
-	    SSL_FILETYPE_PEM) != 1 &&
+	} else if (failed != NULL &&
 	    ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
 		what = "cannot load";
 		name = kn;
@@ -432,7 +438,7 @@ check_listener(struct loader *ld, const config_setting_t *g,
     struct listener_conf *l)
 {
 	const config_setting_t	*s;
-	FILE			*fp;
+	int			 fd;
 
 	s = config_setting_get_member(g, "tls");
 	if (l->tls != LTLS_NONE) {
@@ -457,11 +463,14 @@ check_listener(struct loader *ld, const config_setting_t *g,
 		if (l->users == NULL)
 			return fail(ld, s, "users is required with auth = "
 			    "\"%s\"", auth_enum.names[l->auth]);
-		if ((fp = fopen(l->users, "r")) == NULL)
-			return fail(ld, config_setting_get_member(g, "users"),
-			    "cannot read users \"%s\": %s", l->users,
-			    strerror(errno));
-		fclose(fp);
+		s = config_setting_get_member(g, "users");
+		if ((fd = privread_open(l->users)) == -1)
+			return fail(ld, s, "cannot read users \"%s\": %s",
+			    l->users, strerror(errno));
+		if (privread_others_can_read(fd))
+			warn_at(ld, s, "users \"%s\" is readable by others: "
+			    "make it 0600 (it is read as root)", l->users);
+		close(fd);
 	} else if ((s = config_setting_get_member(g, "users")) != NULL)
 		return fail(ld, s, "users is set but auth is \"none\"");
 	return 0;
@@ -587,9 +596,13 @@ read_secret(struct loader *ld, const config_setting_t *s, const char *path,
 	FILE	*fp;
 	size_t	 n;
 
-	if ((fp = fopen(path, "r")) == NULL)
+	/* Through the root helper after the privilege drop (privread.h). */
+	if ((fp = privread_fopen(path)) == NULL)
 		return fail(ld, s, "cannot read password_file \"%s\": %s",
 		    path, strerror(errno));
+	if (privread_others_can_read(fileno(fp)))
+		warn_at(ld, s, "password_file \"%s\" is readable by others: "
+		    "make it 0600 (it is read as root)", path);
 	n = fread(buf, 1, sizeof(buf), fp);
 	if (ferror(fp)) {
 		fclose(fp);

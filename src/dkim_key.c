@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "dkim_key.h"
+#include "privread.h"
 #include "util.h"
 
 /* Refuse encrypted keys instead of prompting on a terminal. */
@@ -35,7 +36,8 @@ dkim_key_load(const char *path, enum dkim_alg *alg, bool *others_can_read,
 	int		 fd, bits;
 
 	*others_can_read = false;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* Through the root helper after the privilege drop (privread.h). */
+	if ((fd = privread_open(path)) == -1) {
 		snprintf(err, errlen, "cannot read %s: %s", path,
 		    strerror(errno));
 		return NULL;

@@ -31,6 +31,7 @@
 #include "control.h"
 #include "resolver.h"
 #include "log.h"
+#include "privread.h"
 #include "metrics.h"
 #include "queue.h"
 #include "receive.h"
@@ -236,6 +237,11 @@ drop_privileges(struct daemon *d)
 	    errno != ENOENT)
 		fatal("cannot give %s to user \"%s\"", d->cfg->control,
 		    d->cfg->user);
+	/* Keys, users and password files stay readable as root for
+	 * reloads, through a helper that serves only the files the
+	 * configuration names (privread.h). */
+	if (privread_start(d->cfgpath, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (setgroups(1, &pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
@@ -467,6 +473,7 @@ main(int argc, char **argv)
 	pid_file_remove(&d);
 	config_unref(d.cfg);
 	event_base_free(d.base);
+	privread_stop();
 	free(d.cfgpath);
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "tls_client.h"
+#include "privread.h"
 #include "util.h"
 
 struct tc_ctx {
@@ -58,15 +59,20 @@ static int
 tc_ctx_cert(SSL_CTX *ctx, const char *cert, const char *key, char *err,
     size_t errlen)
 {
-	char	 buf[256];
+	const char	*failed;
+	char		 buf[256];
 
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		tc_ssl_error(buf, sizeof(buf));
+	/* Read as root after the privilege drop too (privread.h). */
+	if (privread_use_cert_key(ctx, cert, key, &failed) == -1 &&
+	    strcmp(failed, "cert") == 0) {
+		if (ERR_peek_last_error() == 0)
+			snprintf(buf, sizeof(buf), "%s", strerror(errno));
+		else
+			tc_ssl_error(buf, sizeof(buf));
 		snprintf(err, errlen, "cannot load tls_cert %s: %s", cert, buf);
 		return -1;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
+	if (failed != NULL || SSL_CTX_check_private_key(ctx) != 1) {
 		tc_ssl_error(buf, sizeof(buf));
 		snprintf(err, errlen, "cannot load tls_key %s: %s", key, buf);
 		return -1;

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "tls_server.h"
+#include "privread.h"
 #include "util.h"
 
 /*
@@ -48,7 +49,8 @@ SSL_CTX *
 tls_server_ctx_new(const char *cert, const char *key, char *err,
     size_t errlen)
 {
-	SSL_CTX	*ctx;
+	SSL_CTX		*ctx;
+	const char	*failed;
 
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
@@ -82,12 +84,16 @@ tls_server_ctx_new(const char *cert, const char *key, char *err,
 		ssl_error(err, errlen, "cannot set TLS ciphers", NULL);
 		goto fail;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		ssl_error(err, errlen, "cannot load cert", cert);
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		ssl_error(err, errlen, "cannot load key", key);
+	/* Read as root after the privilege drop too (privread.h). */
+	if (privread_use_cert_key(ctx, cert, key, &failed) == -1) {
+		if (ERR_peek_last_error() == 0)
+			snprintf(err, errlen, "cannot load %s %s: %s", failed,
+			    strcmp(failed, "cert") == 0 ? cert : key,
+			    strerror(errno));
+		else
+			ssl_error(err, errlen, strcmp(failed, "cert") == 0 ?
+			    "cannot load cert" : "cannot load key",
+			    strcmp(failed, "cert") == 0 ? cert : key);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {

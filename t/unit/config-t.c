@@ -357,6 +357,7 @@ test_full(void)
 	const struct rule_conf		*u;
 	const struct domain_conf	*d;
 	char				 want[PATH_MAX];
+	int				 i, found;
 
 	if (!have_certs) {
 		skip("full file needs openssl certificates");
@@ -460,10 +461,12 @@ test_full(void)
 	r = config_relayer(cfg, "crlf");
 	is_int(r->tls, CTLS_REQUIRED, "tls required");
 	is_str(r->auth_password, "pa ss", "CRLF stripped, space kept");
-	is_int(cfg->n_warnings, 1, "one warning");
-	ok(cfg->n_warnings == 1 && strstr(cfg->warnings[0], ":36: relayer "
-	    "\"crlf\": auth with tls = \"required\": the password goes to "
-	    "any server") != NULL, "auth with required: warning with file:line");
+	for (i = 0, found = 0; i < cfg->n_warnings; i++)
+		if (strstr(cfg->warnings[i], ":36: relayer \"crlf\": auth with "
+		    "tls = \"required\": the password goes to any server") !=
+		    NULL)
+			found++;
+	is_int(found, 1, "auth with required: warning with file:line");
 	r = config_relayer(cfg, "local");
 	is_int(r->type, RELAY_MAILDROP, "maildrop");
 	is_int(r->n_command, 4, "command argv");

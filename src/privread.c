@@ -1,0 +1,350 @@
+/*
+ * privread.c — owns the privileged-read helper (see privread.h).
+ *
+ * The protocol on a SOCK_SEQPACKET socketpair: the daemon sends one path
+ * (NUL-terminated); the helper answers with an int, 0 and the descriptor
+ * as SCM_RIGHTS, or an errno value.  The helper serves a path only if
+ * loading the configuration file opens it; it loads the file again when a
+ * path is not known yet, so a reload that names a new key works too.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "config.h"
+#include "log.h"
+#include "privread.h"
+#include "util.h"
+
+static int	 helper_fd = -1;	/* the daemon's end, or -1 */
+static pid_t	 helper_pid = -1;
+
+/* In the helper: the paths the last configuration load opened. */
+static bool	 recording;
+static char	**seen;
+static size_t	 n_seen;
+
+static void
+record(const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < n_seen; i++)
+		if (strcmp(seen[i], path) == 0)
+			return;
+	seen = xreallocarray(seen, n_seen + 1, sizeof(*seen));
+	seen[n_seen++] = xstrdup(path);
+}
+
+static int
+open_direct(const char *path)
+{
+	if (recording)
+		record(path);
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+static bool
+allowed(const char *cfgpath, const char *path)
+{
+	struct config	*cfg;
+	char		 err[1024];
+	size_t		 i;
+
+	for (i = 0; i < n_seen; i++)
+		if (strcmp(seen[i], path) == 0)
+			return true;
+	/* Not named by the last load: load the file again (it may have
+	 * changed); what the load opens is what may be served. */
+	for (i = 0; i < n_seen; i++)
+		free(seen[i]);
+	free(seen);
+	seen = NULL;
+	n_seen = 0;
+	recording = true;
+	cfg = config_load(cfgpath, err, sizeof(err));
+	recording = false;
+	config_unref(cfg);
+	for (i = 0; i < n_seen; i++)
+		if (strcmp(seen[i], path) == 0)
+			return true;
+	return false;
+}
+
+static void
+reply(int sock, int err, int fd)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov = { &err, sizeof(err) };
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct cmsghdr	*c;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) == -1 && errno == EINTR)
+		;
+}
+
+static void __attribute__((noreturn))
+helper_main(int sock, const char *cfgpath)
+{
+	char		 path[PATH_MAX + 1];
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd;
+
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		n = recv(sock, path, sizeof(path) - 1, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);	/* the daemon is gone */
+		path[n] = '\0';
+		if (strlen(path) != (size_t)n || path[0] != '/' ||
+		    !allowed(cfgpath, path)) {
+			log_warnx("privileged read of \"%s\" refused: the "
+			    "configuration does not name it", path);
+			reply(sock, EACCES, -1);
+			continue;
+		}
+		if ((fd = open_direct(path)) == -1) {
+			reply(sock, errno, -1);
+			continue;
+		}
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			reply(sock, EINVAL, -1);
+			continue;
+		}
+		reply(sock, 0, fd);
+		close(fd);
+	}
+}
+
+int
+privread_start(const char *cfgpath, char *err, size_t errlen)
+{
+	int	sv[2];
+	pid_t	pid;
+
+	if (helper_fd != -1)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "privileged reader: socketpair: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "privileged reader: fork: %s",
+		    strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Nothing of the daemon but stderr and this socket. */
+		if (sv[1] != 3) {
+			if (dup2(sv[1], 3) == -1)
+				_exit(1);
+		} else
+			fcntl(3, F_SETFD, 0);
+		close_range(4, ~0U, 0);
+		helper_main(3, cfgpath);
+	}
+	close(sv[1]);
+	helper_fd = sv[0];
+	helper_pid = pid;
+	return 0;
+}
+
+void
+privread_stop(void)
+{
+	if (helper_fd == -1)
+		return;
+	close(helper_fd);
+	helper_fd = -1;
+	while (waitpid(helper_pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	helper_pid = -1;
+}
+
+int
+privread_open(const char *path)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct cmsghdr	*c;
+	char		*abs = NULL;
+	ssize_t		 n;
+	int		 e = 0, fd = -1;
+
+	if (helper_fd == -1)
+		return open_direct(path);
+	if (path[0] != '/') {
+		char	*cwd = getcwd(NULL, 0);
+
+		abs = xasprintf("%s/%s", cwd != NULL ? cwd : "", path);
+		free(cwd);
+		path = abs;
+	}
+	n = strlen(path);
+	if (n > PATH_MAX) {
+		free(abs);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	while ((n = send(helper_fd, path, strlen(path), MSG_NOSIGNAL)) ==
+	    -1 && errno == EINTR)
+		;
+	free(abs);
+	if (n == -1)
+		return -1;
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = &e;
+	iov.iov_len = sizeof(e);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	while ((n = recvmsg(helper_fd, &msg, MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(e)) {
+		errno = n == -1 ? errno : EIO;
+		return -1;
+	}
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (e != 0 || fd == -1) {
+		if (fd != -1)
+			close(fd);
+		errno = e != 0 ? e : EIO;
+		return -1;
+	}
+	return fd;
+}
+
+FILE *
+privread_fopen(const char *path)
+{
+	FILE	*fp;
+	int	 fd, saved;
+
+	if ((fd = privread_open(path)) == -1)
+		return NULL;
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return fp;
+}
+
+bool
+privread_others_can_read(int fd)
+{
+	struct stat	st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IROTH) != 0;
+}
+
+/* Never ask for a pass phrase: an encrypted key is an error. */
+static int
+no_passphrase(char *buf, int size, int rw, void *u)
+{
+	return 0;
+}
+
+int
+privread_use_cert_key(SSL_CTX *ctx, const char *cert, const char *key,
+    const char **failed)
+{
+	BIO		*b;
+	X509		*x, *ca;
+	EVP_PKEY	*k;
+	unsigned long	 e;
+	int		 fd;
+
+	*failed = "cert";
+	if ((fd = privread_open(cert)) == -1)
+		return -1;
+	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	x = PEM_read_bio_X509_AUX(b, NULL, no_passphrase, NULL);
+	if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1) {
+		X509_free(x);
+		BIO_free(b);
+		return -1;
+	}
+	X509_free(x);
+	SSL_CTX_clear_chain_certs(ctx);
+	while ((ca = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+			X509_free(ca);
+			BIO_free(b);
+			return -1;
+		}
+	BIO_free(b);
+	/* The end of the file ends the chain; anything else is an error. */
+	e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+		ERR_clear_error();
+	else if (e != 0)
+		return -1;
+
+	*failed = "key";
+	if ((fd = privread_open(key)) == -1)
+		return -1;
+	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	if (k == NULL || SSL_CTX_use_PrivateKey(ctx, k) != 1) {
+		EVP_PKEY_free(k);
+		return -1;
+	}
+	EVP_PKEY_free(k);
+	*failed = NULL;
+	return 0;
+}
