@@ -47,7 +47,7 @@ dkim_key_load(const char *path, enum dkim_alg *alg, bool *others_can_read,
 		close(fd);
 		return NULL;
 	}
-	*others_can_read = (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+	*others_can_read = (st.st_mode & S_IROTH) != 0;
 	if ((fp = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errlen, "cannot read %s: %s", path,
 		    strerror(errno));

@@ -16,7 +16,7 @@
 /*
  * Read the key in path.  Returns it with its algorithm in *alg, or NULL
  * with a reason in err.  *others_can_read is set when the file's mode
- * lets group or others read it (the caller warns).
+ * lets others (not the owner, not the group) read it (the caller warns).
  */
 EVP_PKEY	*dkim_key_load(const char *path, enum dkim_alg *alg,
 		    bool *others_can_read, char *err, size_t errlen);

@@ -211,6 +211,21 @@ receive_emit(struct receive_tx *tx, const void *buf, size_t len)
 	store(tx, buf, len);
 }
 
+int
+receive_prepend(struct receive_tx *tx, const void *buf, size_t len)
+{
+	if (tx->body == NULL)
+		return -1;
+	if (spool_body_prepend(tx->body, buf, len) == -1) {
+		log_warn("spool: body write");
+		spool_body_abort(tx->body);
+		tx->body = NULL;
+		tx->write_error = true;
+		return -1;
+	}
+	return 0;
+}
+
 /* The Received: header (none for a bounce): RFC 3848 protocol names, RFC
  * 6531 4.3 ones for SMTPUTF8, the TLS comment as Postfix writes it.
  * *id_off is where the queue id starts in it: each batch of a split

@@ -166,6 +166,12 @@ int		 receive_write(struct receive_tx *, const void *, size_t);
 uint64_t	 receive_size(const struct receive_tx *);
 /* From a hook: store octets at the current point, past the hooks. */
 void		 receive_emit(struct receive_tx *, const void *, size_t);
+/*
+ * From a finish hook: put octets at the very top of the stored message,
+ * above Received: (DKIM-Signature: fields, known only at the end).
+ * Returns 0, or -1 once a write failed (logged; the commit will fail).
+ */
+int		 receive_prepend(struct receive_tx *, const void *, size_t);
 /* The body has 8-bit octets after all (the pickup learns it late). */
 void		 receive_set_body8bit(struct receive_tx *, bool);
 

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "control.h"
 #include "control_client.h"
+#include "dkim_key.h"
 #include "log.h"
 #include "util.h"
 
@@ -47,6 +48,7 @@ usage(int status)
 	    "  stats        counters since start\n"
 	    "  SELECTOR     --queue NAME, --sender PATTERN, --recipient PATTERN\n"
 	    "               (patterns as in rewrite; <> is the null sender)\n"
+	    "  dkim         DNS name and TXT record of every DKIM key\n"
 	    "  -c file      configuration file (default %s/smarthostd.conf)\n"
 	    "  -s socket    control socket (instead of the file's control)\n"
 	    "  --json       JSON output\n", SYSCONFDIR);
@@ -96,6 +98,53 @@ socket_from_config(const char *path)
 	sock = xstrdup(cfg->control);
 	config_unref(cfg);
 	return sock;
+}
+
+/*
+ * `dkim`: no daemon needed.  Each key's record, as a zone file line (the
+ * value cut into strings of at most 255 octets, RFC 1035 3.3.14) or JSON.
+ */
+static int
+ctl_dkim(const char *path, bool json)
+{
+	struct config		*cfg;
+	const struct dkim_signer *d;
+	char			 err[1024], *txt;
+	size_t			 i, k;
+	int			 n;
+
+	if ((cfg = config_load(path, err, sizeof(err))) == NULL)
+		die("%s", err);
+	if (json)
+		printf("[");
+	for (n = 0; n < cfg->n_dkim; n++) {
+		d = &cfg->dkim[n];
+		if ((txt = dkim_key_txt(d->key, d->alg)) == NULL)
+			die("%s: cannot make the public key of selector %s",
+			    d->domain, d->selector);
+		if (json)
+			printf("%s\n {\"domain\": \"%s\", \"selector\": \"%s\", "
+			    "\"algorithm\": \"%s\", \"name\": "
+			    "\"%s._domainkey.%s\", \"txt\": \"%s\"}",
+			    n > 0 ? "," : "", d->domain, d->selector,
+			    dkim_alg_to_text(d->alg), d->selector, d->domain,
+			    txt);
+		else {
+			printf("%s._domainkey.%s. IN TXT", d->selector,
+			    d->domain);
+			for (i = 0; txt[i] != '\0'; i += k) {
+				k = strlen(txt + i) > 255 ? 255 :
+				    strlen(txt + i);
+				printf(" \"%.*s\"", (int)k, txt + i);
+			}
+			printf("\n");
+		}
+		free(txt);
+	}
+	if (json)
+		printf("%s]\n", cfg->n_dkim > 0 ? "\n" : "");
+	config_unref(cfg);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int
@@ -157,6 +206,8 @@ main(int argc, char **argv)
 	len += (size_t)snprintf(req + len, sizeof(req) - len, "%s\n",
 	    json ? " --json" : "");
 
+	if (strcmp(req, "dkim\n") == 0 || strcmp(req, "dkim --json\n") == 0)
+		return ctl_dkim(cfgpath, json);
 	if (sockpath == NULL)
 		sockpath = socket_from_config(cfgpath);
 	r = control_client_run(sockpath, req, len, CTL_TIMEOUT, stdout, err,

@@ -405,6 +405,92 @@ spool_body_write(struct spool_body *b, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Put octets before everything written so far.  While the whole body is
+ * still in the buffer this is a move in memory; otherwise a new tmp file
+ * gets them and then the old file's octets, copied by the kernel
+ * (copy_file_range), never through a buffer of the body's size.
+ */
+int
+spool_body_prepend(struct spool_body *b, const void *data, size_t len)
+{
+	struct spool	*sp = b->sp;
+	char		 id[QUEUE_ID_MAX + 1], name[NAME_MAX_];
+	loff_t		 off = 0;
+	ssize_t		 n;
+	int		 in = -1, out = -1, saved;
+	bool		 kernel = true;
+
+	if (b->err != 0 || b->buf == NULL) {
+		errno = b->err ? b->err : EINVAL;
+		return -1;
+	}
+	if (b->size == b->buflen && b->buflen + len <= BODY_BUFSIZE) {
+		memmove(b->buf + len, b->buf, b->buflen);
+		memcpy(b->buf, data, len);
+		b->buflen += len;
+		b->size += len;
+		b->id_off += len;
+		return 0;
+	}
+	if (spool_body_flush(b) == -1)
+		return -1;
+	spool_new_id(sp, id, sizeof(id));
+	snprintf(name, sizeof(name), "%s.body", id);
+	if ((in = openat(sp->tmpfd, b->name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1 ||
+	    (out = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
+	    write_all(out, data, len) == -1)
+		goto fail;
+	while ((uint64_t)off < b->size) {
+		if (kernel) {
+			n = copy_file_range(in, &off, out, NULL,
+			    b->size - off, 0);
+			if (n == -1 && (errno == EXDEV || errno == ENOSYS ||
+			    errno == EINVAL || errno == EOPNOTSUPP)) {
+				kernel = false;
+				continue;
+			}
+		} else {
+			/* The buffer is empty after the flush. */
+			n = pread(in, b->buf, BODY_BUFSIZE, off);
+			if (n > 0 && write_all(out, b->buf, n) == -1)
+				goto fail;
+			if (n > 0)
+				off += n;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* shorter than written */
+			goto fail;
+		}
+	}
+	close(in);
+	close(b->fd);
+	if (unlinkat(sp->tmpfd, b->name, 0) == -1)
+		log_warn("spool: unlink tmp/%s", b->name);
+	b->fd = out;
+	strlcpy_(b->name, name, sizeof(b->name));
+	b->size += len;
+	b->id_off += len;	/* the Received: id moved down with the rest */
+	return 0;
+
+fail:
+	saved = errno;
+	if (in != -1)
+		close(in);
+	if (out != -1) {
+		close(out);
+		unlinkat(sp->tmpfd, name, 0);
+	}
+	b->err = saved;
+	errno = saved;
+	return -1;
+}
+
 uint64_t
 spool_body_size(const struct spool_body *b)
 {

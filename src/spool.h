@@ -52,6 +52,9 @@ uint64_t	 spool_body_size(const struct spool_body *);
  * own id there, so that every queued message names itself.
  */
 void		 spool_body_id_at(struct spool_body *, uint64_t offset);
+/* Put octets before all those written so far (DKIM-Signature: fields at
+ * the top of a message).  Returns 0, or -1 with errno. */
+int		 spool_body_prepend(struct spool_body *, const void *, size_t);
 /* Throw the body away (unlink, free). */
 void		 spool_body_abort(struct spool_body *);
 

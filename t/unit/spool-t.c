@@ -266,6 +266,50 @@ test_group(struct event_base *base, struct spool *sp)
 	envelope_free(e2);
 }
 
+/* spool_body_prepend: in the buffer, and through a new file for a body
+ * larger than the buffer; what is committed is prefix + body, and tmp/
+ * keeps no leftover. */
+static void
+test_prepend(struct event_base *base, struct spool *sp)
+{
+	struct spool_body	*b;
+	struct envelope		*e;
+	struct result		 r = { 0, -1 };
+	char			 path[512], *got;
+	size_t			 len;
+	int			 big;
+
+	for (big = 0; big <= 1; big++) {
+		r.calls = 0;
+		if (big)
+			b = write_body(sp);
+		else {
+			b = spool_body_new(sp);
+			spool_body_write(b, "small\r\n", 7);
+		}
+		ok(spool_body_prepend(b, "Top: 1\r\n", 8) == 0 &&
+		    spool_body_prepend(b, "Top: 0\r\n", 8) == 0,
+		    big ? "prepend to a large body" : "prepend to a small body");
+		is_int(spool_body_size(b), (big ? BODY_LEN : 7) + 16,
+		    "... the size counts it");
+		is_int(count_dir("tmp"), 1, "... one file in tmp/");
+		e = make_env("x@y", "p@y");
+		spool_commit(cm, b, &e, 1, commit_done, &r);
+		event_base_dispatch(base);
+		ok(r.calls == 1 && r.ok == 1, "... and commits");
+		spool_msg_path(sp, e->id, path, sizeof(path));
+		got = slurp(path, &len);
+		ok(got != NULL && len == (big ? BODY_LEN : 7) + 16 &&
+		    memcmp(got, "Top: 0\r\nTop: 1\r\n", 16) == 0 &&
+		    memcmp(got + 16, big ? body_data : "small\r\n",
+		    big ? BODY_LEN : 7) == 0, "... prefix, then the body");
+		free(got);
+		is_int(count_dir("tmp"), 0, "... tmp/ is empty afterwards");
+		spool_remove(sp, e->id);
+		envelope_free(e);
+	}
+}
+
 static void
 test_failures(struct event_base *base, struct spool *sp, const char *taken)
 {
@@ -583,6 +627,7 @@ main(void)
 	test_space(sp);
 	test_commit(base, sp, ids);
 	test_group(base, sp);
+	test_prepend(base, sp);
 	test_failures(base, sp, ids[1]);
 	test_update_remove(sp, ids[0], ids[2]);
 	spool_commits_free(cm);
