@@ -968,12 +968,251 @@ sc_fill_body(struct smtp_client *c)
 	sc_arm(c, c->conf.data_timeout);
 }
 
+/*
+ * Replies, one function per state: sc_reply() dispatches.
+ */
+
+static void
+sc_reply_greeting(struct smtp_client *c, enum dlv_result res)
+{
+	if (res != DLV_OK) {
+		sc_fail(c, "451 4.4.0 %s refused to talk to us: %s",
+		    c->remote, c->rtext);
+		return;
+	}
+	memset(&c->caps, 0, sizeof(c->caps));
+	sc_send(c, "EHLO %s\r\n", c->ehlo_as);
+	sc_enter(c, SC_EHLO);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+static void
+sc_reply_ehlo(struct smtp_client *c, enum dlv_result res)
+{
+	if (res == DLV_OK) {
+		sc_post_ehlo(c);
+		return;
+	}
+	if (res != DLV_PERMFAIL) {
+		sc_fail(c, "451 4.4.0 %s refused EHLO: %s",
+		    c->remote, c->rtext);
+		return;
+	}
+	memset(&c->caps, 0, sizeof(c->caps));
+	sc_send(c, "HELO %s\r\n", c->ehlo_as);
+	sc_enter(c, SC_HELO);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+static void
+sc_reply_helo(struct smtp_client *c, enum dlv_result res)
+{
+	if (res != DLV_OK) {
+		sc_fail(c, "451 4.4.0 %s refused HELO: %s",
+		    c->remote, c->rtext);
+		return;
+	}
+	sc_post_ehlo(c);
+}
+
+static void
+sc_reply_starttls(struct smtp_client *c, enum dlv_result res)
+{
+	if (c->rcode == 220) {
+		/* Anything already behind the 220 was sent before
+		 * the handshake and would be taken as said under TLS:
+		 * the injection of CVE-2011-0411, client side. */
+		if (evbuffer_get_length(bufferevent_get_input(c->bev))
+		    > 0) {
+			sc_tls_failed(c, "data pipelined after the "
+			    "reply to STARTTLS");
+			return;
+		}
+		sc_tls_start(c);
+		return;
+	}
+	if (c->conf.tls == CTLS_OPPORTUNISTIC) {
+		log_info("smtp client %s: STARTTLS refused (%s), going "
+		    "on without TLS", c->remote, c->rtext);
+		c->tls_given_up = true;
+		sc_post_ehlo(c);
+		return;
+	}
+	sc_fail(c, "451 4.7.0 TLS required but %s refused STARTTLS: %s",
+	    c->remote, c->rtext);
+}
+
+static void
+sc_reply_auth(struct smtp_client *c, enum dlv_result res)
+{
+	if (res == DLV_OK && c->state == SC_AUTH) {
+		log_debug("smtp client %s: authenticated as %s",
+		    c->remote, c->conf.auth_username);
+		sc_ready(c);
+	} else if (res == DLV_PERMFAIL)
+		sc_auth_refused(c);
+	else
+		sc_fail(c, "451 4.7.0 %s refused AUTH: %s", c->remote,
+		    c->rtext);
+}
+
+static void
+sc_reply_auth_login(struct smtp_client *c, enum dlv_result res)
+{
+	if (c->rcode == 334) {
+		sc_auth_login_send(c, c->state == SC_AUTH_USER ?
+		    c->conf.auth_username : c->conf.auth_password != NULL ?
+		    c->conf.auth_password : "");
+		sc_enter(c, c->state == SC_AUTH_USER ? SC_AUTH_PASS :
+		    SC_AUTH);
+		return;
+	}
+	sc_reply_auth(c, res);
+}
+
+static void
+sc_reply_idle(struct smtp_client *c, enum dlv_result res)
+{
+	sc_fail(c, "451 4.4.2 %s sent while idle: %s", c->remote,
+	    c->rtext);
+}
+
+static void
+sc_reply_rset_before(struct smtp_client *c, enum dlv_result res)
+{
+	if (res != DLV_OK) {
+		/* Nothing of the delivery was touched yet. */
+		c->d = NULL;
+		sc_fail(c, "451 4.4.2 %s refused RSET: %s",
+		    c->remote, c->rtext);
+		return;
+	}
+	c->need_rset = false;
+	sc_begin_mail(c);
+}
+
+static void
+sc_reply_mail(struct smtp_client *c, enum dlv_result res)
+{
+	if (res == DLV_OK)
+		c->mail_ok = true;
+	else
+		sc_fail_pending(c, res, c->rtext);
+	if (c->pipelining) {
+		sc_enter(c, SC_RCPT);
+		sc_arm(c, c->conf.command_timeout);
+	} else if (c->mail_ok) {
+		sc_enter(c, SC_RCPT);
+		sc_send_rcpt(c);
+	} else
+		sc_tx_finish(c);
+}
+
+static void
+sc_reply_rcpt(struct smtp_client *c, enum dlv_result res)
+{
+	struct delivery	*d = c->d;
+	int		 i;
+
+	i = c->sent[c->n_replied++];
+	if (c->mail_ok) {
+		if (res == DLV_OK) {
+			c->accepted[i] = true;
+			c->n_accepted++;
+		} else
+			sc_rcpt_set(&d->rcpts[i], res, c->rtext);
+	}
+	if (c->n_replied < c->n_sent) {
+		if (c->pipelining)
+			sc_arm(c, c->conf.command_timeout);
+		else
+			sc_send_rcpt(c);
+	} else
+		sc_after_rcpts(c);
+}
+
+static void
+sc_reply_data(struct smtp_client *c, enum dlv_result res)
+{
+	struct delivery	*d = c->d;
+	int		 i;
+
+	if (c->rcode == 354 && c->mail_ok && c->n_accepted > 0) {
+		sc_start_body(c);
+		return;
+	}
+	if (c->rcode == 354) {
+		/* A server that says 354 with no recipient gets an
+		 * empty message, which it must discard. */
+		sc_send(c, ".\r\n");
+		sc_enter(c, SC_DOT_DISCARD);
+		sc_arm(c, c->conf.command_timeout);
+		return;
+	}
+	if (c->mail_ok && c->n_accepted > 0) {
+		for (i = 0; i < d->n_rcpts; i++)
+			if (c->accepted[i])
+				sc_rcpt_set(&d->rcpts[i],
+				    res == DLV_OK ? DLV_TEMPFAIL : res,
+				    c->rtext);
+	}
+	if (!c->mail_ok) {
+		sc_tx_finish(c);
+		return;
+	}
+	sc_send(c, "RSET\r\n");
+	sc_enter(c, SC_RSET_AFTER);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+static void
+sc_reply_dot(struct smtp_client *c, enum dlv_result res)
+{
+	struct delivery	*d = c->d;
+	int		 i;
+
+	for (i = 0; i < d->n_rcpts; i++)
+		if (c->accepted[i])
+			sc_rcpt_set(&d->rcpts[i], res, c->rtext);
+	sc_tx_finish(c);
+}
+
+static void
+sc_reply_dot_discard(struct smtp_client *c, enum dlv_result res)
+{
+	sc_send(c, "RSET\r\n");
+	sc_enter(c, SC_RSET_AFTER);
+	sc_arm(c, c->conf.command_timeout);
+}
+
+static void
+sc_reply_rset_after(struct smtp_client *c, enum dlv_result res)
+{
+	if (res == DLV_OK)
+		c->need_rset = false;
+	else
+		c->reusable = false;
+	sc_tx_finish(c);
+}
+
+static void
+sc_reply_quit(struct smtp_client *c, enum dlv_result res)
+{
+	smtp_client_free(c);
+}
+
+static void
+sc_reply_unexpected(struct smtp_client *c, enum dlv_result res)
+{
+	sc_fail(c, "451 4.5.0 %s sent an unexpected reply during %s: "
+	    "%s", c->remote, sc_state_names[c->state], c->rtext);
+}
+
+/* A complete reply for the state we are in. */
 static void
 sc_reply(struct smtp_client *c)
 {
-	struct delivery	*d = c->d;
 	enum dlv_result	 res = sc_result_of(c->rcode);
-	int		 i;
 
 	if (c->rcode == 421 && c->state != SC_QUIT) {
 		/* The server is closing the connection. */
@@ -982,185 +1221,55 @@ sc_reply(struct smtp_client *c)
 	}
 	switch (c->state) {
 	case SC_GREETING:
-		if (res != DLV_OK) {
-			sc_fail(c, "451 4.4.0 %s refused to talk to us: %s",
-			    c->remote, c->rtext);
-			return;
-		}
-		memset(&c->caps, 0, sizeof(c->caps));
-		sc_send(c, "EHLO %s\r\n", c->ehlo_as);
-		sc_enter(c, SC_EHLO);
-		sc_arm(c, c->conf.command_timeout);
+		sc_reply_greeting(c, res);
 		break;
 	case SC_EHLO:
-		if (res == DLV_OK) {
-			sc_post_ehlo(c);
-			return;
-		}
-		if (res != DLV_PERMFAIL) {
-			sc_fail(c, "451 4.4.0 %s refused EHLO: %s",
-			    c->remote, c->rtext);
-			return;
-		}
-		memset(&c->caps, 0, sizeof(c->caps));
-		sc_send(c, "HELO %s\r\n", c->ehlo_as);
-		sc_enter(c, SC_HELO);
-		sc_arm(c, c->conf.command_timeout);
+		sc_reply_ehlo(c, res);
 		break;
 	case SC_HELO:
-		if (res != DLV_OK) {
-			sc_fail(c, "451 4.4.0 %s refused HELO: %s",
-			    c->remote, c->rtext);
-			return;
-		}
-		sc_post_ehlo(c);
+		sc_reply_helo(c, res);
 		break;
 	case SC_STARTTLS:
-		if (c->rcode == 220) {
-			/* Anything already behind the 220 was sent before
-			 * the handshake and would be taken as said under TLS:
-			 * the injection of CVE-2011-0411, client side. */
-			if (evbuffer_get_length(bufferevent_get_input(c->bev))
-			    > 0) {
-				sc_tls_failed(c, "data pipelined after the "
-				    "reply to STARTTLS");
-				return;
-			}
-			sc_tls_start(c);
-			return;
-		}
-		if (c->conf.tls == CTLS_OPPORTUNISTIC) {
-			log_info("smtp client %s: STARTTLS refused (%s), going "
-			    "on without TLS", c->remote, c->rtext);
-			c->tls_given_up = true;
-			sc_post_ehlo(c);
-			return;
-		}
-		sc_fail(c, "451 4.7.0 TLS required but %s refused STARTTLS: %s",
-		    c->remote, c->rtext);
+		sc_reply_starttls(c, res);
 		break;
 	case SC_AUTH_USER:
 	case SC_AUTH_PASS:
-		if (c->rcode == 334) {
-			sc_auth_login_send(c, c->state == SC_AUTH_USER ?
-			    c->conf.auth_username : c->conf.auth_password != NULL ?
-			    c->conf.auth_password : "");
-			sc_enter(c, c->state == SC_AUTH_USER ? SC_AUTH_PASS :
-			    SC_AUTH);
-			return;
-		}
-		/* FALLTHROUGH */
+		sc_reply_auth_login(c, res);
+		break;
 	case SC_AUTH:
-		if (res == DLV_OK && c->state == SC_AUTH) {
-			log_debug("smtp client %s: authenticated as %s",
-			    c->remote, c->conf.auth_username);
-			sc_ready(c);
-		} else if (res == DLV_PERMFAIL)
-			sc_auth_refused(c);
-		else
-			sc_fail(c, "451 4.7.0 %s refused AUTH: %s", c->remote,
-			    c->rtext);
+		sc_reply_auth(c, res);
 		break;
 	case SC_READY:
-		sc_fail(c, "451 4.4.2 %s sent while idle: %s", c->remote,
-		    c->rtext);
+		sc_reply_idle(c, res);
 		break;
 	case SC_RSET_BEFORE:
-		if (res != DLV_OK) {
-			/* Nothing of the delivery was touched yet. */
-			c->d = NULL;
-			sc_fail(c, "451 4.4.2 %s refused RSET: %s",
-			    c->remote, c->rtext);
-			return;
-		}
-		c->need_rset = false;
-		sc_begin_mail(c);
+		sc_reply_rset_before(c, res);
 		break;
 	case SC_MAIL:
-		if (res == DLV_OK)
-			c->mail_ok = true;
-		else
-			sc_fail_pending(c, res, c->rtext);
-		if (c->pipelining) {
-			sc_enter(c, SC_RCPT);
-			sc_arm(c, c->conf.command_timeout);
-		} else if (c->mail_ok) {
-			sc_enter(c, SC_RCPT);
-			sc_send_rcpt(c);
-		} else
-			sc_tx_finish(c);
+		sc_reply_mail(c, res);
 		break;
 	case SC_RCPT:
-		i = c->sent[c->n_replied++];
-		if (c->mail_ok) {
-			if (res == DLV_OK) {
-				c->accepted[i] = true;
-				c->n_accepted++;
-			} else
-				sc_rcpt_set(&d->rcpts[i], res, c->rtext);
-		}
-		if (c->n_replied < c->n_sent) {
-			if (c->pipelining)
-				sc_arm(c, c->conf.command_timeout);
-			else
-				sc_send_rcpt(c);
-		} else
-			sc_after_rcpts(c);
+		sc_reply_rcpt(c, res);
 		break;
 	case SC_DATA:
-		if (c->rcode == 354 && c->mail_ok && c->n_accepted > 0) {
-			sc_start_body(c);
-			return;
-		}
-		if (c->rcode == 354) {
-			/* A server that says 354 with no recipient gets an
-			 * empty message, which it must discard. */
-			sc_send(c, ".\r\n");
-			sc_enter(c, SC_DOT_DISCARD);
-			sc_arm(c, c->conf.command_timeout);
-			return;
-		}
-		if (c->mail_ok && c->n_accepted > 0) {
-			for (i = 0; i < d->n_rcpts; i++)
-				if (c->accepted[i])
-					sc_rcpt_set(&d->rcpts[i],
-					    res == DLV_OK ? DLV_TEMPFAIL : res,
-					    c->rtext);
-		}
-		if (!c->mail_ok) {
-			sc_tx_finish(c);
-			return;
-		}
-		sc_send(c, "RSET\r\n");
-		sc_enter(c, SC_RSET_AFTER);
-		sc_arm(c, c->conf.command_timeout);
+		sc_reply_data(c, res);
 		break;
 	case SC_DOT:
-		for (i = 0; i < d->n_rcpts; i++)
-			if (c->accepted[i])
-				sc_rcpt_set(&d->rcpts[i], res, c->rtext);
-		sc_tx_finish(c);
+		sc_reply_dot(c, res);
 		break;
 	case SC_DOT_DISCARD:
-		sc_send(c, "RSET\r\n");
-		sc_enter(c, SC_RSET_AFTER);
-		sc_arm(c, c->conf.command_timeout);
+		sc_reply_dot_discard(c, res);
 		break;
 	case SC_RSET_AFTER:
-		if (res == DLV_OK)
-			c->need_rset = false;
-		else
-			c->reusable = false;
-		sc_tx_finish(c);
+		sc_reply_rset_after(c, res);
 		break;
 	case SC_QUIT:
-		smtp_client_free(c);
+		sc_reply_quit(c, res);
 		break;
 	case SC_HANDSHAKE:
 	case SC_BODY:
 	case SC_TX_END:
-		sc_fail(c, "451 4.5.0 %s sent an unexpected reply during %s: "
-		    "%s", c->remote, sc_state_names[c->state], c->rtext);
+		sc_reply_unexpected(c, res);
 		break;
 	case SC_CONNECT:
 	case SC_CLOSED:
@@ -1337,86 +1446,6 @@ sc_timeout_run(evutil_socket_t fd, short ev, void *arg)
 		    sc_state_names[c->state], c->remote);
 		break;
 	}
-}
-
-int
-smtp_reply_line(const char *line, size_t len, int *code, bool *more)
-{
-	if (len < 3 || line[0] < '2' || line[0] > '5' ||
-	    line[1] < '0' || line[1] > '9' || line[2] < '0' || line[2] > '9')
-		return -1;
-	*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	if (len == 3)
-		*more = false;
-	else if (line[3] == ' ')
-		*more = false;
-	else if (line[3] == '-')
-		*more = true;
-	else
-		return -1;
-	return 0;
-}
-
-void
-smtp_caps_line(struct smtp_caps *caps, const char *text)
-{
-	const char		*p, *arg;
-	size_t			 kw;
-	unsigned long long	 n;
-	char			*end;
-
-	kw = strcspn(text, " =");
-	arg = text + kw;
-	if (*arg != '\0')
-		arg++;
-	if (kw == 10 && strncasecmp(text, "PIPELINING", kw) == 0)
-		caps->ext |= SMTPC_EXT_PIPELINING;
-	else if (kw == 8 && strncasecmp(text, "8BITMIME", kw) == 0)
-		caps->ext |= SMTPC_EXT_8BITMIME;
-	else if (kw == 8 && strncasecmp(text, "SMTPUTF8", kw) == 0)
-		caps->ext |= SMTPC_EXT_SMTPUTF8;
-	else if (kw == 8 && strncasecmp(text, "STARTTLS", kw) == 0)
-		caps->ext |= SMTPC_EXT_STARTTLS;
-	else if (kw == 4 && strncasecmp(text, "SIZE", kw) == 0) {
-		caps->ext |= SMTPC_EXT_SIZE;
-		caps->size = 0;
-		if (*arg >= '0' && *arg <= '9') {
-			errno = 0;
-			n = strtoull(arg, &end, 10);
-			if (errno == 0 && (*end == '\0' || *end == ' '))
-				caps->size = n;
-		}
-	} else if (kw == 4 && strncasecmp(text, "AUTH", kw) == 0) {
-		caps->ext |= SMTPC_EXT_AUTH;
-		for (p = arg; *p != '\0'; p += kw) {
-			p += strspn(p, " ");
-			kw = strcspn(p, " ");
-			if (kw == 5 && strncasecmp(p, "PLAIN", kw) == 0)
-				caps->auth |= SMTPC_AUTH_PLAIN;
-			else if (kw == 5 && strncasecmp(p, "LOGIN", kw) == 0)
-				caps->auth |= SMTPC_AUTH_LOGIN;
-		}
-	}
-}
-
-size_t
-smtp_dot_stuff(const char *in, size_t len, char *out, bool *bol)
-{
-	const char	*p = in, *end = in + len, *nl;
-	char		*o = out;
-	size_t		 n;
-
-	while (p < end) {
-		if (*bol && *p == '.')
-			*o++ = '.';
-		nl = memchr(p, '\n', end - p);
-		n = (nl != NULL ? nl + 1 : end) - p;
-		memcpy(o, p, n);
-		o += n;
-		p += n;
-		*bol = nl != NULL;
-	}
-	return o - out;
 }
 
 void

@@ -51,29 +51,12 @@
 #include <event2/util.h>
 
 #include "config.h"
+#include "smtp_reply.h"	/* the pure parsing, struct smtp_caps */
 
 struct event_base;
 struct delivery;
 struct smtp_client;
 
-#define SMTPC_REPLY_LINE_MAX	4096	/* one reply line, CRLF excluded */
-
-/* ESMTP extensions the server offered at EHLO. */
-#define SMTPC_EXT_PIPELINING	0x01
-#define SMTPC_EXT_SIZE		0x02
-#define SMTPC_EXT_8BITMIME	0x04
-#define SMTPC_EXT_SMTPUTF8	0x08
-#define SMTPC_EXT_STARTTLS	0x10
-#define SMTPC_EXT_AUTH		0x20
-
-#define SMTPC_AUTH_PLAIN	0x01
-#define SMTPC_AUTH_LOGIN	0x02
-
-struct smtp_caps {
-	unsigned	 ext;		/* SMTPC_EXT_* */
-	uint64_t	 size;		/* SIZE limit, 0: none given */
-	unsigned	 auth;		/* SMTPC_AUTH_* mechanisms offered */
-};
 
 struct smtp_client_conf {
 	const char	*ehlo_as;
@@ -143,26 +126,5 @@ const char	*smtp_client_remote(const struct smtp_client *);
 const struct smtp_caps *smtp_client_caps(const struct smtp_client *);
 /* "TLSv1.3/TLS_AES_256_GCM_SHA384 verified=yes", or NULL in plaintext. */
 const char	*smtp_client_tls_info(const struct smtp_client *);
-
-/*
- * Pure helpers, exported for unit tests.
- *
- * smtp_reply_line(): check one reply line (without CRLF): three digits
- * 200..599, then ' ', '-' or the end.  Sets *code and *more (a '-'
- * continuation).  Returns 0, or -1 for a malformed line.
- */
-int		 smtp_reply_line(const char *line, size_t len, int *code,
-		    bool *more);
-
-/* Note one EHLO reply line's keyword ("PIPELINING", "SIZE 1000") in caps. */
-void		 smtp_caps_line(struct smtp_caps *, const char *text);
-
-/*
- * Dot-stuff a chunk of a CRLF message: every line starting with '.' gets
- * one more.  *bol carries "at line start" across chunks (start it true).
- * out needs room for 2 * len octets; returns the octets written.
- */
-size_t		 smtp_dot_stuff(const char *in, size_t len, char *out,
-		    bool *bol);
 
 #endif
