@@ -168,6 +168,21 @@ sub headers_of {
 	$m = find_msg($sink, sub { ($_[1] // '') =~ /Subject: none/ });
 	ok($m && $m->{data} =~ /\ASubject: none\r\n/,
 	    'received_header none: no Received: added');
+
+	# A transaction split by domain (BatchByDomain): each batch alike.
+	for my $c ([ $port3, 'none' ], [ $port2, 'hide_client' ]) {
+		my ($p, $mode) = @$c;
+		$r = send_mail(port => $p, from => 'a@elsewhere.test',
+		    to => [ "x\@one-$p.test", "y\@two-$p.test" ],
+		    data => "Subject: split-$mode\n\nx\n");
+		ok($r->{ok}, "$mode: split transaction accepted");
+		my @m;
+		wait_for(sub { @m = grep { ($_->{data} // '') =~ /Subject: split-\Q$mode\E/ }
+		    $sink->messages; @m >= 2 }, 15);
+		is(scalar(@m), 2, "$mode: one message per domain delivered");
+		is(scalar(grep { $_->{data} =~ /unknown \[|127\.0\.0\.1/ } @m), 0,
+		    "$mode: no client address in either");
+	}
 }
 
 # 4. Recipient rewriting routes by the new domain; listener filter.
