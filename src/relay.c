@@ -16,6 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "relay.h"
+#include "relay_pool.h"
 #include "relay_rate.h"
 #include "util.h"
 
@@ -249,6 +250,12 @@ relay_reconfigure(struct config *cfg)
 		}
 		relay_inst_retire(ri);
 	}
+}
+
+bool
+relay_quiet(void)
+{
+	return TAILQ_EMPTY(&relay_insts) && relay_pool_count() == 0;
 }
 
 void

@@ -79,6 +79,10 @@ bool	relayer_conf_same(const struct config *, const struct relayer_conf *a,
 /* Close every idle pooled connection (at shutdown). */
 void	relay_shutdown(void);
 
+/* After relay_shutdown(): has every connection closed (QUIT answered or
+ * given up), so that the loop may end without cutting one short? */
+bool	relay_quiet(void);
+
 /* Set every still-pending recipient of d to result/status (helper for
  * relayers that fail a whole delivery). */
 void	delivery_fail_all(struct delivery *, enum dlv_result, const char *status);

@@ -123,6 +123,10 @@ dest_has_room(const struct rp_dest *dest)
 	return p->n_conns < pool_limit(p);
 }
 
+/* Pools not yet freed: a retired one lives until its last connection
+ * has said QUIT and closed, which shutdown waits for. */
+static int	n_pools;
+
 struct relay_pool *
 relay_pool_new(struct event_base *base, struct resolver *dns,
     struct config *cfg, const struct relayer_conf *rc)
@@ -130,6 +134,7 @@ relay_pool_new(struct event_base *base, struct resolver *dns,
 	struct relay_pool	*p;
 
 	p = xcalloc(1, sizeof(*p));
+	n_pools++;
 	p->base = base;
 	p->dns = dns;
 	p->cfg = config_ref(cfg);
@@ -162,6 +167,13 @@ pool_gc(struct relay_pool *p)
 	log_debug("relayer %s: pool freed", p->rc->name);
 	config_unref(p->cfg);
 	free(p);
+	n_pools--;
+}
+
+int
+relay_pool_count(void)
+{
+	return n_pools;
 }
 
 static void

@@ -61,5 +61,8 @@ void		 relay_pool_adopt(struct relay_pool *, struct config *,
  * deliveries it holds are done. */
 void		 relay_pool_retire(struct relay_pool *);
 
+/* Pools not yet freed, retired ones included. */
+int		 relay_pool_count(void);
+
 
 #endif

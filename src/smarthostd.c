@@ -167,7 +167,8 @@ static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon	*d = arg;
-	int		 idle = queue_quiesce(d->queue);
+	/* Deliveries done, and the QUITs relay_shutdown() sent answered. */
+	int		 idle = queue_quiesce(d->queue) && relay_quiet();
 	int		 sessions = smtp_server_sessions(d->server);
 
 	if ((idle && sessions == 0) || now() - d->stopping >= SHUTDOWN_GRACE) {
