@@ -4,13 +4,13 @@
  * struct smtp_session is the connection (bufferevent, peer, HELO, listener
  * settings and the configuration in force when it was accepted, state);
  * struct smtp_tx is one mail transaction (sender, recipients, MAIL
- * parameters, the spool body and the DATA filters).  RSET, HELO/EHLO and
+ * parameters, the receive.c transaction and the DATA filter).  RSET, HELO/EHLO and
  * the end of a transaction free only the tx.
  *
  * Input is processed as it arrives: every complete command line buffered
  * is answered in one go (replies appended to the output buffer, so that a
  * pipelined group leaves in as few writes as possible), and the message
- * body is streamed through smtp_data_feed() to the spool in bounded chunks.
+ * body is streamed through smtp_data_feed() to receive.c in bounded chunks.
  * Processing stops while the end of DATA waits for receive_commit() and while
  * the client is not reading its replies; it resumes from what is buffered.
  *
