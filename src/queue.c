@@ -43,9 +43,19 @@ struct qmsg {
 	int			 inflight;	/* deliveries not yet done */
 	int			 busy;		/* attempt or finalize under way */
 	time_t			 started;	/* this attempt */
+	struct outcome		*deferred;	/* logged once next= is known */
+	int			 n_deferred;
 };
 
 TAILQ_HEAD(qmsg_list, qmsg);
+
+/* One recipient's outcome, as the mail log shows it (doc/logging.md). */
+struct outcome {
+	int		 index;		/* in env->rcpts */
+	char		*queue, *relayer, *remote, *tls_info, *status;
+	long		 delay;
+	int		 attempt;
+};
 
 struct queue {
 	struct event_base	*base;
@@ -78,10 +88,85 @@ queue_new(struct event_base *base, struct spool *spool, struct receive *rc,
 }
 
 static void
+outcome_clear(struct outcome *o)
+{
+	free(o->queue);
+	free(o->relayer);
+	free(o->remote);
+	free(o->tls_info);
+	free(o->status);
+}
+
+/*
+ * The one form of delivered, deferred, bounced and expired lines: the
+ * same fields in the same order, next= only for deferred (the time of
+ * the next attempt, UTC).  tls_info is "<version>/<cipher>
+ * verified=<yes|no>" or NULL.
+ */
+static void
+log_outcome(const char *event, const struct envelope *env,
+    const struct outcome *o, time_t next)
+{
+	const char	*vf = NULL, *addr = env->rcpts[o->index].addr;
+	char		 tls[256] = "", nextbuf[64] = "";
+	struct tm	 tm;
+
+	if (o->tls_info != NULL &&
+	    (vf = strstr(o->tls_info, " verified=")) != NULL)
+		snprintf(tls, sizeof(tls), "%.*s", (int)(vf - o->tls_info),
+		    o->tls_info);
+	if (next > 0 && gmtime_r(&next, &tm) != NULL)
+		strftime(nextbuf, sizeof(nextbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* Every %s is escaped by log_event(): field names stay in the
+	 * formats, so there is one per shape of line. */
+	if (vf != NULL && nextbuf[0] != '\0')
+		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
+		    "remote=%s tls=%s verified=%s status=\"%s\" delay=%lds "
+		    "attempt=%d next=%s", env->id, o->queue, env->sender, addr,
+		    o->relayer, o->remote ? o->remote : "none", tls,
+		    vf + strlen(" verified="), o->status, o->delay, o->attempt,
+		    nextbuf);
+	else if (vf != NULL)
+		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
+		    "remote=%s tls=%s verified=%s status=\"%s\" delay=%lds "
+		    "attempt=%d", env->id, o->queue, env->sender, addr,
+		    o->relayer, o->remote ? o->remote : "none", tls,
+		    vf + strlen(" verified="), o->status, o->delay, o->attempt);
+	else if (nextbuf[0] != '\0')
+		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
+		    "remote=%s status=\"%s\" delay=%lds attempt=%d next=%s",
+		    env->id, o->queue, env->sender, addr, o->relayer,
+		    o->remote ? o->remote : "none", o->status, o->delay,
+		    o->attempt, nextbuf);
+	else
+		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
+		    "remote=%s status=\"%s\" delay=%lds attempt=%d",
+		    env->id, o->queue, env->sender, addr, o->relayer,
+		    o->remote ? o->remote : "none", o->status, o->delay,
+		    o->attempt);
+}
+
+/* The deferred lines of the attempt that just ended, with next=. */
+static void
+log_deferred(struct qmsg *m, time_t next)
+{
+	for (int i = 0; i < m->n_deferred; i++) {
+		log_outcome("deferred", m->env, &m->deferred[i], next);
+		outcome_clear(&m->deferred[i]);
+	}
+	free(m->deferred);
+	m->deferred = NULL;
+	m->n_deferred = 0;
+}
+
+static void
 qmsg_free(struct qmsg *m)
 {
 	struct queue	*q = m->q;
 
+	for (int i = 0; i < m->n_deferred; i++)
+		outcome_clear(&m->deferred[i]);
+	free(m->deferred);
 	TAILQ_REMOVE(&q->msgs, m, entry);
 	q->n--;
 	event_free(m->timer);
@@ -352,7 +437,8 @@ delivery_done(struct delivery *d)
 	for (int i = 0; i < d->n_rcpts; i++) {
 		struct delivery_rcpt	*r = &d->rcpts[i];
 		struct env_rcpt		*er = &env->rcpts[r->index];
-		const char		*status, *vf;
+		struct outcome		 o;
+		const char		*status;
 
 		if (r->result == DLV_PENDING) {
 			/* A relayer bug must not lose or bounce mail. */
@@ -379,26 +465,34 @@ delivery_done(struct delivery *d)
 		    r->result == DLV_PERMFAIL ? STAT_BOUNCED : STAT_DEFERRED);
 		stats_count(SF_DELIVERIES, d->relayer->name,
 		    dlv_result_to_text(r->result));
-		/* tls_info is "<version>/<cipher> verified=<yes|no>". */
-		vf = d->tls_info != NULL ? strstr(d->tls_info, " verified=") :
-		    NULL;
-		if (vf != NULL)
-			log_event(dlv_result_to_text(r->result),
-			    "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
-			    "remote=%s tls=%.*s verified=%s status=\"%s\" "
-			    "delay=%lds attempt=%d", env->id, r->queue_name,
-			    env->sender, er->addr, d->relayer->name,
-			    d->remote ? d->remote : "none",
-			    (int)(vf - d->tls_info), d->tls_info,
-			    vf + strlen(" verified="), status, delay,
-			    env->attempts + 1);
-		else
-			log_event(dlv_result_to_text(r->result),
-			    "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
-			    "remote=%s status=\"%s\" delay=%lds attempt=%d",
-			    env->id, r->queue_name, env->sender, er->addr,
-			    d->relayer->name, d->remote ? d->remote : "none",
-			    status, delay, env->attempts + 1);
+		o.index = r->index;
+		o.queue = r->queue_name;
+		o.relayer = (char *)d->relayer->name;
+		o.remote = d->remote;
+		o.tls_info = d->tls_info;
+		o.status = (char *)status;
+		o.delay = delay;
+		o.attempt = env->attempts + 1;
+		if (r->result != DLV_TEMPFAIL) {
+			log_outcome(dlv_result_to_text(r->result), env, &o, 0);
+			continue;
+		}
+		/* Logged when the attempt ends and the next one is set. */
+		if (m->deferred == NULL)
+			m->deferred = xcalloc(env->n_rcpts,
+			    sizeof(*m->deferred));
+		if (m->n_deferred < env->n_rcpts) {
+			struct outcome	*c = &m->deferred[m->n_deferred++];
+
+			c->index = o.index;
+			c->queue = xstrdup(o.queue);
+			c->relayer = xstrdup(o.relayer);
+			c->remote = o.remote ? xstrdup(o.remote) : NULL;
+			c->tls_info = o.tls_info ? xstrdup(o.tls_info) : NULL;
+			c->status = xstrdup(o.status);
+			c->delay = o.delay;
+			c->attempt = o.attempt;
+		}
 	}
 	delivery_free(d);
 	if (--m->inflight > 0)
@@ -406,6 +500,7 @@ delivery_done(struct delivery *d)
 
 	env->attempts++;
 	if (envelope_pending(env) == 0) {
+		log_deferred(m, 0);	/* none: deferred ones are pending */
 		qmsg_finalize(m);
 		return;
 	}
@@ -423,6 +518,7 @@ delivery_done(struct delivery *d)
 		if (next > deadline && deadline > t)
 			next = deadline;
 		env->next_attempt = next;
+		log_deferred(m, next);
 		/* delay_warning: once, recorded with the retry below. */
 		if (cfg->delay_warning > 0 && !env->warned &&
 		    env->sender[0] != '\0' && t - env->created >=
@@ -442,6 +538,7 @@ qmsg_expire(struct qmsg *m)
 {
 	struct envelope	*env = m->env;
 	struct route	 rt;
+	struct outcome	 o;
 
 	for (int i = 0; i < env->n_rcpts; i++) {
 		struct env_rcpt	*er = &env->rcpts[i];
@@ -456,12 +553,24 @@ qmsg_expire(struct qmsg *m)
 		er->status = st;
 		er->state = RCPT_FAILED;
 		stats_inc(STAT_EXPIRED);
-		stats_count(SF_DELIVERIES, route_resolve(m->q->cfg,
-		    env->listener, env->sender, er->addr, &rt) == 0 ?
+		/* The route it would take now: where it kept failing. */
+		if (route_resolve(m->q->cfg, env->listener, env->sender,
+		    er->addr, &rt) == -1) {
+			rt.relayer = NULL;
+			strlcpy_(rt.queue, "none", sizeof(rt.queue));
+		}
+		stats_count(SF_DELIVERIES, rt.relayer != NULL ?
 		    rt.relayer->name : "none", "expired");
-		log_event("expired", "id=%s from=<%s> to=<%s> status=\"%s\" "
-		    "delay=%lds attempts=%d", env->id, env->sender, er->addr,
-		    st, (long)(now() - env->created), env->attempts);
+		memset(&o, 0, sizeof(o));
+		o.index = i;
+		o.queue = rt.queue;
+		o.relayer = rt.relayer != NULL ? (char *)rt.relayer->name :
+		    "none";
+		o.remote = er->remote;
+		o.status = st;
+		o.delay = (long)(now() - env->created);
+		o.attempt = env->attempts;	/* the last one made */
+		log_outcome("expired", env, &o, 0);
 	}
 }
 

@@ -642,7 +642,7 @@ queued(struct receive_tx *tx)
 	for (i = 0; i < tx->n_batches; i++) {
 		if (tx->o.kind == RECEIVE_BOUNCE)
 			log_event("queued", "id=%s from=<> to=<%s> "
-			    "bounce-of=%s", tx->envs[i]->id,
+			    "bounce_of=%s", tx->envs[i]->id,
 			    tx->envs[i]->rcpts[0].addr, tx->o.bounce_of);
 		else
 			log_event("queued", "id=%s from=<%s> nrcpt=%d "
