@@ -193,9 +193,10 @@ strv_same(char *const *a, int na, char *const *b, int nb)
 }
 
 /*
- * Every field of struct relayer_conf but its line and rate, and what of the rest of
- * the configuration a relayer uses itself (hostname).  A field added to
- * relayer_conf must be added here, or a reload would not see it change.
+ * Every field of struct relayer_conf but its line and rate, and what of the
+ * rest of the configuration a relayer uses itself (hostname).  A field
+ * added to relayer_conf must be added here, or a reload would not see it
+ * change.
  */
 bool
 relayer_conf_same(const struct config *ca, const struct relayer_conf *a,

@@ -586,6 +586,7 @@ sub start_sink {
 	push @argv, '--fail-first', $o{fail_first} if $o{fail_first};
 	push @argv, '--size-limit', $o{size_limit} if $o{size_limit};
 	push @argv, '--fail-file', $o{fail_file} if defined $o{fail_file};
+	push @argv, '--record', $o{record} if defined $o{record};
 	$self->{argv} = \@argv;
 	$self->start;
 	return $self;

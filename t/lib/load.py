@@ -10,7 +10,8 @@ parallel, and say what happened.
 Each message has a unique Message-ID <T.s.m@load.test> and recipients
 r<k>@dest.test; its body names them too.  With --out, every message the
 daemon acknowledged with 250 is listed, one line each: "<msgid>
-<sha256 of the body sent> <rcpt>,<rcpt>...".  A session refused (421 at
+<sha256 of the body sent (after the header section)>
+<rcpt>,<rcpt>...".  A session refused (421 at
 connect, a connection error) is retried until --retry-seconds have passed.
 Prints one JSON line: {"acked": n, "refused": n, "failed": n,
 "sessions": n}.  Uses smtplib only.
@@ -86,7 +87,8 @@ def main():
                              for k in range(a.rcpts)]
                     body = body_of(a.tag, s, m, rcpts)
                     c.sendmail("load@load.test", rcpts, body)
-                    h = hashlib.sha256(body).hexdigest()
+                    h = hashlib.sha256(
+                        body.partition(b"\r\n\r\n")[2]).hexdigest()
                     with lock:
                         stats["acked"] += 1
                         acked.append("<%s.%d.%d@load.test> %s %s" %

@@ -17,6 +17,10 @@ and on the options:
   --fail-first N  the first N transactions that reach the end of data get
                   451 4.3.0 there; later ones succeed
   --fail-file F   while the file F exists, every RCPT gets 451 4.3.0
+  --record F      the stress tests' recording mode: store no message, but
+                  append one line per accepted recipient to F:
+                  "<message-id> <recipient> <sha256 of the body>" (the
+                  body: what follows the header section)
 
 Besides the messages it keeps, in --dir:
   connections.log   one line per accepted connection ("<n> <peer>")
@@ -31,6 +35,7 @@ stdout once it listens.  Requires aiosmtpd (Debian python3-aiosmtpd).
 """
 
 import argparse
+import hashlib
 import asyncio
 import json
 import time
@@ -60,6 +65,7 @@ class State:
         self.dir = args.dir
         self.fail_first = args.fail_first
         self.fail_file = args.fail_file
+        self.record = args.record
         self.seq = 0            # stored messages
         self.data_ends = 0      # transactions that reached end of data
         self.connections = 0
@@ -70,6 +76,20 @@ class State:
 class Handler:
     def __init__(self, state):
         self.st = state
+
+    def _record(self, envelope):
+        data = envelope.original_content
+        head, sep, body = data.partition(b"\r\n\r\n")
+        msgid = "-"
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"message-id:"):
+                msgid = line[11:].strip().decode("ascii", "replace")
+                break
+        h = hashlib.sha256(body).hexdigest()
+        with open(self.st.record, "a") as f:
+            for r in envelope.rcpt_tos:
+                f.write("%s %s %s\n" % (msgid, r, h))
+        return "250 2.0.0 Ok: recorded"
 
     async def handle_EHLO(self, server, session, envelope, hostname,
                           responses):
@@ -109,6 +129,8 @@ class Handler:
                         "%s <%s> %s" % (code, envelope.mail_from, rcpts))
             return reply
 
+        if st.record:
+            return self._record(envelope)
         st.seq += 1
         base = os.path.join(st.dir, "%04d" % st.seq)
         write_atomic(base + ".eml", envelope.original_content)
@@ -197,6 +219,8 @@ class SinkSMTP(SMTP):
         return await super().smtp_HELO(arg)
 
     def _log_cmd(self, verb):
+        if self.st.record:
+            return
         append_line(os.path.join(self.st.dir, "commands.log"),
                     "%s %s" % (self.conn_no, verb))
 
@@ -224,6 +248,7 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--fail-file", default=None)
+    p.add_argument("--record", default=None)
     p.add_argument("--size-limit", type=int, default=100 * 1024 * 1024,
                    help="the SIZE offered in EHLO (and enforced)")
     p.add_argument("--hostname", default="sink.test")

@@ -39,8 +39,9 @@ sub round {
 	cmp_ok($t // 99, '<=', $T + 1,
 	    "$name: within timeout + 1 s (took " . sprintf('%.1f', $t // 99)
 	    . " s, refused $refused times)");
-	diag(sprintf("%s: normal client through after %.1f s, %d refusals",
-	    $name, $t // -1, $refused));
+	(my $tag = $name) =~ s/[^a-z0-9]+/-/g;
+	diag(sprintf("figures: slowloris-%s through_seconds=%.1f refused=%d",
+	    $tag, $t // -1, $refused));
 	$_->close_all for @sets;
 	sleep(0.5);
 }

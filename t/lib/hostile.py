@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""
+hostile.py -- a misbehaving downstream SMTP server for t/stress/hostile.t.
+
+  hostile.py --port P --mode MODE
+
+Modes:
+  no-banner     accepts and never says a word
+  drop-data     a normal dialogue until DATA, then drops the connection
+                after some of the body
+  421           says "421 4.3.2 busy" at connect and closes
+  452-rcpt      452 4.5.3 to every RCPT (and 554 to DATA)
+  slow          every reply sent one byte per 100 ms, and 451 at the end
+                of data (so no message is swallowed however the timing
+                falls: the test counts what the good server records)
+  no-dot-reply  a normal dialogue, but no reply to the final dot
+Prints "ready" once it listens; runs until SIGTERM.  Loopback only.
+"""
+
+import argparse
+import asyncio
+import signal
+import sys
+
+
+async def send(w, text, slow):
+    data = text.encode()
+    if not slow:
+        w.write(data)
+        await w.drain()
+        return
+    for i in range(len(data)):
+        w.write(data[i:i + 1])
+        await w.drain()
+        await asyncio.sleep(0.1)
+
+
+async def session(r, w, mode):
+    slow = mode == "slow"
+    try:
+        if mode == "no-banner":
+            await r.read()          # until the client gives up
+            return
+        if mode == "421":
+            await send(w, "421 4.3.2 hostile.test busy\r\n", False)
+            return
+        await send(w, "220 hostile.test ESMTP\r\n", slow)
+        while True:
+            line = await r.readline()
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                await send(w, "250-hostile.test\r\n250-PIPELINING\r\n"
+                           "250 8BITMIME\r\n", slow)
+            elif verb == b"MAIL":
+                await send(w, "250 2.1.0 Ok\r\n", slow)
+            elif verb == b"RCPT":
+                if mode == "452-rcpt":
+                    await send(w, "452 4.5.3 Too many recipients\r\n", slow)
+                else:
+                    await send(w, "250 2.1.5 Ok\r\n", slow)
+            elif verb == b"DATA":
+                if mode == "452-rcpt":
+                    await send(w, "554 5.5.1 No valid recipients\r\n", slow)
+                    continue
+                await send(w, "354 go ahead\r\n", slow)
+                got = 0
+                while True:
+                    l = await r.readline()
+                    if not l:
+                        return
+                    got += len(l)
+                    if mode == "drop-data" and got > 100:
+                        w.transport.abort()
+                        return
+                    if l == b".\r\n":
+                        break
+                if mode == "no-dot-reply":
+                    await r.read()
+                    return
+                await send(w, "451 4.3.0 Try again later\r\n", slow)
+            elif verb == b"RSET" or verb == b"NOOP":
+                await send(w, "250 2.0.0 Ok\r\n", slow)
+            elif verb == b"QUIT":
+                await send(w, "221 2.0.0 Bye\r\n", slow)
+                return
+            else:
+                await send(w, "502 5.5.2 Error\r\n", slow)
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        try:
+            w.close()
+        except Exception:
+            pass
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--mode", required=True,
+                   choices=["no-banner", "drop-data", "421", "452-rcpt",
+                            "slow", "no-dot-reply"])
+    a = p.parse_args()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(asyncio.start_server(
+        lambda r, w: session(r, w, a.mode), a.host, a.port,
+        reuse_address=True))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, loop.stop)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+#!/usr/bin/perl
+# hostile.t -- six kinds of misbehaving downstream server (no banner, drop
+# during DATA, 421 at connect, 452 to every RCPT, one byte per 100 ms, no
+# reply to the final dot).  Against each: the daemon stays responsive
+# (EHLO answered within a second), nothing is bounced or lost, and when a
+# good server comes back on the same port everything is delivered.
+use strict;
+use warnings;
+use Test::More;
+use IO::Select;
+use Time::HiRes qw(time sleep);
+use SmarthostTest;
+use StressCheck;
+
+my $M = $ENV{STRESS_HOSTILE_MESSAGES} // 20;
+my $port = free_port();
+my $rec = tempdir('rec') . '/record';
+
+sub start_hostile {
+	my ($mode) = @_;
+	my $dir = tempdir('hostile');
+	my ($pid, $rd) = SmarthostTest::spawn(argv => [ SmarthostTest::python3(),
+	    SmarthostTest::srcdir() . '/t/lib/hostile.py', '--port', $port,
+	    '--mode', $mode ], stdout_pipe => 1, stderr => "$dir/err",
+	    what => "hostile.py $mode");
+	my $sel = IO::Select->new($rd);
+	my $buf = '';
+	my $deadline = time + 10;
+	while ($buf !~ /^ready$/m && time < $deadline) {
+		last unless $sel->can_read($deadline - time);
+		sysread($rd, $buf, 256, length $buf) or last;
+	}
+	close($rd);
+	die "hostile.py $mode did not start\n" unless $buf =~ /^ready$/m;
+	return $pid;
+}
+
+sub stop_pid {
+	my ($pid) = @_;
+	SmarthostTest::kill_group($pid, 'TERM');
+	if (!defined SmarthostTest::reap($pid, 5)) {
+		SmarthostTest::kill_group($pid, 'KILL');
+		SmarthostTest::reap($pid, 2);
+	}
+}
+
+# The daemon relays to $port: whoever listens there.
+my $fake = bless { host => '127.0.0.1', port => $port }, 'SmarthostTest::Sink';
+my $d = start_daemon(
+    config_text => {
+	listener => 'max_connections_per_ip = 0;',
+	relayers => sink_relayer($fake, extra => 'pool_size = 4; '
+	    . 'connect_timeout = "2s"; command_timeout = "2s"; '
+	    . 'data_timeout = "3s";'),
+	routing => 'default_relayer = "sink";',
+	queue => 'retry_interval = "1s"; max_retry_interval = "2s";',
+	level => 'info',
+    });
+
+sub responsive {
+	my $worst = 0;
+	for (1 .. 5) {
+		my $t = time;
+		my $s = smtp_session(port => $d->port, timeout => 3);
+		my $g = $s->reply(3);
+		my $r = $s->cmd('EHLO probe.test', 3);
+		$s->cmd('QUIT', 3);
+		close($s->sock);
+		return 99 unless $g && $g->{code} == 220 && $r &&
+		    $r->{code} == 250;
+		my $e = time - $t;
+		$worst = $e if $e > $worst;
+		sleep(0.5);
+	}
+	return $worst;
+}
+
+my $total = 0;
+for my $mode ('no-banner', 'drop-data', '421', '452-rcpt', 'slow',
+    'no-dot-reply') {
+	my $h = start_hostile($mode);
+	my $load = load_start(port => $d->port, sessions => $M / 5, per => 5,
+	    parallel => 4, tag => "h-$mode", retry => 0);
+	my $st = load_wait($load, 60);
+	is($st->{acked} // 0, $M, "$mode: $M messages acknowledged");
+	# Let the hostile server have its way for a while.
+	my $worst = responsive();
+	cmp_ok($worst, '<', 1, "$mode: daemon responsive (worst EHLO "
+	    . sprintf('%.2f', $worst) . ' s)');
+	sleep(3);
+	stop_pid($h);
+	my $sink = start_sink(port => $port, record => "$rec.$mode");
+	my $r = delivery_check($load->{acked}, "$rec.$mode", 60);
+	is($r->{lost}, 0, "$mode: everything delivered once a good server "
+	    . 'is back');
+	figures("hostile-$mode", %$r, refused => $st->{refused} // -1);
+	$sink->stop;
+	$total += $M;
+}
+my $rec_text = join('', map { slurp($_) // '' } glob("$rec.*"));
+unlike($rec_text, qr/ load\@load\.test /, 'no bounce reached the sender');
+unlike($d->log, qr/\b(bounced|expired)\b/, 'nothing bounced or expired');
+ok($d->alive, 'daemon running');
+$d->stop;
+done_testing();
