@@ -65,7 +65,7 @@ class State:
         self.dir = args.dir
         self.fail_first = args.fail_first
         self.fail_file = args.fail_file
-        self.record = args.record
+        self.record = getattr(args, "record", None)  # tls_sink.py has none
         self.seq = 0            # stored messages
         self.data_ends = 0      # transactions that reached end of data
         self.connections = 0
