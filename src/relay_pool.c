@@ -91,6 +91,7 @@ struct rp_walk {
 };
 
 struct relay_pool {
+	TAILQ_ENTRY(relay_pool)	 pentry;	/* in all_pools */
 	struct event_base	*base;
 	struct resolver		*dns;
 	struct config		*cfg;		/* referenced */
@@ -100,6 +101,10 @@ struct relay_pool {
 	int			 n_walks;	/* deliveries in flight */
 	bool			 retired;
 };
+
+/* Every pool, live or retired: a relayer changed by a reload has a live
+ * pool and retired ones still closing, and the cap counts them all. */
+static TAILQ_HEAD(, relay_pool) all_pools = TAILQ_HEAD_INITIALIZER(all_pools);
 
 static void	walk_next(struct rp_walk *);
 static void	dest_dispatch(struct rp_dest *);
@@ -111,16 +116,52 @@ pool_limit(const struct relay_pool *p)
 	return p->rc->pool_size > 0 ? p->rc->pool_size : 1;
 }
 
+/* Connections that count against dest: its own (mx) or its pool's
+ * (smtp), and those of the relayer's other pools (retired ones still
+ * draining, or the live one), to the same address for mx. */
+static int
+dest_count(const struct rp_dest *dest)
+{
+	const struct relay_pool	*p = dest->pool, *q;
+	const struct rp_dest	*o;
+	bool			 mx = p->rc->type == RELAY_MX;
+	int			 n = mx ? dest->n_conns : p->n_conns;
+
+	TAILQ_FOREACH(q, &all_pools, pentry) {
+		if (q == p || q->n_conns == 0 ||
+		    strcmp(q->rc->name, p->rc->name) != 0)
+			continue;
+		if (!mx) {
+			n += q->n_conns;
+			continue;
+		}
+		TAILQ_FOREACH(o, &q->dests, entry)
+			if (o->sslen == dest->sslen &&
+			    memcmp(&o->ss, &dest->ss, dest->sslen) == 0)
+				n += o->n_conns;
+	}
+	return n;
+}
+
 /* May dest open one more connection?  The cap is per address for mx and
  * per relayer for a static smarthost. */
 static bool
 dest_has_room(const struct rp_dest *dest)
 {
-	const struct relay_pool	*p = dest->pool;
+	return dest_count(dest) < pool_limit(dest->pool);
+}
 
-	if (p->rc->type == RELAY_MX)
-		return dest->n_conns < pool_limit(p);
-	return p->n_conns < pool_limit(p);
+/* A connection of p closed: the relayer's other pools may have room now
+ * (the new one after a reload, or a retired one with deliveries still
+ * waiting). */
+static void
+pool_kick_others(const struct relay_pool *p)
+{
+	struct relay_pool	*q;
+
+	TAILQ_FOREACH(q, &all_pools, pentry)
+		if (q != p && strcmp(q->rc->name, p->rc->name) == 0)
+			pool_dispatch(q);
 }
 
 /* Pools not yet freed: a retired one lives until its last connection
@@ -140,6 +181,7 @@ relay_pool_new(struct event_base *base, struct resolver *dns,
 	p->cfg = config_ref(cfg);
 	p->rc = rc;
 	TAILQ_INIT(&p->dests);
+	TAILQ_INSERT_TAIL(&all_pools, p, pentry);
 	return p;
 }
 
@@ -165,6 +207,7 @@ pool_gc(struct relay_pool *p)
 	if (!p->retired || p->n_walks > 0 || !TAILQ_EMPTY(&p->dests))
 		return;
 	log_debug("relayer %s: pool freed", p->rc->name);
+	TAILQ_REMOVE(&all_pools, p, pentry);
 	config_unref(p->cfg);
 	free(p);
 	n_pools--;
@@ -254,6 +297,7 @@ conn_closed(evutil_socket_t fd, short ev, void *arg)
 
 	conn_forget(conn);
 	pool_dispatch(p);
+	pool_kick_others(p);
 	pool_gc(p);
 }
 
@@ -401,6 +445,7 @@ conn_client_cb(struct smtp_client *c, enum smtpc_event ev, void *arg)
 		break;
 	}
 	pool_dispatch(p);
+	pool_kick_others(p);
 	pool_gc(p);
 }
 
@@ -435,24 +480,32 @@ conn_new(struct rp_dest *dest, struct rp_walk *w)
 	return 0;
 }
 
-/* Close one idle connection of p not to dest (smtp relayers share one
- * cap over their addresses). */
+/*
+ * dest has deliveries waiting and no room: close one idle connection that
+ * counts against it elsewhere (another address of an smtp relayer, or the
+ * relayer's other pool across a reload), so that its place comes free.
+ */
 static void
 pool_close_idle_elsewhere(struct relay_pool *p, struct rp_dest *dest)
 {
-	struct rp_dest	*o;
-	struct rp_conn	*conn;
+	struct relay_pool	*q;
+	struct rp_dest		*o;
+	struct rp_conn		*conn;
+	bool			 mx = p->rc->type == RELAY_MX;
 
-	if (p->rc->type == RELAY_MX)
-		return;
-	TAILQ_FOREACH(o, &p->dests, entry) {
-		if (o == dest)
+	TAILQ_FOREACH(q, &all_pools, pentry) {
+		if (strcmp(q->rc->name, p->rc->name) != 0)
 			continue;
-		TAILQ_FOREACH(conn, &o->conns, entry)
-			if (conn->state == RP_IDLE) {
-				conn_close(conn, true);
-				return;
-			}
+		TAILQ_FOREACH(o, &q->dests, entry) {
+			if (o == dest || (mx && (o->sslen != dest->sslen ||
+			    memcmp(&o->ss, &dest->ss, dest->sslen) != 0)))
+				continue;
+			TAILQ_FOREACH(conn, &o->conns, entry)
+				if (conn->state == RP_IDLE) {
+					conn_close(conn, true);
+					return;
+				}
+		}
 	}
 }
 

@@ -6,10 +6,14 @@
 # max_deliveries_per_connection = 7 and idle_timeout = 1s make the pool
 # close and reopen connections all the time, which is where a QUIT'd
 # connection used to leave its place before its socket was closed.
+# Then the same cap while reloads change the relayer: the old pool's
+# connections (finishing, then QUIT) count against the new pool's.
 use strict;
 use warnings;
 use Test::More;
+use Time::HiRes qw(sleep);
 use SmarthostTest;
+use StressCheck;
 
 my $sink = start_sink();
 my $POOL = 3;
@@ -44,4 +48,41 @@ diag("sink: $max connections at most at once, " . $sink->connections
 ok($d->alive, 'daemon still running');
 $d->stop;
 $sink->stop;
+
+# Reloads that change the relayer during a load.
+my $rec = tempdir('rec') . '/record';
+my $sink2 = start_sink(record => $rec);
+my %ct = (
+    listener => 'max_connections_per_ip = 0;',
+    routing => 'default_relayer = "sink";',
+    queue => 'retry_interval = "1s";',
+    level => 'info',
+);
+sub relayer_with {
+	my ($t) = @_;
+	return sink_relayer($sink2, extra => "pool_size = $POOL; "
+	    . "idle_timeout = \"30s\"; command_timeout = \"${t}s\";");
+}
+my $d2 = start_daemon(config_text => { %ct, relayers => relayer_with(300) });
+my $load = load_start(port => $d2->port, sessions => 100, per => 5,
+    parallel => 20, tag => 'capreload', retry => 30);
+for my $i (1 .. 8) {
+	sleep(0.4);
+	$d2->rewrite(config_text => { %ct,
+	    relayers => relayer_with(200 + $i) });
+	$d2->signal('HUP');
+}
+my $st2 = load_wait($load, 120);
+is($st2->{acked}, 500, '500 messages acknowledged during 8 changing reloads');
+my $c = delivery_check($load->{acked}, $rec, 60);
+is($c->{lost}, 0, 'all delivered');
+my $max2 = SmarthostTest::slurp($sink2->dir . '/max_concurrent') // 0;
+chomp $max2;
+my $reloads = () = $d2->log =~ /reloaded /g;
+cmp_ok($max2, '<=', $POOL, "at most pool_size = $POOL connections at once "
+    . "across $reloads reloads changing the relayer (saw $max2)");
+cmp_ok($sink2->connections, '>', $POOL,
+    'the changed relayer did open new connections');
+$d2->stop;
+$sink2->stop;
 done_testing();
