@@ -278,3 +278,67 @@ hdr_scan_pending(const struct hdr_scan *h)
 		return 0;
 	return h->fed - h->line_start;
 }
+
+/*
+ * BDAT framing: line ends only (see smtp_data.h).
+ */
+
+enum { BD_LINE_START, BD_MID_LINE, BD_AFTER_CR };
+
+void
+bdat_init(struct bdat_filter *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->state = BD_LINE_START;
+}
+
+void
+bdat_feed(struct bdat_filter *b, const char *in, size_t len, char *out,
+    size_t *outlen)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = in[i];
+
+		if (b->state == BD_AFTER_CR) {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			if (c == '\n') {
+				b->state = BD_LINE_START;
+				continue;
+			}
+			b->bare_count++;	/* a CR alone */
+			b->state = BD_LINE_START;
+		}
+		if (c == '\r')
+			b->state = BD_AFTER_CR;
+		else if (c == '\n') {
+			b->bare_count++;	/* an LF alone */
+			out[o++] = '\r';
+			out[o++] = '\n';
+			b->state = BD_LINE_START;
+		} else {
+			out[o++] = c;
+			b->state = BD_MID_LINE;
+		}
+	}
+	b->octets_in += len;
+	b->octets_out += o;
+	*outlen = o;
+}
+
+void
+bdat_finish(struct bdat_filter *b, char *out, size_t *outlen)
+{
+	*outlen = 0;
+	if (b->state == BD_AFTER_CR)
+		b->bare_count++;
+	if (b->state != BD_LINE_START) {
+		out[0] = '\r';
+		out[1] = '\n';
+		*outlen = 2;
+	}
+	b->state = BD_LINE_START;
+	b->octets_out += *outlen;
+}

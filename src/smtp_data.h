@@ -44,6 +44,29 @@ void	smtp_data_init(struct smtp_data *);
 size_t	smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 	    char *out, size_t *outlen);
 
+/*
+ * BDAT (RFC 3030) chunks carry the message as it is, with no dot-stuffing
+ * and no end marker: the chunk sizes frame it.  bdat_feed() stores what it
+ * is given with every line ended by CRLF, a bare CR or LF written as CRLF
+ * and counted (as smtp_data_feed() does, so bare_lf = "reject" applies
+ * alike); a CR at the end of one chunk waits for the next.  bdat_finish()
+ * at BDAT LAST ends a pending CR or an unterminated last line with CRLF,
+ * so that every stored message ends with a line end.
+ */
+struct bdat_filter {
+	int		state;		/* private */
+	uint64_t	bare_count;
+	uint64_t	octets_in;	/* chunk octets fed */
+	uint64_t	octets_out;	/* stored octets written */
+};
+
+void	bdat_init(struct bdat_filter *);
+/* Consumes all len octets; out needs room for 2 * len + 2. */
+void	bdat_feed(struct bdat_filter *, const char *in, size_t len, char *out,
+	    size_t *outlen);
+/* out needs room for 2 octets. */
+void	bdat_finish(struct bdat_filter *, char *out, size_t *outlen);
+
 struct hdr_scan {
 	int		state;		/* private */
 	size_t		matched;	/* private */

@@ -41,7 +41,8 @@ enum arg_kind {
 	ARG_NONE,	/* nothing at all */
 	ARG_TEXT,	/* optional free text */
 	ARG_VRFY,	/* required free text */
-	ARG_AUTH	/* mechanism [initial-response] */
+	ARG_AUTH,	/* mechanism [initial-response] */
+	ARG_BDAT	/* chunk-size [LAST] */
 };
 
 static const struct {
@@ -61,6 +62,7 @@ static const struct {
 	{ CMD_VRFY,	"VRFY",		ARG_VRFY },
 	{ CMD_STARTTLS,	"STARTTLS",	ARG_NONE },
 	{ CMD_AUTH,	"AUTH",		ARG_AUTH },
+	{ CMD_BDAT,	"BDAT",		ARG_BDAT },
 };
 #define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
 
@@ -504,6 +506,36 @@ auth_args(const char *s, size_t n, struct smtp_cmd *cmd)
 	return NULL;
 }
 
+#define R_BDAT	"501 5.5.4 Syntax: BDAT chunk-size [LAST]"
+
+/* "BDAT" SP chunk-size [SP "LAST"] (RFC 3030): 1*DIGIT, no sign. */
+static const char *
+bdat_args(const char *a, size_t alen, struct smtp_cmd *cmd)
+{
+	size_t		i = 0;
+	uint64_t	v = 0;
+
+	for (; i < alen && a[i] >= '0' && a[i] <= '9'; i++) {
+		v = v * 10 + (uint64_t)(a[i] - '0');
+		if (v > SMTP_BDAT_MAX)
+			return R_BDAT;
+	}
+	if (i == 0)
+		return R_BDAT;
+	cmd->size = v;
+	cmd->has_size = true;
+	if (i == alen)
+		return NULL;
+	if (a[i] != ' ')
+		return R_BDAT;
+	while (i < alen && a[i] == ' ')
+		i++;
+	if (!ncaseeq(a + i, alen - i, "LAST"))
+		return R_BDAT;
+	cmd->bdat_last = true;
+	return NULL;
+}
+
 static const char *
 parse(const char *line, size_t len, struct smtp_cmd *cmd)
 {
@@ -567,6 +599,8 @@ parse(const char *line, size_t len, struct smtp_cmd *cmd)
 		return NULL;
 	case ARG_AUTH:
 		return auth_args(a, alen, cmd);
+	case ARG_BDAT:
+		return bdat_args(a, alen, cmd);
 	}
 	return R_UNKNOWN;
 }

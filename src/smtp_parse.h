@@ -17,8 +17,11 @@
 enum smtp_verb {
 	CMD_UNKNOWN = 0,
 	CMD_EHLO, CMD_HELO, CMD_MAIL, CMD_RCPT, CMD_DATA, CMD_RSET, CMD_NOOP,
-	CMD_QUIT, CMD_HELP, CMD_VRFY, CMD_STARTTLS, CMD_AUTH
+	CMD_QUIT, CMD_HELP, CMD_VRFY, CMD_STARTTLS, CMD_AUTH, CMD_BDAT
 };
+
+/* Largest BDAT chunk size we parse (a larger one is a syntax error). */
+#define SMTP_BDAT_MAX	((uint64_t)1 << 40)
 
 enum smtp_body { BODY_UNSPEC = 0, BODY_7BIT, BODY_8BITMIME };
 
@@ -37,6 +40,8 @@ struct smtp_cmd {
 	uint64_t	size;
 	enum smtp_body	body;
 	bool		smtputf8;
+	/* BDAT (RFC 3030): the chunk's size (in `size`) and LAST. */
+	bool		bdat_last;
 	/* AUTH: mechanism and optional initial response; VRFY/HELP: text. */
 	char		arg[SMTP_LINE_MAX];
 };

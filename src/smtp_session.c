@@ -104,9 +104,11 @@ struct smtp_tx {
 	enum smtp_body		 body_type;
 	bool			 smtputf8;
 
-	/* From DATA on. */
+	/* From DATA (or the first BDAT) on. */
 	struct receive_tx	*rtx;		/* NULL once aborted */
 	struct smtp_data	 df;
+	bool			 bdat;		/* CHUNKING: framed by BDAT */
+	struct bdat_filter	 bf;
 	bool			 too_big;
 	bool			 no_space;	/* the reserve ran out in DATA */
 };
@@ -152,6 +154,12 @@ struct smtp_session {
 	bool			 eof;		/* client shut its side */
 	bool			 freeing;	/* ev_free is active */
 	bool			 in_process;	/* session_process() running */
+	/* BDAT: a chunk's octets are read as data, never as commands, even
+	 * when the command failed (the client sends them regardless). */
+	bool			 in_bdat;
+	uint64_t		 bdat_left;
+	bool			 bdat_last;
+	const char		*bdat_error;	/* reply at the chunk's end */
 	struct smtp_tx		*tx;
 };
 
@@ -478,6 +486,7 @@ cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_reply(s, "250-SIZE %llu",
 	    (unsigned long long)s->lc->max_message_size);
 	session_reply(s, "250-PIPELINING");
+	session_reply(s, "250-CHUNKING");
 	session_reply(s, "250-8BITMIME");
 	session_reply(s, "250-SMTPUTF8");
 	if (s->lc->tls == LTLS_STARTTLS && !s->tls && s->ssl_ctx != NULL)
@@ -598,8 +607,9 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_reply(s, "250 2.1.5 Ok");
 }
 
-static void
-cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
+/* The message's way to the spool opens (DATA, or the first BDAT). */
+static int
+tx_receive_begin(struct smtp_session *s)
 {
 	struct smtp_tx		*tx = s->tx;
 	struct receive_origin	 o;
@@ -621,6 +631,21 @@ cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 	if ((tx->rtx = receive_begin(s->env.receive, s->cfg,
 	    &o, tx->sender, tx->rcpts, tx->n_rcpts)) == NULL) {
 		log_warn("spool: new body");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	struct smtp_tx		*tx = s->tx;
+
+	if (tx->bdat) {
+		session_reply(s, "503 5.5.1 Error: DATA after BDAT");
+		return;
+	}
+	if (tx_receive_begin(s) == -1) {
 		session_reply(s, "451 4.3.0 Error: queue file write error");
 		return;
 	}
@@ -628,6 +653,98 @@ cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_enter_state(s, S_DATA);
 	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	deadline_start(s->deadline, s->lc->timeout);
+}
+
+/*
+ * BDAT size [LAST] (RFC 3030).  Whatever the answer, the next `size`
+ * octets are the chunk and are read as such; the reply comes at its end.
+ */
+static void
+cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	struct smtp_tx	*tx = s->tx;
+
+	s->in_bdat = true;
+	s->bdat_left = cmd->size;
+	s->bdat_last = cmd->bdat_last;
+	s->bdat_error = NULL;
+	if (s->helo == NULL)
+		s->bdat_error = "503 5.5.1 Error: send HELO/EHLO first";
+	else if (tx == NULL)
+		s->bdat_error = "503 5.5.1 Error: need MAIL command";
+	else if (tx->n_rcpts == 0)
+		s->bdat_error = "503 5.5.1 Error: need RCPT command";
+	else if (!tx->bdat) {
+		if (tx_receive_begin(s) == -1)
+			s->bdat_error = "451 4.3.0 Error: queue file write "
+			    "error";
+		else {
+			tx->bdat = true;
+			bdat_init(&tx->bf);
+		}
+	}
+	deadline_start(s->deadline, s->lc->timeout);
+}
+
+static void	tx_end(struct smtp_session *);
+static void	data_output(struct smtp_session *, const char *, size_t);
+
+/* The chunk has been read: answer it, or end the message at LAST. */
+static void
+bdat_chunk_end(struct smtp_session *s)
+{
+	struct smtp_tx	*tx = s->tx;
+	size_t		 outlen;
+
+	s->in_bdat = false;
+	if (s->bdat_error != NULL) {
+		session_reply(s, "%s", s->bdat_error);
+		/* A failed BDAT ends its transaction (the client RSETs). */
+		if (tx != NULL && tx->bdat)
+			session_reset(s);
+		return;
+	}
+	if (!s->bdat_last) {
+		session_reply(s, "250 2.0.0 Ok: %llu octets received",
+		    (unsigned long long)tx->bf.octets_in);
+		deadline_start(s->deadline, s->lc->timeout);
+		return;
+	}
+	bdat_finish(&tx->bf, data_out, &outlen);
+	data_output(s, data_out, outlen);
+	tx_end(s);
+}
+
+/* A BDAT chunk's octets from the input, at most DATA_CHUNK at a time. */
+static int
+session_bdat(struct smtp_session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
+	struct smtp_tx	*tx = s->tx;
+	size_t		 avail, n, outlen;
+	const char	*p;
+
+	if (s->bdat_left > 0) {
+		avail = evbuffer_get_length(in);
+		if (avail == 0)
+			return 0;
+		n = avail < DATA_CHUNK ? avail : DATA_CHUNK;
+		if (n > s->bdat_left)
+			n = (size_t)s->bdat_left;
+		if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
+			return 0;
+		if (s->bdat_error == NULL) {
+			bdat_feed(&tx->bf, p, n, data_out, &outlen);
+			data_output(s, data_out, outlen);
+		}
+		evbuffer_drain(in, n);
+		s->bdat_left -= n;
+		deadline_data(s->deadline, n, (uint64_t)s->lc->min_data_rate,
+		    s->lc->timeout);
+	}
+	if (s->bdat_left == 0)
+		bdat_chunk_end(s);
+	return 1;
 }
 
 static void
@@ -967,6 +1084,9 @@ static const struct smtp_command commands[] = {
 	{ CMD_VRFY,	CF_BEFORE_HELO,		NULL,		cmd_vrfy },
 	{ CMD_STARTTLS,	CF_BEFORE_HELO,		check_starttls,	cmd_starttls },
 	{ CMD_AUTH,	0,			check_auth,	cmd_auth },
+	/* BDAT checks for itself: its chunk must be read whatever the
+	 * answer. */
+	{ CMD_BDAT,	CF_BEFORE_HELO,		NULL,		cmd_bdat },
 };
 
 static void
@@ -979,6 +1099,10 @@ session_command(struct smtp_session *s, const char *line, size_t len)
 
 	if (smtp_cmd_parse(line, len, &cmd, &reply) == -1) {
 		session_reply(s, "%s", reply);
+		/* A BDAT whose size cannot be read leaves its chunk to be
+		 * taken for commands: a smuggling door.  Close it. */
+		if (cmd.verb == CMD_BDAT)
+			session_close(s);
 		return;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -1089,7 +1213,8 @@ data_output(struct smtp_session *s, const char *buf, size_t len)
 		tx->rtx = NULL;
 		return;
 	}
-	if (tx->df.octets_out > s->lc->max_message_size) {
+	if ((tx->bdat ? tx->bf.octets_out : tx->df.octets_out) >
+	    s->lc->max_message_size) {
 		/* Keep reading to the end of data, storing nothing more. */
 		tx->too_big = true;
 		receive_release(tx->rtx);
@@ -1158,7 +1283,8 @@ tx_end(struct smtp_session *s)
 		    "452 4.3.1 Insufficient system storage");
 		return;
 	}
-	if (s->lc->bare_lf == BARE_LF_REJECT && tx->df.bare_count > 0) {
+	if (s->lc->bare_lf == BARE_LF_REJECT &&
+	    (tx->bdat ? tx->bf.bare_count : tx->df.bare_count) > 0) {
 		tx_refuse(s, "bare_lf", "550 5.5.2 Bare CR or LF not allowed");
 		return;
 	}
@@ -1275,6 +1401,8 @@ session_process(struct smtp_session *s)
 		}
 		if (s->state == S_DATA)
 			more = session_data(s);
+		else if (s->in_bdat)
+			more = session_bdat(s);
 		else
 			more = session_line(s);
 	}
@@ -1286,9 +1414,9 @@ session_process(struct smtp_session *s)
 	if (s->eof && s->state != S_COMMIT && s->state != S_CLOSING &&
 	    !s->out_paused && !s->auth_wait && !s->handshaking) {
 		/* Everything the client sent before closing is answered. */
-		if (s->state == S_DATA)
-			log_info("smtp %s: connection closed during DATA",
-			    s->ip);
+		if (s->state == S_DATA || s->in_bdat)
+			log_info("smtp %s: connection closed during %s",
+			    s->ip, s->in_bdat ? "BDAT" : "DATA");
 		session_close(s);
 	}
 	session_update_read(s);

@@ -4,6 +4,8 @@
  * scanner must give the same result cut or whole, the filter must stay
  * within its output bound and never store a bare CR or LF, and a stored
  * message, dot-stuffed again as the relay does, must come back as itself.
+ * The BDAT filter likewise: cut or whole the same, within its bound, no
+ * bare CR or LF stored, and the stored message ends with CRLF.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,6 +61,59 @@ run(const char *in, size_t len, const uint8_t *step, size_t nstep,
 	hdr_scan_finish(&r->h);
 }
 
+/* BDAT: the same input as chunks cut at the given steps. */
+static char *
+run_bdat(const char *in, size_t len, const uint8_t *step, size_t nstep,
+    size_t *outlen, uint64_t *bare)
+{
+	struct bdat_filter	 b;
+	char			*out = malloc(2 * len + 8);
+	size_t			 from = 0, n, k = 0, o = 0, got;
+
+	bdat_init(&b);
+	while (from < len) {
+		n = len - from;
+		if (nstep > 0 && step[k % nstep] != 0 && step[k % nstep] < n)
+			n = step[k % nstep];
+		k++;
+		bdat_feed(&b, in + from, n, out + o, &got);
+		if (got > 2 * n + 2)
+			abort();
+		o += got;
+		from += n;
+	}
+	bdat_finish(&b, out + o, &got);
+	if (got > 2)
+		abort();
+	o += got;
+	if (b.octets_in != len || b.octets_out != o)
+		abort();
+	/* Only CRLF line ends, and the last line ended. */
+	for (size_t i = 0; i < o; i++)
+		if ((out[i] == '\r' && (i + 1 == o || out[i + 1] != '\n')) ||
+		    (out[i] == '\n' && (i == 0 || out[i - 1] != '\r')))
+			abort();
+	if (o > 0 && (o < 2 || out[o - 2] != '\r' || out[o - 1] != '\n'))
+		abort();
+	*outlen = o;
+	*bare = b.bare_count;
+	return out;
+}
+
+static void
+check_bdat(const char *in, size_t len, const uint8_t *step, size_t nstep)
+{
+	size_t		 la, lb;
+	uint64_t	 ba, bb;
+	char		*a = run_bdat(in, len, NULL, 0, &la, &ba);
+	char		*b = run_bdat(in, len, step, nstep, &lb, &bb);
+
+	if (la != lb || memcmp(a, b, la) != 0 || ba != bb)
+		abort();
+	free(a);
+	free(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -71,6 +126,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	nstep = data[0] % 8;
 	if (len < 1 + nstep)
 		return 0;
+	check_bdat((const char *)data + 1 + nstep, len - 1 - nstep, data + 1,
+	    nstep);
 	run((const char *)data + 1 + nstep, len - 1 - nstep, NULL, 0, &a);
 	run((const char *)data + 1 + nstep, len - 1 - nstep, data + 1, nstep,
 	    &b);

@@ -628,9 +628,76 @@ test_pipeline(void)
 	ok(h.has_date && !h.has_message_id, "  Date seen, Message-ID not");
 }
 
+/* BDAT: input, then the stored form and the bare count, whole and cut. */
+static void
+bdat_case_n(const char *name, const char *in, size_t len, const char *want,
+    size_t wantlen, uint64_t bare)
+{
+	struct bdat_filter	 b;
+	char			*out = malloc(2 * len + 4), t[200];
+	size_t			 o, n, i, cut;
+	int			 same = 1;
+
+	bdat_init(&b);
+	bdat_feed(&b, in, len, out, &o);
+	bdat_finish(&b, out + o, &n);
+	o += n;
+	snprintf(t, sizeof(t), "bdat %s: stored form", name);
+	ok(o == wantlen && memcmp(out, want, o) == 0, t);
+	snprintf(t, sizeof(t), "bdat %s: bare count", name);
+	is_int(b.bare_count, bare, t);
+	snprintf(t, sizeof(t), "bdat %s: octets", name);
+	ok(b.octets_in == len && b.octets_out == o, t);
+	/* Cut into chunks at every position, one and two cuts. */
+	for (cut = 0; cut <= len; cut++) {
+		for (i = cut; i <= len; i++) {
+			char *o2 = malloc(2 * len + 8);
+			size_t a, c, d, e;
+
+			bdat_init(&b);
+			bdat_feed(&b, in, cut, o2, &a);
+			bdat_feed(&b, in + cut, i - cut, o2 + a, &c);
+			bdat_feed(&b, in + i, len - i, o2 + a + c, &d);
+			bdat_finish(&b, o2 + a + c + d, &e);
+			if (a + c + d + e != o || memcmp(o2, out, o) != 0 ||
+			    b.bare_count != bare)
+				same = 0;
+			free(o2);
+		}
+	}
+	snprintf(t, sizeof(t), "bdat %s: cut anywhere, the same", name);
+	ok(same, t);
+	free(out);
+}
+
+static void
+bdat_case(const char *name, const char *in, const char *want, uint64_t bare)
+{
+	bdat_case_n(name, in, strlen(in), want, strlen(want), bare);
+}
+
+static void
+test_bdat(void)
+{
+	bdat_case_n("empty", "", 0, "", 0, 0);
+	bdat_case("one line", "Subject: x\r\n\r\nbody\r\n",
+	    "Subject: x\r\n\r\nbody\r\n", 0);
+	bdat_case("dots are data", ".\r\n..\r\n.x\r\n", ".\r\n..\r\n.x\r\n", 0);
+	bdat_case("CRLF.CRLF inside is data", "a\r\n.\r\nb\r\n",
+	    "a\r\n.\r\nb\r\n", 0);
+	bdat_case("no final line end", "a\r\nb", "a\r\nb\r\n", 0);
+	bdat_case("bare LF", "a\nb\r\n", "a\r\nb\r\n", 1);
+	bdat_case("bare CR", "a\rb\r\n", "a\r\nb\r\n", 1);
+	bdat_case("CR at the very end", "a\r", "a\r\n", 1);
+	bdat_case("CR CR LF", "a\r\r\n", "a\r\n\r\n", 1);
+	bdat_case("LF CR", "\n\r", "\r\n\r\n", 2);
+	bdat_case_n("NUL and 8-bit kept", "a\0\xff\r\n", 5, "a\0\xff\r\n", 5, 0);
+}
+
 int
 main(void)
 {
+	test_bdat();
 	test_cases();
 	test_binary();
 	test_long();

@@ -127,7 +127,7 @@ static const struct {
 	{ " DATA", "500 5.5.1 Command unrecognized" },
 	{ "MAIL\tFROM:<a@b>", "500 5.5.1 Command unrecognized" },
 	{ "ETRN x", "500 5.5.1 Command unrecognized" },
-	{ "BDAT 10 LAST", "500 5.5.1 Command unrecognized" },
+	{ "BURL imap://x LAST", "500 5.5.1 Command unrecognized" },
 	{ "EHLO", "501 5.5.4 Syntax: EHLO hostname" },
 	{ "EHLO ", "501 5.5.4 Syntax: EHLO hostname" },
 	{ "EHLO a b", "501 5.5.4 Syntax: EHLO hostname" },
@@ -606,9 +606,64 @@ test_routing(void)
 	ok(smtp_addr_has_routing("a!b"), "no domain: the whole is local");
 }
 
+static void
+bdat_ok(const char *line, uint64_t size, bool last)
+{
+	struct smtp_cmd	 c;
+	const char	*reply = NULL;
+	char		 t[160];
+
+	snprintf(t, sizeof(t), "\"%s\" parses", line);
+	is_int(smtp_cmd_parse(line, strlen(line), &c, &reply), 0, t);
+	snprintf(t, sizeof(t), "\"%s\" is BDAT", line);
+	is_int(c.verb, CMD_BDAT, t);
+	snprintf(t, sizeof(t), "\"%s\" size", line);
+	ok(c.size == size, t);
+	snprintf(t, sizeof(t), "\"%s\" LAST", line);
+	is_int(c.bdat_last, last, t);
+}
+
+static void
+bdat_bad(const char *line)
+{
+	struct smtp_cmd	 c;
+	const char	*reply = NULL;
+	char		 t[160];
+
+	snprintf(t, sizeof(t), "\"%s\" refused", line);
+	is_int(smtp_cmd_parse(line, strlen(line), &c, &reply), -1, t);
+	snprintf(t, sizeof(t), "\"%s\": 501 5.5.4, verb kept", line);
+	ok(reply != NULL && strncmp(reply, "501 5.5.4", 9) == 0 &&
+	    c.verb == CMD_BDAT, t);
+}
+
+static void
+test_bdat(void)
+{
+	bdat_ok("BDAT 0 LAST", 0, true);
+	bdat_ok("BDAT 1000", 1000, false);
+	bdat_ok("bdat 86 last", 86, true);
+	bdat_ok("BDAT 5  LAST", 5, true);
+	bdat_ok("BDAT 1099511627776", (uint64_t)1 << 40, false);
+	bdat_ok("BDAT 007", 7, false);
+	bdat_bad("BDAT");
+	bdat_bad("BDAT LAST");
+	bdat_bad("BDAT -1");
+	bdat_bad("BDAT +5");
+	bdat_bad("BDAT 5 LASTX");
+	bdat_bad("BDAT 5 FIRST");
+	bdat_bad("BDAT 5LAST");
+	bdat_bad("BDAT 5 LAST LAST");
+	bdat_bad("BDAT 1099511627777");
+	bdat_bad("BDAT 99999999999999999999999");
+	bdat_bad("BDAT 0x10");
+	is_str(smtp_verb_to_text(CMD_BDAT), "BDAT", "BDAT verb name");
+}
+
 int
 main(void)
 {
+	test_bdat();
 	test_table();
 	test_params();
 	test_lengths();
