@@ -9,8 +9,10 @@
 # the relay (all its processes) sampled every 100 ms.  See README.md.
 #
 # Environment: N (5000), SESSIONS (20), SIZE (4096), SMARTHOSTD
-# (./src/smarthostd), RELAYS ("smarthostd postfix"), TIMEOUT (600 seconds
-# per relay), KEEP (1: keep the work directory).
+# (./src/smarthostd), RELAYS ("smarthostd postfix"; also dkim-rsa and
+# dkim-ed25519: smarthostd signing every message with an RSA-2048 or an
+# Ed25519 key), TIMEOUT (600 seconds per relay), KEEP (1: keep the work
+# directory).
 set -u
 
 N=${N:-5000}
@@ -211,8 +213,12 @@ run_one() {
 	log "$name: $(cat "$W/$name.result")"
 }
 
+# bench_smarthostd [NAME ALG]: unsigned, or (ALG rsa or ed25519) with a
+# dkim entry for smtp-source's From: domain, so that every message is
+# signed.
 bench_smarthostd() {
-	local port sinkport d=$W/smarthostd pid
+	local name=${1:-smarthostd} alg=${2:-} port sinkport pid dkim=""
+	local d=$W/$name
 	if [ ! -x "$SMARTHOSTD" ]; then
 		log "smarthostd: $SMARTHOSTD not found or not executable"
 		return 1
@@ -220,7 +226,17 @@ bench_smarthostd() {
 	port=$(free_port)
 	sinkport=$(free_port)
 	mkdir -p "$d"		# smarthostd creates its spool 0700
-	start_sink "$sinkport" "$W/sink-smarthostd"
+	if [ -n "$alg" ]; then
+		case $alg in
+		rsa)	openssl genpkey -algorithm RSA -pkeyopt \
+			    rsa_keygen_bits:2048 -out "$d/key.pem" 2>/dev/null ;;
+		*)	openssl genpkey -algorithm ED25519 \
+			    -out "$d/key.pem" 2>/dev/null ;;
+		esac || { log "$name: openssl genpkey failed"; return 1; }
+		chmod 600 "$d/key.pem"
+		dkim="dkim = ( { domain = \"${FROM#*@}\"; selector = \"bench\"; key = \"$d/key.pem\"; } );"
+	fi
+	start_sink "$sinkport" "$W/sink-$name"
 	cat > "$d/smarthostd.conf" <<-EOF
 	hostname = "bench-smarthostd.localdomain";
 	spool = "$d/spool";
@@ -230,26 +246,31 @@ bench_smarthostd() {
 	# daemon has seen the old connection close: leave room for that.
 	listeners = (
 	  { name = "bench"; address = "127.0.0.1"; port = $port;
-	    relay_from = [ "127.0.0.0/8" ]; max_connections = $((SESSIONS * 5)); }
+	    relay_from = [ "127.0.0.0/8" ]; max_connections = $((SESSIONS * 5));
+	    max_connections_per_ip = 0; }
 	);
 	relayers = (
 	  { name = "sink"; type = "smtp"; host = "127.0.0.1"; port = $sinkport;
 	    tls = "none"; pool_size = 20; }
 	);
 	routing = { default_relayer = "sink"; };
+	$dkim
 	EOF
 	"$SMARTHOSTD" -f -c "$d/smarthostd.conf" 2> "$d/stderr" &
 	pid=$!
 	PIDS="$PIDS $pid"
 	if ! wait_port "$port" 10; then
-		log "smarthostd: did not start: $(tail -n 5 "$d/stderr")"
+		log "$name: did not start: $(tail -n 5 "$d/stderr")"
 		return 1
 	fi
-	run_one smarthostd "$port" "$W/sink-smarthostd" "$pid"
+	run_one "$name" "$port" "$W/sink-$name" "$pid"
 	kill -TERM "$pid" 2>/dev/null
-	wait_gone "$pid" 30 || { log "smarthostd: no exit on SIGTERM"; kill -KILL "$pid"; }
+	wait_gone "$pid" 30 || { log "$name: no exit on SIGTERM"; kill -KILL "$pid"; }
 	kill -TERM "$SINKPID" 2>/dev/null
-	echo "left=$(find "$d/spool" -type f | wc -l)" >> "$W/smarthostd.result"
+	echo "left=$(find "$d/spool" -type f | wc -l)" >> "$W/$name.result"
+	# What reached the sink was signed (0 for the unsigned run).
+	echo "signed=$(grep -c '^DKIM-Signature:' "$W/sink-$name/dump")" \
+	    >> "$W/$name.result"
 }
 
 postfix_master_pid() {
@@ -361,6 +382,8 @@ status=0
 for r in $RELAYS; do
 	case $r in
 	smarthostd)	bench_smarthostd || status=1 ;;
+	dkim-rsa)	bench_smarthostd dkim-rsa rsa || status=1 ;;
+	dkim-ed25519)	bench_smarthostd dkim-ed25519 ed25519 || status=1 ;;
 	postfix)	bench_postfix || status=1 ;;
 	*)		die "unknown relay $r" ;;
 	esac
@@ -384,6 +407,33 @@ for row in "accepted msgs/s:accepted" "relayed msgs/s:relayed" \
 	    }')
 	printf "%-22s %14s %14s %14s\n" "$label" "${a:-n/a}" "${b:-n/a}" "$ratio"
 done
+# The cost of DKIM signing: each signed run against the unsigned one.
+case " $RELAYS " in
+*" dkim-"*)
+	echo
+	echo "DKIM signing (every message signed; ratio to unsigned smarthostd)"
+	printf "%-22s %12s %12s %12s %10s %10s\n" "" smarthostd dkim-rsa \
+	    dkim-ed25519 rsa/none ed/none
+	for row in "accepted msgs/s:accepted" "relayed msgs/s:relayed" \
+	    "messages lost:lost" "signed at the sink:signed" \
+	    "peak PSS (KiB):pss"; do
+		label=${row%%:*}
+		key=${row##*:}
+		a=$(field smarthostd "$key")
+		b=$(field dkim-rsa "$key")
+		c=$(field dkim-ed25519 "$key")
+		printf "%-22s %12s %12s %12s %10s %10s\n" "$label" "${a:-n/a}" \
+		    "${b:-n/a}" "${c:-n/a}" \
+		    "$(awk -v a="$b" -v b="$a" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "-" }')" \
+		    "$(awk -v a="$c" -v b="$a" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
+	done
+	for r in dkim-rsa dkim-ed25519; do
+		case " $RELAYS " in
+		*" $r "*) [ "$(field "$r" signed)" = "$N" ] || status=1 ;;
+		esac
+	done
+	;;
+esac
 for r in $RELAYS; do
 	[ "$(field "$r" lost)" = 0 ] || status=1
 done
