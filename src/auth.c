@@ -46,6 +46,13 @@ b64_value(unsigned char c)
 	return -1;
 }
 
+/*
+ * The one base64 decoder not left to OpenSSL (encoding is base64_encode()
+ * in util.c): RFC 4954 wants an AUTH response that is not strict base64
+ * refused with 501, and EVP_DecodeBlock() accepts blanks, ignores what
+ * follows the padding and cannot tell the padding's length, so it would
+ * let malformed credentials through as some other string.
+ */
 ssize_t
 auth_b64_decode(const char *in, size_t inlen, unsigned char *out,
     size_t outlen)

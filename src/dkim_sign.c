@@ -46,10 +46,7 @@ dkim_alg_to_text(enum dkim_alg a)
 char *
 dkim_base64(const unsigned char *p, size_t len)
 {
-	char	*s = xmalloc(4 * ((len + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)s, p, (int)len);
-	return s;
+	return base64_encode(p, len);
 }
 
 /* From: parsing. */

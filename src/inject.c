@@ -260,8 +260,6 @@ inject_filter_headers(const char *hdr, size_t len, bool tflag,
 char *
 inject_phrase(const char *name)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *s = (const unsigned char *)name;
 	char		*out, *p;
 	size_t		 len = strlen(name), i;
@@ -276,21 +274,9 @@ inject_phrase(const char *name)
 			atoms = false;
 	}
 	if (high) {
-		out = p = xmalloc(len / 3 * 4 + 32);
-		p += sprintf(p, "=?UTF-8?B?");
-		for (i = 0; i < len; i += 3) {
-			unsigned v = s[i] << 16;
-
-			if (i + 1 < len)
-				v |= s[i + 1] << 8;
-			if (i + 2 < len)
-				v |= s[i + 2];
-			*p++ = b64[(v >> 18) & 63];
-			*p++ = b64[(v >> 12) & 63];
-			*p++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-			*p++ = i + 2 < len ? b64[v & 63] : '=';
-		}
-		strcpy(p, "?=");
+		p = base64_encode(name, len);
+		out = xasprintf("=?UTF-8?B?%s?=", p);
+		free(p);
 		return out;
 	}
 	if (atoms)

@@ -670,13 +670,9 @@ sc_tls_failed(struct smtp_client *c, const char *why)
 static char *
 sc_base64(const void *in, size_t len)
 {
-	char	*out;
-
 	if (len > 65536)
 		len = 65536;	/* credentials are short; keep it bounded */
-	out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, in, len);
-	return out;
+	return base64_encode(in, len);
 }
 
 /* AUTH, which never leaves the host in plaintext. */

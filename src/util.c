@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "log.h"
 #include "util.h"
 
@@ -251,4 +253,16 @@ dir_of(const char *path)
 		return real;
 	}
 	return d;
+}
+
+char *
+base64_encode(const void *in, size_t len)
+{
+	char	*out;
+
+	if (len > (size_t)INT_MAX / 4 * 3)
+		fatalx("base64_encode: %zu octets", len);
+	out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return out;
 }

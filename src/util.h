@@ -37,6 +37,10 @@ void	 buf_str(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* Base64 of in[0..len), NUL-terminated, no line breaks (OpenSSL's EVP
+ * encoder); the caller frees it. */
+char	*base64_encode(const void *in, size_t len);
+
 /* Free n strings and the array holding them (NULL is fine). */
 void	 strv_free(char **v, size_t n);
 
