@@ -208,6 +208,31 @@ is($vs->[0][0]{b}, $vs->[1][0]{b}, 'both carry the same signature (signed once)'
 	is($n, 2, '... with two signatures, not four');
 }
 
+# BDAT (CHUNKING): chunks cut inside a header field and inside a CRLF, a
+# "." line and a last line without CRLF are signed as stored.
+{
+	my $s = smtp_session(port => $d->port);
+	$s->start_ehlo('client.test');
+	my @c = ("From: <x\@ss.example>\r\nSubj", "ect: chunks\r\n\r\none\r",
+	    "\n.\r\n..two  \r\n\r\nno final newline");
+	my $good = $s->cmd('MAIL FROM:<a@example.com>')->{code} == 250
+	    && $s->cmd('RCPT TO:<b@dest.test>')->{code} == 250;
+	for my $i (0 .. $#c) {
+		last unless $good;
+		$s->send('BDAT ' . length($c[$i]) . ($i == $#c ? ' LAST' : '')
+		    . "\r\n$c[$i]");
+		my $r = $s->reply;
+		$good = $r && $r->{code} == 250;
+	}
+	$s->cmd('QUIT');
+	$s->close;
+	ok($good, 'BDAT: accepted');
+	my @m = $sink->wait_messages($seen + 1, 20);
+	$seen = @m;
+	my @vv = @m ? verify($sink->dir . "/$m[-1]{seq}.eml") : ();
+	all_ok($vv[0], 2, 'BDAT: both simple/simple signatures verify');
+}
+
 # No final CRLF, through smarthost-sendmail (SMTP always has one).
 SKIP: {
 	skip "smarthost-sendmail not built", 3 unless -x $injector;
