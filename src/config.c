@@ -209,18 +209,14 @@ opt_resolver(struct loader *ld, const struct opt *o,
 {
 	struct config	*cfg = obj;
 
-	if (want_group(ld, s, o->name) == -1)
-		return -1;
-	set_ctx(ld, "resolver: ");
-	if (parse_opts(ld, s, resolver_opts, nitems(resolver_opts), cfg, 0,
-	    NULL) == -1)
+	if (parse_group(ld, s, o->name, resolver_opts, nitems(resolver_opts),
+	    cfg) == -1)
 		return -1;
 	if (cfg->n_nameservers == 0) {
 		/* [ ] says what an absent setting says: /etc/resolv.conf. */
 		free(cfg->nameservers);
 		cfg->nameservers = NULL;
 	}
-	set_ctx(ld, "");
 	return 0;
 }
 
@@ -228,14 +224,8 @@ static int
 opt_queue(struct loader *ld, const struct opt *o, const config_setting_t *s,
     void *obj)
 {
-	if (want_group(ld, s, o->name) == -1)
-		return -1;
-	set_ctx(ld, "queue: ");
-	if (parse_opts(ld, s, queue_opts, nitems(queue_opts), obj, 0,
-	    NULL) == -1)
-		return -1;
-	set_ctx(ld, "");
-	return 0;
+	return parse_group(ld, s, o->name, queue_opts, nitems(queue_opts),
+	    obj);
 }
 
 /*
@@ -1278,14 +1268,8 @@ static int
 opt_routing(struct loader *ld, const struct opt *o, const config_setting_t *s,
     void *obj)
 {
-	if (want_group(ld, s, o->name) == -1)
-		return -1;
-	set_ctx(ld, "routing: ");
-	if (parse_opts(ld, s, routing_opts, nitems(routing_opts), obj, 0,
-	    NULL) == -1)
-		return -1;
-	set_ctx(ld, "");
-	return 0;
+	return parse_group(ld, s, o->name, routing_opts,
+	    nitems(routing_opts), obj);
 }
 
 static int
@@ -1315,18 +1299,14 @@ opt_metrics(struct loader *ld, const struct opt *o, const config_setting_t *s,
 
 	if (s == NULL)
 		return 0;
-	if (want_group(ld, s, o->name) == -1)
-		return -1;
-	set_ctx(ld, "metrics: ");
-	if (parse_opts(ld, s, metrics_opts, nitems(metrics_opts),
-	    &cfg->metrics, 0, NULL) == -1)
+	if (parse_group(ld, s, o->name, metrics_opts, nitems(metrics_opts),
+	    &cfg->metrics) == -1)
 		return -1;
 	if (!is_ip_literal(cfg->metrics.address))
-		return fail(ld, s, "address: \"%s\" is not an IPv4 or IPv6 "
-		    "address", cfg->metrics.address);
+		return fail(ld, s, "metrics: address: \"%s\" is not an IPv4 "
+		    "or IPv6 address", cfg->metrics.address);
 	cfg->metrics.enabled = true;
 	cfg->metrics.line = config_setting_source_line(s);
-	set_ctx(ld, "");
 	return 0;
 }
 

@@ -524,6 +524,19 @@ parse_named_opts(struct loader *ld, const config_setting_t *s,
 
 /* A section must be a group { }; NULL (absent) is fine. */
 int
+parse_group(struct loader *ld, const config_setting_t *s, const char *name,
+    const struct opt *opts, size_t n, void *obj)
+{
+	if (want_group(ld, s, name) == -1)
+		return -1;
+	set_ctx(ld, "%s: ", name);
+	if (parse_opts(ld, s, opts, n, obj, 0, NULL) == -1)
+		return -1;
+	set_ctx(ld, "");
+	return 0;
+}
+
+int
 want_group(struct loader *ld, const config_setting_t *s, const char *name)
 {
 	if (s != NULL && !config_setting_is_group(s))

@@ -104,6 +104,10 @@ int	parse_named_opts(struct loader *, const config_setting_t *,
 	    const struct opt *, size_t, const char *const *, void *);
 /* Refuse s unless it is a group { }; NULL (absent) is fine. */
 int	want_group(struct loader *, const config_setting_t *, const char *);
+/* A group { } of options: want_group(), then parse_opts() with errors
+ * prefixed "name: ".  An absent group (s NULL) gets every default. */
+int	parse_group(struct loader *, const config_setting_t *,
+	    const char *name, const struct opt *, size_t n, void *obj);
 /* Refuse s unless it is a list ( ) of groups { }. */
 int	want_list_of_groups(struct loader *, const config_setting_t *,
 	    const char *);
