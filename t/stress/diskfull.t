@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 # diskfull.t -- a full spool on a small tmpfs in a private mount namespace
 # (unshare -m; skipped with the reason where root cannot mount): a message
-# bigger than the space left gets 451 at the end of data (a write error),
+# bigger than the space left is refused at the end of data (451 on a write
+# error, or 452 4.3.1 when the free-space reserve runs out first, as it
+# usually does since the reserve is checked per chunk),
 # mail keeps coming while the downstream is away until MAIL gets 452
 # 4.3.1, and never is a 250 given for what is not durable: every message
 # acknowledged is delivered once the downstream is back.
@@ -65,9 +67,15 @@ sub one {
 	return $r;
 }
 
-# 1. 100 MiB into a 96 MiB spool: the write fails, 451.
+# 1. 100 MiB into a 96 MiB spool: refused, never 250.  Since the free-space
+# reserve is checked per DATA chunk (#19 item 10), the reserve usually
+# runs out first (452 4.3.1); a write that fails first gives 451.  Either
+# is a transient refusal of what is not durable.
 my $r = one('big', 100);
-is($r && $r->{code}, 451, 'a message larger than the space left: 451');
+ok($r && ($r->{code} == 451 ||
+    ($r->{code} == 452 && ($r->{enh} // '') eq '4.3.1')),
+    'a message larger than the space left: 451, or 452 4.3.1 at the reserve')
+    or diag('got ' . ($r ? "$r->{code} $r->{text}" : 'no reply'));
 
 # 2. 1 MiB messages until MAIL gets 452 4.3.1.
 my $hash = Digest::SHA::sha256_hex((('z' x 1022) . "\r\n") x 1024);
