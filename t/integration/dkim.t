@@ -277,8 +277,14 @@ SKIP: {
 	my $after = $hwm->();
 	diag(sprintf('daemon peak RSS %d kB before, %d kB after two 20 MB messages',
 	    $before, $after));
-	cmp_ok($after - $before, '<', 16 * 1024,
-	    'peak memory grew by less than 16 MiB for 20 MB messages');
+	# AddressSanitizer keeps freed memory in quarantine: no bound there
+	# (the plain build's run is the one that measures).
+	if ((slurp(smarthostd()) // '') =~ /__asan_init/) {
+		pass('peak memory bound not checked under AddressSanitizer');
+	} else {
+		cmp_ok($after - $before, '<', 16 * 1024,
+		    'peak memory grew by less than 16 MiB for 20 MB messages');
+	}
 }
 
 # A reload with a key gone is refused with file:line and changes nothing.
@@ -291,8 +297,11 @@ SKIP: {
 	($data, $v) = relay(data => "From: <x\@example.com>\r\n\r\nafter\r\n");
 	all_ok($v, 2, 'the keys in force still sign');
 	unlike($d->log, qr/BEGIN|PRIVATE KEY/, 'no key material in the log');
+
 }
 
-$d->stop;
+is($d->stop, 0, 'daemon: clean stop');
+unlike($d->log, qr/AddressSanitizer|LeakSanitizer|runtime error/,
+    'no sanitizer report, leaks at exit included');
 $sink->stop;
 done_testing();
