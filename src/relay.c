@@ -59,24 +59,48 @@ relay_ops_of(enum relay_type type)
 	return NULL;
 }
 
+/* Deliveries whose done callback waits for the next loop turn: kept so
+ * that relay_exit() can end them when no turn is left. */
+struct done_later {
+	TAILQ_ENTRY(done_later)	 entry;
+	struct event		*ev;
+	struct delivery		*d;
+};
+static TAILQ_HEAD(, done_later) done_laters =
+    TAILQ_HEAD_INITIALIZER(done_laters);
+
+/* Frees dl, then calls the delivery's done (which may add another). */
+static void
+done_later_run(struct done_later *dl)
+{
+	struct delivery	*d = dl->d;
+
+	TAILQ_REMOVE(&done_laters, dl, entry);
+	event_free(dl->ev);
+	free(dl);
+	d->done(d);
+}
+
 static void
 relay_done_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct delivery	*d = arg;
-
-	d->done(d);
+	done_later_run(arg);
 }
 
 void
 delivery_done_later(struct delivery *d)
 {
-	struct timeval	tv = { 0, 0 };
+	struct timeval		 tv = { 0, 0 };
+	struct done_later	*dl;
 
 	if (relay_base == NULL)
 		fatalx("delivery_done_later: relay_init not called");
-	if (event_base_once(relay_base, -1, EV_TIMEOUT, relay_done_cb, d,
-	    &tv) == -1)
-		fatalx("event_base_once");
+	dl = xcalloc(1, sizeof(*dl));
+	dl->d = d;
+	if ((dl->ev = evtimer_new(relay_base, relay_done_cb, dl)) == NULL ||
+	    evtimer_add(dl->ev, &tv) == -1)
+		fatalx("delivery_done_later: evtimer");
+	TAILQ_INSERT_TAIL(&done_laters, dl, entry);
 }
 
 void
@@ -268,4 +292,23 @@ relay_shutdown(void)
 	/* Retiring closes idle connections now and the rest when done. */
 	while ((ri = TAILQ_FIRST(&relay_insts)) != NULL)
 		relay_inst_retire(ri);
+}
+
+void
+relay_exit(void)
+{
+	const struct relay_ops	*all[] = { &relay_smtp_ops, &relay_mx_ops,
+				    &relay_maildir_ops, &relay_maildrop_ops };
+	struct done_later	*dl;
+	size_t			 i;
+
+	/* Normally done at the signal already; a no-op then. */
+	relay_shutdown();
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i]->exit != NULL)
+			all[i]->exit();
+	/* After the MX lookups: they hand their deliveries to the pools. */
+	relay_pool_exit();
+	while ((dl = TAILQ_FIRST(&done_laters)) != NULL)
+		done_later_run(dl);
 }

@@ -83,6 +83,15 @@ void	relay_shutdown(void);
  * given up), so that the loop may end without cutting one short? */
 bool	relay_quiet(void);
 
+/*
+ * The event loop has ended (daemon exit, before queue_free()): end at once
+ * whatever is still in flight (commands, MX lookups, connections still
+ * saying QUIT, deliveries waiting for a done callback), each delivery
+ * deferred and its d->done called directly, and free every relayer's
+ * memory.  Nothing is left for LeakSanitizer to find.
+ */
+void	relay_exit(void);
+
 /* Set every still-pending recipient of d to result/status (helper for
  * relayers that fail a whole delivery). */
 void	delivery_fail_all(struct delivery *, enum dlv_result, const char *status);
@@ -104,6 +113,11 @@ struct relay_ops {
 	 * create anew. */
 	void	 (*adopt)(void *state, struct config *,
 		    const struct relayer_conf *);
+	/* For the whole type, after the loop has ended and every instance
+	 * has retired: end what retired instances still hold, calling
+	 * d->done directly, and free them.  NULL: nothing outlives
+	 * retire. */
+	void	 (*exit)(void);
 };
 
 extern const struct relay_ops relay_smtp_ops;

@@ -84,6 +84,7 @@ struct mdrop_job {
 };
 
 struct mdrop_relay {
+	TAILQ_ENTRY(mdrop_relay) entry;		/* in mdrop_relays */
 	struct event_base	*base;
 	struct config		*cfg;		/* referenced */
 	const struct relayer_conf *rc;		/* inside cfg */
@@ -93,6 +94,11 @@ struct mdrop_relay {
 
 static void	mdrop_next(struct mdrop_job *);
 static void	mdrop_child_exit(void *, int, bool);
+
+/* Every instance not yet freed, retired ones with jobs included. */
+static TAILQ_HEAD(, mdrop_relay) mdrop_relays =
+    TAILQ_HEAD_INITIALIZER(mdrop_relays);
+static bool	mdrop_exiting;		/* mdrop_exit() has begun */
 
 static void *
 mdrop_create(struct event_base *base, struct resolver *dns, struct config *cfg,
@@ -105,12 +111,14 @@ mdrop_create(struct event_base *base, struct resolver *dns, struct config *cfg,
 	r->cfg = config_ref(cfg);
 	r->rc = rc;
 	TAILQ_INIT(&r->jobs);
+	TAILQ_INSERT_TAIL(&mdrop_relays, r, entry);
 	return r;
 }
 
 static void
 mdrop_relay_free(struct mdrop_relay *r)
 {
+	TAILQ_REMOVE(&mdrop_relays, r, entry);
 	config_unref(r->cfg);
 	free(r);
 }
@@ -654,7 +662,7 @@ mdrop_retire(void *state)
 	r->retired = true;
 	/* After loopexit the daemon is stopping: the loop will not run
 	 * again to reap or finish anything. */
-	if (event_base_got_exit(r->base)) {
+	if (mdrop_exiting || event_base_got_exit(r->base)) {
 		while ((job = TAILQ_FIRST(&r->jobs)) != NULL)
 			mdrop_job_abort(job);
 	}
@@ -663,8 +671,24 @@ mdrop_retire(void *state)
 		mdrop_relay_free(r);
 }
 
+/*
+ * The loop has ended.  Shutdown retired every instance while the loop still
+ * ran (relay_shutdown() at the signal), so one whose command outlived the
+ * grace still holds its jobs: stop them now, their deliveries deferred.
+ */
+static void
+mdrop_exit(void)
+{
+	struct mdrop_relay	*r;
+
+	mdrop_exiting = true;
+	while ((r = TAILQ_FIRST(&mdrop_relays)) != NULL)
+		mdrop_retire(r);	/* the loop is over: frees r */
+}
+
 const struct relay_ops relay_maildrop_ops = {
 	.create = mdrop_create,
 	.deliver = mdrop_deliver,
 	.retire = mdrop_retire,
+	.exit = mdrop_exit,
 };

@@ -33,11 +33,15 @@ struct rm_lookup {
 };
 
 struct rm_relay {
+	TAILQ_ENTRY(rm_relay)	 entry;		/* in rm_relays */
 	struct resolver		*dns;
 	struct relay_pool	*pool;
 	TAILQ_HEAD(, rm_lookup)	 lookups;
 	bool			 retired;
 };
+
+/* Every instance not yet freed, retired ones with lookups included. */
+static TAILQ_HEAD(, rm_relay) rm_relays = TAILQ_HEAD_INITIALIZER(rm_relays);
 
 static void *
 rm_create(struct event_base *base, struct resolver *dns, struct config *cfg,
@@ -49,6 +53,7 @@ rm_create(struct event_base *base, struct resolver *dns, struct config *cfg,
 	r->dns = dns;
 	r->pool = relay_pool_new(base, dns, cfg, rc);
 	TAILQ_INIT(&r->lookups);
+	TAILQ_INSERT_TAIL(&rm_relays, r, entry);
 	return r;
 }
 
@@ -60,6 +65,7 @@ rm_maybe_free(struct rm_relay *r)
 	if (!r->retired || !TAILQ_EMPTY(&r->lookups))
 		return;
 	relay_pool_retire(r->pool);
+	TAILQ_REMOVE(&rm_relays, r, entry);
 	free(r);
 }
 
@@ -221,9 +227,34 @@ rm_retire(void *state)
 	rm_maybe_free(r);
 }
 
+/* The loop has ended: the lookups will never answer.  Their deliveries
+ * are deferred here, done directly. */
+static void
+rm_exit(void)
+{
+	struct rm_relay		*r;
+	struct rm_lookup	*l;
+	struct delivery		*d;
+
+	while ((r = TAILQ_FIRST(&rm_relays)) != NULL) {
+		while ((l = TAILQ_FIRST(&r->lookups)) != NULL) {
+			TAILQ_REMOVE(&r->lookups, l, entry);
+			resolver_cancel(l->q);
+			d = l->d;
+			free(l);
+			delivery_fail_all(d, DLV_TEMPFAIL,
+			    "451 4.3.0 interrupted by shutdown");
+			d->done(d);
+		}
+		r->retired = true;
+		rm_maybe_free(r);
+	}
+}
+
 const struct relay_ops relay_mx_ops = {
 	.create = rm_create,
 	.deliver = rm_deliver,
 	.retire = rm_retire,
 	.adopt = rm_adopt,
+	.exit = rm_exit,
 };

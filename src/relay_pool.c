@@ -76,6 +76,7 @@ struct rp_host {
 
 struct rp_walk {
 	TAILQ_ENTRY(rp_walk)	 wentry;	/* in dest->waiting */
+	TAILQ_ENTRY(rp_walk)	 pentry;	/* in pool->walks */
 	struct relay_pool	*pool;
 	struct delivery		*d;
 	const struct domain_conf *dom;
@@ -97,6 +98,7 @@ struct relay_pool {
 	struct config		*cfg;		/* referenced */
 	const struct relayer_conf *rc;		/* inside cfg */
 	TAILQ_HEAD(, rp_dest)	 dests;
+	TAILQ_HEAD(, rp_walk)	 walks;		/* every one in flight */
 	int			 n_conns;	/* every state, closing included */
 	int			 n_walks;	/* deliveries in flight */
 	bool			 retired;
@@ -181,6 +183,7 @@ relay_pool_new(struct event_base *base, struct resolver *dns,
 	p->cfg = config_ref(cfg);
 	p->rc = rc;
 	TAILQ_INIT(&p->dests);
+	TAILQ_INIT(&p->walks);
 	TAILQ_INSERT_TAIL(&all_pools, p, pentry);
 	return p;
 }
@@ -245,6 +248,7 @@ walk_free(struct rp_walk *w)
 	free(w->addrs);
 	free(w->last_err);
 	free(w->last_remote);
+	TAILQ_REMOVE(&w->pool->walks, w, pentry);
 	w->pool->n_walks--;
 	free(w);
 }
@@ -755,6 +759,7 @@ relay_pool_deliver(struct relay_pool *p, struct delivery *d,
 			w->hosts[i].name = xstrdup(hosts[i].name);
 	}
 	w->n_hosts = n_hosts;
+	TAILQ_INSERT_TAIL(&p->walks, w, pentry);
 	p->n_walks++;
 	if (n_hosts == 0)
 		walk_set_err(w, "451 4.3.0 relayer has no host", NULL);
@@ -785,4 +790,40 @@ relay_pool_retire(struct relay_pool *p)
 	TAILQ_FOREACH(dest, &p->dests, entry)
 		dest_dispatch(dest);
 	pool_gc(p);
+}
+
+void
+relay_pool_exit(void)
+{
+	struct relay_pool	*p;
+	struct rp_dest		*dest;
+	struct rp_conn		*conn;
+	struct rp_walk		*w;
+	struct delivery		*d;
+
+	while ((p = TAILQ_FIRST(&all_pools)) != NULL) {
+		p->retired = true;
+		TAILQ_FOREACH(dest, &p->dests, entry) {
+			/* A closing one's client (saying QUIT, or
+			 * closed with its memory due from the loop) goes
+			 * with smtp_client_exit() below. */
+			while ((conn = TAILQ_FIRST(&dest->conns)) != NULL) {
+				smtp_client_free(conn->c);
+				conn_forget(conn);
+			}
+			while ((w = TAILQ_FIRST(&dest->waiting)) != NULL) {
+				TAILQ_REMOVE(&dest->waiting, w, wentry);
+				w->waiting = NULL;
+			}
+		}
+		while ((w = TAILQ_FIRST(&p->walks)) != NULL) {
+			d = w->d;
+			delivery_fail_all(d, DLV_TEMPFAIL,
+			    "451 4.3.0 interrupted by shutdown");
+			walk_free(w);
+			d->done(d);
+		}
+		pool_gc(p);	/* frees p: retired, no walk, no dest */
+	}
+	smtp_client_exit();
 }

@@ -64,5 +64,10 @@ void		 relay_pool_retire(struct relay_pool *);
 /* Pools not yet freed, retired ones included. */
 int		 relay_pool_count(void);
 
+/* The event loop has ended (relay_exit()): close every connection at once,
+ * QUITs unanswered; defer every delivery still walking (d->done called
+ * directly); free every pool. */
+void		 relay_pool_exit(void);
+
 
 #endif

@@ -459,6 +459,8 @@ main(int argc, char **argv)
 	metrics_free(d.metrics);
 	incoming_free(d.incoming);
 	smtp_server_free(d.server);
+	/* What relayers still hold ends before the queue that gave it. */
+	relay_exit();
 	queue_free(d.queue);
 	resolver_free(d.dns);
 	/* Commits first: undoing them needs the spool's directories. */

@@ -12,6 +12,7 @@
  * lists: relay_smtp.c decides which connection carries what.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -82,6 +83,7 @@ _Static_assert(sizeof(sc_state_names) / sizeof(sc_state_names[0]) ==
     SC_CLOSED + 1, "one name per state");
 
 struct smtp_client {
+	TAILQ_ENTRY(smtp_client) entry;		/* in all_clients */
 	struct event_base	*base;
 	struct bufferevent	*bev;
 	struct event		*timer;
@@ -131,6 +133,11 @@ struct smtp_client {
 
 /* How many of our libevent callbacks are on the stack. */
 static int	sc_depth;
+
+/* Every client not yet freed, dead ones whose memory is due from the loop
+ * included: smtp_client_exit() frees them when the loop has ended. */
+static TAILQ_HEAD(, smtp_client) all_clients =
+    TAILQ_HEAD_INITIALIZER(all_clients);
 
 static void	sc_read(struct bufferevent *, void *);
 static void	sc_write(struct bufferevent *, void *);
@@ -252,6 +259,7 @@ sc_free_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct smtp_client	*c = arg;
 
+	TAILQ_REMOVE(&all_clients, c, entry);
 	event_free(c->timer);
 	event_free(c->kick);
 	free(c->remote);
@@ -269,6 +277,23 @@ static bool
 sc_loop_over(const struct smtp_client *c)
 {
 	return event_base_got_exit(c->base) && sc_depth == 0;
+}
+
+void
+smtp_client_exit(void)
+{
+	struct smtp_client	*c;
+
+	while ((c = TAILQ_FIRST(&all_clients)) != NULL) {
+		if (!c->dead) {
+			c->dead = true;
+			sc_close_socket(c);
+			sc_tx_clear(c);
+		}
+		/* A dead one's sc_free_cb was due from the loop, which will
+		 * not run again: event_base_free() drops that event. */
+		sc_free_cb(-1, 0, c);
+	}
 }
 
 void
@@ -462,6 +487,7 @@ smtp_client_new(struct event_base *base, const struct sockaddr *sa,
 		return NULL;
 	}
 	sc_arm(c, c->conf.connect_timeout);
+	TAILQ_INSERT_TAIL(&all_clients, c, entry);
 	log_debug("smtp client %s: connecting", c->remote);
 	return c;
 }

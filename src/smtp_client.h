@@ -120,6 +120,11 @@ void		 smtp_client_quit_then(struct smtp_client *,
 /* Close now and free (deferred); no more callbacks. */
 void		 smtp_client_free(struct smtp_client *);
 
+/* The event loop has ended for good (daemon exit): free every client
+ * still allocated (saying QUIT, or freed with its memory due from the
+ * loop), with no callback. */
+void		 smtp_client_exit(void);
+
 bool		 smtp_client_reusable(const struct smtp_client *);
 const char	*smtp_client_status(const struct smtp_client *);
 const char	*smtp_client_remote(const struct smtp_client *);
