@@ -298,6 +298,27 @@ SKIP: {
 	all_ok($v, 2, 'the keys in force still sign');
 	unlike($d->log, qr/BEGIN|PRIVATE KEY/, 'no key material in the log');
 
+	# A new key under the same name is read by the next reload: mail is
+	# signed with it, and the record smarthostctl prints matches it.
+	system("openssl genpkey -algorithm ED25519 -out $kd/ed.new 2>/dev/null") == 0
+	    or die "genpkey";
+	chmod(0600, "$kd/ed.new");
+	rename("$kd/ed.new", "$kd/ed.pem") or die "rename: $!";
+	my $at = $d->log_size;
+	$d->signal('HUP');
+	ok($d->wait_log(qr/reloaded /, 10, after => $at),
+	    'reload with a new Ed25519 key');
+	my (undef, $j2) = run_ctl('-c', $d->config_file, 'dkim', '--json');
+	my $old = $records->[1]{txt};
+	my $recs2 = eval { decode_json($j2) } // [];
+	my ($new) = map { $_->{txt} }
+	    grep { $_->{name} eq 'ed._domainkey.example.com' } @$recs2;
+	ok(defined $new && $new ne $old, 'smarthostctl dkim: the new public key');
+	write_file($recfile, $j2);
+	($data, $v) = relay(data => "From: <x\@example.com>\r\n\r\nnew key\r\n");
+	all_ok($v, 2, 'signed with the new key after the reload');
+	write_file($recfile, $json);
+
 }
 
 is($d->stop, 0, 'daemon: clean stop');
