@@ -14,6 +14,7 @@ Modes:
                 of data (so no message is swallowed however the timing
                 falls: the test counts what the good server records)
   no-dot-reply  a normal dialogue, but no reply to the final dot
+  slow-read     after the 354, reads the message one byte per 100 ms
 Prints "ready" once it listens; runs until SIGTERM.  Loopback only.
 """
 
@@ -65,6 +66,10 @@ async def session(r, w, mode):
                     await send(w, "554 5.5.1 No valid recipients\r\n", slow)
                     continue
                 await send(w, "354 go ahead\r\n", slow)
+                if mode == "slow-read":
+                    while await r.read(1):
+                        await asyncio.sleep(0.1)
+                    return
                 got = 0
                 while True:
                     l = await r.readline()
@@ -102,7 +107,7 @@ def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--mode", required=True,
                    choices=["no-banner", "drop-data", "421", "452-rcpt",
-                            "slow", "no-dot-reply"])
+                            "slow", "no-dot-reply", "slow-read"])
     a = p.parse_args()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -1,9 +1,12 @@
 #!/usr/bin/perl
-# hostile.t -- six kinds of misbehaving downstream server (no banner, drop
-# during DATA, 421 at connect, 452 to every RCPT, one byte per 100 ms, no
-# reply to the final dot).  Against each: the daemon stays responsive
-# (EHLO answered within a second), nothing is bounced or lost, and when a
-# good server comes back on the same port everything is delivered.
+# hostile.t -- seven kinds of misbehaving downstream server (no banner,
+# drop during DATA, 421 at connect, 452 to every RCPT, one byte per 100 ms,
+# no reply to the final dot, and one that reads the message a byte per
+# 100 ms).  Against each: the daemon stays responsive (EHLO answered within
+# a second), nothing is bounced or lost, and when a good server comes back
+# on the same port everything is delivered.  Against the slow reader an
+# 8 MiB message (more than the socket buffers hold) checks that the SMTP
+# client's DATA write path has a deadline (data_timeout) too.
 use strict;
 use warnings;
 use Test::More;
@@ -11,6 +14,7 @@ use IO::Select;
 use Time::HiRes qw(time sleep);
 use SmarthostTest;
 use StressCheck;
+use Digest::SHA ();
 
 my $M = $ENV{STRESS_HOSTILE_MESSAGES} // 20;
 my $port = free_port();
@@ -76,13 +80,44 @@ sub responsive {
 }
 
 my $total = 0;
+# One big message, acknowledged; its line for the acked list.
+sub big_message {
+	my $line = ('b' x 998) . "\r\n";
+	my $body = $line x (8 * 1024 * 1024 / 1000);
+	my $s = smtp_session(port => $d->port, timeout => 60);
+	$s->start_ehlo('big.test');
+	$s->cmd('MAIL FROM:<big@src.test>');
+	$s->cmd('RCPT TO:<big@dest.test>');
+	$s->cmd('DATA');
+	$s->send("Message-ID: <big\@hostile.test>\r\n\r\n");
+	$s->send($body);
+	my $r = $s->cmd('.', 60);
+	$s->cmd('QUIT');
+	$s->close;
+	return undef unless $r && $r->{code} == 250;
+	return '<big@hostile.test> ' . Digest::SHA::sha256_hex($body)
+	    . ' big@dest.test';
+}
+
 for my $mode ('no-banner', 'drop-data', '421', '452-rcpt', 'slow',
-    'no-dot-reply') {
+    'no-dot-reply', 'slow-read') {
 	my $h = start_hostile($mode);
+	my $off = $d->log_size;
 	my $load = load_start(port => $d->port, sessions => $M / 5, per => 5,
 	    parallel => 4, tag => "h-$mode", retry => 0);
 	my $st = load_wait($load, 60);
 	is($st->{acked} // 0, $M, "$mode: $M messages acknowledged");
+	if ($mode eq 'slow-read') {
+		my $big = big_message();
+		ok($big, 'slow-read: an 8 MiB message acknowledged');
+		open(my $fh, '>>', $load->{acked}) or die;
+		print $fh "$big\n" if $big;
+		close($fh);
+		my $gave_up = qr/from=<big\@src\.test>.*
+		    timeout\ after\ 3s\ during\ message\ transfer/x;
+		ok($d->wait_log($gave_up, 60, after => $off),
+		    'slow-read: the body write gave up at data_timeout');
+	}
 	# Let the hostile server have its way for a while.
 	my $worst = responsive();
 	cmp_ok($worst, '<', 1, "$mode: daemon responsive (worst EHLO "
