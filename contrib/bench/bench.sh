@@ -3,23 +3,31 @@
 #
 #	smtp-source -> relay (smarthostd | Postfix) -> smtp-sink
 #
-# on 127.0.0.1 high ports, fsync on (the default of both).  For each relay:
-# accepted msgs/s (N / smtp-source wall time), relayed msgs/s (N / time
-# from the start until the sink has all N), messages lost, and peak PSS of
-# the relay (all its processes) sampled every 100 ms.  See README.md.
+# plus "direct": smtp-source straight into smtp-sink with the same knobs,
+# the ceiling of this machine.  On 127.0.0.1 high ports, fsync on (the
+# default of both).  For each workload (W1 5,000 x 4 KiB; W2 2,000 x 4 KiB
+# to 5 recipients; W3 2,000 x 100 KiB; W4 5,000 x 4 KiB over reused
+# connections) and each relay: accepted msgs/s (N / smtp-source wall
+# time), relayed msgs/s (N / time from the start until the sink has all
+# N), messages lost, peak PSS of the relay (all its processes) sampled
+# every 100 ms, and its CPU seconds per 1,000 messages (/proc/PID/stat).
+# Then a short separate run under strace counts fsyncs per message.
+# See README.md.
 #
-# Environment: N (5000), SESSIONS (20), SIZE (4096), SMARTHOSTD
-# (./src/smarthostd), RELAYS ("smarthostd postfix"; also dkim-rsa and
-# dkim-ed25519: smarthostd signing every message with an RSA-2048 or an
-# Ed25519 key), TIMEOUT (600 seconds per relay), KEEP (1: keep the work
-# directory).
+# Environment: WORKLOADS ("W1 W2 W3 W4"), N (each workload's own count
+# unless set), SESSIONS (20), FSYNC_N (200; 0: no strace run), SMARTHOSTD
+# (./src/smarthostd), RELAYS ("direct smarthostd postfix"; also dkim-rsa
+# and dkim-ed25519: smarthostd signing every message with an RSA-2048 or
+# an Ed25519 key), TIMEOUT (600 seconds per relay), KEEP (1: keep the
+# work directory).
 set -u
 
-N=${N:-5000}
+N_ENV_SAVED=${N:-}
 SESSIONS=${SESSIONS:-20}
-SIZE=${SIZE:-4096}
+WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4"}
+FSYNC_N=${FSYNC_N:-200}
 SMARTHOSTD=${SMARTHOSTD:-./src/smarthostd}
-RELAYS=${RELAYS:-"smarthostd postfix"}
+RELAYS=${RELAYS:-"direct smarthostd postfix"}
 TIMEOUT=${TIMEOUT:-600}
 KEEP=${KEEP:-0}
 SINK=${SINK:-/usr/sbin/smtp-sink}
@@ -44,13 +52,14 @@ chmod 755 "$W"
 case $(stat -f -c %T "$W" 2>/dev/null) in
 tmpfs|ramfs)	log "warning: $W is on $(stat -f -c %T "$W"): fsync costs nothing there" ;;
 esac
+WD=$W		# the current workload's directory
 PIDS=""		# processes to stop at exit, by pid
 SAMPLER=""
 
 cleanup() {
 	local p
 	[ -n "$SAMPLER" ] && stop_sampler
-	[ -f "$W/postfix/etc/main.cf" ] && postfix_stop
+	[ -f "$WD/postfix/etc/main.cf" ] && postfix_stop
 	for p in $PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -157,6 +166,7 @@ start_sink() {
 	"$SINK" "${user[@]}" -c -D "$dir/dump" "127.0.0.1:$port" 1024 \
 	    > "$dir/counters" 2> "$dir/stderr" &
 	SINKPID=$!
+	SINKPORT=$port
 	PIDS="$PIDS $SINKPID"
 	wait_port "$port" 10 || die "smtp-sink did not start: $(cat "$dir/stderr")"
 }
@@ -167,21 +177,42 @@ sink_count() {
 	    sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | awk '{ n = $1 } END { print n + 0 }'
 }
 
+# CPU time in clock ticks used so far by ROOT and its descendants:
+# utime + stime of the live ones (all their threads), plus cutime + cstime,
+# the time of the children they have already reaped (Postfix's master
+# reaps smtpd, cleanup, smtp... as they exit).
+cpu_tree() {
+	local p
+	for p in $(tree "$1"); do
+		# The fields after the command name, which may hold spaces.
+		sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null
+	done | awk '{ s += $12 + $13 + $14 + $15 } END { print s + 0 }'
+}
+
 # run_one NAME PORT SINKDIR ROOTPID: drive one relay, write NAME.result.
+# ROOTPID is "" for the direct run (no relay: nothing to sample).
 run_one() {
 	local name=$1 port=$2 sinkdir=$3 root=$4
-	local t0 t1 t2 rc got end total unique lost dups pss
+	local t0 t1 t2 rc got end total unique lost dups pss cpu0 cpu1
+	local expect=$((N * RCPTS)) opts=(-N -s "$SESSIONS" -m "$N" -l "$SIZE")
 
-	start_sampler "$root" "$W/$name.pss"
-	log "$name: sending $N messages of $SIZE bytes in $SESSIONS sessions"
+	[ "$RCPTS" -gt 1 ] && opts+=(-r "$RCPTS")
+	[ "$REUSE" = 1 ] && opts+=(-d)
+	if [ -n "$root" ]; then
+		start_sampler "$root" "$WD/$name.pss"
+		cpu0=$(cpu_tree "$root")
+	fi
+	log "$WL $name: sending $N messages of $SIZE bytes to $RCPTS" \
+	    "recipient(s) in $SESSIONS sessions, reuse=$REUSE"
+	[ -n "$root" ] && [ "$STRACE" = 1 ] && start_strace "$root" "$WD/$name.strace"
 	t0=$(now)
 	# -N: a distinct recipient per message, so that the sink's dump shows
 	# every message exactly once.
-	timeout "$TIMEOUT" "$SOURCE" -N -s "$SESSIONS" -m "$N" -l "$SIZE" \
-	    -f "$FROM" -t "$TO" "127.0.0.1:$port" > "$W/$name.source" 2>&1
+	timeout "$TIMEOUT" "$SOURCE" "${opts[@]}" \
+	    -f "$FROM" -t "$TO" "127.0.0.1:$port" > "$WD/$name.source" 2>&1
 	rc=$?
 	t1=$(now)
-	[ $rc = 0 ] || log "$name: smtp-source failed ($rc): $(tail -n 3 "$W/$name.source")"
+	[ $rc = 0 ] || log "$name: smtp-source failed ($rc): $(tail -n 3 "$WD/$name.source")"
 
 	# Relayed: until the sink has N messages, or the time is up.
 	end=$((SECONDS + TIMEOUT))
@@ -192,25 +223,66 @@ run_one() {
 		sleep 0.05
 	done
 	t2=$(now)
+	[ -n "$root" ] && cpu1=$(cpu_tree "$root")
+	[ -n "$STRACEPID" ] && stop_strace
 	[ "$got" -ge "$N" ] || log "$name: the sink has $got of $N after ${TIMEOUT}s"
 	# A moment for duplicates still on their way, then count.
 	sleep 1
-	stop_sampler
-	pss=$(cat "$W/$name.pss")
+	if [ -n "$root" ]; then
+		stop_sampler
+		pss=$(cat "$WD/$name.pss")
+	fi
 
 	total=$(grep -c '^X-Rcpt-Args:' "$sinkdir/dump" 2>/dev/null)
 	unique=$(grep '^X-Rcpt-Args:' "$sinkdir/dump" 2>/dev/null | sort -u | wc -l)
-	lost=$((N - unique))
+	lost=$((expect - unique))
 	dups=$((total - unique))
 	awk -v n="$N" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v rc="$rc" \
-	    -v got="$got" -v lost="$lost" -v dups="$dups" -v pss="$pss" 'BEGIN {
+	    -v got="$got" -v lost="$lost" -v dups="$dups" -v pss="${pss:--}" \
+	    -v cpu0="${cpu0:-}" -v cpu1="${cpu1:-}" -v hz="$HZ" 'BEGIN {
 		acc = rc == 0 ? sprintf("%.1f", n / (t1 - t0)) : "failed"
 		rel = got >= n ? sprintf("%.1f", n / (t2 - t0)) : "timeout"
-		printf "accepted=%s relayed=%s lost=%d dups=%d pss=%d " \
+		# CPU seconds per 1,000 messages, start of sending to the last
+		# message at the sink.
+		cpu = cpu1 != "" ? sprintf("%.3f", (cpu1 - cpu0) / hz * 1000 / n) : "-"
+		printf "accepted=%s relayed=%s lost=%d dups=%d pss=%s cpu=%s " \
 		    "source_s=%.2f relay_s=%.2f\n", acc, rel, lost, dups, pss,
-		    t1 - t0, t2 - t0
-	    }' > "$W/$name.result"
-	log "$name: $(cat "$W/$name.result")"
+		    cpu, t1 - t0, t2 - t0
+	    }' > "$WD/$name.result"
+	if [ -f "$WD/$name.strace" ]; then
+		awk -v n="$N" '$NF ~ /^(fsync|fdatasync|syncfs)$/ { c += $4 }
+		    END { printf "fsyncs=%.2f\n", c / n }' "$WD/$name.strace" \
+		    >> "$WD/$name.result"
+	fi
+	log "$WL $name: $(cat "$WD/$name.result")"
+}
+
+# Count ROOT's tree's fsync, fdatasync and syncfs calls (all threads, and
+# the processes forked later) into FILE until stop_strace.
+start_strace() {
+	local p args=()
+	for p in $(tree "$1"); do
+		args+=(-p "$p")
+	done
+	strace -f -c -e trace=fsync,fdatasync,syncfs -o "$2" "${args[@]}" \
+	    2> "$2.stderr" &
+	STRACEPID=$!
+	sleep 1		# let it attach before the load starts
+}
+
+stop_strace() {
+	kill -TERM "$STRACEPID" 2>/dev/null
+	wait "$STRACEPID" 2>/dev/null
+	STRACEPID=""
+}
+
+# bench_direct: smtp-source straight into smtp-sink, no relay: the
+# ceiling for this machine and these knobs.
+bench_direct() {
+	start_sink "$(free_port)" "$WD/sink-direct"
+	run_one direct "$SINKPORT" "$WD/sink-direct" ""
+	kill -TERM "$SINKPID" 2>/dev/null
+	echo "left=-" >> "$WD/direct.result"
 }
 
 # bench_smarthostd [NAME ALG]: unsigned, or (ALG rsa or ed25519) with a
@@ -218,7 +290,7 @@ run_one() {
 # signed.
 bench_smarthostd() {
 	local name=${1:-smarthostd} alg=${2:-} port sinkport pid dkim=""
-	local d=$W/$name
+	local d=$WD/$name
 	if [ ! -x "$SMARTHOSTD" ]; then
 		log "smarthostd: $SMARTHOSTD not found or not executable"
 		return 1
@@ -236,7 +308,7 @@ bench_smarthostd() {
 		chmod 600 "$d/key.pem"
 		dkim="dkim = ( { domain = \"${FROM#*@}\"; selector = \"bench\"; key = \"$d/key.pem\"; } );"
 	fi
-	start_sink "$sinkport" "$W/sink-$name"
+	start_sink "$sinkport" "$WD/sink-$name"
 	cat > "$d/smarthostd.conf" <<-EOF
 	hostname = "bench-smarthostd.localdomain";
 	spool = "$d/spool";
@@ -263,25 +335,25 @@ bench_smarthostd() {
 		log "$name: did not start: $(tail -n 5 "$d/stderr")"
 		return 1
 	fi
-	run_one "$name" "$port" "$W/sink-$name" "$pid"
+	run_one "$name" "$port" "$WD/sink-$name" "$pid"
 	kill -TERM "$pid" 2>/dev/null
 	wait_gone "$pid" 30 || { log "$name: no exit on SIGTERM"; kill -KILL "$pid"; }
 	kill -TERM "$SINKPID" 2>/dev/null
-	echo "left=$(find "$d/spool" -type f | wc -l)" >> "$W/$name.result"
+	echo "left=$(find "$d/spool" -type f | wc -l)" >> "$WD/$name.result"
 	# What reached the sink was signed (0 for the unsigned run).
-	echo "signed=$(grep -c '^DKIM-Signature:' "$W/sink-$name/dump")" \
-	    >> "$W/$name.result"
+	echo "signed=$(grep -c '^DKIM-Signature:' "$WD/sink-$name/dump")" \
+	    >> "$WD/$name.result"
 }
 
 postfix_master_pid() {
-	awk '{ print $1 }' "$W/postfix/queue/pid/master.pid" 2>/dev/null
+	awk '{ print $1 }' "$WD/postfix/queue/pid/master.pid" 2>/dev/null
 }
 
 postfix_stop() {
 	local mpid p
 	mpid=$(postfix_master_pid)
 	[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null || return 0
-	"$POSTFIX" -c "$W/postfix/etc" stop > /dev/null 2>&1
+	"$POSTFIX" -c "$WD/postfix/etc" stop > /dev/null 2>&1
 	if ! wait_gone "$mpid" 20; then
 		for p in $(tree "$mpid"); do
 			kill -KILL "$p" 2>/dev/null
@@ -292,13 +364,13 @@ postfix_stop() {
 # A private instance: its own config directory, queue, data and log, only
 # on 127.0.0.1:PORT; the system's /etc/postfix is only read (meta files).
 bench_postfix() {
-	local port sinkport d=$W/postfix mpid
+	local port sinkport d=$WD/postfix mpid
 	[ -x "$POSTFIX" ] || { log "postfix: $POSTFIX not found"; return 1; }
 	port=$(free_port)
 	sinkport=$(free_port)
 	mkdir -p "$d/etc" "$d/queue" "$d/data"
 	chown postfix "$d/data" 2>/dev/null
-	start_sink "$sinkport" "$W/sink-postfix"
+	start_sink "$sinkport" "$WD/sink-postfix"
 	cat > "$d/etc/main.cf" <<-EOF
 	compatibility_level = 3.6
 	queue_directory = $d/queue
@@ -365,76 +437,153 @@ bench_postfix() {
 	fi
 	mpid=$(postfix_master_pid)
 	[ -n "$mpid" ] || { log "postfix: no master.pid"; return 1; }
-	run_one postfix "$port" "$W/sink-postfix" "$mpid"
+	run_one postfix "$port" "$WD/sink-postfix" "$mpid"
 	postfix_stop
 	kill -TERM "$SINKPID" 2>/dev/null
 	echo "left=$(find "$d/queue/incoming" "$d/queue/active" \
 	    "$d/queue/deferred" "$d/queue/hold" "$d/queue/maildrop" \
-	    -type f 2>/dev/null | wc -l)" >> "$W/postfix.result"
+	    -type f 2>/dev/null | wc -l)" >> "$WD/postfix.result"
 }
 
 field() {
-	[ -f "$W/$1.result" ] || { echo "n/a"; return; }
-	tr ' ' '\n' < "$W/$1.result" | sed -n "s/^$2=//p" | tail -n 1
+	[ -f "$WD/$1.result" ] || { echo "n/a"; return; }
+	tr ' ' '\n' < "$WD/$1.result" | sed -n "s/^$2=//p" | tail -n 1
 }
 
-status=0
-for r in $RELAYS; do
-	case $r in
-	smarthostd)	bench_smarthostd || status=1 ;;
-	dkim-rsa)	bench_smarthostd dkim-rsa rsa || status=1 ;;
-	dkim-ed25519)	bench_smarthostd dkim-ed25519 ed25519 || status=1 ;;
-	postfix)	bench_postfix || status=1 ;;
-	*)		die "unknown relay $r" ;;
-	esac
-done
-
-echo
-echo "N=$N messages, $SIZE bytes, $SESSIONS sessions, fsync on, 127.0.0.1"
-printf "%-22s %14s %14s %14s\n" "" smarthostd postfix "smarthostd/postfix"
-for row in "accepted msgs/s:accepted" "relayed msgs/s:relayed" \
-    "messages lost:lost" "duplicates:dups" "left in queue:left" \
-    "peak PSS (KiB):pss"; do
-	label=${row%%:*}
-	key=${row##*:}
-	a=$(field smarthostd "$key")
-	b=$(field postfix "$key")
-	ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {
+# ratio A B: A / B with two decimals, "-" unless both are numbers.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0)
 			printf "%.2f", a / b
 		else
 			print "-"
-	    }')
-	printf "%-22s %14s %14s %14s\n" "$label" "${a:-n/a}" "${b:-n/a}" "$ratio"
-done
-# The cost of DKIM signing: each signed run against the unsigned one.
-case " $RELAYS " in
-*" dkim-"*)
-	echo
-	echo "DKIM signing (every message signed; ratio to unsigned smarthostd)"
-	printf "%-22s %12s %12s %12s %10s %10s\n" "" smarthostd dkim-rsa \
-	    dkim-ed25519 rsa/none ed/none
-	for row in "accepted msgs/s:accepted" "relayed msgs/s:relayed" \
-	    "messages lost:lost" "signed at the sink:signed" \
-	    "peak PSS (KiB):pss"; do
-		label=${row%%:*}
-		key=${row##*:}
-		a=$(field smarthostd "$key")
-		b=$(field dkim-rsa "$key")
-		c=$(field dkim-ed25519 "$key")
-		printf "%-22s %12s %12s %12s %10s %10s\n" "$label" "${a:-n/a}" \
-		    "${b:-n/a}" "${c:-n/a}" \
-		    "$(awk -v a="$b" -v b="$a" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "-" }')" \
-		    "$(awk -v a="$c" -v b="$a" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
-	done
-	for r in dkim-rsa dkim-ed25519; do
-		case " $RELAYS " in
-		*" $r "*) [ "$(field "$r" signed)" = "$N" ] || status=1 ;;
+	    }'
+}
+
+# The knobs of workload WL (N is overridden by the environment's N).
+workload() {
+	WL=$1
+	RCPTS=1 REUSE=0 SIZE=4096 STRACE=0
+	case $WL in
+	W1)	N=5000 ;;				# one message per connection
+	W2)	N=2000 RCPTS=5 ;;			# 5 recipients (-r 5)
+	W3)	N=2000 SIZE=102400 ;;			# 100 KiB
+	W4)	N=5000 REUSE=1 ;;			# reused connections (-d)
+	F)	N=$FSYNC_N STRACE=1 ;;			# W1 under strace
+	*)	die "unknown workload $WL (W1 W2 W3 W4)" ;;
+	esac
+	[ -n "$N_ENV" ] && [ "$WL" != F ] && N=$N_ENV
+	WD=$W/$WL
+	mkdir -p "$WD" && chmod 755 "$WD"
+}
+
+run_relays() {
+	local r
+	for r in $1; do
+		case $r in
+		direct)		bench_direct || status=1 ;;
+		smarthostd)	bench_smarthostd || status=1 ;;
+		dkim-rsa)	bench_smarthostd dkim-rsa rsa || status=1 ;;
+		dkim-ed25519)	bench_smarthostd dkim-ed25519 ed25519 || status=1 ;;
+		postfix)	bench_postfix || status=1 ;;
+		*)		die "unknown relay $r" ;;
 		esac
 	done
-	;;
-esac
-for r in $RELAYS; do
-	[ "$(field "$r" lost)" = 0 ] || status=1
+}
+
+# The table of one workload: direct, smarthostd, Postfix and the ratios.
+report_workload() {
+	local row label key a b c
+	echo
+	echo "$WL: N=$N messages, $SIZE bytes, $RCPTS recipient(s), $SESSIONS" \
+	    "sessions, reuse=$REUSE, fsync on, 127.0.0.1"
+	printf "%-22s %10s %10s %10s %10s %10s\n" "" direct smarthostd postfix \
+	    "shd/pf" "shd/direct"
+	for row in "accepted msgs/s:accepted" "relayed msgs/s:relayed" \
+	    "messages lost:lost" "duplicates:dups" "left in queue:left" \
+	    "peak PSS (KiB):pss" "CPU s/1000 msgs:cpu"; do
+		label=${row%%:*}
+		key=${row##*:}
+		c=$(field direct "$key")
+		a=$(field smarthostd "$key")
+		b=$(field postfix "$key")
+		printf "%-22s %10s %10s %10s %10s %10s\n" "$label" "${c:-n/a}" \
+		    "${a:-n/a}" "${b:-n/a}" "$(ratio "$a" "$b")" "$(ratio "$a" "$c")"
+	done
+	# The cost of DKIM signing: each signed run against the unsigned one.
+	case " $RELAYS " in
+	*" dkim-"*)
+		echo
+		echo "DKIM signing (every message signed; ratio to unsigned smarthostd)"
+		printf "%-22s %12s %12s %12s %10s %10s\n" "" smarthostd dkim-rsa \
+		    dkim-ed25519 rsa/none ed/none
+		for row in "accepted msgs/s:accepted" "relayed msgs/s:relayed" \
+		    "messages lost:lost" "signed at the sink:signed" \
+		    "peak PSS (KiB):pss"; do
+			label=${row%%:*}
+			key=${row##*:}
+			a=$(field smarthostd "$key")
+			b=$(field dkim-rsa "$key")
+			c=$(field dkim-ed25519 "$key")
+			printf "%-22s %12s %12s %12s %10s %10s\n" "$label" "${a:-n/a}" \
+			    "${b:-n/a}" "${c:-n/a}" \
+			    "$(awk -v a="$b" -v b="$a" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "-" }')" \
+			    "$(awk -v a="$c" -v b="$a" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
+		done
+		for r in dkim-rsa dkim-ed25519; do
+			case " $RELAYS " in
+			*" $r "*) [ "$(field "$r" signed)" = "$N" ] || status=1 ;;
+			esac
+		done
+		;;
+	esac
+}
+
+HZ=$(getconf CLK_TCK)
+N_ENV=$N_ENV_SAVED
+status=0
+STRACEPID=""
+for wl in $WORKLOADS; do
+	workload "$wl"
+	run_relays "$RELAYS"
+	report_workload
+	for r in $RELAYS; do
+		[ "$(field "$r" lost)" = 0 ] || status=1
+	done
 done
+
+# fsyncs per message: a separate short run of W1 under strace (which
+# slows everything down, so only the counts are kept from it).
+FSRELAYS=$(echo " $RELAYS " | sed 's/ direct / /')
+if [ "$FSYNC_N" -gt 0 ] && [ -n "${FSRELAYS// /}" ]; then
+	if command -v strace > /dev/null; then
+		workload F
+		run_relays "$FSRELAYS"
+	else
+		log "strace not found: fsyncs per message not measured"
+	fi
+fi
+
+# The summary: one line per workload.
+echo
+echo "Summary (relayed msgs/s; CPU seconds per 1,000 messages; shd = smarthostd, pf = Postfix)"
+printf "%-3s %8s %8s %8s %10s %7s %8s %8s %7s %7s\n" "" direct shd pf \
+    "shd/direct" "shd/pf" "cpu shd" "cpu pf" "cpu s/p" "pss s/p"
+for wl in $WORKLOADS; do
+	WD=$W/$wl
+	c=$(field direct relayed) a=$(field smarthostd relayed) b=$(field postfix relayed)
+	ca=$(field smarthostd cpu) cb=$(field postfix cpu)
+	printf "%-3s %8s %8s %8s %10s %7s %8s %8s %7s %7s\n" "$wl" "$c" "$a" "$b" \
+	    "$(ratio "$a" "$c")" "$(ratio "$a" "$b")" "$ca" "$cb" \
+	    "$(ratio "$ca" "$cb")" \
+	    "$(ratio "$(field smarthostd pss)" "$(field postfix pss)")"
+done
+if [ -d "$W/F" ]; then
+	WD=$W/F
+	echo
+	echo "fsync + fdatasync + syncfs calls per message (strace -f -c, W1 knobs, N=$FSYNC_N)"
+	for r in $FSRELAYS; do
+		printf "%-14s %s\n" "$r" "$(field "$r" fsyncs)"
+	done
+fi
 exit $status
