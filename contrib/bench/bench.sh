@@ -309,32 +309,37 @@ bench_smarthostd() {
 		dkim="dkim = ( { domain = \"${FROM#*@}\"; selector = \"bench\"; key = \"$d/key.pem\"; } );"
 	fi
 	start_sink "$sinkport" "$WD/sink-$name"
-	cat > "$d/smarthostd.conf" <<-EOF
-	hostname = "bench-smarthostd.localdomain";
-	spool = "$d/spool";
-	control = "";
-	log = { to = "stderr"; level = "warn"; };
-	# smtp-source reconnects as soon as it has its 221, often before the
-	# daemon has seen the old connection close: leave room for that.
-	listeners = (
-	  { name = "bench"; address = "127.0.0.1"; port = $port;
-	    relay_from = [ "127.0.0.0/8" ]; max_connections = $((SESSIONS * 5));
-	    max_connections_per_ip = 0; }
-	);
-	relayers = (
-	  { name = "sink"; type = "smtp"; host = "127.0.0.1"; port = $sinkport;
-	    tls = "none"; pool_size = 20; }
-	);
-	routing = { default_relayer = "sink"; };
-	$dkim
-	EOF
-	"$SMARTHOSTD" -f -c "$d/smarthostd.conf" 2> "$d/stderr" &
-	pid=$!
-	PIDS="$PIDS $pid"
-	if ! wait_port "$port" 10; then
+	# The port was free when picked; another program on the machine may
+	# take it before smarthostd binds it: then try another one.
+	for try in 1 2 3; do
+		cat > "$d/smarthostd.conf" <<-EOF
+		hostname = "bench-smarthostd.localdomain";
+		spool = "$d/spool";
+		control = "";
+		log = { to = "stderr"; level = "warn"; };
+		# smtp-source reconnects as soon as it has its 221, often before the
+		# daemon has seen the old connection close: leave room for that.
+		listeners = (
+		  { name = "bench"; address = "127.0.0.1"; port = $port;
+		    relay_from = [ "127.0.0.0/8" ]; max_connections = $((SESSIONS * 5));
+		    max_connections_per_ip = 0; }
+		);
+		relayers = (
+		  { name = "sink"; type = "smtp"; host = "127.0.0.1"; port = $sinkport;
+		    tls = "none"; pool_size = 20; }
+		);
+		routing = { default_relayer = "sink"; };
+		$dkim
+		EOF
+		"$SMARTHOSTD" -f -c "$d/smarthostd.conf" 2> "$d/stderr" &
+		pid=$!
+		PIDS="$PIDS $pid"
+		wait_port "$port" 10 && kill -0 "$pid" 2>/dev/null && break
 		log "$name: did not start: $(tail -n 5 "$d/stderr")"
-		return 1
-	fi
+		kill -TERM "$pid" 2>/dev/null
+		[ $try = 3 ] && return 1
+		port=$(free_port)
+	done
 	run_one "$name" "$port" "$WD/sink-$name" "$pid"
 	kill -TERM "$pid" 2>/dev/null
 	wait_gone "$pid" 30 || { log "$name: no exit on SIGTERM"; kill -KILL "$pid"; }
