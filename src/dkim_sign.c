@@ -186,14 +186,19 @@ field_end(struct dkim_msg *m)
 		    sizeof(*m->fields));
 		f = &m->fields[m->n_fields++];
 		f->name = lowercase(xstrndup(m->cur.p, m->namelen));
-		f->raw = xstrndup(m->cur.p, len);
+		/* Octets, not a string: a NUL in a field is data. */
+		f->raw = xmalloc(len + 1);
+		memcpy(f->raw, m->cur.p, len);
+		f->raw[len] = '\0';
 		f->len = len;
 		if (strcmp(f->name, "from") == 0) {
 			m->n_from++;
 			free(m->from_domain);
 			m->from_domain = NULL;
 			if (m->n_from == 1) {
-				size_t	 c = strcspn(f->raw, ":") + 1;
+				const char *colon = memchr(f->raw, ':', len);
+				size_t	 c = colon != NULL ?
+				    (size_t)(colon - f->raw) + 1 : len;
 
 				m->from_domain = dkim_from_domain(f->raw + c,
 				    len - c);

@@ -358,6 +358,24 @@ main(void)
 	free(got);
 	free(msg);
 
+	/* A NUL octet in From: is data (the fuzzer's find: the field was
+	 * copied as a string, and the From: parser read past it). */
+	{
+		static const char nul[] = "From: a\0b <x@football.example.com>"
+		    "\r\n\r\nx\r\n";
+		struct dkim_msg	*m = dkim_msg_new(s, 1);
+		struct buf	 out = { NULL, 0, 0 };
+		char		 err[256];
+
+		dkim_msg_feed(m, nul, sizeof(nul) - 1);
+		is_int(dkim_msg_finish(m, 1, &out, err, sizeof(err)), 1,
+		    "a NUL in From: is data: the message is signed");
+		is_str(dkim_msg_from_domain(m), "football.example.com",
+		    "... for the address after it");
+		dkim_msg_free(m);
+		free(out.p);
+	}
+
 	/* Header fields beyond the bound: not signed, with a reason. */
 	bigmsg = xmalloc(DKIM_MAX_HEADERS + 200);
 	strcpy(bigmsg, "From: a@football.example.com\r\nTo: ");
