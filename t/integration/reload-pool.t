@@ -46,9 +46,16 @@ for my $i (1 .. 20) {
 }
 ok($all, '20 reloads, each followed by 3 messages, all delivered');
 is($sink->messages, $n, "all $n messages at the sink");
-is($sink->connections, $before,
-    'no new connection across 20 reloads of an unchanged relayer')
-    or diag 'connections: ' . $sink->connections;
+# The pool may grow to pool_size when two deliveries overlap (the first
+# burst can open one connection or two), but a rebuilt pool would open a
+# new connection at every reload: 21 or more, and QUITs at the sink.
+my $mid = $sink->connections;
+cmp_ok($mid, '<=', 2,
+    'no new connection across 20 reloads of an unchanged relayer '
+    . '(at most pool_size in all)')
+    or diag "connections: $mid (after the first burst: $before)";
+is(scalar(grep { / QUIT$/ } $sink->commands), 0,
+    'no pooled connection was closed by a reload');
 like($d->log, qr/relayer sink unchanged: connections kept/,
     'logged as kept');
 
@@ -60,12 +67,12 @@ my $off = $d->log_size;
 $d->signal('HUP');
 ok($d->wait_log(qr/reloaded /, 5, after => $off), 'changed relayer: reloaded');
 ok(burst(3), 'changed relayer: mail still delivered');
-cmp_ok($sink->connections, '>', $before,
+cmp_ok($sink->connections, '>', $mid,
     'changed relayer: new connections opened');
 my @quits = grep { / QUIT$/ } $sink->commands;
 ok(wait_for(sub {
 	@quits = grep { / QUIT$/ } $sink->commands;
-	scalar @quits >= $before;
+	scalar @quits >= $mid;
 }, 10), 'changed relayer: the old connections said QUIT')
     or diag join("\n", $sink->commands);
 
