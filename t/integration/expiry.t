@@ -34,7 +34,9 @@ ok($d->wait_log(qr/^(?=.*\bdeferred\b)(?=.*\bid=\Q$id\E\b).*$/m, 5),
     'deferred');
 ok($d->wait_log(qr/^(?=.*\bexpired\b)(?=.*\bid=\Q$id\E\b).*$/m, 10),
     'expired logged with the id');
-cmp_ok(time - $t0, '>=', 2.5, 'not expired before max_age');
+# Arrival times are whole seconds: a message accepted at :58.9 with
+# max_age = 3s may expire at :01.0, 2.1 s later (doc/decisions.md).
+cmp_ok(time - $t0, '>=', 2.0, 'not expired before max_age (whole seconds)');
 my $deferrals = () = $d->log =~ /^(?=.*\bdeferred\b)(?=.*\bid=\Q$id\E\b).*$/mg;
 cmp_ok($deferrals, '>=', 2, "retried meanwhile ($deferrals deferrals)");
 
