@@ -695,18 +695,16 @@ get_rate(struct loader *ld, const config_setting_t *s, const char *name,
 	return 0;
 }
 
+/* `rate` of a relayer or a domain entry, into the rate_spec at o->off
+ * (count 0, the default, is no limit). */
 static int
-opt_relayer_rate(struct loader *ld, const struct opt *o,
-    const config_setting_t *s, void *obj)
+opt_rate(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *obj)
 {
-	struct relayer_conf *r = obj;
-
 	if (s == NULL)
 		return 0;
-	if (get_rate(ld, s, o->name, &r->rate) == -1)
-		return -1;
-	r->has_rate = true;
-	return 0;
+	return get_rate(ld, s, o->name,
+	    (struct rate_spec *)(void *)((char *)obj + o->off));
 }
 
 static const struct opt relayer_opts[] = {
@@ -735,7 +733,7 @@ static const struct opt relayer_opts[] = {
 	{ .name = "max_deliveries_per_connection", .kind = O_INT,
 	  .off = R(max_deliveries_per_connection), .def = 100, .min = 1,
 	  .max = INT_MAX, .only = T_SMTP_MX },
-	{ .name = "rate", .kind = O_FUNC, .fn = opt_relayer_rate,
+	{ .name = "rate", .kind = O_FUNC, .fn = opt_rate, .off = R(rate),
 	  .only = T_SMTP_MX },
 	{ .name = "connect_timeout", .kind = O_DURATION,
 	  .off = R(connect_timeout), .def = 30, .only = T_SMTP_MX },
@@ -1111,20 +1109,6 @@ opt_domain_tls(struct loader *ld, const struct opt *o,
 	return 0;
 }
 
-static int
-opt_domain_rate(struct loader *ld, const struct opt *o,
-    const config_setting_t *s, void *obj)
-{
-	struct domain_conf *d = obj;
-
-	if (s == NULL)
-		return 0;
-	if (get_rate(ld, s, o->name, &d->rate) == -1)
-		return -1;
-	d->has_rate = true;
-	return 0;
-}
-
 #define D(f) offsetof(struct domain_conf, f)
 
 static const struct opt domain_opts[] = {
@@ -1134,7 +1118,7 @@ static const struct opt domain_opts[] = {
 	{ .name = "relayer", .kind = O_STRING, .off = D(relayer) },
 	{ .name = "accept", .kind = O_BOOL, .off = D(accept) },
 	{ .name = "tls", .kind = O_FUNC, .fn = opt_domain_tls },
-	{ .name = "rate", .kind = O_FUNC, .fn = opt_domain_rate },
+	{ .name = "rate", .kind = O_FUNC, .fn = opt_rate, .off = D(rate) },
 };
 
 static int

@@ -85,8 +85,7 @@ struct relayer_conf {
 	int		 pool_size;
 	long		 idle_timeout;
 	int		 max_deliveries_per_connection;
-	bool		 has_rate;		/* rate given */
-	struct rate_spec rate;
+	struct rate_spec rate;			/* count 0: no limit */
 	long		 connect_timeout, command_timeout, data_timeout;
 	int		 port;			/* smtp and mx: 25 */
 	/* smtp */
@@ -126,8 +125,7 @@ struct domain_conf {
 	bool		 accept;
 	bool		 has_tls;
 	enum client_tls	 tls;
-	bool		 has_rate;		/* overrides the relayer's */
-	struct rate_spec rate;
+	struct rate_spec rate;			/* count 0: the relayer's */
 	int		 line;
 };
 

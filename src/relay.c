@@ -240,7 +240,7 @@ relayer_conf_same(const struct config *ca, const struct relayer_conf *a,
 	    a->idle_timeout == b->idle_timeout &&
 	    a->max_deliveries_per_connection ==
 	    b->max_deliveries_per_connection &&
-	    /* has_rate and rate are left out on purpose: the rate gate
+	    /* rate is left out on purpose: the rate gate
 	     * (relay_rate.c) is reconfigured on its own and is no reason to
 	     * drop connections. */
 	    a->connect_timeout == b->connect_timeout &&

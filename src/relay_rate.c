@@ -130,10 +130,10 @@ rate_gate(struct event_base *base, struct delivery *d,
 	char			*key;
 	uint64_t		 wait;
 
-	if (d->dom != NULL && d->dom->has_rate) {
+	if (d->dom != NULL && d->dom->rate.count != 0) {
 		spec = &d->dom->rate;
 		key = xasprintf("%s!%s", d->relayer->name, d->nexthop);
-	} else if (d->relayer->has_rate) {
+	} else if (d->relayer->rate.count != 0) {
 		spec = &d->relayer->rate;
 		key = d->relayer->type == RELAY_MX ?
 		    xasprintf("%s!%s", d->relayer->name, d->nexthop) :
@@ -195,9 +195,9 @@ rate_gate_reconfigure(struct config *cfg)
 			if (strcmp(cfg->relayers[i].name, name) == 0)
 				rc = &cfg->relayers[i];
 		dom = bang != NULL ? route_domain(cfg, bang) : NULL;
-		if (dom != NULL && dom->has_rate)
+		if (dom != NULL && dom->rate.count != 0)
 			spec = &dom->rate;
-		else if (rc != NULL && rc->has_rate)
+		else if (rc != NULL && rc->rate.count != 0)
 			spec = &rc->rate;
 		else
 			spec = &none;
