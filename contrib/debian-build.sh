@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # debian-build.sh TARBALL -- build the Debian package from a `make dist`
 # tarball (debian/ is in it) with `dpkg-buildpackage -us -uc -b`, run
 # lintian on it (errors fail), and show what it holds with dpkg-deb -c and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * addrlist.c — RFC 5322 address lists: tokens, the list grammar, and the
  * rewriting of addr-specs in place.  See addrlist.h.

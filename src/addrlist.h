@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * addrlist.h — pure RFC 5322 address lists (From:, Sender:, Reply-To:,
  * To:, Cc: values): a tokenizer and parser that finds every addr-spec with

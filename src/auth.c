@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth.c — owns the decoding of SASL PLAIN and LOGIN responses and the
  * users file of a listener.  No sockets here: the session in

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth.h — the server side of SMTP AUTH (RFC 4954) without the I/O: base64
  * and the PLAIN (RFC 4616) and LOGIN exchanges decoded into a user name and

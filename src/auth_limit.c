@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth_limit.c — owns the per-address count of failed AUTH attempts (see
  * auth_limit.h).  A small table searched linearly: AUTH is rare next to a

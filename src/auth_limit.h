@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth_limit.h — failed AUTH per client address, across sessions (pure;
  * time comes in from the caller).  Like Postfix's anvil: a client address

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth_worker.c — owns the thread that runs auth_users_check() (see
  * auth_worker.h).  The thread touches only the job it holds and the two

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth_worker.h — password checks off the event loop.  crypt(3) with a
  * modern hash costs tens of milliseconds by design; run on the loop it

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * batch.c — how one accepted transaction becomes queued messages: one per
  * recipient, or one per distinct grouping key (domain or route); and what

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * batch.h — pure split of one accepted transaction into queued messages,
  * by the listener's batch_handling.

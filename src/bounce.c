@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * bounce.c — owns the text of delivery status notifications (RFC 3464):
  * a multipart/report with a human explanation, the machine-readable

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * bounce.h — pure construction of RFC 3464 delivery status notifications.
  */

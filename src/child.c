@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * child.c — owns the daemon's child processes (child.h): fork and exec
  * with signals and descriptors made safe, the one SIGCHLD event (present

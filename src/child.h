@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * child.h — child processes of the daemon (the maildrop relayer's
  * commands): start a command from an argv array (never a shell) in a

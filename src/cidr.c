@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * cidr.c — parsing and matching of the networks in a listener's
  * relay_from.  Pure: no I/O, no globals.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config.c — owns reading smarthostd.conf into one struct config: the
  * option table of every section (top level, log, resolver, queue,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config.h — the configuration: one complete, validated, immutable,
  * reference-counted object built from a libconfig file.

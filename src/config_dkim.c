@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_dkim.c — the `dkim` section of the configuration: one signer per
  * entry, its key read and checked at load (start and SIGHUP alike), so that

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_include.c — owns `@include "file"` in smarthostd.conf (pure: the
  * one read of a file goes through the caller's include_read_fn).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_include.h — private to the config module: expanding libconfig's
  * `@include "file"` directives ourselves, so that a relative name is taken

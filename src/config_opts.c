@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_opts.c — owns the generic half of configuration loading: the
  * one-line error reporter, the typed getters, small value checks and the

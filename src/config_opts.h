@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_opts.h — private to config.c and config_opts.c: the typed option
  * tables and the generic walker that config.c's sections are built from.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_rewrite.c — the config module's `rewrite` group (config.md
  * "rewrite") and queue `delay_warning`: option tables and checks, with the

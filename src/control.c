@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * control.c — owns the control commands: the request parser, the command
  * table and every response smarthostctl prints, text and JSON.  The

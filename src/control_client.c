@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * control_client.c — owns the client side of the control protocol
  * (control_client.h): one request, one answer, one deadline, poll(2)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * control_client.h — the client side of the control socket (control.h),
  * shared by smarthostctl and `smarthost-sendmail -bp`: connect, send one

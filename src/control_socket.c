@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * control_socket.c — owns the control socket's plumbing
  * (control_socket.h): its creation (mode 0600, stale socket removal,

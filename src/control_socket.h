@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * control_socket.h — the control socket's plumbing, apart from the
  * commands (control.c): a unix socket created 0600, bounded clients, one

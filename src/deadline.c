@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * deadline.c — owns a session's deadline timer and the arithmetic of the
  * minimum data rate (see deadline.h for the policy).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * deadline.h — the session's deadlines (issue #16): how long a client may
  * take for a command line, and for its message at a minimum data rate.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim.c — DKIM on the one reception path (receive.c, through
  * receive_filters.c's hooks): a dkim_msg fed what is stored, its fields

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim.h — DKIM signing on the one reception path: every message accepted
  * (SMTP, the sendmail pickup) is signed once, when it is accepted, so that

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_canon.c — pure DKIM canonicalization, header fields and streamed
  * bodies (RFC 6376 §3.4).  No I/O and no globals; see dkim_canon.h.

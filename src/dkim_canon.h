@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_canon.h — pure DKIM canonicalization (RFC 6376 §3.4): the "simple"
  * and "relaxed" algorithms for header fields and for the body.

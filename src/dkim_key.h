@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_key.h — DKIM private keys: reading a PEM file (RSA of at least 1024
  * bits, or Ed25519; never an encrypted key, never a prompt) and the DNS

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_sign.c — the DKIM signer: header fields kept while the message
  * streams by, From: domain, body hashes, the DKIM-Signature: field with its

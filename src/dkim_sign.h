@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_sign.h — DKIM signing of a message as it is received (RFC 6376,
  * Ed25519 per RFC 8463).  Pure: bytes in, header text out; OpenSSL does the

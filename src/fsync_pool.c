@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * fsync_pool.c — owns the fsync threads (fsync_pool.h): a mutex and a
  * condition for the work, a pipe to wake the loop when a batch ends.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * fsync_pool.h — a few threads that call fsync(2) and nothing else, so
  * that the files of one batch are synced concurrently and the file system

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * hdr_filter.c — strip_headers and header rewriting while a message
  * streams to the spool.  See hdr_filter.h.

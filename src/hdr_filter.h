@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * hdr_filter.h — the pure streaming filter of a received message's header
  * section: listener `strip_headers` (every occurrence of a named field,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * helo.c — owns the one rule for a client-supplied HELO name in our
  * Received: header.  RFC 5321 puts the name where a domain or an address

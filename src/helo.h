@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * helo.h — what a client's HELO/EHLO name may look like once we write it
  * into a Received: header (pure).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * hosts.c — owns the hosts(5) file format: parsing its text into a table
  * and looking names up in it.  Pure (no I/O, no globals); resolver.c reads

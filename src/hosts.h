@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * hosts.h — a hosts(5) file as a table: name to IPv4 and IPv6 addresses,
  * as the system resolver reads /etc/hosts (OpenWrt and NAS boxes name

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * incoming.c — owns the incoming/ file format (the pure envelope header
  * and line-end functions that smarthost-sendmail shares) and the daemon's

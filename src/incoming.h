@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * incoming.h — mail handed in by smarthost-sendmail: the format of the
  * spool's incoming/ area, shared by the injector (sendmail.c) and the

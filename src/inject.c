@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * inject.c — the pure part of smarthost-sendmail (see inject.h): address
  * lists, the header fixes, the sender, line splitting.  Nothing here

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * inject.h — the pure part of smarthost-sendmail: recipient lists from
  * the command line and from To:, Cc: and Bcc:, the header fixes (Bcc:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * lineend.c — owns the line-end conversions (lineend.h), written once for
  * the pickup of incoming/, the maildir relayer and the maildrop relayer.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * lineend.h — pure, streaming line-end conversions: any line end to CRLF
  * (what the spool stores; incoming/ files) and CRLF to LF (what a Maildir

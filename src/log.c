@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * log.c — owns where log lines go (syslog or stderr), the level filter and
  * the escaping of logged values (doc/logging.md).  Every module reports

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * metrics.c — owns the metrics HTTP endpoint (see metrics.h).  evhttp does
  * the HTTP; this file decides who may ask (allow_from, else 403), what may

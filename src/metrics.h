@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * metrics.h — the `metrics` HTTP listener: GET /metrics in the Prometheus
  * text exposition format, on libevent's evhttp.  Reads the counters in

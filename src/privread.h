@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * privread.h — reading the files a daemon that dropped root still needs:
  * TLS keys and certificates, users files, password files, DKIM keys.

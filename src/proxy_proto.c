@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * proxy_proto.c — owns the PROXY protocol header parser (v1 text, v2
  * binary), as specified by HAProxy's proxy-protocol.txt.  Pure: the caller

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * proxy_proto.h — pure parser for the PROXY protocol header (HAProxy's
  * "send-proxy" v1 text form and "send-proxy-v2" binary form) that a load

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * proxy_wait.c — owns connections between accept() and their PROXY header
  * (see proxy_wait.h).  The header is looked at with MSG_PEEK and then only

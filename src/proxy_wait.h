@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * proxy_wait.h — before a session exists on a `proxy_protocol` listener:
  * read the PROXY header (and nothing after it) from a fresh connection,

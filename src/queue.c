@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * queue.c — owns the scheduler: every queued message in memory, its timer,
  * its delivery attempts, retries, expiry and bounces.

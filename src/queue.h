@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * queue.h — the scheduler: queued messages in memory, their delivery
  * attempts, retries, expiry and bounces.  The spool holds the truth; the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * queue_dsn.c — owns turning a queued message's state into a delivery
  * status notification (queue_dsn.h): which recipients it reports and with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * queue_dsn.h — the queue's delivery status notifications: a bounce for
  * the failed recipients of a message (permanent failure or expiry), or a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * ratelimit.c — owns the `rate` syntax and the start schedule of the
  * outflow limits (see ratelimit.h).  The schedule is a "virtual time"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * ratelimit.h — pure outflow rate limits: the `rate` setting ("N/s", "N/m",
  * "N/h") and an evenly spaced token schedule that says when the next

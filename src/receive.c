@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * receive.c — owns the one reception path (receive.h): batch planning and
  * queue ids, the Received: header, the header section's scan, filter and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * receive.h — the one reception path.  Every way mail enters (an SMTP
  * transaction, a file picked up from incoming/, a bounce the queue makes)

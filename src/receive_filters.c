@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * receive_filters.c — owns the header filtering of received mail: for
  * each transaction, a streaming hdr_filter (hdr_filter.c) set up from the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * receive_filters.h — the work attached to the one reception path
  * (receive.h hooks): a listener's strip_headers and the `rewrite` of

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay.c — owns the registry of relayer instances: one per (configuration,
  * relayer name), created by its type's ops on the first delivery through it

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay.h — the relayer interface.  One implementation per relayer type:
  * relay_smtp.c (static smarthost, pooled), relay_mx.c (MX delivery),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_maildir.c — owns local delivery into Maildir folders (type
  * "maildir"): per recipient, the path template is expanded with pieces

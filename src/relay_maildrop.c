@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_maildrop.c — owns delivery through a local command (type
  * "maildrop"): one child process per recipient, run one after another,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_mx.c — owns the MX relayer (type "mx"): which hosts a delivery is
  * for.  The next hop's domains entry may list them (mx_list, force_mx);

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_pool.c — owns the outgoing SMTP connections of the smtp and mx
  * relayers: per relayer instance, the destinations (address, port, TLS

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_pool.h — the connection pool the SMTP-speaking relayers (smtp and
  * mx) share.  One pool per relayer instance holds its destinations: a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_rate.c — owns the outflow gate (see relay_rate.h): a bucket per
  * limited destination — the relayer for `smtp`, the relayer and next-hop

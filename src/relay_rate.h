@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_rate.h — the outflow gate in front of the relayers: a delivery
  * over its relayer's (or next hop's) `rate` is parked, in order, and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * relay_smtp.c — owns the static-smarthost relayer (type "smtp"): every
  * delivery goes to the configured hosts, in order, whatever its domain.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * resolver.c — owns the asynchronous resolver: one private udns context per
  * struct resolver, its UDP socket on a persistent libevent read event, its

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * resolver.h — asynchronous DNS with udns on libevent: the resolver's socket is
  * watched by a libevent event and its timeouts run on a libevent timer.

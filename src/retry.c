@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * retry.c — the retry policy as pure functions: exponential backoff with a
  * cap and jitter, and expiry by age.  Every input may be absurd (a corrupt

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * rewrite.c — address rewriting patterns and rules, for the envelope and
  * for the address header fields.  See rewrite.h.

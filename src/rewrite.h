@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * rewrite.h — pure address rewriting (config.md `rewrite`): the patterns,
  * the first-match rule lists for the envelope sender and recipients, and

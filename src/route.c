@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * route.c — the four routing steps of config.md: which rule applies, the
  * next hop, its domains entry, and the relayer.  A pure function of the

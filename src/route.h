@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * route.h — how a recipient finds its relayer and next hop.  A pure
  * function of (configuration, listener, sender, recipient), exactly the four

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * sdnotify.c — the sd_notify(3) datagram protocol without libsystemd.
  *

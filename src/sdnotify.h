@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * sdnotify.h — tell the service manager (systemd's Type=notify) when the
  * daemon is ready, reloading and stopping, over $NOTIFY_SOCKET.

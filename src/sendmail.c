@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * sendmail.c — smarthost-sendmail, the sendmail(1)-compatible injector
  * for scripts, cron and devices (and, through links, `sendmail` and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smarthostctl.c — the command-line side of the control socket: finds the
  * socket (-s, or the `control` setting of the configuration file), sends

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smarthostd.c — the process: arguments, start-up order, signals, reload
  * and shutdown.  It owns the one reference to the configuration in force

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_client.c — owns one outgoing SMTP connection: the client side of
  * the protocol as a state machine over a bufferevent.  It connects, reads

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_client.h — one outgoing SMTP connection (the sending side), driven
  * by a libevent bufferevent: connect, greeting, EHLO (HELO fallback), then

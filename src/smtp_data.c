@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_data.c — owns the DATA phase as pure byte filters: the
  * transparency filter that turns what a client sends after DATA into the

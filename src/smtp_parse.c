@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_parse.c — owns the syntax of SMTP command lines: verbs, the
  * reverse-path and forward-path of MAIL and RCPT, mailboxes (RFC 5321

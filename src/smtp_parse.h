@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_parse.h — pure parsing of SMTP command lines, addresses and ESMTP
  * parameters.  Bytes in, a struct or an SMTP reply out; no I/O, no globals.

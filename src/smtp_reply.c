@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_reply.c — owns the pure parsing on the SMTP client side
  * (smtp_reply.h): one reply line, one EHLO keyword line, and the

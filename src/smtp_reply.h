@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_reply.h — pure parsing for the SMTP client (smtp_client.c): reply
  * lines, EHLO keywords into struct smtp_caps, and dot-stuffing.  Bytes in,

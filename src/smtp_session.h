@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_session.h — one ESMTP session, as smtp_server.c (the listeners)
  * starts it.  Nothing else includes it.

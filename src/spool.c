@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool.c — owns the spool directory and every durable write smarthostd
  * makes: message bodies, envelopes, their updates and removal, and the

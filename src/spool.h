@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool.h — the durable queue on disk.  Every write that must survive a
  * crash happens here, in one way: write a temporary file, fsync it, rename

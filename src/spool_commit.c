@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool_commit.c — owns the group commit (spool_commit.h): spool_commit()
  * queues a message's files in tmp/, and commits requested while the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool_commit.h — the group commit: spool bodies (spool.h) become queued
  * messages, durably.  spool_commit() is asynchronous so that messages

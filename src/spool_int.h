@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool_int.h — what spool_commit.c (the group commit) uses of spool.c
  * (directories, bodies, durable file writes).  Nothing else includes it:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * stats.c — owns the counters reported by `smarthostctl stats`.  Plain
  * process-wide integers: everything runs on the one event loop thread.

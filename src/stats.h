@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * stats.h — the daemon's counters since start, for `smarthostctl stats`.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * template.c — owns the relayer template placeholders: their names (which
  * config.c checks at load) and their expansion (relay_maildir.c,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * template.h — pure expansion of the %{sender}, %{recipient}, %{local} and
  * %{domain} placeholders (and "%%") in relayer templates: the maildir

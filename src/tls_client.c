@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * tls_client.c — owns the client-side TLS contexts: one SSL_CTX per
  * (verify, ca_file, ca_path) combination, built on first use and kept

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * tls_client.h — the client side of TLS for outgoing SMTP (smtp_client.c):
  * SSL_CTX objects built once per (verify, ca_file, ca_path, client cert

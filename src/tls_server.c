@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * tls_server.c — owns the OpenSSL side of the listeners: building a
  * listener's SSL_CTX (built by smtp_server_configure(), so a reload reads

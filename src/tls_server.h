@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * tls_server.h — TLS on the receiving side: one OpenSSL context per
  * listener, and the libevent bufferevents that speak TLS for a session

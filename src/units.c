@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * units.c — the configuration's durations ("90s", "5m", "2h", "5d") and
  * sizes ("512K", "25M", "1G").  Pure: a string in, a number or a short

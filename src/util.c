@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * util.c — allocation that never returns NULL, and small string and time
  * helpers shared by every module.

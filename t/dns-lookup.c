@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dns-lookup.c — drives src/dns.c on an event loop for t/integration/dns.t:
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * tap.h — a tiny Test Anything Protocol producer for the unit tests.
  * Each t/unit/<module>-t.c includes it once and ends with done_testing().

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # bench.sh — smarthostd and a private Postfix side by side, in one run:
 #
 #	smtp-source -> relay (smarthostd | Postfix) -> smtp-sink

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # cross-build.sh -- build smarthostd for router and server CPUs with
 # Debian's cross toolchains, and test the result under qemu-user-static.
 #

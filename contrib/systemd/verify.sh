@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # verify.sh TARBALL -- build the distribution tarball with a private prefix,
 # install it with the systemd files, and run `systemd-analyze verify` on the
 # installed unit (it checks that every command in it exists and that the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * addrlist-fuzz.c — libFuzzer harness for addrlist.c, rewrite.c and
  * hdr_filter.c: any octets as an address-list value either parse or are

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth-fuzz.c — libFuzzer harness for the SASL decoding of server AUTH:
  * auth_b64_decode never writes past its bound and its length agrees with

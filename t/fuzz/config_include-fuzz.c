@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_include-fuzz.c — libFuzzer harness for config_include.c: any text
  * either expands within the size bound, with every line of the result

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_canon-fuzz.c — libFuzzer harness for dkim_canon.c's streaming body
  * canonicalizer.  The first octets choose where to cut the rest; both

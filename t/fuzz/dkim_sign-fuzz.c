@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_sign-fuzz.c — libFuzzer harness for dkim_sign.c's streaming message
  * signer (the header field collector, the From: parser, the body hashes).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * envelope-fuzz.c — libFuzzer harness for the envelope text form: any
  * bytes either are refused with a reason or give an envelope whose text

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * hosts-fuzz.c — libFuzzer harness for hosts.c: any text parses into a
  * table, and a lookup of any name (the input's first line) returns at most

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * incoming-fuzz.c — libFuzzer harness for the incoming/ file header
  * (incoming_env_parse) and the line-end normaliser: a header either is

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * proxy_proto-fuzz.c — libFuzzer harness for proxy_parse(): any bytes
  * either ask for more (and then no more than the maximum was seen), are

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * ratelimit-fuzz.c — libFuzzer harness for rate_parse() ("N/s", "N/m",
  * "N/h"): any string is refused with a reason or gives 1..1000000 per a

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # run.sh -- build the libFuzzer harnesses and run each for a bounded time
 # (`make fuzz`, and .ci/run).  Called by the Makefile as
 #

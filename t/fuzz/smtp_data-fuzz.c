@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_data-fuzz.c — libFuzzer harness for smtp_data.c.  The first
  * octets choose where to cut the rest; the DATA filter and the header

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_parse-fuzz.c — libFuzzer harness for smtp_parse.c: any command
  * line either parses into a struct whose fields keep their promises, or

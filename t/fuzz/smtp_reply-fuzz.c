@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_reply-fuzz.c — libFuzzer harness for the SMTP client's reply
  * parsing: smtp_reply_line() accepts exactly "ddd", "ddd text" and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * units-fuzz.c — libFuzzer harness for durations ("5m") and sizes ("25M")
  * and CIDR ("10.0.0.0/8"): any string either is refused with a reason or

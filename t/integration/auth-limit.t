@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # auth-limit.t -- #19 item 5: AUTH brute force.
 #   - Failed AUTH is limited per client address across sessions (window and
 #     penalty, like Postfix's anvil): once over auth_max_failures, even the

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # auth.t -- SMTP AUTH on the receiving side (issue 4, config.md listener
 # `auth` and `users`): PLAIN and LOGIN with swaks over STARTTLS and
 # implicit TLS, never offered or accepted in cleartext, bad passwords

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # backscatter.t -- #19 item 7: an unauthenticated sender outside relay_from
 # writes to an accept = true domain whose next hop refuses the recipient, so
 # the bounce goes to whatever MAIL FROM said.  That bounce returns the

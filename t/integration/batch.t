@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # batch.t -- batch_handling splits one accepted transaction into queued
 # messages: BifurcateAlways one per recipient, BatchByDomain one per
 # lower-cased recipient domain, BatchByRoute one per route: for an smtp

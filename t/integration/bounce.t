@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # bounce.t -- a permanent failure (550 5.1.1 at RCPT downstream) makes an
 # RFC 3464 delivery status notification to the envelope sender, from
 # MAILER-DAEMON@<hostname> with a null envelope sender; the other recipients

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # chunking.t -- CHUNKING (RFC 3030) on the server: BDAT with the same
 # limits, streaming and durability as DATA; pipelined chunks; BDAT 0 LAST;
 # a line "." inside a chunk is data; no mixing with DATA; a failed BDAT's

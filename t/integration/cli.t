@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # cli.t -- every program answers --help and --version on stdout with exit
 # 0 and nothing on stderr (issue 10 item 8); a wrong option still gets the
 # usage on stderr and a failure status; smarthost-sendmail keeps -h as

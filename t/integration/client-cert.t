@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # client-cert.t -- relayer tls_cert/tls_key (issue #12): a sink built on
 # Python's ssl that requires a client certificate from the test CA
 # (CERT_REQUIRED) accepts mail from relayers that present one -- smtp with

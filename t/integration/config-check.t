@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # config-check.t -- `smarthostd -n -c FILE` (behaviour.md "Operation",
 # config.md): exit 0 for a valid file, exit 1 with "file:line: message" for
 # an invalid one; unknown settings and dangling references are errors; the

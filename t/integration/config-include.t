@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # config-include.t -- `@include` as a user writes it (issue 10 item 2): a
 # relative name is taken relative to the directory of the file that holds
 # the directive (also in a nested include), whatever the working directory;

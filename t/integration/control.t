@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # control.t -- the control socket and smarthostctl (behaviour.md
 # "Operation"): every command, text and --json, with messages held in the
 # queue by a sink that answers 451 while a fail file exists; flush once it

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # crash.t -- nothing accepted is lost (behaviour.md promise 1): kill -9 the
 # daemon right after the 250 that ends DATA, start it again, and every
 # accepted message is delivered (at least once), intact.  A kill in the

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # data-reserve.t -- #19 item 10: the spool's free-space reserve (64 MiB) is
 # checked for every chunk of DATA, not only at MAIL.  The daemon runs in a
 # mount namespace with its spool on a 110 MiB tmpfs: MAIL is accepted (more

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # deadlines.t -- a client cannot hold a session by dribbling (issue #16):
 # a command line must be complete within `timeout` of the previous reply,
 # the message within a deadline that grows only at min_data_rate, and one

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # delay-warning.t -- queue delay_warning (issue #12): while the next hop
 # answers 451, the sender gets one RFC 3464 notice with Action: delayed and
 # a 4.x.x status; the envelope records it (warned 1), so neither further

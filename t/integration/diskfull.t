@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # diskfull.t -- 452 4.3.1 when the spool's file system is nearly full: the
 # daemon stops accepting before it cannot write (spool_has_space: less than
 # 64 MiB or 1% available), and accepts again once space is back.  The daemon

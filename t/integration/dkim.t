@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # dkim.t -- DKIM signing verified by an independent verifier: dkimpy
 # (python3-dkim), the public keys taken from `smarthostctl dkim --json`.
 # RSA and Ed25519 side by side, every canonicalization, bodies that are

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # dns.t — src/dns.c against a real DNS server: dnsmasq on 127.0.0.1 and a
 # free high port serves test records, t/dns-lookup asks for them.
 # Needs /usr/sbin/dnsmasq (skipped without it); $TOP_BUILDDIR (default: the

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # expiry.t -- a message that keeps failing transiently expires after
 # max_age and bounces with Status: 4.4.7 and Action: failed.  The sender's
 # domain is routed to a second sink that accepts, so the DSN can arrive

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # forgery.t -- #19 item 8: what a client or a local user writes cannot
 # forge a mail log field, a log line or a Received: clause.  A quoted local
 # part that imitates " to=<victim> status=sent" stays inside its from=

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # harness.t -- the test harness itself, without the daemon: the sink stores
 # what it is sent byte for byte and answers as the other tests expect, and
 # the raw SMTP session, Net::SMTP and swaks helpers work.  When this fails,

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # headers.t -- add_message_id and add_date: a missing Message-ID: or Date:
 # is added exactly where the header section ends (before the empty line, or
 # before the first line that is not a header, then an empty line), never

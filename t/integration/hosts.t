@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # hosts.t -- host names from the hosts file (issue 17, item 3): a relayer
 # with host = "localhost" delivers with no DNS server at all; names from a
 # private hosts_file serve relayer hosts and mx_list names; the file is

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # incoming-grow.t -- #19 item 1: a local user (nobody) cannot fill the spool
 # past its reserve, nor past max_message_size, by growing a file in
 # incoming/ after the daemon opened it.  The daemon runs as mail in a mount

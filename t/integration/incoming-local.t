@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # incoming-local.t -- #19 items 2 and 4: a local user (nobody) against the
 # pickup of incoming/ while the daemon runs as another user (mail).
 #   2. A directory (or anything that is not a plain file) in incoming/ is

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # install.t -- `make install` puts a production configuration in place
 # (issue 10 item 6): into an empty DESTDIR it installs
 # $(sysconfdir)/smarthostd.conf with the spool under

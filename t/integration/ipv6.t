@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # ipv6.t -- a listener on ::1 accepts mail from ::1 (in the default
 # relay_from, "::1/128"), relays it, and names the client in Received:;
 # an IPv6 client outside relay_from is refused.  Skipped without ::1.

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # log-fields.t -- the mail log speaks one vocabulary (issue 10 item 10,
 # doc/logging.md "Fields"): delivered, deferred, bounced and expired lines
 # carry the same fields in the same order (attempt=, never attempts=);

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # maildir.t -- the maildir relayer: a message lands in <path>/new/ (by way
 # of tmp/), with LF line endings, under a Received: header, body intact;
 # %{domain} and %{local} in the path are expanded and directories created.

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # maildrop.t -- the maildrop relayer runs a real command (t/lib/
 # fake-maildrop.sh, which records its argv, stdin and environment) once per
 # recipient: the message arrives on stdin with LF line endings, body

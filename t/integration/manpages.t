@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # manpages.t -- the manual pages say what the code does (issue 10 item 9):
 # every setting in config.c's option tables is described in
 # smarthostd.conf(5) (an item with text under it, not a bare heading); the

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # metrics.t -- the metrics HTTP listener: a known load (100 messages
 # delivered, 10 deferred) shows in the counters and gauges; Prometheus's
 # own promtool accepts the exposition; 403 outside allow_from, 404 for

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # msmtp.t -- STARTTLS + AUTH driven by Debian's msmtp (GnuTLS), the client
 # most routers send mail with (issue 17, item 1).  msmtp pipelines its
 # second EHLO behind the end of the TLS 1.3 handshake: the daemon must

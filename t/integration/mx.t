@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # mx.t -- the mx relayer against a real DNS server (dnsmasq on a loopback
 # port): MX preference order with the best host down, every address of a
 # host before the next host, equal preferences shuffled, implicit MX, null

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # pipelining.t -- RFC 2920: commands sent in one write are all answered, in
 # order; the body and the next transaction's commands may share a write.
 use strict;

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # pool-cap.t -- pool_size is a hard cap (issue #10, item 3): at no moment
 # does the relayer have more than pool_size connections open at the sink,
 # counting connections being set up and connections being closed (QUIT

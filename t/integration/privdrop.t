@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # privdrop.t -- `user`: the daemon binds its listener as root, then becomes
 # that user for good; the spool is handed over so queueing still works, and
 # deliveries run as that user.  A user that does not exist is an error

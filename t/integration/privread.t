@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # privread.t -- #19 item 10: a daemon that dropped root (user = "mail")
 # reloads a changed root-only (0600 root) TLS key, users file and password
 # file, read through the privileged-read helper; a users file that others

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # proxy.t -- listener proxy_protocol behind a real HAProxy (send-proxy and
 # send-proxy-v2, TCP mode): the address in the header is the client for
 # relay_from, Received: and the log; a peer outside proxy_from, a client

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # queue-control.t -- smarthostctl hold, release and remove with an ID or
 # the selectors --queue, --sender, --recipient (and --all for remove and
 # release), queues (the qshape view), and the totals line of queue, text

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # quickstart.t -- the README's quick start as a newcomer runs it (issue 10
 # item 4): `./src/smarthostd -c etc/smarthostd.conf` from the top of a
 # checkout, without -f, so the daemon detaches and changes directory.  A

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # rate.t -- relayer and domain `rate`: 30 messages at "60/m" reach the
 # sink spread over about 30 s, in order, with no attempt counted for the
 # wait; a domain entry's rate overrides its relayer's; a reload that

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # relay-e2e.t -- a message goes in by SMTP and out to a static smarthost
 # (an smtp relayer pointing at the sink) unchanged but for one Received:
 # header on top: dot-stuffing undone and redone, 8-bit bytes, the longest

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # relay-pool.t -- the shared connection pool (relay_pool.c) under the smtp
 # relayer: at most pool_size connections, reused with RSET in between and
 # replaced after max_deliveries_per_connection; failover to the next host;

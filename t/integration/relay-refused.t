@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # relay-refused.t -- no open relay (behaviour.md promise 2): a client outside
 # the listener's relay_from gets 554 5.7.1 at RCPT, unless a routing.domains
 # entry says accept = true for the recipient's domain; inside relay_from

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # reload-pool.t -- a reload keeps the connection pool of a relayer whose
 # settings did not change (issue #16): 20 SIGHUPs between bursts of mail
 # cost the sink no new connection.  A relayer whose settings changed

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # reload.t -- SIGHUP and SIGTERM (behaviour.md "Operation", promise 3):
 # a good reload changes where new deliveries go and opens/closes listeners
 # while an unchanged listener keeps its socket and sessions in progress go

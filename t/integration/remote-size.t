@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # remote-size.t -- a message larger than the SIZE the downstream offers is
 # refused by us, not by it (issue 17, item 4): the bounce does not say the
 # remote host "said" anything and names no Remote-MTA; the text is the

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # retry.t -- a transient failure (451 at the end of data, 451 at RCPT,
 # connection refused) is deferred and retried after retry_interval; the
 # message is then delivered once, intact, and leaves the spool.

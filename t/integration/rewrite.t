@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # rewrite.t -- issue #12 with real peers: address rewriting (`rewrite`),
 # header privacy (listener strip_headers and received_header) and their
 # place in reception.

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # robustness.t -- bad input gets a clear error and nothing else (behaviour.md
 # promise 4): random bytes, huge lines in commands and in DATA, clients
 # vanishing mid-command and mid-DATA never crash or wedge the daemon, and it

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # routing.t -- config.md's routing steps end to end, with dnsmasq as the
 # resolver and sinks on 127.0.0.x standing for hosts: a routing_domain rule
 # sends *.corp.example through the MX of the routing domain (queue

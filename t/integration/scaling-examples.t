@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # scaling-examples.t -- the example files doc/scaling.md points to are
 # accepted by the tools that read them: haproxy -c and promtool check
 # config (which also checks the rule file it names).

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # sdnotify.t -- the daemon speaks systemd's notification protocol
 # (contrib/systemd/smarthostd.service is Type=notify) to a real unix
 # datagram socket named by NOTIFY_SOCKET: READY=1 once it accepts mail,

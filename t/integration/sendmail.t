@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # sendmail.t -- smarthost-sendmail and the daemon's pickup of incoming/:
 # -t with the daemon stopped (the message waits in incoming/ and goes out
 # once the daemon starts), prompt pickup while it runs, recipients as

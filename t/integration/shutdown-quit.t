@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # shutdown-quit.t -- the daemon stops while pooled connections are still
 # at work: one idle, told to QUIT by a server that never answers it, one
 # waiting for the reply to its end of data (data_timeout past the

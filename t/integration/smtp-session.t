@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # smtp-session.t -- the SMTP server's dialogue (behaviour.md, "SMTP
 # server"): greeting, EHLO keywords, every command, errors for wrong order
 # and bad syntax, limits (line length, SIZE, recipients, connections, idle

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # smuggling.t -- SMTP smuggling: the end of data is CRLF . CRLF and nothing
 # else, so a body holding <LF>.<LF>, <CR>.<CR>, <LF>.<CR><LF>, <CR><LF>.<LF>
 # ... followed by SMTP commands stays ONE message whose body holds those

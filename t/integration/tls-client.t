@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # tls-client.t -- the daemon's SMTP client against TLS-capable sinks
 # (t/lib/tls_sink.py) with certificates made on the spot (TestCerts): each
 # relayer `tls` policy (none, opportunistic, required, verify), implicit

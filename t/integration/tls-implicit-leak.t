@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # tls-implicit-leak.t -- an implicit-TLS listener holds no session for a
 # client that is gone (issue 17, item 2): clients that finish the
 # handshake and vanish without reading the banner, with or without a

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # tls-server.t -- TLS on the receiving side (issue 4, behaviour.md "SMTP
 # server"): STARTTLS advertised before TLS only, the session forgotten and
 # anything pipelined after STARTTLS thrown away (no command injection across

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # interop/exim.t -- Exim 4 (GnuTLS) as a downstream server: smarthostd
 # relays to it over STARTTLS with tls = "verify", Exim passes the message
 # to the sink.  Exim conflicts with Postfix in Debian, so it is not

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # interop/msmtp.t -- Debian's msmtp (GnuTLS) against the daemon: STARTTLS
 # + AUTH with TLS 1.3 on a submission listener, implicit TLS + AUTH on an
 # smtps listener, and one message to three recipients in one transaction

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # interop/postfix.t -- Debian's Postfix as a private instance (its own
 # config, queue and log under the test directory; the system's Postfix is
 # never touched), both ways:

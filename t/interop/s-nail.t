@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # interop/s-nail.t -- Debian's s-nail (mail(1)) sending through
 # smarthost-sendmail as its MTA, as a cron job's or a script's mail does:
 # the message, its To/Cc recipients and a non-ASCII subject arrive at the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 package SlowClients;
 
 # SlowClients -- hostile clients for the deadline tests: many connections

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 package SmarthostTest;
 
 # SmarthostTest -- the harness of the integration tests: it starts the real

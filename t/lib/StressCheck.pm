@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 package StressCheck;
 
 # StressCheck -- what the torture battery (t/stress/) shares: a load run

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 package TestCerts;
 
 # TestCerts -- the certificates the TLS tests need, made on the spot with the

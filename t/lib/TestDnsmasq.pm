@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 package TestDnsmasq;
 
 # TestDnsmasq -- a real DNS server for the integration tests: dnsmasq on

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 package TestPostfix;
 
 # TestPostfix -- a private Postfix instance for the interop tests: its own

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 """dkim_verify.py -- verify every DKIM-Signature of messages with dkimpy,
 an independent verifier, the public keys coming from the records that
 `smarthostctl dkim --json` printed (given as a file) instead of DNS.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # fake-maildrop.sh -- a test peer for the maildrop relayer (t/integration/
 # maildrop.t): a real program the real daemon runs.
 #

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 """
 hostile.py -- a misbehaving downstream SMTP server for t/stress/hostile.t.
 

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 """
 load.py -- send many messages to smarthostd over many SMTP sessions, in
 parallel, and say what happened.

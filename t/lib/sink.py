@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 """
 sink.py -- the downstream SMTP server of the integration tests.
 

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 """
 tls_sink.py -- a TLS-capable downstream SMTP server for the integration
 tests of the daemon's SMTP client (t/integration/tls-client.t).

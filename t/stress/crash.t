@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # crash.t -- kill -9 twenty times during a 10,000-message load: every
 # message the daemon acknowledged reaches the sink (0 lost, checked per
 # recipient with a body hash); duplicates (a message queued but killed

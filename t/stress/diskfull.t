@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # diskfull.t -- a full spool on a small tmpfs in a private mount namespace
 # (unshare -m; skipped with the reason where root cannot mount): a message
 # bigger than the space left is refused at the end of data (451 on a write

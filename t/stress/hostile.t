@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # hostile.t -- seven kinds of misbehaving downstream server (no banner,
 # drop during DATA, 421 at connect, 452 to every RCPT, one byte per 100 ms,
 # no reply to the final dot, and one that reads the message a byte per

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # reload.t -- 500 SIGHUPs during a 5,000-message load: no client refused
 # (no 421, no connection error), nothing lost (per recipient, with a body
 # hash), the daemon's RSS flat, and the pool not rebuilt: the sink sees no

@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The smarthostd authors
 # slowloris.t -- issue #16's slowloris: with max_connections = 50 and
 # timeout = "5s", clients that drip one byte a second into a command line
 # or a message body (or just sit idle) cannot hold the slots: a normal

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * addrlist-t.c — unit tests for addrlist.c: the addresses found in RFC
  * 5322 address lists (groups, quoted local parts, comments, encoded

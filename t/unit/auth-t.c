@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth-t.c — unit tests for auth.c: base64, PLAIN and LOGIN decoding, and
  * the users file (syntax errors naming file:line, crypt(3) checks).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * auth_limit-t.c — the per-address limit on failed AUTH (#19 item 5):
  * window, penalty, success not counted, IPv6 per /64, bounded table.

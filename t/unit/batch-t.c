@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * batch-t.c — batch_split() in each batch_handling mode: grouping, the
  * numbering by first appearance, exact key comparison and odd inputs; and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * bounce-t.c — the structure of delivery status notifications: headers,
  * MIME boundaries, the RFC 3464 fields, CRLF everywhere, line lengths, and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * cidr-t.c — cidr_parse(), cidr_match() and cidr_match_any(): both
  * families, bare addresses, host bits, prefix edges and IPv4-mapped clients.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config-t.c — config_load() and config_load_string(): every setting of
  * config.md read from a full file, the defaults of an empty one, and the

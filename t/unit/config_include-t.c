@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * config_include-t.c — include_expand(): @include relative to the file
  * that contains it, directives only where libconfig's scanner sees them,

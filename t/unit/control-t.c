@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * control-t.c — the control socket's pure parts: the request parser and
  * the JSON string escaper (odd bytes, invalid UTF-8).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * deadline-t.c — deadline_extend(): the minimum data rate moves the DATA
  * deadline by octets/rate and never beyond timeout from now.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_canon-t.c — unit tests for dkim_canon.c: RFC 6376 §3.4.5's example,
  * empty bodies, trailing empty lines and blanks, no final CRLF, and the

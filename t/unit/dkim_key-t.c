@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_key-t.c — unit tests for dkim_key.c and the configuration's `dkim`
  * section: keys of each kind and size, encrypted and foreign keys, files

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * dkim_sign-t.c — unit tests for dkim_sign.c: RFC 8463 Appendix A (its
  * message, its two keys and its two published signatures, byte for byte),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * envelope-t.c — the envelope text form: a full round trip, sanitising of
  * free text, and rejection of every kind of damaged input.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * hdr_filter-t.c — unit tests for hdr_filter.c: strip_headers removes
  * every occurrence with its continuation lines, address fields are

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * helo-t.c — helo_for_header(): names that are domains or address
  * literals pass unchanged; the injections of #19 item 8 come out visible

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * hosts-t.c — unit tests for hosts.c: the hosts(5) format (comments,
  * aliases, blanks and tabs, CRLF, bad lines skipped), lookups that are

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * incoming-t.c — the pure half of incoming.c: the envelope header of an
  * incoming/ file (written, read back, refused when wrong) and the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * inject-t.c — the pure part of smarthost-sendmail (inject.h): address
  * lists as people and scripts write them (comments, quotes, groups,

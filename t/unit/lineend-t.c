@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * lineend-t.c — CRLF to LF (tolf_*) in pieces of every size; any line end
  * to CRLF (crlf_*) is tested through incoming.h in incoming-t.c.

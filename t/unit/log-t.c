@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * log-t.c — log_format(): the escaping of logged values (doc/logging.md),
  * with the forgeries of #19 item 8 as inputs: a quoted local part that

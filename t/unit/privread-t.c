@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * privread-t.c — the privileged-read helper (#19 item 10): it opens the
  * files the configuration names, and nothing else; a path added to the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * proxy_proto-t.c — proxy_parse(): v1 and v2 headers as HAProxy sends
  * them, every header cut at every byte, and the malformed ones a hostile

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * ratelimit-t.c — rate_parse() on good and bad settings, and the start
  * schedule over a fake clock: spacing, no burst after idling, asking

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * receive-t.c — the one reception path against a real spool in a temporary
  * directory, on a real event loop: batches and ids, Received: per origin,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * resolver-t.c — the pure part of resolver.c: resolver_literal(), which
  * says what the smtp relayer's hosts, mx_list addresses and the mx

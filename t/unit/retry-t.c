@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * retry-t.c — retry_next() and retry_expired(): the doubling, the cap, the
  * jitter bounds, and absurd inputs that must not overflow.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * rewrite-t.c — unit tests for rewrite.c: every pattern form, `*` in
  * `to`, first match wins, one rewrite per address, the null sender, the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * route-t.c — every rule of config.md's "routing" section, against
  * configurations built by hand: rule order, each matcher alone and

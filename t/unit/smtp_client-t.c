@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_client-t.c — unit tests for smtp_client.c's pure helpers: reply
  * lines, EHLO keywords and dot-stuffing.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_data-t.c — the DATA filter and the header scanner, each input fed
  * whole, split at every position (and at every pair of positions when

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_parse-t.c — command lines, paths, mailboxes and MAIL parameters.
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool-t.c — the spool on a real directory with a real event loop: group
  * commit, update, remove, abort, recovery, and the files a crash leaves.

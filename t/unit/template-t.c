@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * template-t.c — unit tests for template.c: placeholder names, expansion,
  * "%%", unterminated and unknown placeholders, the put hook.

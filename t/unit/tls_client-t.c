@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * tls_client-t.c — unit tests for tls_client.c: what each SSL is set up
  * to do (protocol floor, verification, SNI, the name or address to

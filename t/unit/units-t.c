@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
 /*
  * units-t.c — duration_parse() and size_parse(): every unit, the edges of
  * overflow, and the malformed values a hand-written file contains.
