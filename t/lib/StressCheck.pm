@@ -16,7 +16,7 @@ use Test::More ();
 
 use SmarthostTest;
 
-our @EXPORT = qw(load_start load_wait delivery_check rss_kb figures);
+our @EXPORT = qw(load_start load_acked load_wait delivery_check rss_kb figures);
 
 # load_start(port => P, sessions => S, per => M, parallel => N, tag => T,
 #     retry => seconds) -> { pid, out, acked }
@@ -30,10 +30,18 @@ sub load_start {
 	    '--parallel', $o{parallel} // 10, '--tag', $o{tag} // 'load',
 	    '--retry-seconds', $o{retry} // 60, '--out', $acked);
 	push @argv, '--local', $o{local} if defined $o{local};
+	push @argv, '--progress', "$dir/progress";
 	my ($pid) = SmarthostTest::spawn(argv => \@argv,
 	    stdout => "$dir/out", stderr => "$dir/err", what => 'load.py');
 	return { pid => $pid, out => "$dir/out", err => "$dir/err",
-	    acked => $acked };
+	    acked => $acked, progress => "$dir/progress" };
+}
+
+# How many messages the running load has had acknowledged so far.
+sub load_acked {
+	my ($l) = @_;
+	my $n = SmarthostTest::slurp($l->{progress}) // '0';
+	return $n =~ /^(\d+)/ ? $1 : 0;
 }
 
 # Wait for the load to end (bounded); its JSON figures, or {} if it hung.

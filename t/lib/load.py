@@ -22,6 +22,7 @@ Prints one JSON line: {"acked": n, "refused": n, "failed": n,
 import argparse
 import hashlib
 import json
+import os
 import smtplib
 import sys
 import threading
@@ -54,6 +55,8 @@ def main():
     p.add_argument("--local", default=None,
                    help="source address prefix, e.g. 127.0.3. (1..250)")
     p.add_argument("--out", default=None)
+    p.add_argument("--progress", default=None,
+                   help="file rewritten every 50 ms with the acked count")
     p.add_argument("--retry-seconds", type=float, default=30)
     a = p.parse_args()
 
@@ -121,11 +124,31 @@ def main():
                 next_session[0] += 1
             one_session(s)
 
+    done = threading.Event()
+
+    def progress():
+        # The count so far, replaced atomically, so a test can pace
+        # itself by the load instead of by the clock.
+        while True:
+            with lock:
+                n = stats["acked"]
+            with open(a.progress + ".tmp", "w") as f:
+                f.write("%d\n" % n)
+            os.replace(a.progress + ".tmp", a.progress)
+            if done.wait(0.05):
+                return
+
     threads = [threading.Thread(target=worker) for _ in range(a.parallel)]
+    if a.progress:
+        pt = threading.Thread(target=progress)
+        pt.start()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    done.set()
+    if a.progress:
+        pt.join()
     if a.out:
         with open(a.out, "w") as f:
             f.write("".join(l + "\n" for l in acked))

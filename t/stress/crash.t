@@ -28,10 +28,18 @@ my $d = start_daemon(
 my $t0 = time;
 my $load = load_start(port => $d->port, sessions => $N / 10, per => 10,
     parallel => 10, tag => 'crash', retry => 300);
+# The kills are paced by the load's progress, not by the clock: one each
+# time another 1/(KILLS+1) of the messages has been acknowledged, so all
+# of them strike during the load however fast this machine is.
 my $kills = 0;
 my $restart_ok = 1;
-while ($kills < $KILLS && SmarthostTest::reap($load->{pid}, 0) // 1) {
-	sleep(1 + rand(1.5));
+my $deadline = time + 300;
+while ($kills < $KILLS && !defined SmarthostTest::reap($load->{pid}, 0)
+    && time < $deadline) {
+	if (load_acked($load) < ($kills + 1) * $N / ($KILLS + 1)) {
+		sleep(0.02);
+		next;
+	}
 	$d->kill9;
 	$kills++;
 	eval { $d->start; 1 } or do { $restart_ok = 0; last };
