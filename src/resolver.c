@@ -3,8 +3,8 @@
 /*
  * resolver.c — owns the asynchronous resolver: one private udns context per
  * struct resolver, its UDP socket on a persistent libevent read event, its
- * timeouts on one libevent timer, and the A/AAAA and MX lookups built on
- * it.  Nothing here blocks: udns only sends from dns_timeouts() (our timer)
+ * timeouts on one libevent timer, and the A/AAAA, MX and TXT lookups built
+ * on it.  Nothing here blocks: udns only sends from dns_timeouts() (our timer)
  * and only reads from dns_ioevent() (our read event).
  *
  * Callers' callbacks never run inside udns: when a lookup is complete its
@@ -66,9 +66,10 @@ udns_last_status(struct dns_ctx *ctx)
 #include "util.h"
 #include "resolver.h"
 
-enum query_type { Q_ADDR, Q_MX };
+enum query_type { Q_ADDR, Q_MX, Q_TXT };
 
-/* The halves of a query: A and AAAA for Q_ADDR, only the first for Q_MX. */
+/* The halves of a query: A and AAAA for Q_ADDR, only the first for Q_MX
+ * and Q_TXT. */
 #define HALF_4	0
 #define HALF_6	1
 
@@ -77,6 +78,7 @@ struct resolver_query {
 	enum query_type		 type;
 	resolver_addr_cb		 addr_cb;
 	resolver_mx_cb		 mx_cb;
+	resolver_txt_cb		 txt_cb;
 	void			*arg;
 	char			*name;
 	/* udns lookups still running (0-2) */
@@ -88,6 +90,8 @@ struct resolver_query {
 	int			 naddrs[2];
 	struct resolver_mx		*mx;
 	int			 nmx;
+	struct resolver_txt	*txt;		/* each .txt malloc'd */
+	int			 ntxt;
 	/* runs the caller's callback from the event loop */
 	struct event		*ev_done;
 	TAILQ_ENTRY(resolver_query)	 entry;
@@ -389,6 +393,16 @@ dns_utm(struct dns_ctx *ctx, int timeout, void *arg)
 	evtimer_add(d->ev_timer, &tv);
 }
 
+static void
+txt_free(struct resolver_txt *txt, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		free((char *)txt[i].txt);
+	free(txt);
+}
+
 static struct resolver_query *
 query_new(struct resolver *d, enum query_type type, const char *name, void *arg)
 {
@@ -414,6 +428,7 @@ query_free(struct resolver_query *q)
 	free(q->addrs[HALF_4]);
 	free(q->addrs[HALF_6]);
 	free(q->mx);
+	txt_free(q->txt, q->ntxt);
 	free(q->name);
 	free(q);
 }
@@ -469,10 +484,12 @@ query_done_cb(evutil_socket_t fd, short what, void *arg)
 	struct resolver_query	*q = arg;
 	struct sockaddr_storage	*addrs = NULL;
 	struct resolver_mx		*mx = NULL;
+	struct resolver_txt	*txt = NULL;
 	enum resolver_status		 status;
 	enum query_type		 type = q->type;
 	resolver_addr_cb		 addr_cb = q->addr_cb;
 	resolver_mx_cb		 mx_cb = q->mx_cb;
+	resolver_txt_cb		 txt_cb = q->txt_cb;
 	void			*cbarg = q->arg;
 	int			 n = 0, n4, n6;
 
@@ -498,6 +515,20 @@ query_done_cb(evutil_socket_t fd, short what, void *arg)
 		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
 		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
 		    n);
+	} else if (q->type == Q_TXT) {
+		status = map_status(q->ustatus[HALF_4]);
+		if (status == RESOLVER_OK && q->ntxt == 0)
+			status = RESOLVER_NODATA;
+		if (status == RESOLVER_OK) {
+			txt = q->txt;
+			n = q->ntxt;
+			q->txt = NULL;
+			q->ntxt = 0;
+		}
+		log_debug("dns: %s: TXT %s, %d record(s)", q->name,
+		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
+		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
+		    n);
 	} else {
 		if (q->nmx > 0)
 			status = RESOLVER_OK;
@@ -519,10 +550,13 @@ query_done_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (type == Q_ADDR)
 		addr_cb(cbarg, status, addrs, n);
+	else if (type == Q_TXT)
+		txt_cb(cbarg, status, txt, n);
 	else
 		mx_cb(cbarg, status, mx, n);
 	free(addrs);
 	free(mx);
+	txt_free(txt, type == Q_TXT ? n : 0);
 }
 
 static void
@@ -605,6 +639,32 @@ udns_mx_cb(struct dns_ctx *ctx, struct dns_rr_mx *rr, void *arg)
 	query_half_done(q);
 }
 
+static void
+udns_txt_cb(struct dns_ctx *ctx, struct dns_rr_txt *rr, void *arg)
+{
+	struct resolver_query	*q = arg;
+	char			*t;
+	int			 i, len;
+
+	q->ustatus[HALF_4] = udns_last_status(ctx);
+	if (rr != NULL && !q->cancelled && rr->dnstxt_nrr > 0) {
+		q->txt = xcalloc(rr->dnstxt_nrr, sizeof(*q->txt));
+		for (i = 0; i < rr->dnstxt_nrr; i++) {
+			len = rr->dnstxt_txt[i].len;
+			if (len < 0)
+				len = 0;
+			t = xmalloc((size_t)len + 1);
+			memcpy(t, rr->dnstxt_txt[i].txt, (size_t)len);
+			t[len] = '\0';
+			q->txt[i].txt = t;
+			q->txt[i].len = len;
+		}
+		q->ntxt = rr->dnstxt_nrr;
+	}
+	free(rr);
+	query_half_done(q);
+}
+
 struct resolver_query *
 resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *arg)
 {
@@ -674,6 +734,24 @@ resolver_mx(struct resolver *d, const char *domain, resolver_mx_cb cb, void *arg
 	return q;
 }
 
+struct resolver_query *
+resolver_txt(struct resolver *d, const char *name, resolver_txt_cb cb,
+    void *arg)
+{
+	struct resolver_query	*q;
+
+	q = query_new(d, Q_TXT, name, arg);
+	q->txt_cb = cb;
+	q->pending = 1;
+	if (dns_submit_txt(d->ctx, name, DNS_C_IN, DNS_NOSRCH, udns_txt_cb,
+	    q) == NULL) {
+		q->ustatus[HALF_4] = udns_last_status(d->ctx);
+		q->pending = 0;
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+	}
+	return q;
+}
+
 /*
  * udns's own resolver_cancel() (0.4) unlinks its query but never frees it, so
  * instead a cancelled query stays, silent, until udns ends its lookups
@@ -688,6 +766,7 @@ resolver_cancel(struct resolver_query *q)
 		q->cancelled = true;
 		q->addr_cb = NULL;
 		q->mx_cb = NULL;
+		q->txt_cb = NULL;
 		return;
 	}
 	query_free(q);

@@ -29,6 +29,14 @@ struct resolver_mx {
 	char	 host[256];	/* "." with pref 0 is a null MX (RFC 7505) */
 };
 
+/* One TXT record: its character-strings joined, as RFC 7208 and RFC 8461
+ * read them; it may hold NUL octets (len counts them), and is
+ * NUL-terminated after len as well. */
+struct resolver_txt {
+	const char	*txt;
+	int		 len;
+};
+
 /*
  * Start a resolver from the configuration's resolver settings
  * (nameservers/port/timeout/attempts), or /etc/resolv.conf when it has no
@@ -50,6 +58,8 @@ typedef void (*resolver_addr_cb)(void *arg, enum resolver_status,
     const struct sockaddr_storage *addrs, int n);
 typedef void (*resolver_mx_cb)(void *arg, enum resolver_status,
     const struct resolver_mx *mx, int n);
+typedef void (*resolver_txt_cb)(void *arg, enum resolver_status,
+    const struct resolver_txt *txt, int n);
 
 /*
  * Look up A and AAAA of a host name; the callback gets every address of
@@ -64,6 +74,11 @@ struct resolver_query *resolver_addr(struct resolver *, const char *name,
 /* Look up MX records, sorted by preference (equal ones in answer order). */
 struct resolver_query *resolver_mx(struct resolver *, const char *domain,
 		    resolver_mx_cb cb, void *arg);
+
+/* Look up TXT records (for MTA-STS's _mta-sts name), in answer order;
+ * DNS only, never the hosts file. */
+struct resolver_query *resolver_txt(struct resolver *, const char *name,
+		    resolver_txt_cb cb, void *arg);
 
 /*
  * Is s an IP address, bare ("192.0.2.1", "2001:db8::1") or a domain literal

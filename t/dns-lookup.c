@@ -4,9 +4,10 @@
  * dns-lookup.c — drives src/dns.c on an event loop for t/integration/dns.t:
  *
  *	dns-lookup [-d] [-C] [-s IP]... [-p PORT] [-t SECONDS] [-a ATTEMPTS]
- *	    mx|addr NAME
+ *	    mx|addr|txt NAME
  *
- * prints one result per line ("mx 10 mx1.example.test", "addr 127.0.0.2")
+ * prints one result per line ("mx 10 mx1.example.test", "addr 127.0.0.2",
+ * "txt v=STSv1; id=1" with octets outside printable ASCII as \xHH)
  * or "status NXDOMAIN|NODATA|TEMPFAIL", and exits 0.  -C cancels the
  * query at once and prints "cancelled" if its callback never runs.  Exit 1
  * is a usage or start-up error, 2 a lookup that never finished.
@@ -93,6 +94,29 @@ mx_done(void *arg, enum resolver_status status, const struct resolver_mx *mx, in
 }
 
 static void
+txt_done(void *arg, enum resolver_status status,
+    const struct resolver_txt *txt, int n)
+{
+	unsigned char	 c;
+	int		 i, j;
+
+	if (status != RESOLVER_OK)
+		printf("status %s\n", status_text(status));
+	for (i = 0; i < n; i++) {
+		printf("txt ");
+		for (j = 0; j < txt[i].len; j++) {
+			c = (unsigned char)txt[i].txt[j];
+			if (c < 0x20 || c > 0x7e || c == '\\')
+				printf("\\x%02x", c);
+			else
+				putchar(c);
+		}
+		putchar('\n');
+	}
+	finish();
+}
+
+static void
 deadline(evutil_socket_t fd, short what, void *arg)
 {
 	event_base_loopbreak(base);
@@ -102,7 +126,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dns-lookup [-dC] [-s IP]... [-p PORT] "
-	    "[-t SECONDS] [-a ATTEMPTS] mx|addr NAME\n");
+	    "[-t SECONDS] [-a ATTEMPTS] mx|addr|txt NAME\n");
 	exit(1);
 }
 
@@ -151,7 +175,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc != 2 || (strcmp(argv[0], "mx") != 0 &&
-	    strcmp(argv[0], "addr") != 0))
+	    strcmp(argv[0], "addr") != 0 && strcmp(argv[0], "txt") != 0))
 		usage();
 	conf.nameservers = nserv > 0 ? servers : NULL;
 	conf.n_nameservers = nserv;
@@ -167,6 +191,8 @@ main(int argc, char *argv[])
 
 	if (strcmp(argv[0], "mx") == 0)
 		q = resolver_mx(dns, argv[1], mx_done, NULL);
+	else if (strcmp(argv[0], "txt") == 0)
+		q = resolver_txt(dns, argv[1], txt_done, NULL);
 	else
 		q = resolver_addr(dns, argv[1], addr_done, NULL);
 	/* Nothing may be answered inside the call. */

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The smarthostd authors
-# dns.t — src/dns.c against a real DNS server: dnsmasq on 127.0.0.1 and a
+# dns.t — src/resolver.c (A/AAAA, MX, TXT) against a real DNS server: dnsmasq on 127.0.0.1 and a
 # free high port serves test records, t/dns-lookup asks for them.
 # Needs /usr/sbin/dnsmasq (skipped without it); $TOP_BUILDDIR (default: the
 # current directory) holds t/dns-lookup.
@@ -66,6 +66,9 @@ my @records = (
 	# one --host-record per address: a second IPv4 in one replaces the first
 	'--host-record=multi.example.test,127.0.0.4',
 	'--host-record=multi.example.test,127.0.0.5,::4',
+	# TXT (MTA-STS's _mta-sts): two records, one of two strings
+	'--txt-record=_mta-sts.example.test,v=STSv1; id=1',
+	'--txt-record=two.example.test,v=STSv1; ,id=2;',
 );
 
 # Also serve on ::1 when this host has IPv6 loopback.
@@ -160,6 +163,11 @@ like($multi, qr/\A(addr 127\.0\.0\.[45]\n){2}addr ::4\n\z/,
 is(join(',', sort($multi =~ /^addr (\S+)$/mg)), '127.0.0.4,127.0.0.5,::4',
     'several addresses: all of them');
 
+is(lookup('txt', '_mta-sts.example.test'), "txt v=STSv1; id=1\n", 'TXT');
+is(lookup('txt', 'two.example.test'), "txt v=STSv1; id=2;\n",
+    'TXT: the strings of one record joined');
+is(lookup('txt', 'mx1.example.test'), "status NODATA\n", 'TXT: NODATA');
+is(lookup('txt', 'nope.example.test'), "status NXDOMAIN\n", 'TXT: NXDOMAIN');
 is(lookup('addr', 'nope.example.test'), "status NXDOMAIN\n",
     'addr: NXDOMAIN for an unknown name');
 is(lookup('mx', 'nope.example.test'), "status NXDOMAIN\n",
