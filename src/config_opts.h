@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * config_opts.h — private to config.c and config_opts.c: the typed option
- * tables and the generic walker that config.c's sections are built from.
+ * config_opts.h — private to the config module (config*.c): the typed
+ * option tables and the generic walker that its sections are built from,
+ * and what one section's file offers the others.
  * Nothing outside the config module may include it; the public contract
  * stays config.h.
  */
@@ -116,6 +117,33 @@ int	want_list_of_groups(struct loader *, const config_setting_t *,
 /* O_FUNC that does nothing, for names read before the table walk. */
 int	opt_read_first(struct loader *, const struct opt *,
 	    const config_setting_t *, void *);
+
+/* config_listener.c: the `listeners` section; the listeners part of
+ * config_load_local(); and freeing.  Also an array of CIDR strings (absent
+ * means loopback only) and the check that a certificate and its key load,
+ * which other sections share. */
+struct cidr;
+int	opt_listeners(struct loader *, const struct opt *,
+	    const config_setting_t *, void *);
+int	listeners_local(struct loader *, const config_setting_t *,
+	    struct config *);
+void	config_listeners_free(struct config *);
+int	cidr_list(struct loader *, const config_setting_t *, const char *,
+	    struct cidr **, int *);
+int	check_cert(struct loader *, const config_setting_t *, const char *,
+	    const char *, const char *, const char *);
+/* config_relayer.c: the `relayers` section and freeing; the client tls
+ * modes, which domain entries take too. */
+extern const struct enum_def ctls_enum;
+int	opt_relayers(struct loader *, const struct opt *,
+	    const config_setting_t *, void *);
+int	opt_rate(struct loader *, const struct opt *, const config_setting_t *,
+	    void *);
+void	config_relayers_free(struct config *);
+/* config_route.c: the `routing` section (rules, domains) and freeing. */
+int	opt_routing(struct loader *, const struct opt *,
+	    const config_setting_t *, void *);
+void	config_routing_free(struct config *);
 
 /* config_rewrite.c: the rewrite group, queue delay_warning, and the
  * check of a listener's strip_headers names. */
