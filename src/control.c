@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * control.c — owns the control commands: the request parser, the command
- * table and every response smarthostctl prints, text and JSON.  The
- * socket, its clients and their bounds are control_socket.c's; it hands
- * each request line to control_dispatch().
+ * control.c — owns the control commands: the command table, what each
+ * command gathers from the queue, the server and the counters, and the
+ * "ok"/"error" framing of the answer.  The request's words are
+ * control_req.c's, the text and JSON forms control_format.c's; the
+ * socket, its clients and their bounds are control_socket.c's, which
+ * hands each request line to control_dispatch().
  */
 #include <sys/queue.h>
 
@@ -13,23 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "config.h"
 #include "control.h"
+#include "control_format.h"
+#include "control_req.h"
 #include "control_socket.h"
 #include "envelope.h"
 #include "log.h"
 #include "queue.h"
-#include "rewrite.h"
 #include "route.h"
 #include "smtp_server.h"
 #include "stats.h"
 #include "util.h"
-
 
 /* Routing needs a listener name; a damaged envelope may lack one. */
 #define ENV_LISTENER(e)		((e)->listener ? (e)->listener : "")
@@ -82,464 +83,39 @@ static const struct ctl_cmd commands[] = {
 	{ "stats",	0, 0, "stats",		cmd_stats },
 };
 
-/*
- * Pure helpers: request parsing and JSON.
- */
-
-int
-control_parse(const char *line, size_t len, struct control_req *req,
-    char *err, size_t errlen)
-{
-	char	*p, *word;
-
-	memset(req, 0, sizeof(*req));
-	if (len >= sizeof(req->buf)) {
-		snprintf(err, errlen, "request too long");
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char	c = (unsigned char)line[i];
-
-		/* Commands and ids are ASCII; anything else is noise. */
-		if ((c < 0x20 && c != '\t') || c >= 0x7f) {
-			snprintf(err, errlen, "invalid character in request");
-			return -1;
-		}
-	}
-	memcpy(req->buf, line, len);
-	req->buf[len] = '\0';
-	p = req->buf;
-	while ((word = strsep(&p, " \t")) != NULL) {
-		if (*word == '\0')
-			continue;
-		if (strcmp(word, "--json") == 0) {
-			req->json = true;
-			continue;
-		}
-		if (req->argc == CONTROL_ARGS_MAX) {
-			snprintf(err, errlen, "too many arguments");
-			return -1;
-		}
-		req->argv[req->argc++] = word;
-	}
-	if (req->argc == 0) {
-		snprintf(err, errlen, "empty request");
-		return -1;
-	}
-	return 0;
-}
-
 static void
 put(struct evbuffer *b, const char *s)
 {
 	evbuffer_add(b, s, strlen(s));
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0. */
-static int
-utf8_len(const unsigned char *p)
-{
-	unsigned char	c = p[0], lo = 0x80, hi = 0xbf;
-	int		n;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	/* The string is NUL-terminated: a NUL fails this test first. */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (int i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-void
-control_json_string(struct evbuffer *b, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	int			 n;
-
-	if (s == NULL) {
-		put(b, "null");
-		return;
-	}
-	put(b, "\"");
-	while (*p != '\0') {
-		switch (*p) {
-		case '"':
-			put(b, "\\\"");
-			break;
-		case '\\':
-			put(b, "\\\\");
-			break;
-		case '\n':
-			put(b, "\\n");
-			break;
-		case '\r':
-			put(b, "\\r");
-			break;
-		case '\t':
-			put(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				evbuffer_add_printf(b, "\\u%04x", *p);
-			else if (*p < 0x80)
-				evbuffer_add(b, p, 1);
-			else if ((n = utf8_len(p)) > 0) {
-				evbuffer_add(b, p, n);
-				p += n;
-				continue;
-			} else
-				put(b, "\\ufffd");
-		}
-		p++;
-	}
-	put(b, "\"");
-}
-
-/* Text output: control characters would break the one-line format. */
-static void
-text_clean(struct evbuffer *b, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)(s ? s : "");
-
-	for (; *p != '\0'; p++) {
-		unsigned char	c = (*p < 0x20 || *p == 0x7f) ? '?' : *p;
-
-		evbuffer_add(b, &c, 1);
-	}
-}
-
-/* "45s", "3m20s", "2h05m", "3d04h". */
-static void
-duration_text(char *buf, size_t size, long s)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(buf, size, "%lds", s);
-	else if (s < 3600)
-		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, size, "%ldh%02ldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, size, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
-}
-
-static const char *
-rcpt_state_to_text(enum rcpt_state st)
-{
-	switch (st) {
-	case RCPT_PENDING:
-		return "pending";
-	case RCPT_DELIVERED:
-		return "delivered";
-	default:
-		return "failed";
-	}
-}
-
-/* The queue names of the pending recipients, by the configuration in
- * force, comma-separated and without repeats; the caller frees. */
-static char *
-queue_names(struct control *ctl, const struct envelope *env)
-{
-	struct config	*cfg = queue_config(ctl->queue);
-	struct evbuffer	*b = evbuffer_new();
-	struct route	 r;
-	char		**seen, *out;
-	size_t		 len;
-	int		 n = 0;
-
-	if (b == NULL)
-		fatalx("evbuffer_new");
-	seen = xcalloc(env->n_rcpts + 1, sizeof(*seen));
-	for (int i = 0; i < env->n_rcpts; i++) {
-		int	j;
-
-		if (env->rcpts[i].state != RCPT_PENDING ||
-		    route_resolve(cfg, ENV_LISTENER(env), env->sender,
-		    env->rcpts[i].addr, &r) == -1)
-			continue;
-		for (j = 0; j < n; j++)
-			if (strcmp(seen[j], r.queue) == 0)
-				break;
-		if (j < n)
-			continue;
-		seen[n++] = xstrdup(r.queue);
-		if (n > 1)
-			put(b, ",");
-		put(b, r.queue);
-	}
-	for (int j = 0; j < n; j++)
-		free(seen[j]);
-	free(seen);
-	len = evbuffer_get_length(b);
-	out = xmalloc(len + 1);
-	evbuffer_remove(b, out, len);
-	out[len] = '\0';
-	evbuffer_free(b);
-	return out;
-}
-
-static void
-next_text(char *buf, size_t size, const struct envelope *env, bool busy)
-{
-	time_t	t = now();
-
-	if (busy)
-		snprintf(buf, size, "running");
-	else if (env->next_attempt <= t)
-		snprintf(buf, size, "now");
-	else {
-		buf[0] = '+';
-		duration_text(buf + 1, size - 1, (long)(env->next_attempt - t));
-	}
-}
-
 /*
  * queue
  */
 
-struct walk {
-	struct control	*ctl;
-	struct evbuffer	*out;
-	bool		 json;
-	int		 n;
-	int		 rcpts;		/* pending, for the totals line */
-	uint64_t	 bytes;
-};
-
 static void
-queue_line(void *arg, const struct envelope *env, bool busy)
+listing_cb(void *arg, const struct envelope *env, bool busy)
 {
-	struct walk	*w = arg;
-	struct evbuffer	*b = w->out;
-	char		*qn = queue_names(w->ctl, env);
-	char		 age[32], next[40];
-	long		 a = (long)(now() - env->created);
-	int		 k = 0;
-
-	if (w->json) {
-		evbuffer_add_printf(b, "%s\n  {\"id\": ", w->n ? "," : "");
-		control_json_string(b, env->id);
-		put(b, ", \"queue\": ");
-		control_json_string(b, qn);
-		put(b, ", \"sender\": ");
-		control_json_string(b, env->sender);
-		put(b, ", \"recipients\": [");
-		for (int i = 0; i < env->n_rcpts; i++) {
-			if (env->rcpts[i].state != RCPT_PENDING)
-				continue;
-			if (k++)
-				put(b, ", ");
-			control_json_string(b, env->rcpts[i].addr);
-		}
-		evbuffer_add_printf(b, "], \"size\": %" PRIu64 ", \"age\": %ld, "
-		    "\"next_attempt\": %lld, \"attempts\": %d, "
-		    "\"in_progress\": %s, \"held\": %s, \"last_error\": ",
-		    env->size, a < 0 ? 0 : a, (long long)env->next_attempt,
-		    env->attempts, busy ? "true" : "false",
-		    env->held ? "true" : "false");
-		control_json_string(b, env->last_error);
-		put(b, "}");
-	} else {
-		duration_text(age, sizeof(age), a);
-		next_text(next, sizeof(next), env, busy);
-		evbuffer_add_printf(b, "%s age=%s size=%" PRIu64 " from=<",
-		    env->id, age, env->size);
-		text_clean(b, env->sender);
-		put(b, "> to=");
-		for (int i = 0; i < env->n_rcpts; i++) {
-			if (env->rcpts[i].state != RCPT_PENDING)
-				continue;
-			evbuffer_add_printf(b, "%s<", k++ ? "," : "");
-			text_clean(b, env->rcpts[i].addr);
-			put(b, ">");
-		}
-		put(b, " queue=");
-		text_clean(b, qn[0] ? qn : "-");
-		evbuffer_add_printf(b, " next=%s attempts=%d%s",
-		    env->held ? "held" : next, env->attempts,
-		    env->held ? " held" : "");
-		if (env->last_error != NULL) {
-			put(b, " last_error=\"");
-			text_clean(b, env->last_error);
-			put(b, "\"");
-		}
-		put(b, "\n");
-	}
-	free(qn);
-	w->n++;
-	w->rcpts += envelope_pending(env);
-	w->bytes += env->size;
+	control_listing_add(arg, env, busy);
 }
 
 static int
 cmd_queue(struct control *ctl, const struct control_req *req,
     struct evbuffer *out, char *err, size_t errlen)
 {
-	struct walk	w = { ctl, out, req->json, 0, 0, 0 };
+	struct control_listing	l;
 
-	if (req->json)
-		put(out, "[");
-	queue_walk(ctl->queue, queue_line, &w);
-	if (req->json)
-		put(out, w.n ? "\n]\n" : "]\n");
-	else if (w.n == 0)
-		evbuffer_add_printf(out, "queue is empty\n");
-	else
-		evbuffer_add_printf(out, "-- %d message%s, %d recipient%s, "
-		    "%" PRIu64 " bytes\n", w.n, w.n == 1 ? "" : "s", w.rcpts,
-		    w.rcpts == 1 ? "" : "s", w.bytes);
+	(void)err;
+	(void)errlen;
+	control_listing_begin(&l, out, queue_config(ctl->queue), req->json);
+	queue_walk(ctl->queue, listing_cb, &l);
+	control_listing_end(&l);
 	return 0;
 }
 
 /*
  * show ID, flush [ID], remove ID
  */
-
-/* Check an id argument (ids name files); upper-case it into buf. */
-static int
-id_arg(const char *arg, char *buf, size_t size, char *err, size_t errlen)
-{
-	size_t	i;
-
-	for (i = 0; arg[i] != '\0' && i + 1 < size; i++)
-		buf[i] = (arg[i] >= 'a' && arg[i] <= 'f') ? arg[i] - 32 :
-		    arg[i];
-	buf[i] = '\0';
-	if (arg[i] != '\0' || !envelope_id_valid(buf)) {
-		snprintf(err, errlen, "invalid queue id \"%.*s\"",
-		    QUEUE_ID_MAX + 1, arg);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-show_text(struct control *ctl, struct evbuffer *b, const struct envelope *env,
-    bool busy)
-{
-	struct config	*cfg = queue_config(ctl->queue);
-	char		 age[32], next[40], date[64];
-
-	duration_text(age, sizeof(age), (long)(now() - env->created));
-	next_text(next, sizeof(next), env, busy);
-	rfc5322_date(env->created, date, sizeof(date));
-	evbuffer_add_printf(b, "id: %s\nsender: <", env->id);
-	text_clean(b, env->sender);
-	evbuffer_add_printf(b, ">\nsize: %" PRIu64 "\narrival: %s (%s ago)\n"
-	    "listener: ", env->size, date, age);
-	text_clean(b, env->listener);
-	put(b, "\nclient: ");
-	text_clean(b, env->client ? env->client : "-");
-	put(b, "\nhelo: ");
-	text_clean(b, env->helo ? env->helo : "-");
-	if (env->auth_user != NULL) {
-		put(b, "\nauth: ");
-		text_clean(b, env->auth_user);
-	}
-	evbuffer_add_printf(b, "\nattempts: %d\nnext attempt: %s\n",
-	    env->attempts, next);
-	if (env->last_error != NULL) {
-		put(b, "last error: ");
-		text_clean(b, env->last_error);
-		put(b, "\n");
-	}
-	for (int i = 0; i < env->n_rcpts; i++) {
-		const struct env_rcpt	*er = &env->rcpts[i];
-		struct route		 r;
-
-		put(b, "recipient: <");
-		text_clean(b, er->addr);
-		evbuffer_add_printf(b, "> %s", rcpt_state_to_text(er->state));
-		if (er->state == RCPT_PENDING && route_resolve(cfg,
-		    ENV_LISTENER(env), env->sender, er->addr, &r) == 0) {
-			put(b, " queue=");
-			text_clean(b, r.queue);
-			put(b, " relayer=");
-			text_clean(b, r.relayer->name);
-		}
-		if (er->remote != NULL) {
-			put(b, " remote=");
-			text_clean(b, er->remote);
-		}
-		if (er->status != NULL && er->status[0] != '\0') {
-			put(b, " status=\"");
-			text_clean(b, er->status);
-			put(b, "\"");
-		}
-		put(b, "\n");
-	}
-}
-
-static void
-show_json(struct control *ctl, struct evbuffer *b, const struct envelope *env,
-    bool busy)
-{
-	struct config	*cfg = queue_config(ctl->queue);
-	long		 a = (long)(now() - env->created);
-
-	put(b, "{\"id\": ");
-	control_json_string(b, env->id);
-	put(b, ", \"sender\": ");
-	control_json_string(b, env->sender);
-	evbuffer_add_printf(b, ", \"size\": %" PRIu64 ", \"created\": %lld, "
-	    "\"age\": %ld, \"attempts\": %d, \"next_attempt\": %lld, "
-	    "\"in_progress\": %s, \"smtputf8\": %s, \"body8bit\": %s, "
-	    "\"listener\": ", env->size, (long long)env->created, a < 0 ? 0 : a,
-	    env->attempts, (long long)env->next_attempt,
-	    busy ? "true" : "false", env->smtputf8 ? "true" : "false",
-	    env->body8bit ? "true" : "false");
-	control_json_string(b, env->listener);
-	put(b, ", \"client\": ");
-	control_json_string(b, env->client);
-	put(b, ", \"helo\": ");
-	control_json_string(b, env->helo);
-	put(b, ", \"auth_user\": ");
-	control_json_string(b, env->auth_user);
-	put(b, ", \"last_error\": ");
-	control_json_string(b, env->last_error);
-	put(b, ", \"recipients\": [");
-	for (int i = 0; i < env->n_rcpts; i++) {
-		const struct env_rcpt	*er = &env->rcpts[i];
-		struct route		 r;
-		int			 routed = er->state == RCPT_PENDING &&
-		    route_resolve(cfg, ENV_LISTENER(env), env->sender, er->addr,
-		    &r) == 0;
-
-		put(b, i ? ",\n  {\"address\": " : "\n  {\"address\": ");
-		control_json_string(b, er->addr);
-		evbuffer_add_printf(b, ", \"state\": \"%s\", \"queue\": ",
-		    rcpt_state_to_text(er->state));
-		control_json_string(b, routed ? r.queue : NULL);
-		put(b, ", \"relayer\": ");
-		control_json_string(b, routed ? r.relayer->name : NULL);
-		put(b, ", \"status\": ");
-		control_json_string(b, er->status);
-		put(b, ", \"remote\": ");
-		control_json_string(b, er->remote);
-		put(b, "}");
-	}
-	evbuffer_add_printf(b, "%s]}\n", env->n_rcpts ? "\n" : "");
-}
 
 static int
 cmd_show(struct control *ctl, const struct control_req *req,
@@ -549,16 +125,13 @@ cmd_show(struct control *ctl, const struct control_req *req,
 	char			 id[QUEUE_ID_MAX + 1];
 	bool			 busy = false;
 
-	if (id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
+	if (control_id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
 		return -1;
 	if ((env = queue_find(ctl->queue, id, &busy)) == NULL) {
 		snprintf(err, errlen, "no such message: %s", id);
 		return -1;
 	}
-	if (req->json)
-		show_json(ctl, out, env, busy);
-	else
-		show_text(ctl, out, env, busy);
+	control_show(out, queue_config(ctl->queue), env, busy, req->json);
 	return 0;
 }
 
@@ -580,7 +153,7 @@ cmd_flush(struct control *ctl, const struct control_req *req,
 			    n == 1 ? "" : "s");
 		return 0;
 	}
-	if (id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
+	if (control_id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
 		return -1;
 	if (queue_flush(ctl->queue, id) == -1) {
 		snprintf(err, errlen, "no such message: %s", id);
@@ -606,7 +179,7 @@ cmd_remove(struct control *ctl, const struct control_req *req,
 
 	if (req->argc > 2 || req->argv[1][0] == '-')
 		return select_run(ctl, req, out, err, errlen);
-	if (id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
+	if (control_id_arg(req->argv[1], id, sizeof(id), err, errlen) == -1)
 		return -1;
 	switch (queue_remove(ctl->queue, id)) {
 	case 0:
@@ -634,105 +207,9 @@ cmd_remove(struct control *ctl, const struct control_req *req,
  * hold, release, remove with selectors; queues
  */
 
-struct selector {
-	const char	*id;		/* upper-cased copy in idbuf */
-	char		 idbuf[QUEUE_ID_MAX + 1];
-	const char	*queue, *sender, *rcpt;
-	bool		 all;
-};
-
-static int
-select_parse(const struct control_req *req, struct selector *sel, char *err,
-    size_t errlen)
-{
-	memset(sel, 0, sizeof(*sel));
-	for (int i = 1; i < req->argc; i++) {
-		const char	*a = req->argv[i];
-		const char	**slot = NULL;
-
-		if (strcmp(a, "--all") == 0) {
-			sel->all = true;
-			continue;
-		}
-		if (strcmp(a, "--queue") == 0)
-			slot = &sel->queue;
-		else if (strcmp(a, "--sender") == 0)
-			slot = &sel->sender;
-		else if (strcmp(a, "--recipient") == 0)
-			slot = &sel->rcpt;
-		if (slot != NULL) {
-			if (i + 1 == req->argc || *slot != NULL) {
-				snprintf(err, errlen, "%s needs one value", a);
-				return -1;
-			}
-			*slot = req->argv[++i];
-			continue;
-		}
-		if (a[0] == '-' || sel->id != NULL) {
-			snprintf(err, errlen, "unknown selector \"%.40s\" "
-			    "(expected ID, --queue, --sender, --recipient or "
-			    "--all)", a);
-			return -1;
-		}
-		if (id_arg(a, sel->idbuf, sizeof(sel->idbuf), err,
-		    errlen) == -1)
-			return -1;
-		sel->id = sel->idbuf;
-	}
-	if (sel->all && (sel->id || sel->queue || sel->sender || sel->rcpt)) {
-		snprintf(err, errlen, "--all takes no other selector");
-		return -1;
-	}
-	if (!sel->all && !sel->id && !sel->queue && !sel->sender &&
-	    !sel->rcpt) {
-		snprintf(err, errlen, "no message selected (give an ID or a "
-		    "selector)");
-		return -1;
-	}
-	return 0;
-}
-
-/* "<>" selects the null sender; otherwise patterns as in `rewrite`. */
-static bool
-addr_selected(const char *pat, const char *addr, const char *hostname)
-{
-	if (strcmp(pat, "<>") == 0)
-		return addr[0] == '\0';
-	return addr[0] != '\0' && rewrite_match(pat, addr, hostname);
-}
-
-static bool
-selected(struct control *ctl, const struct selector *sel,
-    const struct envelope *env)
-{
-	struct config	*cfg = queue_config(ctl->queue);
-	bool		 q_ok = sel->queue == NULL, r_ok = sel->rcpt == NULL;
-
-	if (sel->all)
-		return true;
-	if (sel->id != NULL && strcmp(sel->id, env->id) != 0)
-		return false;
-	if (sel->sender != NULL &&
-	    !addr_selected(sel->sender, env->sender, cfg->hostname))
-		return false;
-	for (int i = 0; i < env->n_rcpts && (!q_ok || !r_ok); i++) {
-		const struct env_rcpt	*er = &env->rcpts[i];
-		struct route		 r;
-
-		if (er->state != RCPT_PENDING)
-			continue;
-		if (!r_ok && addr_selected(sel->rcpt, er->addr, cfg->hostname))
-			r_ok = true;
-		if (!q_ok && route_resolve(cfg, ENV_LISTENER(env), env->sender,
-		    er->addr, &r) == 0 && strcasecmp(r.queue, sel->queue) == 0)
-			q_ok = true;
-	}
-	return q_ok && r_ok;
-}
-
 struct sel_walk {
 	struct control		*ctl;
-	const struct selector	*sel;
+	const struct control_selector *sel;
 	char			**ids;
 	int			 n;
 };
@@ -743,7 +220,7 @@ sel_cb(void *arg, const struct envelope *env, bool busy)
 	struct sel_walk *w = arg;
 
 	(void)busy;
-	if (!selected(w->ctl, w->sel, env))
+	if (!control_selected(queue_config(w->ctl->queue), w->sel, env))
 		return;
 	w->ids = xreallocarray(w->ids, w->n + 1, sizeof(*w->ids));
 	w->ids[w->n++] = xstrdup(env->id);
@@ -761,11 +238,11 @@ select_run(struct control *ctl, const struct control_req *req,
 	bool		 rm = strcmp(cmd, "remove") == 0;
 	bool		 hold = strcmp(cmd, "hold") == 0;
 	const char	*done = rm ? "removed" : hold ? "held" : "released";
-	struct selector	 sel;
+	struct control_selector sel;
 	struct sel_walk	 w;
 	int		 n_done = 0, n_busy = 0, n_fail = 0, r;
 
-	if (select_parse(req, &sel, err, errlen) == -1)
+	if (control_select_parse(req, &sel, err, errlen) == -1)
 		return -1;
 	if (hold && sel.all) {
 		snprintf(err, errlen, "hold takes an ID or a selector, not "
@@ -827,31 +304,35 @@ cmd_hold(struct control *ctl, const struct control_req *req,
 	return select_run(ctl, req, out, err, errlen);
 }
 
-/* queues: one line per scheduled queue, largest first (qshape). */
-struct qstat {
-	char	*name;
-	int	 msgs, rcpts, held;
-	time_t	 oldest, next;
-	bool	 running;
-};
-
-struct qs_walk {
-	struct control	*ctl;
-	struct qstat	*qs;
-	int		 n;
-};
-
-static struct qstat *
-qstat_get(struct qs_walk *w, const char *name)
+/*
+ * Find the entry named name in the array v of *n elements of size sz,
+ * each starting with its char *name, appending it zeroed when missing.
+ * Returns the array (moved when it grew) and the entry's index in *idx.
+ */
+static void *
+named_get(void *v, int *n, size_t sz, const char *name, int *idx)
 {
-	for (int i = 0; i < w->n; i++)
-		if (strcmp(w->qs[i].name, name) == 0)
-			return &w->qs[i];
-	w->qs = xreallocarray(w->qs, w->n + 1, sizeof(*w->qs));
-	memset(&w->qs[w->n], 0, sizeof(w->qs[w->n]));
-	w->qs[w->n].name = xstrdup(name);
-	return &w->qs[w->n++];
+	char	*a = v, *name_copy;
+
+	for (*idx = 0; *idx < *n; (*idx)++) {
+		memcpy(&name_copy, a + (size_t)*idx * sz, sizeof(name_copy));
+		if (strcmp(name_copy, name) == 0)
+			return v;
+	}
+	a = xreallocarray(a, (size_t)*n + 1, sz);
+	memset(a + (size_t)*n * sz, 0, sz);
+	name_copy = xstrdup(name);
+	memcpy(a + (size_t)*n * sz, &name_copy, sizeof(name_copy));
+	(*n)++;
+	return a;
 }
+
+/* queues: one line per scheduled queue, largest first (qshape). */
+struct qs_walk {
+	struct control		*ctl;
+	struct control_qstat	*qs;
+	int			 n;
+};
 
 static void
 qs_cb(void *arg, const struct envelope *env, bool busy)
@@ -862,18 +343,18 @@ qs_cb(void *arg, const struct envelope *env, bool busy)
 	int		 n_seen = 0;
 
 	for (int i = 0; i < env->n_rcpts; i++) {
-		struct route	 r;
-		struct qstat	*q;
-		int		 j, idx;
+		struct route		 r;
+		struct control_qstat	*q;
+		int			 j, idx;
 
 		if (env->rcpts[i].state != RCPT_PENDING ||
 		    route_resolve(cfg, ENV_LISTENER(env), env->sender,
 		    env->rcpts[i].addr, &r) == -1)
 			continue;
-		q = qstat_get(w, r.queue);
-		q->rcpts++;
 		/* Indices, not pointers: qs moves when it grows. */
-		idx = (int)(q - w->qs);
+		w->qs = named_get(w->qs, &w->n, sizeof(*w->qs), r.queue, &idx);
+		q = &w->qs[idx];
+		q->rcpts++;
 		for (j = 0; j < n_seen; j++)
 			if (seen[j] == idx)
 				break;
@@ -896,7 +377,7 @@ qs_cb(void *arg, const struct envelope *env, bool busy)
 static int
 qstat_cmp(const void *a, const void *b)
 {
-	const struct qstat *x = a, *y = b;
+	const struct control_qstat *x = a, *y = b;
 
 	if (x->msgs != y->msgs)
 		return y->msgs - x->msgs;
@@ -908,8 +389,6 @@ cmd_queues(struct control *ctl, const struct control_req *req,
     struct evbuffer *out, char *err, size_t errlen)
 {
 	struct qs_walk	 w;
-	time_t		 t = now();
-	char		 age[32], next[40];
 
 	(void)err;
 	(void)errlen;
@@ -918,48 +397,10 @@ cmd_queues(struct control *ctl, const struct control_req *req,
 	queue_walk(ctl->queue, qs_cb, &w);
 	if (w.n > 0)
 		qsort(w.qs, w.n, sizeof(*w.qs), qstat_cmp);
-	if (req->json)
-		put(out, "[");
-	else if (w.n > 0)
-		evbuffer_add_printf(out, "%-40s %6s %6s %5s %8s %8s\n", "queue",
-		    "msgs", "rcpts", "held", "oldest", "next");
-	for (int i = 0; i < w.n; i++) {
-		struct qstat *q = &w.qs[i];
-
-		if (req->json) {
-			put(out, i ? ",\n  {\"queue\": " : "\n  {\"queue\": ");
-			control_json_string(out, q->name);
-			evbuffer_add_printf(out, ", \"messages\": %d, "
-			    "\"recipients\": %d, \"held\": %d, \"oldest\": %ld, "
-			    "\"next_attempt\": %lld, \"running\": %s}", q->msgs,
-			    q->rcpts, q->held, (long)(t - q->oldest),
-			    (long long)q->next, q->running ? "true" : "false");
-		} else {
-			duration_text(age, sizeof(age), (long)(t - q->oldest));
-			if (q->running)
-				snprintf(next, sizeof(next), "running");
-			else if (q->next == 0)
-				snprintf(next, sizeof(next), "held");
-			else if (q->next <= t)
-				snprintf(next, sizeof(next), "now");
-			else {
-				next[0] = '+';
-				duration_text(next + 1, sizeof(next) - 1,
-				    (long)(q->next - t));
-			}
-			for (char *c = q->name; *c != '\0'; c++)
-				if ((unsigned char)*c < 0x20 || *c == 0x7f)
-					*c = '?';
-			evbuffer_add_printf(out, "%-40s %6d %6d %5d %8s %8s\n",
-			    q->name, q->msgs, q->rcpts, q->held, age, next);
-		}
-		free(q->name);
-	}
+	control_queues(out, w.qs, w.n, now(), req->json);
+	for (int i = 0; i < w.n; i++)
+		free(w.qs[i].name);
 	free(w.qs);
-	if (req->json)
-		put(out, w.n ? "\n]\n" : "]\n");
-	else if (w.n == 0)
-		put(out, "queue is empty\n");
 	return 0;
 }
 
@@ -977,29 +418,31 @@ cmd_reload(struct control *ctl, const struct control_req *req,
 	return 0;
 }
 
-/* Per listener and per relayer: the numbers the metrics page shows. */
-struct by_name {
-	char		*name;
-	uint64_t	 v[5];	/* listener: received, current;
-				   relayer: delivered, deferred, bounced,
-				   expired */
-};
-
+/* Per listener and per relayer: the numbers the metrics page shows
+ * (listener: received, current; relayer: delivered, deferred, bounced,
+ * expired). */
 struct by_names {
-	struct by_name	*e;
-	int		 n;
+	struct control_counters	*e;
+	int			 n;
 };
 
-static struct by_name *
+static struct control_counters *
 by_name_get(struct by_names *b, const char *name)
 {
+	int	i;
+
+	b->e = named_get(b->e, &b->n, sizeof(*b->e), name, &i);
+	return &b->e[i];
+}
+
+static void
+by_names_put(struct evbuffer *out, bool json, const char *what,
+    struct by_names *b, const char *const *keys, int nkeys)
+{
+	control_counters(out, json, what, b->e, b->n, keys, nkeys);
 	for (int i = 0; i < b->n; i++)
-		if (strcmp(b->e[i].name, name) == 0)
-			return &b->e[i];
-	b->e = xreallocarray(b->e, b->n + 1, sizeof(*b->e));
-	memset(&b->e[b->n], 0, sizeof(b->e[b->n]));
-	b->e[b->n].name = xstrdup(name);
-	return &b->e[b->n++];
+		free(b->e[i].name);
+	free(b->e);
 }
 
 static const char *const relayer_results[] = {
@@ -1025,35 +468,6 @@ deliveries_cb(void *arg, const char *name, const char *result, uint64_t v)
 	for (int i = 0; i < 4; i++)
 		if (strcmp(result, relayer_results[i]) == 0)
 			by_name_get(arg, name)->v[i] = v;
-}
-
-static void
-by_names_put(struct evbuffer *out, bool json, const char *what,
-    struct by_names *b, const char *const *keys, int nkeys)
-{
-	if (json) {
-		evbuffer_add_printf(out, ", \"%ss\": {", what);
-		for (int i = 0; i < b->n; i++) {
-			put(out, i ? ", " : "");
-			control_json_string(out, b->e[i].name);
-			put(out, ": {");
-			for (int k = 0; k < nkeys; k++)
-				evbuffer_add_printf(out, "%s\"%s\": %" PRIu64,
-				    k ? ", " : "", keys[k], b->e[i].v[k]);
-			put(out, "}");
-		}
-		put(out, "}");
-	} else
-		for (int i = 0; i < b->n; i++)
-			for (int k = 0; k < nkeys; k++) {
-				evbuffer_add_printf(out, "%s.", what);
-				text_clean(out, b->e[i].name);
-				evbuffer_add_printf(out, ".%s: %" PRIu64 "\n",
-				    keys[k], b->e[i].v[k]);
-			}
-	for (int i = 0; i < b->n; i++)
-		free(b->e[i].name);
-	free(b->e);
 }
 
 static void

@@ -10,6 +10,8 @@
 #include <event2/buffer.h>
 
 #include "control.h"
+#include "control_format.h"
+#include "control_req.h"
 #include "../tap.h"
 
 /* control_json_string(s) as a C string. */
