@@ -26,6 +26,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "log.h"
+#include "qindex.h"
 #include "queue.h"
 #include "queue_dsn.h"
 #include "receive.h"
@@ -64,7 +65,8 @@ struct queue {
 	struct spool		*spool;
 	struct receive		*receive;	/* for bounces */
 	struct config		*cfg;
-	struct qmsg_list	 msgs;
+	struct qmsg_list	 msgs;		/* oldest first */
+	struct qindex		*byid;		/* env->id -> qmsg */
 	int			 n;
 	int			 busy;		/* messages with work in flight */
 	int			 quiescing;
@@ -86,6 +88,7 @@ queue_new(struct event_base *base, struct spool *spool, struct receive *rc,
 	q->receive = rc;
 	q->cfg = config_ref(cfg);
 	TAILQ_INIT(&q->msgs);
+	q->byid = qindex_new();
 	return q;
 }
 
@@ -170,6 +173,7 @@ qmsg_free(struct qmsg *m)
 		outcome_clear(&m->deferred[i]);
 	free(m->deferred);
 	TAILQ_REMOVE(&q->msgs, m, entry);
+	qindex_del(q->byid, m->env->id, m);
 	q->n--;
 	event_free(m->timer);
 	envelope_free(m->env);
@@ -184,6 +188,7 @@ queue_free(struct queue *q)
 	/* Only at exit: what is in flight is abandoned, the spool keeps it. */
 	while ((m = TAILQ_FIRST(&q->msgs)) != NULL)
 		qmsg_free(m);
+	qindex_free(q->byid);
 	config_unref(q->cfg);
 	free(q);
 }
@@ -228,6 +233,10 @@ qmsg_new(struct queue *q, struct envelope *env)
 	if (m->timer == NULL)
 		fatalx("evtimer_new");
 	TAILQ_INSERT_TAIL(&q->msgs, m, entry);
+	/* Ids are unique (spool_new_id); a duplicate would stay findable
+	 * only by a walk, as the first one keeps the index entry. */
+	if (qindex_put(q->byid, env->id, m) == -1)
+		log_warnx("id=%s: queued twice", env->id);
 	q->n++;
 	return m;
 }
@@ -256,22 +265,31 @@ queue_recover(struct queue *q)
 	return spool_recover(q->spool, recover_cb, q);
 }
 
+static void
+qmsg_flush(struct qmsg *m)
+{
+	if (!m->busy && !m->env->held) {
+		evtimer_del(m->timer);
+		qmsg_schedule(m, 0);
+	}
+}
+
+static struct qmsg	*queue_lookup(struct queue *, const char *);
+
 int
 queue_flush(struct queue *q, const char *id)
 {
 	struct qmsg	*m;
-	int		 found = 0;
 
-	TAILQ_FOREACH(m, &q->msgs, entry) {
-		if (id != NULL && strcmp(m->env->id, id) != 0)
-			continue;
-		found = 1;
-		if (!m->busy && !m->env->held) {
-			evtimer_del(m->timer);
-			qmsg_schedule(m, 0);
-		}
+	if (id == NULL) {
+		TAILQ_FOREACH(m, &q->msgs, entry)
+			qmsg_flush(m);
+		return 0;
 	}
-	return (id == NULL || found) ? 0 : -1;
+	if ((m = queue_lookup(q, id)) == NULL)
+		return -1;
+	qmsg_flush(m);
+	return 0;
 }
 
 bool
@@ -300,12 +318,7 @@ queue_walk(struct queue *q, void (*cb)(void *, const struct envelope *, bool),
 static struct qmsg *
 queue_lookup(struct queue *q, const char *id)
 {
-	struct qmsg	*m;
-
-	TAILQ_FOREACH(m, &q->msgs, entry)
-		if (strcmp(m->env->id, id) == 0)
-			return m;
-	return NULL;
+	return qindex_get(q->byid, id);
 }
 
 const struct envelope *
