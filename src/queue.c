@@ -249,20 +249,52 @@ queue_add(struct queue *q, struct envelope *env)
 	qmsg_schedule(m, 0);
 }
 
+/* The envelopes spool_recover() found, in the order it found them. */
+struct recovered {
+	struct envelope	**envs;
+	size_t		  n, cap;
+};
+
 static void
 recover_cb(void *arg, struct envelope *env)
 {
-	struct queue	*q = arg;
-	struct qmsg	*m = qmsg_new(q, env);
+	struct recovered	*r = arg;
 
-	/* A message found at start goes out at once, or at its retry time. */
-	qmsg_schedule(m, env->next_attempt);
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->envs = xreallocarray(r->envs, r->cap, sizeof(*r->envs));
+	}
+	r->envs[r->n++] = env;
+}
+
+static int
+env_cmp_id(const void *a, const void *b)
+{
+	const struct envelope	*const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
 }
 
 int
 queue_recover(struct queue *q)
 {
-	return spool_recover(q->spool, recover_cb, q);
+	struct recovered	 r = { NULL, 0, 0 };
+	struct qmsg		*m;
+	int			 n;
+
+	n = spool_recover(q->spool, recover_cb, &r);
+	/* The directory's order is the file system's: sorted by id, which
+	 * sorts by arrival (spool_new_id), the queue is oldest first after
+	 * a restart too, as queue_walk() promises. */
+	if (r.n > 1)
+		qsort(r.envs, r.n, sizeof(*r.envs), env_cmp_id);
+	for (size_t i = 0; i < r.n; i++) {
+		m = qmsg_new(q, r.envs[i]);
+		/* Out at once, or at its retry time. */
+		qmsg_schedule(m, r.envs[i]->next_attempt);
+	}
+	free(r.envs);
+	return n;
 }
 
 static void
