@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
+/*
+ * relay_pool_walk.c — owns a delivery's walk through the connection pool
+ * (relay_pool_int.h): its hosts in order, every address of a host (A then
+ * AAAA, or a literal) before the next, DNS on the loop, the last error
+ * kept, and the transient failure when every host and address failed.
+ * Where each address leads (a destination, its FIFO and connections) is
+ * relay_pool.c's.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "log.h"
+#include "relay.h"
+#include "relay_pool.h"
+#include "relay_pool_int.h"
+#include "resolver.h"
+#include "smtp_client.h"
+#include "util.h"
+
+void
+rp_walk_set_err(struct rp_walk *w, const char *err, const char *remote)
+{
+	free(w->last_err);
+	w->last_err = xstrdup(err);
+	if (remote != NULL) {
+		free(w->last_remote);
+		w->last_remote = xstrdup(remote);
+	}
+}
+
+void
+rp_walk_free(struct rp_walk *w)
+{
+	int	i;
+
+	if (w->q != NULL)
+		resolver_cancel(w->q);
+	for (i = 0; i < w->n_hosts; i++) {
+		free(w->hosts[i].name);
+		free(w->hosts[i].addr);
+	}
+	free(w->hosts);
+	free(w->addrs);
+	free(w->last_err);
+	free(w->last_remote);
+	TAILQ_REMOVE(&w->pool->walks, w, pentry);
+	w->pool->n_walks--;
+	free(w);
+}
+
+/* The delivery has every result it will get from this attempt. */
+void
+rp_walk_done(struct rp_walk *w)
+{
+	delivery_done_later(w->d);
+	rp_walk_free(w);
+}
+
+/* Every host and address failed: the delivery fails transiently. */
+static void
+walk_failed(struct rp_walk *w)
+{
+	struct delivery	*d = w->d;
+	const char	*err;
+
+	err = w->last_err != NULL ? w->last_err :
+	    "451 4.4.0 no host to connect to";
+	log_warnx("relayer %s: no host reachable for %s: %s",
+	    w->pool->rc->name, d->nexthop != NULL ? d->nexthop : "?", err);
+	if (w->last_remote != NULL) {
+		free(d->remote);
+		d->remote = xstrdup(w->last_remote);
+	}
+	delivery_fail_all(d, DLV_TEMPFAIL, err);
+	rp_walk_done(w);
+}
+
+static void
+walk_dns_cb(void *arg, enum resolver_status st,
+    const struct sockaddr_storage *addrs, int n)
+{
+	struct rp_walk		*w = arg;
+	struct relay_pool	*p = w->pool;
+	char			 buf[512];
+
+	w->q = NULL;
+	if (st == RESOLVER_OK && n > 0) {
+		w->addrs = xreallocarray(NULL, n, sizeof(*w->addrs));
+		memcpy(w->addrs, addrs, n * sizeof(*w->addrs));
+		w->n_addrs = n;
+		w->next_addr = 0;
+	} else {
+		/* Even a name that does not exist is transient here: it is
+		 * a host we were told to use, not the recipient's domain. */
+		snprintf(buf, sizeof(buf), "451 4.4.3 cannot resolve %s: %s",
+		    w->hosts[w->host].name,
+		    st == RESOLVER_NXDOMAIN ? "no such host" :
+		    st == RESOLVER_TEMPFAIL ? "temporary DNS failure" :
+		    "no address");
+		log_info("relayer %s: %s", p->rc->name, buf);
+		rp_walk_set_err(w, buf, NULL);
+	}
+	rp_walk_next(w);
+	rp_pool_gc(p);
+}
+
+/*
+ * Try the next address, or the next host, until w is handed to a
+ * destination, waits for DNS, or has failed everywhere (then it is done).
+ */
+void
+rp_walk_next(struct rp_walk *w)
+{
+	struct relay_pool	*p = w->pool;
+	struct rp_host		*h;
+	struct sockaddr_storage	 ss;
+	struct rp_dest		*dest;
+	socklen_t		 len;
+	const char		*servername;
+	char			 err[512];
+	int			 port;
+
+	for (;;) {
+		if (w->next_addr < w->n_addrs) {
+			h = &w->hosts[w->host];
+			ss = w->addrs[w->next_addr++];
+			port = h->port > 0 ? h->port : p->rc->port;
+			if ((len = resolver_set_port(&ss, port)) == 0)
+				continue;
+			servername = h->name;
+			dest = rp_dest_get(p, &ss, len, servername, w->dom);
+			if (rp_dest_take(dest, w) == 0)
+				return;
+			continue;
+		}
+		free(w->addrs);
+		w->addrs = NULL;
+		w->n_addrs = w->next_addr = 0;
+		if (++w->host >= w->n_hosts) {
+			walk_failed(w);
+			return;
+		}
+		h = &w->hosts[w->host];
+		if (h->addr != NULL) {
+			w->addrs = xcalloc(1, sizeof(*w->addrs));
+			if (resolver_literal(h->addr, &w->addrs[0]))
+				w->n_addrs = 1;
+			else {
+				snprintf(err, sizeof(err), "451 4.4.3 \"%s\" "
+				    "is not an IP address", h->addr);
+				rp_walk_set_err(w, err, NULL);
+			}
+			continue;
+		}
+		if (p->dns == NULL) {
+			snprintf(err, sizeof(err), "451 4.4.3 cannot resolve "
+			    "%s: no resolver", h->name);
+			rp_walk_set_err(w, err, NULL);
+			continue;
+		}
+		if ((w->q = resolver_addr(p->dns, h->name, walk_dns_cb,
+		    w)) != NULL)
+			return;
+		snprintf(err, sizeof(err), "451 4.4.3 cannot resolve %s",
+		    h->name);
+		rp_walk_set_err(w, err, NULL);
+	}
+}
+
+void
+relay_pool_deliver(struct relay_pool *p, struct delivery *d,
+    const struct domain_conf *dom, const struct relay_host *hosts,
+    int n_hosts)
+{
+	struct rp_walk		*w;
+	struct sockaddr_storage	 ss;
+	int			 i;
+
+	w = xcalloc(1, sizeof(*w));
+	w->pool = p;
+	w->d = d;
+	w->dom = dom;
+	w->host = -1;
+	w->hosts = xcalloc(n_hosts > 0 ? n_hosts : 1, sizeof(*w->hosts));
+	for (i = 0; i < n_hosts; i++) {
+		w->hosts[i].port = hosts[i].port;
+		if (hosts[i].addr != NULL)
+			w->hosts[i].addr = xstrdup(hosts[i].addr);
+		if (hosts[i].name == NULL)
+			continue;
+		/* A host given as an address is used as one, with no TLS
+		 * name. */
+		if (hosts[i].addr == NULL && resolver_literal(hosts[i].name, &ss))
+			w->hosts[i].addr = xstrdup(hosts[i].name);
+		else
+			w->hosts[i].name = xstrdup(hosts[i].name);
+	}
+	w->n_hosts = n_hosts;
+	TAILQ_INSERT_TAIL(&p->walks, w, pentry);
+	p->n_walks++;
+	if (n_hosts == 0)
+		rp_walk_set_err(w, "451 4.3.0 relayer has no host", NULL);
+	rp_walk_next(w);
+	rp_pool_gc(p);
+}
