@@ -576,7 +576,8 @@ package SmarthostTest;
 #
 
 # start_sink(fail_first => N, fail_file => PATH, host => ADDR, port => N,
-#     size_limit => N (the SIZE it offers))
+#     size_limit => N (the SIZE it offers), chunking => 1 (offer CHUNKING
+#     and take BDAT))
 sub start_sink {
 	my (%o) = @_;
 	my $self = bless {}, 'SmarthostTest::Sink';
@@ -589,6 +590,7 @@ sub start_sink {
 	push @argv, '--size-limit', $o{size_limit} if $o{size_limit};
 	push @argv, '--fail-file', $o{fail_file} if defined $o{fail_file};
 	push @argv, '--record', $o{record} if defined $o{record};
+	push @argv, '--chunking' if $o{chunking};
 	$self->{argv} = \@argv;
 	$self->start;
 	return $self;

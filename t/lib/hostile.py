@@ -17,6 +17,13 @@ Modes:
                 falls: the test counts what the good server records)
   no-dot-reply  a normal dialogue, but no reply to the final dot
   slow-read     after the 354, reads the message one byte per 100 ms
+  bdat-451      offers CHUNKING; reads each BDAT chunk whole, then answers
+                "451 4.3.0 chunk refused, try again later"
+  bdat-554      the same with "554 5.6.0 chunk refused for good"
+  bdat-drop     offers CHUNKING; drops the connection after some of the
+                first BDAT chunk
+The bdat-* modes answer DATA with 503, so a client that ignores CHUNKING
+fails there (transiently) and is noticed.
 Prints "ready" once it listens; runs until SIGTERM.  Loopback only.
 """
 
@@ -38,8 +45,28 @@ async def send(w, text, slow):
         await asyncio.sleep(0.1)
 
 
+async def bdat_chunk(r, w, mode, line):
+    """One BDAT command: its chunk read (or dropped), then the mode's
+    reply.  False when the connection is to end."""
+    parts = line.split()
+    if len(parts) < 2 or not parts[1].isdigit():
+        return False
+    size = int(parts[1])
+    if mode == "bdat-drop":
+        await r.readexactly(min(size, 100))
+        w.transport.abort()
+        return False
+    await r.readexactly(size)
+    if mode == "bdat-451":
+        await send(w, "451 4.3.0 chunk refused, try again later\r\n", False)
+    else:
+        await send(w, "554 5.6.0 chunk refused for good\r\n", False)
+    return True
+
+
 async def session(r, w, mode):
     slow = mode == "slow"
+    bdat = mode.startswith("bdat-")
     try:
         if mode == "no-banner":
             await r.read()          # until the client gives up
@@ -55,7 +82,11 @@ async def session(r, w, mode):
             verb = line[:4].upper()
             if verb in (b"EHLO", b"HELO"):
                 await send(w, "250-hostile.test\r\n250-PIPELINING\r\n"
-                           "250 8BITMIME\r\n", slow)
+                           + ("250-CHUNKING\r\n" if bdat else "")
+                           + "250 8BITMIME\r\n", slow)
+            elif verb == b"BDAT" and bdat:
+                if not await bdat_chunk(r, w, mode, line):
+                    return
             elif verb == b"MAIL":
                 await send(w, "250 2.1.0 Ok\r\n", slow)
             elif verb == b"RCPT":
@@ -63,6 +94,9 @@ async def session(r, w, mode):
                     await send(w, "452 4.5.3 Too many recipients\r\n", slow)
                 else:
                     await send(w, "250 2.1.5 Ok\r\n", slow)
+            elif verb == b"DATA" and bdat:
+                await send(w, "503 5.5.1 CHUNKING offered: use BDAT\r\n",
+                           slow)
             elif verb == b"DATA":
                 if mode == "452-rcpt":
                     await send(w, "554 5.5.1 No valid recipients\r\n", slow)
@@ -109,7 +143,8 @@ def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--mode", required=True,
                    choices=["no-banner", "drop-data", "421", "452-rcpt",
-                            "slow", "no-dot-reply", "slow-read"])
+                            "slow", "no-dot-reply", "slow-read",
+                            "bdat-451", "bdat-554", "bdat-drop"])
     a = p.parse_args()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -19,6 +19,9 @@ and on the options:
   --fail-first N  the first N transactions that reach the end of data get
                   451 4.3.0 there; later ones succeed
   --fail-file F   while the file F exists, every RCPT gets 451 4.3.0
+  --chunking      also offer CHUNKING (RFC 3030) and take BDAT: the chunks'
+                  octets, joined, are the message as is (no unstuffing);
+                  the .json says "via": "BDAT" (else "DATA")
   --record F      the stress tests' recording mode: store no message, but
                   append one line per accepted recipient to F:
                   "<message-id> <recipient> <sha256 of the body>" (the
@@ -68,6 +71,7 @@ class State:
         self.fail_first = args.fail_first
         self.fail_file = args.fail_file
         self.record = getattr(args, "record", None)  # tls_sink.py has none
+        self.chunking = getattr(args, "chunking", False)
         self.seq = 0            # stored messages
         self.data_ends = 0      # transactions that reached end of data
         self.connections = 0
@@ -98,6 +102,8 @@ class Handler:
         session.host_name = hostname
         # responses ends with "250 HELP"; insert before it.
         out = list(responses[:-1]) + ["250-PIPELINING"]
+        if self.st.chunking:
+            out.append("250-CHUNKING")
         out.append(responses[-1])
         return out
 
@@ -151,6 +157,7 @@ class Handler:
             "connection": getattr(server, "conn_no", None),
             "peer": list(session.peer) if session.peer else None,
             "size": len(envelope.original_content),
+            "via": getattr(envelope, "via", "DATA"),
             "time": time.time(),
         }
         write_atomic(base + ".json",
@@ -206,7 +213,45 @@ class SinkSMTP(SMTP):
 
     async def smtp_RSET(self, arg):
         self._log_cmd("RSET")
+        self._bdat = None
         return await super().smtp_RSET(arg)
+
+    async def smtp_BDAT(self, arg):
+        # RFC 3030: "BDAT size [LAST]", then exactly size octets, which
+        # are data whatever the reply.  An unreadable size leaves no way
+        # to find the next command: the connection is closed.
+        self._log_cmd("BDAT")
+        parts = (arg or "").split()
+        if (not self.st.chunking or len(parts) not in (1, 2)
+                or not parts[0].isdigit()
+                or (len(parts) == 2 and parts[1].upper() != "LAST")):
+            await self.push("501 5.5.4 Syntax: BDAT size [LAST]")
+            self.transport.close()
+            return
+        size, last = int(parts[0]), len(parts) == 2
+        try:
+            chunk = await self._reader.readexactly(size)
+        except asyncio.IncompleteReadError:
+            self._bdat = None       # dropped mid-chunk: nothing is kept
+            self.transport.close()
+            return
+        if not self.envelope.rcpt_tos:
+            self._bdat = None
+            await self.push("503 5.5.1 Error: need RCPT command")
+            return
+        if getattr(self, "_bdat", None) is None:
+            self._bdat = bytearray()
+        self._bdat += chunk
+        if not last:
+            await self.push("250 2.0.0 %d octets received" % size)
+            return
+        data, self._bdat = bytes(self._bdat), None
+        self.envelope.content = self.envelope.original_content = data
+        self.envelope.via = "BDAT"
+        status = await self.event_handler.handle_DATA(
+            self, self.session, self.envelope)
+        self._set_post_data_state()
+        await self.push(status)
 
     async def smtp_QUIT(self, arg):
         self._log_cmd("QUIT")
@@ -251,6 +296,7 @@ def main():
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--fail-file", default=None)
     p.add_argument("--record", default=None)
+    p.add_argument("--chunking", action="store_true")
     p.add_argument("--size-limit", type=int, default=100 * 1024 * 1024,
                    help="the SIZE offered in EHLO (and enforced)")
     p.add_argument("--hostname", default="sink.test")

@@ -28,6 +28,7 @@ AUTH on top:
   --client-ca F       require a client certificate signed by the CA in F
                       (CERT_REQUIRED): a client without one fails the
                       handshake
+  --chunking          offer CHUNKING and take BDAT (sink.py's --chunking)
 
 Besides sink.py's logs, in --dir:
   commands.log  also gets STARTTLS and AUTH verbs
@@ -176,6 +177,7 @@ def main():
     p.add_argument("--auth-tempfail", action="store_true")
     p.add_argument("--auth-cleartext", action="store_true")
     p.add_argument("--client-ca")
+    p.add_argument("--chunking", action="store_true")
     args = p.parse_args()
     if (args.starttls or args.implicit) and not (args.cert and args.key):
         p.error("--starttls and --implicit need --cert and --key")
