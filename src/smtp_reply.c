@@ -3,7 +3,8 @@
 /*
  * smtp_reply.c — owns the pure parsing on the SMTP client side
  * (smtp_reply.h): one reply line, one EHLO keyword line, and the
- * dot-stuffing of the message as it is sent.  Unit-tested in
+ * dot-stuffing of the message as it is sent, and the line end that
+ * completes its last line.  Unit-tested in
  * smtp_client-t.c, fuzzed by t/fuzz/smtp_reply-fuzz.c.
  */
 #include <errno.h>
@@ -52,6 +53,8 @@ smtp_caps_line(struct smtp_caps *caps, const char *text)
 		caps->ext |= SMTPC_EXT_SMTPUTF8;
 	else if (kw == 8 && strncasecmp(text, "STARTTLS", kw) == 0)
 		caps->ext |= SMTPC_EXT_STARTTLS;
+	else if (kw == 8 && strncasecmp(text, "CHUNKING", kw) == 0)
+		caps->ext |= SMTPC_EXT_CHUNKING;
 	else if (kw == 4 && strncasecmp(text, "SIZE", kw) == 0) {
 		caps->ext |= SMTPC_EXT_SIZE;
 		caps->size = 0;
@@ -92,4 +95,12 @@ smtp_dot_stuff(const char *in, size_t len, char *out, bool *bol)
 		*bol = nl != NULL;
 	}
 	return o - out;
+}
+
+const char *
+smtp_line_end_tail(int last)
+{
+	if (last == -1 || last == '\n')
+		return "";
+	return last == '\r' ? "\n" : "\r\n";
 }

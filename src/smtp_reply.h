@@ -2,8 +2,9 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_reply.h — pure parsing for the SMTP client (smtp_client.c): reply
- * lines, EHLO keywords into struct smtp_caps, and dot-stuffing.  Bytes in,
- * structs out; no I/O, no globals.
+ * lines, EHLO keywords into struct smtp_caps, dot-stuffing and the line
+ * end that completes a message.  Bytes in, structs out; no I/O, no
+ * globals.
  */
 #ifndef SMARTHOSTD_SMTP_REPLY_H
 #define SMARTHOSTD_SMTP_REPLY_H
@@ -21,6 +22,7 @@
 #define SMTPC_EXT_SMTPUTF8	0x08
 #define SMTPC_EXT_STARTTLS	0x10
 #define SMTPC_EXT_AUTH		0x20
+#define SMTPC_EXT_CHUNKING	0x40	/* RFC 3030: BDAT */
 
 #define SMTPC_AUTH_PLAIN	0x01
 #define SMTPC_AUTH_LOGIN	0x02
@@ -49,5 +51,13 @@ void		 smtp_caps_line(struct smtp_caps *, const char *text);
  */
 size_t		 smtp_dot_stuff(const char *in, size_t len, char *out,
 		    bool *bol);
+
+/*
+ * The line end that completes a message whose last octet is `last` (-1:
+ * the message is empty), as the end of data needs it: "" after an LF or
+ * for an empty message, "\n" after a CR, else "\r\n".  DATA and BDAT
+ * both add it, so the next hop receives the same octets either way.
+ */
+const char	*smtp_line_end_tail(int last);
 
 #endif

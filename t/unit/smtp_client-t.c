@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_client-t.c — unit tests for smtp_client.c's pure helpers: reply
- * lines, EHLO keywords and dot-stuffing.
+ * lines, EHLO keywords, dot-stuffing and the completing line end.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -61,6 +61,13 @@ test_caps(void)
 	is_int(c.size, 0, "SIZE junk ignored");
 	smtp_caps_line(&c, "");
 	is_int(c.ext, SMTPC_EXT_AUTH | SMTPC_EXT_SIZE, "empty keyword ignored");
+	memset(&c, 0, sizeof(c));
+	smtp_caps_line(&c, "CHUNKINGX");
+	smtp_caps_line(&c, "CHUNK");
+	smtp_caps_line(&c, "BINARYMIME");
+	is_int(c.ext, 0, "CHUNKINGX, CHUNK, BINARYMIME are not CHUNKING");
+	smtp_caps_line(&c, "chunking");
+	is_int(c.ext, SMTPC_EXT_CHUNKING, "chunking (any case) is CHUNKING");
 }
 
 static void
@@ -88,11 +95,24 @@ test_dot_stuff(void)
 	stuff((const char *[]){ "", NULL }, "", "empty");
 }
 
+static void
+test_line_end_tail(void)
+{
+	is_str(smtp_line_end_tail(-1), "", "empty message: nothing added");
+	is_str(smtp_line_end_tail('\n'), "", "after LF: nothing added");
+	is_str(smtp_line_end_tail('\r'), "\n", "after a CR: LF");
+	is_str(smtp_line_end_tail('x'), "\r\n", "mid-line: CRLF");
+	is_str(smtp_line_end_tail(0), "\r\n", "after NUL: CRLF");
+	is_str(smtp_line_end_tail(0xff), "\r\n", "after an 8-bit octet: CRLF");
+	is_str(smtp_line_end_tail('.'), "\r\n", "after a dot: CRLF");
+}
+
 int
 main(void)
 {
 	test_reply_line();
 	test_caps();
 	test_dot_stuff();
+	test_line_end_tail();
 	return done_testing();
 }
