@@ -4,10 +4,12 @@
  * smtp_client.c — owns one outgoing SMTP connection: the client side of
  * the protocol as a state machine over a bufferevent.  It connects, reads
  * the greeting, says EHLO (HELO after a 5xx), notes the extensions
- * offered, and then runs transactions for relay.h deliveries: MAIL, RCPT,
- * DATA (pipelined in one write when PIPELINING is offered), the message
- * streamed from the spool with dot-stuffing and a bounded output buffer,
- * RSET between transactions, QUIT at the end.  Between EHLO and ready it
+ * offered, and then runs transactions for relay.h deliveries: MAIL, RCPT
+ * (pipelined in one write when PIPELINING is offered), then DATA (in the
+ * same write) or, when the server offers CHUNKING, one BDAT LAST chunk
+ * once a recipient is accepted; the message streamed from the spool by
+ * smtp_body.c with a bounded output buffer; RSET between transactions,
+ * QUIT at the end.  Between EHLO and ready it
  * runs the relayer's TLS policy (STARTTLS, or implicit TLS from the first
  * byte, through a bufferevent_openssl filter over the socket) and AUTH
  * PLAIN/LOGIN, only ever under TLS.  It knows nothing of pools or host
@@ -41,11 +43,11 @@
 #include "envelope.h"
 #include "log.h"
 #include "relay.h"
+#include "smtp_body.h"
 #include "smtp_client.h"
 #include "tls_client.h"
 #include "util.h"
 
-#define BODY_CHUNK	16384	/* read from the message file at a time */
 #define BODY_LOWAT	16384	/* refill the output below this */
 #define BODY_HIWAT	65536	/* and up to about this */
 #define REPLY_TEXT_MAX	1024	/* reply text kept for a status */
@@ -66,8 +68,9 @@ enum sc_state {
 	SC_MAIL,
 	SC_RCPT,
 	SC_DATA,		/* waiting for 354 */
-	SC_BODY,		/* streaming the message */
-	SC_DOT,			/* waiting for the final reply */
+	SC_BODY,		/* streaming the message (DATA or BDAT) */
+	SC_DOT,			/* waiting for the final reply (to the
+				   "." or to BDAT LAST) */
 	SC_DOT_DISCARD,		/* 354 with no recipient: sent "." anyway */
 	SC_RSET_AFTER,		/* RSET after a transaction with no recipient */
 	SC_TX_END,		/* nothing to send: finishing from the loop */
@@ -128,9 +131,8 @@ struct smtp_client {
 	bool			*accepted;	/* per d->rcpts */
 	bool			 mail_ok;
 	bool			 pipelining;
-	int			 fd;		/* the message file */
-	bool			 bol;
-	char			 last;
+	bool			 bdat;		/* CHUNKING: BDAT, not DATA */
+	struct smtp_body	 body;		/* the message file */
 };
 
 /* How many of our libevent callbacks are on the stack. */
@@ -154,6 +156,7 @@ static void	sc_kick_run(evutil_socket_t, short, void *);
 static void	sc_fail(struct smtp_client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	sc_begin_mail(struct smtp_client *);
+static void	sc_start_body(struct smtp_client *);
 static void	sc_fill_body(struct smtp_client *);
 static void	sc_tls_failed(struct smtp_client *, const char *);
 
@@ -245,9 +248,7 @@ sc_close_socket(struct smtp_client *c)
 static void
 sc_tx_clear(struct smtp_client *c)
 {
-	if (c->fd != -1)
-		close(c->fd);
-	c->fd = -1;
+	smtp_body_close(&c->body);
 	free(c->sent);
 	c->sent = NULL;
 	free(c->accepted);
@@ -452,7 +453,7 @@ smtp_client_new(struct event_base *base, const struct sockaddr *sa,
 	c->conf.ehlo_as = c->ehlo_as;
 	c->cb = cb;
 	c->arg = arg;
-	c->fd = -1;
+	c->body.fd = -1;
 	c->reusable = true;
 	c->state = SC_CONNECT;
 	/* Implicit TLS cannot fall back: it is at least "required". */
@@ -885,8 +886,12 @@ sc_begin_mail(struct smtp_client *c)
 		sc_tx_finish_later(c);
 		return;
 	}
-	if ((c->fd = open(d->msg_path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(buf, sizeof(buf), "451 4.3.0 cannot open the "
+	/* BDAT needs the chunk size, so the file is read (or its last
+	 * octet) now; sendfile only on a plain socket. */
+	c->bdat = (c->caps.ext & SMTPC_EXT_CHUNKING) != 0;
+	if (smtp_body_open(&c->body, d->msg_path, d->size, c->bdat,
+	    !c->tls_active) == -1) {
+		snprintf(buf, sizeof(buf), "451 4.3.0 cannot read the "
 		    "message: %s", strerror(errno));
 		log_warn("smtp client %s: open %s", c->remote, d->msg_path);
 		sc_fail_pending(c, DLV_TEMPFAIL, buf);
@@ -895,7 +900,10 @@ sc_begin_mail(struct smtp_client *c)
 	}
 	c->pipelining = (c->caps.ext & SMTPC_EXT_PIPELINING) != 0;
 
-	/* With PIPELINING, MAIL, every RCPT and DATA leave in one write. */
+	/* With PIPELINING, MAIL, every RCPT and DATA leave in one write.
+	 * BDAT waits for the RCPT replies: its chunk may only follow an
+	 * accepted recipient, since a refused BDAT's chunk is sent all the
+	 * same. */
 	if ((cmds = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
 	evbuffer_add_printf(cmds, "MAIL FROM:<%s>", env->sender);
@@ -911,7 +919,8 @@ sc_begin_mail(struct smtp_client *c)
 		for (i = 0; i < c->n_sent; i++)
 			evbuffer_add_printf(cmds, "RCPT TO:<%s>\r\n",
 			    d->rcpts[c->sent[i]].addr);
-		evbuffer_add_printf(cmds, "DATA\r\n");
+		if (!c->bdat)
+			evbuffer_add_printf(cmds, "DATA\r\n");
 	}
 	bufferevent_write_buffer(c->bev, cmds);
 	evbuffer_free(cmds);
@@ -931,7 +940,15 @@ sc_send_rcpt(struct smtp_client *c)
 static void
 sc_after_rcpts(struct smtp_client *c)
 {
-	if (c->pipelining) {
+	if (c->bdat && c->mail_ok && c->n_accepted > 0) {
+		sc_start_body(c);
+		return;
+	}
+	if (c->bdat && !c->mail_ok) {
+		sc_tx_finish(c);	/* as after DATA's reply: no RSET */
+		return;
+	}
+	if (c->pipelining && !c->bdat) {
 		sc_enter(c, SC_DATA);	/* DATA is already on its way */
 	} else if (c->n_accepted > 0) {
 		sc_send(c, "DATA\r\n");
@@ -946,8 +963,13 @@ sc_after_rcpts(struct smtp_client *c)
 static void
 sc_start_body(struct smtp_client *c)
 {
-	c->bol = true;
-	c->last = '\n';
+	if (c->bdat) {
+		/* One chunk: the whole message, its size known. */
+		sc_send(c, "BDAT %llu LAST\r\n",
+		    (unsigned long long)smtp_body_wire_size(&c->body));
+		log_debug("smtp client %s: >>> BDAT %llu LAST", c->remote,
+		    (unsigned long long)smtp_body_wire_size(&c->body));
+	}
 	sc_enter(c, SC_BODY);
 	bufferevent_setwatermark(c->bev, EV_WRITE, BODY_LOWAT, 0);
 	sc_fill_body(c);
@@ -958,35 +980,23 @@ sc_start_body(struct smtp_client *c)
 static void
 sc_fill_body(struct smtp_client *c)
 {
-	static char	 in[BODY_CHUNK], out[2 * BODY_CHUNK];
-	struct evbuffer	*o = bufferevent_get_output(c->bev);
-	ssize_t		 n;
-	size_t		 m;
+	int	e;
 
-	while (evbuffer_get_length(o) < BODY_HIWAT) {
-		n = read(c->fd, in, sizeof(in));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			/* Never send the final dot after a short message. */
-			log_warn("smtp client %s: read %s", c->remote,
-			    c->d->msg_path);
-			sc_fail(c, "451 4.3.0 cannot read the message: %s",
-			    strerror(errno));
-			return;
-		}
-		if (n == 0) {
-			if (!c->bol)
-				evbuffer_add(o, c->last == '\r' ? "\n" :
-				    "\r\n", c->last == '\r' ? 1 : 2);
-			evbuffer_add(o, ".\r\n", 3);
-			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-			sc_enter(c, SC_DOT);
-			break;
-		}
-		m = smtp_dot_stuff(in, n, out, &c->bol);
-		evbuffer_add(o, out, m);
-		c->last = in[n - 1];
+	switch (smtp_body_fill(&c->body, bufferevent_get_output(c->bev),
+	    BODY_HIWAT)) {
+	case -1:
+		/* Never the final dot, nor a whole chunk, after a short
+		 * message: closing the connection leaves it unfinished. */
+		e = errno;
+		log_warn("smtp client %s: read %s", c->remote,
+		    c->d->msg_path);
+		sc_fail(c, "451 4.3.0 cannot read the message: %s",
+		    strerror(e));
+		return;
+	case 1:
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		sc_enter(c, SC_DOT);
+		break;
 	}
 	/* data_timeout counts from the last progress. */
 	sc_arm(c, c->conf.data_timeout);

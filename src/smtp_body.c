@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
+/*
+ * smtp_body.c — owns the stored message on its way to the next hop
+ * (smtp_body.h): reads the spool file in large reads straight into the
+ * connection's output evbuffer, framed for DATA (dot-stuffed, final ".")
+ * or for one BDAT LAST chunk (the octets as stored); on a plain socket a
+ * large BDAT body goes by sendfile from the file.  The pure pieces
+ * (dot-stuffing, the completing line end) are smtp_reply.c's.
+ */
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "smtp_body.h"
+#include "smtp_reply.h"
+
+/*
+ * How much the next read asks: up to SMTP_BODY_READ, and one octet more
+ * than the file should still hold when that fits, so that a file of the
+ * expected size shows its end in the same read (no read for the EOF).
+ */
+static size_t
+body_want(const struct smtp_body *b)
+{
+	uint64_t	left = b->size - b->done;
+
+	return left < SMTP_BODY_READ ? (size_t)left + 1 : SMTP_BODY_READ;
+}
+
+/* One read into buf, which holds want octets.  Returns the octets read,
+ * or -1 with errno (EIO: the file is not b->size octets long). */
+static ssize_t
+body_read(struct smtp_body *b, char *buf, size_t want)
+{
+	uint64_t	left = b->size - b->done;
+	ssize_t		n;
+
+	do
+		n = read(b->fd, buf, want);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if ((uint64_t)n > left || (n == 0 && left > 0)) {
+		errno = EIO;
+		return -1;
+	}
+	/* Asked for one octet more than was left and got what was left. */
+	if (want > left && (uint64_t)n == left)
+		b->eof = true;
+	if (n > 0)
+		b->last = (unsigned char)buf[n - 1];
+	b->done += (uint64_t)n;
+	return n;
+}
+
+/* BDAT without sendfile: one read straight into o's free space. */
+static int
+body_read_into(struct smtp_body *b, struct evbuffer *o)
+{
+	struct evbuffer_iovec	v;
+	size_t			want = body_want(b);
+	ssize_t			n;
+
+	if (evbuffer_reserve_space(o, (ev_ssize_t)want, &v, 1) < 1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((n = body_read(b, v.iov_base, want)) == -1)
+		return -1;
+	v.iov_len = (size_t)n;
+	if (n > 0 && evbuffer_commit_space(o, &v, 1) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* DATA: one read, dot-stuffed into o's free space. */
+static int
+body_read_stuffed(struct smtp_body *b, struct evbuffer *o)
+{
+	static char		in[SMTP_BODY_READ];
+	struct evbuffer_iovec	v;
+	ssize_t			n;
+
+	if ((n = body_read(b, in, body_want(b))) <= 0)
+		return (int)n;
+	if (evbuffer_reserve_space(o, 2 * n, &v, 1) < 1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	v.iov_len = smtp_dot_stuff(in, (size_t)n, v.iov_base, &b->bol);
+	if (evbuffer_commit_space(o, &v, 1) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtp_body_open(struct smtp_body *b, const char *path, uint64_t size,
+    bool bdat, bool sendfile)
+{
+	unsigned char	ch;
+	ssize_t		n;
+	int		e;
+
+	memset(b, 0, sizeof(*b));
+	b->last = -1;
+	b->bol = true;
+	b->bdat = bdat;
+	b->size = size;
+	if ((b->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (!bdat)
+		return 0;
+	if (size < SMTP_BODY_READ) {
+		/* A small message is read whole now: its last octet
+		 * decides the chunk size, and it is the one read. */
+		if ((b->ahead = evbuffer_new()) == NULL) {
+			errno = ENOMEM;
+			goto fail;
+		}
+		while (!b->eof)
+			if (body_read_into(b, b->ahead) == -1)
+				goto fail;
+	} else {
+		do
+			n = pread(b->fd, &ch, 1, (off_t)(size - 1));
+		while (n == -1 && errno == EINTR);
+		if (n != 1) {
+			if (n == 0)
+				errno = EIO;
+			goto fail;
+		}
+		b->last = ch;
+	}
+	b->tail = smtp_line_end_tail(b->last);
+	if (sendfile && b->ahead == NULL) {
+		/* The segment owns the file from now on; each fill queues
+		 * a slice of it, and the socket sends it by sendfile. */
+		b->seg = evbuffer_file_segment_new(b->fd, 0, (ev_off_t)size,
+		    EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_LOCKING);
+		if (b->seg != NULL)
+			b->fd = -1;
+	}
+	return 0;
+fail:
+	e = errno;
+	smtp_body_close(b);
+	errno = e;
+	return -1;
+}
+
+uint64_t
+smtp_body_wire_size(const struct smtp_body *b)
+{
+	return b->size + strlen(b->tail != NULL ? b->tail : "");
+}
+
+int
+smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat)
+{
+	size_t	m;
+
+	if (b->queued)
+		return 1;
+	if (b->ahead != NULL) {
+		if (evbuffer_add_buffer(o, b->ahead) == -1) {
+			errno = ENOMEM;
+			return -1;
+		}
+		evbuffer_free(b->ahead);
+		b->ahead = NULL;
+	}
+	while (!b->eof && evbuffer_get_length(o) < hiwat) {
+		if (b->seg != NULL) {
+			m = b->size - b->done < SMTP_BODY_READ ?
+			    (size_t)(b->size - b->done) : SMTP_BODY_READ;
+			if (m > 0 && evbuffer_add_file_segment(o, b->seg,
+			    (ev_off_t)b->done, (ev_off_t)m) == -1) {
+				errno = ENOMEM;
+				return -1;
+			}
+			b->done += m;
+			b->eof = b->done == b->size;
+		} else if ((b->bdat ? body_read_into(b, o) :
+		    body_read_stuffed(b, o)) == -1)
+			return -1;
+	}
+	if (!b->eof)
+		return 0;
+	if (b->tail == NULL)
+		b->tail = smtp_line_end_tail(b->last);
+	evbuffer_add(o, b->tail, strlen(b->tail));
+	if (!b->bdat)
+		evbuffer_add(o, ".\r\n", 3);
+	b->queued = true;
+	return 1;
+}
+
+void
+smtp_body_close(struct smtp_body *b)
+{
+	if (b->fd != -1)
+		close(b->fd);
+	b->fd = -1;
+	if (b->ahead != NULL)
+		evbuffer_free(b->ahead);
+	b->ahead = NULL;
+	if (b->seg != NULL)
+		evbuffer_file_segment_free(b->seg);
+	b->seg = NULL;
+}

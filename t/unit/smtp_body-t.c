@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
+/*
+ * smtp_body-t.c — unit tests for smtp_body.c over real files: the DATA
+ * and BDAT framings of the same stored message (sizes around the read
+ * size, empty, no final line end, a bare CR at the end, dots), the BDAT
+ * chunk size, a bounded output per fill, and a file whose size is not the
+ * envelope's (EIO, never a short message sent as whole).
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "smtp_body.h"
+#include "smtp_reply.h"
+#include "../tap.h"
+
+static char	 path[] = "/tmp/smtp_body-t.XXXXXX";
+
+static void
+put_file(const char *data, size_t len)
+{
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_TRUNC)) == -1 ||
+	    write(fd, data, len) != (ssize_t)len || close(fd) == -1) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* Fill until done, draining the output when it passes hiwat (as a socket
+ * would); the octets queued go to *out.  Returns the last fill's result
+ * and, in *max, the most the output ever held. */
+static int
+run(struct smtp_body *b, struct evbuffer *all, size_t hiwat, size_t *max)
+{
+	struct evbuffer	*o = evbuffer_new();
+	int		 r;
+
+	*max = 0;
+	do {
+		r = smtp_body_fill(b, o, hiwat);
+		if (evbuffer_get_length(o) > *max)
+			*max = evbuffer_get_length(o);
+		evbuffer_add_buffer(all, o);
+	} while (r == 0);
+	evbuffer_free(o);
+	return r;
+}
+
+/* Does the buffer hold exactly these len octets? */
+static bool
+holds(struct evbuffer *b, const char *want, size_t len)
+{
+	if (evbuffer_get_length(b) != len)
+		return false;
+	return len == 0 || memcmp(evbuffer_pullup(b, -1), want, len) == 0;
+}
+
+/* What the next hop must receive from `msg`: the octets, the last line
+ * completed; and the DATA form of it, stuffed and with the final dot. */
+static void
+expect(const char *msg, size_t len, char **plain, size_t *plen,
+    char **stuffed, size_t *slen)
+{
+	const char	*tail = smtp_line_end_tail(len > 0 ?
+			    (unsigned char)msg[len - 1] : -1);
+	bool		 bol = true;
+
+	*plen = len + strlen(tail);
+	*plain = malloc(*plen + 1);
+	memcpy(*plain, msg, len);
+	memcpy(*plain + len, tail, strlen(tail));
+	*stuffed = malloc(2 * *plen + 4);
+	*slen = smtp_dot_stuff(*plain, *plen, *stuffed, &bol);
+	memcpy(*stuffed + *slen, ".\r\n", 3);
+	*slen += 3;
+}
+
+static void
+both(const char *msg, size_t len, const char *name)
+{
+	struct smtp_body	 b;
+	struct evbuffer		*all;
+	char			*plain, *stuffed, buf[128];
+	size_t			 plen, slen, max;
+	int			 sf;
+
+	put_file(msg, len);
+	expect(msg, len, &plain, &plen, &stuffed, &slen);
+	for (sf = 0; sf < 2; sf++) {
+		all = evbuffer_new();
+		snprintf(buf, sizeof(buf), "%s: BDAT opens%s", name,
+		    sf ? " (sendfile)" : "");
+		ok(smtp_body_open(&b, path, len, true, sf) == 0, buf);
+		snprintf(buf, sizeof(buf), "%s: BDAT size%s", name,
+		    sf ? " (sendfile)" : "");
+		is_int((long long)smtp_body_wire_size(&b), (long long)plen,
+		    buf);
+		snprintf(buf, sizeof(buf), "%s: BDAT octets as stored, "
+		    "line completed%s", name, sf ? " (sendfile)" : "");
+		ok(run(&b, all, 65536, &max) == 1 && holds(all, plain, plen),
+		    buf);
+		snprintf(buf, sizeof(buf), "%s: output bounded%s", name,
+		    sf ? " (sendfile)" : "");
+		ok(max <= 65536 + SMTP_BODY_READ + 2, buf);
+		smtp_body_close(&b);
+		evbuffer_free(all);
+	}
+	all = evbuffer_new();
+	snprintf(buf, sizeof(buf), "%s: DATA opens", name);
+	ok(smtp_body_open(&b, path, len, false, false) == 0, buf);
+	snprintf(buf, sizeof(buf), "%s: DATA stuffed, final dot", name);
+	ok(run(&b, all, 65536, &max) == 1 && holds(all, stuffed, slen), buf);
+	smtp_body_close(&b);
+	evbuffer_free(all);
+	free(plain);
+	free(stuffed);
+}
+
+/* A file of another size than the envelope says: an error, never the
+ * end of the message. */
+static void
+mismatch(size_t real, size_t said, bool bdat, const char *name)
+{
+	struct smtp_body	 b;
+	struct evbuffer		*all = evbuffer_new();
+	char			*m = malloc(real + 1);
+	size_t			 max;
+	int			 r;
+
+	memset(m, 'm', real);
+	put_file(m, real);
+	r = smtp_body_open(&b, path, said, bdat, false);
+	if (r == 0) {
+		errno = 0;
+		r = run(&b, all, 65536, &max);
+	}
+	ok(r == -1 && errno == EIO, name);
+	smtp_body_close(&b);
+	evbuffer_free(all);
+	free(m);
+}
+
+static char *
+lines(size_t len)
+{
+	char	*m = malloc(len);
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		m[i] = i % 80 == 78 ? '\r' : i % 80 == 79 ? '\n' :
+		    i % 80 == 0 && i % 240 == 0 ? '.' : 'a' + i % 26;
+	return m;
+}
+
+int
+main(void)
+{
+	static const size_t	 sizes[] = { 65534, 65535, 65536, 65537,
+				    131072, 131073, 3000001 };
+	struct smtp_body	 b;
+	char			*m, name[64];
+	size_t			 i;
+	int			 fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+	both("", 0, "empty");
+	both("a\r\n", 3, "one line");
+	both("a", 1, "no line end");
+	both("a\r", 2, "bare CR at the end");
+	both(".\r\n..\r\n.x", 9, "dots");
+	both("x\r\n.", 4, "a dot last");
+	both("\xff\x00\r\n\x80", 5, "8-bit and NUL");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		m = lines(sizes[i]);
+		snprintf(name, sizeof(name), "%zu octets", sizes[i]);
+		both(m, sizes[i], name);
+		free(m);
+	}
+	mismatch(10, 11, true, "BDAT: file shorter than said: EIO");
+	mismatch(12, 11, true, "BDAT: file longer than said: EIO");
+	mismatch(10, 11, false, "DATA: file shorter than said: EIO");
+	mismatch(12, 11, false, "DATA: file longer than said: EIO");
+	mismatch(200000, 200001, true, "BDAT, large: file shorter: EIO");
+	mismatch(200001, 200000, false, "DATA, large: file longer: EIO");
+	mismatch(65536, 65535, false, "DATA at the read size: longer: EIO");
+	mismatch(0, 1, false, "DATA: empty file, one octet said: EIO");
+	errno = 0;
+	ok(smtp_body_open(&b, "/nonexistent/x.msg", 1, true, false) == -1 &&
+	    errno == ENOENT, "missing file: ENOENT");
+	smtp_body_close(&b);
+	unlink(path);
+	return done_testing();
+}
