@@ -8,7 +8,8 @@
 #    tls = "verify" (the test CA, the name localhost from /etc/hosts);
 #  - upstream: Postfix relays into smarthostd (relayhost) over STARTTLS
 #    (smtp_tls_security_level = encrypt), with SMTPUTF8 and 8BITMIME.
-# Postfix hands what it gets to the sink.  Part of `make interop`.
+# Postfix hands what it gets to the sink.  Postfix offers CHUNKING, so
+# the downstream way is BDAT.  Part of `make interop`.
 use strict;
 use warnings;
 use Test::More;
@@ -49,6 +50,18 @@ like($data, qr/^Received: from relay\.test \(localhost \[127\.0\.0\.1\]\)\r\n\t\
 ok($d->wait_log(qr/delivered .*to=<b\@remote\.test> .*verified=yes/, 10),
     'smarthostd: delivered with the certificate verified');
 like($data, qr/through a verified STARTTLS hop\r\n/, 'the body');
+# Postfix's smtpd offers CHUNKING: we send BDAT, not dot-stuffed, and
+# Postfix (which relays it on by DATA) must see the same lines.
+ok($d->wait_log(qr/smtp client \S+: >>> BDAT \d+ LAST/, 10),
+    'smarthostd: BDAT to Postfix, which offers CHUNKING');
+my $dots = ".leading dot\r\n.\r\n..two dots\r\n" . ("x" x 70 . "\r\n") x 20000;
+$r = send_mail(port => $d->port, from => 'a@x.test', to => [ 'd@remote.test' ],
+    data => "Subject: dots by BDAT\r\n\r\n$dots");
+ok($r->{ok}, 'a 1.4 MB message with dot lines accepted');
+@m = grep { ($_->{data} // '') =~ /^Subject: dots by BDAT\r$/m }
+    $sink->wait_messages(2, 30);
+ok(@m == 1 && $m[0]{data} =~ /\r\n\r\n\Q$dots\E\z/,
+    'it reached the sink through Postfix unchanged') or diag $down->log;
 
 # --- Postfix -> smarthostd (upstream), STARTTLS required by Postfix.
 my $up = TestPostfix->start(relayhost => '[127.0.0.1]:' . $d->port,
@@ -63,7 +76,7 @@ $s->cmd('QUIT');
 $s->close;
 ok($r && $r->{code} == 250, 'Postfix accepted the message') or diag explain $r;
 @m = grep { ($_->{data} // '') =~ /^Subject: via postfix\r$/m }
-    $sink->wait_messages(2, 30);
+    $sink->wait_messages(3, 30);
 is(scalar @m, 1, 'Postfix -> smarthostd -> Postfix -> sink') or diag $up->log . $d->log;
 $data = $m[0]{data} // '';
 like($data, qr/^Received: from up\.postfix\.test \(unknown \[127\.0\.0\.1\]\)\r\n\t\(using TLSv1\.[23] with cipher /m,
