@@ -4,7 +4,7 @@
  * smtp_parse.c — owns the syntax of SMTP command lines: verbs, the
  * reverse-path and forward-path of MAIL and RCPT, mailboxes (RFC 5321
  * section 4.1.2, with the SMTPUTF8 extensions of RFC 6531) and the ESMTP
- * parameters of MAIL.  Pure: bytes in, a struct or a reply out.  Whether
+ * parameters of MAIL and RCPT (the DSN values themselves are dsn.c's).  Pure: bytes in, a struct or a reply out.  Whether
  * a command is allowed now (order, policy, limits) is the session's call.
  */
 #include <arpa/inet.h>
@@ -33,6 +33,10 @@
 #define R_UTF8		"501 5.5.4 Bad SMTPUTF8 parameter"
 #define R_AUTHP		"501 5.5.4 Bad AUTH parameter"
 #define R_DUP		"501 5.5.4 Duplicate parameter"
+#define R_RET		"501 5.5.4 Bad RET parameter"
+#define R_ENVID		"501 5.5.4 Bad ENVID parameter"
+#define R_NOTIFY	"501 5.5.4 Bad NOTIFY parameter"
+#define R_ORCPT		"501 5.5.4 Bad ORCPT parameter"
 #define R_UNSUPP	"555 5.5.4 Unsupported parameter"
 
 /* What a verb takes after it; the session table decides the rest. */
@@ -357,13 +361,32 @@ path_parse(const char *s, size_t n, bool rcpt, struct smtp_cmd *cmd)
 	return len + 2;
 }
 
-/* One MAIL parameter, KEYWORD[=VALUE]; seen remembers which were given. */
+/* The parameters, by keyword; a bit each, to refuse a repeated one. */
+enum param { P_SIZE, P_BODY, P_UTF8, P_AUTH, P_RET, P_ENVID, P_NOTIFY,
+    P_ORCPT, P_MAX };
+
+static const struct {
+	const char	*name;
+	bool		 rcpt;	/* a RCPT parameter, else a MAIL one */
+} params[P_MAX] = {
+	[P_SIZE] = { "SIZE", false },
+	[P_BODY] = { "BODY", false },
+	[P_UTF8] = { "SMTPUTF8", false },
+	[P_AUTH] = { "AUTH", false },
+	[P_RET] = { "RET", false },
+	[P_ENVID] = { "ENVID", false },
+	[P_NOTIFY] = { "NOTIFY", true },
+	[P_ORCPT] = { "ORCPT", true },
+};
+
+/* One parameter, KEYWORD[=VALUE]; seen remembers which were given. */
 static const char *
-mail_param(const char *s, size_t n, struct smtp_cmd *cmd, unsigned *seen)
+esmtp_param(const char *s, size_t n, bool rcpt, struct smtp_cmd *cmd,
+    unsigned *seen)
 {
 	const char	*eq, *v;
 	size_t		 k, vn, i;
-	unsigned	 bit;
+	unsigned	 p;
 
 	if ((eq = memchr(s, '=', n)) == NULL) {
 		k = n;
@@ -381,22 +404,17 @@ mail_param(const char *s, size_t n, struct smtp_cmd *cmd, unsigned *seen)
 		if (!is_alnum((unsigned char)s[i]) && s[i] != '-')
 			return R_SYNTAX;
 
-	if (ncaseeq(s, k, "SIZE"))
-		bit = 1;
-	else if (ncaseeq(s, k, "BODY"))
-		bit = 2;
-	else if (ncaseeq(s, k, "SMTPUTF8"))
-		bit = 4;
-	else if (ncaseeq(s, k, "AUTH"))
-		bit = 8;
-	else
+	for (p = 0; p < P_MAX; p++)
+		if (params[p].rcpt == rcpt && ncaseeq(s, k, params[p].name))
+			break;
+	if (p == P_MAX)
 		return R_UNSUPP;
-	if (*seen & bit)
+	if (*seen & (1u << p))
 		return R_DUP;
-	*seen |= bit;
+	*seen |= 1u << p;
 
-	switch (bit) {
-	case 1:
+	switch (p) {
+	case P_SIZE:
 		if (v == NULL || vn == 0)
 			return R_SIZE;
 		cmd->size = 0;
@@ -409,7 +427,7 @@ mail_param(const char *s, size_t n, struct smtp_cmd *cmd, unsigned *seen)
 		}
 		cmd->has_size = true;
 		break;
-	case 2:
+	case P_BODY:
 		if (v != NULL && ncaseeq(v, vn, "7BIT"))
 			cmd->body = BODY_7BIT;
 		else if (v != NULL && ncaseeq(v, vn, "8BITMIME"))
@@ -417,15 +435,31 @@ mail_param(const char *s, size_t n, struct smtp_cmd *cmd, unsigned *seen)
 		else
 			return R_BODY;
 		break;
-	case 4:
+	case P_UTF8:
 		if (v != NULL)
 			return R_UTF8;
 		cmd->smtputf8 = true;
 		break;
-	case 8:
+	case P_AUTH:
 		/* RFC 4954 AUTH=<mailbox>: accepted, not trusted, ignored. */
 		if (v == NULL || vn == 0)
 			return R_AUTHP;
+		break;
+	case P_RET:
+		if (v == NULL || dsn_ret_parse(v, vn, &cmd->ret) == -1)
+			return R_RET;
+		break;
+	case P_ENVID:
+		if (v == NULL || dsn_envid_parse(v, vn, cmd->envid) == -1)
+			return R_ENVID;
+		break;
+	case P_NOTIFY:
+		if (v == NULL || dsn_notify_parse(v, vn, &cmd->notify) == -1)
+			return R_NOTIFY;
+		break;
+	case P_ORCPT:
+		if (v == NULL || dsn_orcpt_parse(v, vn, cmd->orcpt) == -1)
+			return R_ORCPT;
 		break;
 	}
 	return NULL;
@@ -466,11 +500,9 @@ path_cmd(const char *s, size_t n, bool rcpt, struct smtp_cmd *cmd)
 		}
 		if (n == 0)
 			return NULL;
-		if (rcpt)
-			return R_UNSUPP;
 		if ((e = memchr(s, ' ', n)) == NULL)
 			e = s + n;
-		if ((r = mail_param(s, e - s, cmd, &seen)) != NULL)
+		if ((r = esmtp_param(s, e - s, rcpt, cmd, &seen)) != NULL)
 			return r;
 		n -= e - s;
 		s = e;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dsn.h"
+
 #define SMTP_LINE_MAX	512	/* command line, CRLF included (RFC 5321) */
 #define SMTP_ADDR_MAX	256	/* forward-path / reverse-path (RFC 5321) */
 #define SMTP_LOCAL_MAX	64
@@ -42,6 +44,12 @@ struct smtp_cmd {
 	uint64_t	size;
 	enum smtp_body	body;
 	bool		smtputf8;
+	/* DSN (RFC 3461): MAIL RET= and ENVID=, RCPT NOTIFY= and ORCPT=;
+	 * ENVID and ORCPT in canonical xtext (dsn.h), "" when not given. */
+	enum dsn_ret	ret;
+	char		envid[DSN_ENVID_MAX + 1];
+	unsigned	notify;		/* DSN_NOTIFY_*, 0: not given */
+	char		orcpt[DSN_ORCPT_MAX + 1];
 	/* BDAT (RFC 3030): the chunk's size (in `size`) and LAST. */
 	bool		bdat_last;
 	/* AUTH: mechanism and optional initial response; VRFY/HELP: text. */
@@ -55,6 +63,7 @@ struct smtp_cmd {
  * for example "500 5.5.1 Command unrecognized", "501 5.5.4 Syntax: MAIL
  * FROM:<address>", "501 5.1.7 Bad sender address syntax", "501 5.1.3 Bad
  * recipient address syntax", "555 5.5.4 Unsupported parameter".
+ * A malformed, too long or repeated DSN parameter is 501 5.5.4.
  * A NUL byte, or a command with arguments that takes none (DATA, RSET with
  * text, QUIT with text, STARTTLS with text) is a syntax error (501 5.5.4).
  */

@@ -3,7 +3,9 @@
 /*
  * smtp_parse-fuzz.c — libFuzzer harness for smtp_parse.c: any command
  * line either parses into a struct whose fields keep their promises, or
- * gets an SMTP reply; never a crash or a read past len.
+ * gets an SMTP reply; never a crash or a read past len.  DSN values that
+ * parse are stored in the canonical xtext form the envelope relies on
+ * (no blank, no control octet, within the RFC 3461 lengths).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +30,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    strlen(reply) < 10)
 			abort();
 	} else if (cmd.verb == CMD_MAIL || cmd.verb == CMD_RCPT) {
+		if ((cmd.envid[0] != '\0' && !dsn_envid_valid(cmd.envid)) ||
+		    (cmd.orcpt[0] != '\0' && !dsn_orcpt_valid(cmd.orcpt)) ||
+		    ((cmd.notify & DSN_NOTIFY_NEVER) &&
+		    cmd.notify != DSN_NOTIFY_NEVER) ||
+		    cmd.notify > 0x0f || cmd.ret > DSN_RET_HDRS)
+			abort();
+		if (cmd.verb == CMD_MAIL ? cmd.notify != 0 ||
+		    cmd.orcpt[0] != '\0' : cmd.ret != 0 ||
+		    cmd.envid[0] != '\0')
+			abort();
 		if (cmd.addr[0] == '\0') {
 			if (cmd.verb == CMD_RCPT)
 				abort();
