@@ -23,8 +23,19 @@
  *	body8bit 0
  *	warned 1			(omitted unless a delay warning went)
  *	held 1				(omitted unless held)
+ *	ret FULL|HDRS			(DSN; omitted unless given)
+ *	envid <xtext>			(DSN; omitted unless given)
  *	rcpt <pending|delivered|failed>\t<addr>\t<remote>\t<status>
+ *	rcpt ...\t<status>\t<notify>\t<orcpt>\t<done>
  *	...
+ *
+ * A recipient line has the last three fields only when the recipient has
+ * DSN parameters (so that an envelope without any reads as it always
+ * did, and older envelopes load): NOTIFY as "SUCCESS,DELAY", "NEVER" or
+ * empty, ORCPT as canonical xtext or empty, and what became of it once
+ * delivered ("delivered", "relayed", "passed").  ENVID and ORCPT are kept
+ * as xtext (dsn.h): no blank, tab or control character can reach the
+ * file through them, whatever octets they encode.
  *	end
  *
  * The final "end" line makes a file cut at a line boundary invalid: without
@@ -45,6 +56,12 @@
 #define ENVELOPE_VERSION 1
 
 /* A growing output buffer. */
+
+static const char *const dsn_dones[] = {
+	[DSN_DONE_DELIVERED] = "delivered",
+	[DSN_DONE_RELAYED] = "relayed",
+	[DSN_DONE_PASSED] = "passed",
+};
 
 static const char *const rcpt_states[] = {
 	[RCPT_PENDING] = "pending",
@@ -70,6 +87,9 @@ envelope_add_rcpt(struct envelope *env, const char *addr)
 	r->state = RCPT_PENDING;
 	r->status = NULL;
 	r->remote = NULL;
+	r->notify = 0;
+	r->orcpt = NULL;
+	r->done = DSN_DONE_DELIVERED;
 }
 
 void
@@ -83,6 +103,7 @@ envelope_free(struct envelope *env)
 		free(env->rcpts[i].addr);
 		free(env->rcpts[i].status);
 		free(env->rcpts[i].remote);
+		free(env->rcpts[i].orcpt);
 	}
 	free(env->rcpts);
 	free(env->sender);
@@ -91,6 +112,7 @@ envelope_free(struct envelope *env)
 	free(env->client);
 	free(env->auth_user);
 	free(env->last_error);
+	free(env->envid);
 	free(env);
 }
 
@@ -114,6 +136,7 @@ envelope_dup(const struct envelope *env)
 	d->client = dup_or_null(env->client);
 	d->auth_user = dup_or_null(env->auth_user);
 	d->last_error = dup_or_null(env->last_error);
+	d->envid = dup_or_null(env->envid);
 	d->rcpts = NULL;
 	if (env->n_rcpts > 0) {
 		d->rcpts = xcalloc(env->n_rcpts, sizeof(*d->rcpts));
@@ -122,6 +145,9 @@ envelope_dup(const struct envelope *env)
 			d->rcpts[i].state = env->rcpts[i].state;
 			d->rcpts[i].status = dup_or_null(env->rcpts[i].status);
 			d->rcpts[i].remote = dup_or_null(env->rcpts[i].remote);
+			d->rcpts[i].notify = env->rcpts[i].notify;
+			d->rcpts[i].orcpt = dup_or_null(env->rcpts[i].orcpt);
+			d->rcpts[i].done = env->rcpts[i].done;
 		}
 	}
 	return d;
@@ -211,6 +237,9 @@ envelope_to_text(const struct envelope *env, size_t *len)
 		put_num(&b, "warned", 1);
 	if (env->held)
 		put_num(&b, "held", 1);
+	if (env->ret != DSN_RET_UNSPEC)
+		put_str(&b, "ret", dsn_ret_to_text(env->ret), true);
+	put_str(&b, "envid", env->envid, false);
 	for (i = 0; i < env->n_rcpts; i++) {
 		const struct env_rcpt *r = &env->rcpts[i];
 		unsigned st = r->state;
@@ -225,6 +254,18 @@ envelope_to_text(const struct envelope *env, size_t *len)
 		buf_clean(&b, r->remote);
 		buf_add(&b, "\t", 1);
 		buf_clean(&b, r->status);
+		if (r->notify != 0 || r->orcpt != NULL) {
+			char	n[sizeof("SUCCESS,FAILURE,DELAY,NEVER")];
+
+			dsn_notify_to_text(r->notify, n, sizeof(n));
+			buf_add(&b, "\t", 1);
+			buf_str(&b, n);
+			buf_add(&b, "\t", 1);
+			buf_clean(&b, r->orcpt);
+			buf_add(&b, "\t", 1);
+			buf_str(&b, dsn_dones[r->done <= DSN_DONE_PASSED ?
+			    r->done : DSN_DONE_DELIVERED]);
+		}
 		buf_add(&b, "\n", 1);
 	}
 	buf_str(&b, "end\n");
@@ -289,25 +330,26 @@ parse_time(const char *s, time_t *t)
 	return 0;
 }
 
-/* "rcpt <state>\t<addr>\t<remote>\t<status>"; v is what follows "rcpt ". */
+/* "rcpt <state>\t<addr>\t<remote>\t<status>[\t<notify>\t<orcpt>\t<done>]";
+ * v is what follows "rcpt ". */
 static const char *
 parse_rcpt(struct envelope *env, char *v)
 {
-	char		*f[4], *p = v;
+	char		*f[7], *p = v;
 	struct env_rcpt	*r;
-	int		 i, st = -1;
+	int		 i, nf, st = -1, done = -1;
+	unsigned	 notify = 0;
 
-	for (i = 0; i < 4; i++) {
-		f[i] = p;
-		p = strchr(p, '\t');
-		if (i < 3) {
-			if (p == NULL)
-				return "recipient line with too few fields";
+	for (nf = 0; nf < 7 && p != NULL; nf++) {
+		f[nf] = p;
+		if ((p = strchr(p, '\t')) != NULL)
 			*p++ = '\0';
-		} else if (p != NULL)
-			return "recipient line with too many fields";
 	}
-	for (i = 0; i < 4; i++)
+	if (nf < 4)
+		return "recipient line with too few fields";
+	if (p != NULL || (nf != 4 && nf != 7))
+		return "recipient line with a wrong number of fields";
+	for (i = 0; i < nf; i++)
 		if (!clean_value(f[i]))
 			return "control character in recipient line";
 	for (i = RCPT_PENDING; i <= RCPT_FAILED; i++)
@@ -317,6 +359,18 @@ parse_rcpt(struct envelope *env, char *v)
 		return "unknown recipient state";
 	if (*f[1] == '\0')
 		return "empty recipient address";
+	if (nf == 7) {
+		if (*f[4] != '\0' &&
+		    dsn_notify_parse(f[4], strlen(f[4]), &notify) == -1)
+			return "bad recipient NOTIFY";
+		if (*f[5] != '\0' && !dsn_orcpt_valid(f[5]))
+			return "bad recipient ORCPT";
+		for (i = DSN_DONE_DELIVERED; i <= DSN_DONE_PASSED; i++)
+			if (strcmp(f[6], dsn_dones[i]) == 0)
+				done = i;
+		if (done == -1)
+			return "unknown recipient DSN outcome";
+	}
 	if (env->n_rcpts >= 1000000)
 		return "too many recipients";
 	envelope_add_rcpt(env, f[1]);
@@ -324,17 +378,22 @@ parse_rcpt(struct envelope *env, char *v)
 	r->state = st;
 	r->remote = *f[2] != '\0' ? xstrdup(f[2]) : NULL;
 	r->status = *f[3] != '\0' ? xstrdup(f[3]) : NULL;
+	if (nf == 7) {
+		r->notify = notify;
+		r->orcpt = *f[5] != '\0' ? xstrdup(f[5]) : NULL;
+		r->done = done;
+	}
 	return NULL;
 }
 
 enum { K_ID, K_CREATED, K_SENDER, K_LISTENER, K_HELO, K_CLIENT, K_AUTH,
     K_ATTEMPTS, K_NEXT, K_LASTERR, K_SIZE, K_UTF8, K_8BIT, K_WARNED, K_HELD,
-    K_MAX };
+    K_RET, K_ENVID, K_MAX };
 
 static const char *const keys[K_MAX] = {
 	"id", "created", "sender", "listener", "helo", "client", "auth_user",
 	"attempts", "next_attempt", "last_error", "size", "smtputf8",
-	"body8bit", "warned", "held",
+	"body8bit", "warned", "held", "ret", "envid",
 };
 
 /* One "key value" line (not a rcpt line).  Returns NULL or a reason. */
@@ -392,6 +451,14 @@ parse_field(struct envelope *env, const char *key, const char *v,
 		else
 			env->held = *v == '1';
 		return NULL;
+	case K_RET:
+		return dsn_ret_parse(v, strlen(v), &env->ret) == -1 ?
+		    "bad ret" : NULL;
+	case K_ENVID:
+		if (!dsn_envid_valid(v))
+			return "bad envid";
+		sp = &env->envid;
+		break;
 	case K_SENDER:
 		sp = &env->sender;
 		break;

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "dsn.h"
+
 #define QUEUE_ID_MAX	24	/* ids are 16 upper-case hex digits */
 
 enum rcpt_state { RCPT_PENDING, RCPT_DELIVERED, RCPT_FAILED };
@@ -25,6 +27,11 @@ struct env_rcpt {
 	enum rcpt_state	 state;
 	char		*status;	/* last reply or reason, or NULL */
 	char		*remote;	/* remote MTA that gave it, or NULL */
+	/* DSN (RFC 3461): NOTIFY bits (0: not given) and ORCPT in canonical
+	 * xtext ("rfc822;a+2Bb@c") or NULL; how a delivered one went. */
+	unsigned	 notify;
+	char		*orcpt;
+	enum dsn_done	 done;
 };
 
 struct envelope {
@@ -43,6 +50,9 @@ struct envelope {
 	bool		 warned;	/* delay warning sent (delay_warning) */
 	bool		 held;		/* smarthostctl hold: no attempt, no
 					   expiry until released */
+	enum dsn_ret	 ret;		/* DSN RET=, or DSN_RET_UNSPEC */
+	char		*envid;		/* DSN ENVID= (canonical xtext), or
+					   NULL */
 	struct env_rcpt	*rcpts;
 	int		 n_rcpts;
 };

@@ -53,6 +53,8 @@ struct receive_tx {
 	char			*sender;
 	char			**rcpts;
 	int			 n_rcpts;
+	unsigned		*notify;	/* per recipient, or NULL */
+	char			**orcpt;	/* per recipient, or NULL */
 	int			*batch_of;	/* per recipient */
 	int			 n_batches;
 	char			(*ids)[QUEUE_ID_MAX + 1];
@@ -129,6 +131,9 @@ tx_free(struct receive_tx *tx)
 		free(tx->envs);
 	}
 	strv_free(tx->rcpts, tx->n_rcpts);
+	free(tx->notify);
+	strv_free(tx->orcpt, tx->n_rcpts);
+	free((char *)tx->o.dsn_envid);
 	free(tx->sender);
 	free(tx->batch_of);
 	free(tx->ids);
@@ -319,10 +324,20 @@ receive_begin(struct receive *rc, struct config *cfg,
 	tx->o.tls_info = dup_or_null(o->tls_info);
 	tx->o.auth_user = dup_or_null(o->auth_user);
 	tx->o.bounce_of = dup_or_null(o->bounce_of);
+	tx->o.dsn_envid = dup_or_null(o->dsn_envid);
+	tx->o.dsn_rcpts = NULL;		/* copied below */
 	tx->sender = xstrdup(sender);
 	tx->rcpts = xcalloc(n_rcpts, sizeof(*tx->rcpts));
 	for (i = 0; i < n_rcpts; i++)
 		tx->rcpts[i] = xstrdup(rcpts[i]);
+	if (o->dsn_rcpts != NULL) {
+		tx->notify = xcalloc(n_rcpts, sizeof(*tx->notify));
+		tx->orcpt = xcalloc(n_rcpts, sizeof(*tx->orcpt));
+		for (i = 0; i < n_rcpts; i++) {
+			tx->notify[i] = o->dsn_rcpts[i].notify;
+			tx->orcpt[i] = dup_or_null(o->dsn_rcpts[i].orcpt);
+		}
+	}
 	tx->n_rcpts = n_rcpts;
 	plan_batches(tx);
 
@@ -610,9 +625,18 @@ make_envelope(struct receive_tx *tx, int b)
 	env->created = now();
 	env->smtputf8 = tx->o.smtputf8;
 	env->body8bit = tx->o.body8bit;
-	for (i = 0; i < tx->n_rcpts; i++)
-		if (tx->batch_of[i] == b)
-			envelope_add_rcpt(env, tx->rcpts[i]);
+	env->ret = tx->o.dsn_ret;
+	env->envid = dup_or_null(tx->o.dsn_envid);
+	for (i = 0; i < tx->n_rcpts; i++) {
+		if (tx->batch_of[i] != b)
+			continue;
+		envelope_add_rcpt(env, tx->rcpts[i]);
+		if (tx->notify != NULL) {
+			env->rcpts[env->n_rcpts - 1].notify = tx->notify[i];
+			env->rcpts[env->n_rcpts - 1].orcpt =
+			    dup_or_null(tx->orcpt[i]);
+		}
+	}
 	return env;
 }
 

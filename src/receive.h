@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dsn.h"
 
 struct config;
 struct envelope;
@@ -35,6 +36,12 @@ struct spool;
 struct spool_commits;
 struct receive;
 struct receive_tx;
+
+/* One recipient's DSN parameters (RFC 3461), stored with it. */
+struct receive_dsn {
+	unsigned	 notify;	/* DSN_NOTIFY_*, 0: not given */
+	const char	*orcpt;		/* canonical xtext (dsn.h), or NULL */
+};
 
 /* Where a transaction comes from: what Received: says, what the envelope
  * and the "accepted" log line record. */
@@ -67,6 +74,13 @@ struct receive_origin {
 
 	bool		 smtputf8;	/* SMTPUTF8 envelope */
 	bool		 body8bit;	/* BODY=8BITMIME (or 8-bit octets) */
+
+	/* DSN (RFC 3461; never for RECEIVE_BOUNCE): RET=, ENVID= (canonical
+	 * xtext or NULL) and, when not NULL, one receive_dsn per recipient
+	 * in the order of the rcpts given to receive_begin(). */
+	enum dsn_ret	 dsn_ret;
+	const char	*dsn_envid;
+	const struct receive_dsn *dsn_rcpts;
 };
 
 /*

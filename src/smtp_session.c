@@ -103,8 +103,11 @@ struct smtp_tx {
 	char			*sender;	/* "" for the null path */
 	char			**rcpts;
 	int			 n_rcpts;
+	struct receive_dsn	*dsn;		/* per recipient (orcpt owned) */
 	enum smtp_body		 body_type;
 	bool			 smtputf8;
+	enum dsn_ret		 ret;		/* DSN RET= */
+	char			*envid;		/* DSN ENVID=, or NULL */
 
 	/* From DATA (or the first BDAT) on. */
 	struct receive_tx	*rtx;		/* NULL once aborted */
@@ -220,7 +223,11 @@ tx_free(struct smtp_tx *tx)
 		return;
 	/* A commit in flight goes on without us. */
 	receive_release(tx->rtx);
+	for (int i = 0; i < tx->n_rcpts; i++)
+		free((char *)tx->dsn[i].orcpt);
+	free(tx->dsn);
 	strv_free(tx->rcpts, tx->n_rcpts);
+	free(tx->envid);
 	free(tx->sender);
 	free(tx);
 }
@@ -491,6 +498,7 @@ cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_reply(s, "250-CHUNKING");
 	session_reply(s, "250-8BITMIME");
 	session_reply(s, "250-SMTPUTF8");
+	session_reply(s, "250-DSN");
 	if (s->lc->tls == LTLS_STARTTLS && !s->tls && s->ssl_ctx != NULL)
 		session_reply(s, "250-STARTTLS");
 	/* Never offered in cleartext. */
@@ -529,6 +537,8 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 		tx->sender = xstrdup(cmd->addr);
 	tx->body_type = cmd->body;
 	tx->smtputf8 = cmd->smtputf8;
+	tx->ret = cmd->ret;
+	tx->envid = cmd->envid[0] != '\0' ? xstrdup(cmd->envid) : NULL;
 	s->tx = tx;
 	session_enter_state(s, S_MAIL);
 	session_reply(s, "250 2.1.0 Ok");
@@ -602,6 +612,11 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 	if (i == tx->n_rcpts) {
 		tx->rcpts = xreallocarray(tx->rcpts, tx->n_rcpts + 1,
 		    sizeof(*tx->rcpts));
+		tx->dsn = xreallocarray(tx->dsn, tx->n_rcpts + 1,
+		    sizeof(*tx->dsn));
+		tx->dsn[tx->n_rcpts].notify = cmd->notify;
+		tx->dsn[tx->n_rcpts].orcpt = cmd->orcpt[0] != '\0' ?
+		    xstrdup(cmd->orcpt) : NULL;
 		tx->rcpts[tx->n_rcpts++] = rcpt;
 	} else
 		free(rcpt);
@@ -630,6 +645,9 @@ tx_receive_begin(struct smtp_session *s)
 	o.auth_user = s->auth_user;
 	o.smtputf8 = tx->smtputf8;
 	o.body8bit = tx->body_type == BODY_8BITMIME;
+	o.dsn_ret = tx->ret;
+	o.dsn_envid = tx->envid;
+	o.dsn_rcpts = tx->dsn;
 	if ((tx->rtx = receive_begin(s->env.receive, s->cfg,
 	    &o, tx->sender, tx->rcpts, tx->n_rcpts)) == NULL) {
 		log_warn("spool: new body");

@@ -235,7 +235,28 @@ test_malformed(void)
 	BAD(HEAD "rcpt pending\tx@y\t\n" "end\n",
 	    "recipient line with too few fields", "rcpt too few fields");
 	BAD(HEAD "rcpt pending\tx@y\t\t\t\n" "end\n",
-	    "recipient line with too many fields", "rcpt too many fields");
+	    "recipient line with a wrong number of fields",
+	    "rcpt five fields");
+	BAD(HEAD "rcpt pending\tx@y\t\t\tNEVER\t\tdelivered\t\n" "end\n",
+	    "recipient line with a wrong number of fields",
+	    "rcpt eight fields");
+	BAD(HEAD "rcpt pending\tx@y\t\t\tNEVER,SUCCESS\t\tdelivered\n"
+	    "end\n", "bad recipient NOTIFY", "NEVER with SUCCESS");
+	BAD(HEAD "rcpt pending\tx@y\t\t\tSOMETIMES\t\tdelivered\n" "end\n",
+	    "bad recipient NOTIFY", "unknown NOTIFY");
+	BAD(HEAD "rcpt pending\tx@y\t\t\t\trfc822;a b\tdelivered\n"
+	    "end\n", "bad recipient ORCPT", "ORCPT with a blank");
+	BAD(HEAD "rcpt pending\tx@y\t\t\t\trfc822;+41\tdelivered\n"
+	    "end\n", "bad recipient ORCPT", "ORCPT not canonical");
+	BAD(HEAD "rcpt pending\tx@y\t\t\t\trfc822\tdelivered\n"
+	    "end\n", "bad recipient ORCPT", "ORCPT without type");
+	BAD(HEAD "rcpt pending\tx@y\t\t\tNEVER\t\tlost\n" "end\n",
+	    "unknown recipient DSN outcome", "unknown outcome");
+	BAD(HEAD "ret SOME\n" RCPT "end\n", "bad ret", "bad ret");
+	BAD(HEAD "envid a b\n" RCPT "end\n", "bad envid", "envid blank");
+	BAD(HEAD "envid a+0d\n" RCPT "end\n", "bad envid",
+	    "envid lower-case hex");
+	BAD(HEAD "envid \n" RCPT "end\n", "bad envid", "empty envid");
 	BAD(HEAD "rcpt lost\tx@y\t\t\n" "end\n", "unknown recipient state",
 	    "rcpt bad state");
 	BAD(HEAD "rcpt pending\t\t\t\n" "end\n", "empty recipient address",
@@ -289,9 +310,81 @@ test_malformed(void)
 	}
 }
 
+/* DSN fields: a round trip, their absence, and what cannot get in. */
+static void
+test_dsn(void)
+{
+	struct envelope	*env = envelope_new(), *back, *dup;
+	const char	*err = NULL;
+	char		*text, id[] = "AB12";
+	size_t		 len;
+
+	strlcpy_(env->id, id, sizeof(env->id));
+	env->sender = xstrdup("a@b");
+	env->ret = DSN_RET_HDRS;
+	env->envid = xstrdup("QQ+2B3+0D+0Aend+20x");
+	envelope_add_rcpt(env, "plain@y");
+	envelope_add_rcpt(env, "n@y");
+	env->rcpts[1].notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY;
+	env->rcpts[1].orcpt = xstrdup("rfc822;o+2Bx@y");
+	env->rcpts[1].state = RCPT_DELIVERED;
+	env->rcpts[1].done = DSN_DONE_RELAYED;
+	envelope_add_rcpt(env, "never@y");
+	env->rcpts[2].notify = DSN_NOTIFY_NEVER;
+	text = envelope_to_text(env, &len);
+	ok(strstr(text, "\nret HDRS\nenvid QQ+2B3+0D+0Aend+20x\n") != NULL,
+	    "ret and envid lines (xtext, no CR/LF)");
+	ok(strstr(text, "\nrcpt pending\tplain@y\t\t\n") != NULL,
+	    "a recipient without DSN: the old four fields");
+	ok(strstr(text, "\nrcpt delivered\tn@y\t\t\tSUCCESS,DELAY\t"
+	    "rfc822;o+2Bx@y\trelayed\n") != NULL, "a recipient with DSN");
+	ok(strstr(text, "\tNEVER\t\tdelivered\n") != NULL, "NEVER, no ORCPT");
+	back = envelope_from_text(text, len, &err);
+	ok(back != NULL, "DSN envelope parses");
+	if (back != NULL) {
+		is_int(back->ret, DSN_RET_HDRS, "ret round trip");
+		is_str(back->envid, "QQ+2B3+0D+0Aend+20x", "envid round trip");
+		is_int(back->rcpts[0].notify, 0, "no NOTIFY");
+		ok(back->rcpts[0].orcpt == NULL, "no ORCPT");
+		is_int(back->rcpts[1].notify,
+		    DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY, "NOTIFY round trip");
+		is_str(back->rcpts[1].orcpt, "rfc822;o+2Bx@y",
+		    "ORCPT round trip");
+		is_int(back->rcpts[1].done, DSN_DONE_RELAYED,
+		    "outcome round trip");
+		is_int(back->rcpts[2].notify, DSN_NOTIFY_NEVER, "NEVER");
+		dup = envelope_dup(back);
+		ok(dup->envid != back->envid &&
+		    dup->rcpts[1].orcpt != back->rcpts[1].orcpt &&
+		    dup->rcpts[1].notify == back->rcpts[1].notify,
+		    "dup copies the DSN fields");
+		envelope_free(dup);
+	}
+	envelope_free(back);
+	free(text);
+	envelope_free(env);
+
+	/* An envelope written before DSN (no ret/envid, four-field rcpt
+	 * lines) still loads. */
+	{
+		static const char old[] = "smarthostd-envelope 1\nid 00AA\n"
+		    "created 5\nsender a@b\nlistener local\nattempts 1\n"
+		    "next_attempt 0\nsize 10\nsmtputf8 0\nbody8bit 0\n"
+		    "rcpt pending\tx@y\t\t\nrcpt failed\tz@y\tmx\t550 no\n"
+		    "end\n";
+
+		back = envelope_from_text(old, sizeof(old) - 1, &err);
+		ok(back != NULL && back->ret == DSN_RET_UNSPEC &&
+		    back->envid == NULL && back->rcpts[1].notify == 0 &&
+		    back->rcpts[1].orcpt == NULL, "a pre-DSN envelope loads");
+		envelope_free(back);
+	}
+}
+
 int
 main(void)
 {
+	test_dsn();
 	test_round_trip();
 	test_minimal();
 	test_malformed();
