@@ -192,11 +192,13 @@ static const char *
 rcpt_status(const struct bounce_info *info, const struct bounce_rcpt *r)
 {
 	const char	*st = r->status;
+	bool		 code = st != NULL && enhanced_len(st) == strlen(st);
 
 	if (info->delayed)
-		return st != NULL && enhanced_len(st) == strlen(st) &&
-		    st[0] == '4' ? st : "4.0.0";
-	if (st != NULL && enhanced_len(st) == strlen(st) && st[0] != '2') {
+		return code && st[0] == '4' ? st : "4.0.0";
+	if (r->action == BOUNCE_DELIVERED || r->action == BOUNCE_RELAYED)
+		return code && st[0] == '2' ? st : "2.0.0";
+	if (code && st[0] != '2') {
 		/* An expired recipient only ever failed transiently: the
 		 * reason for giving up is the expiry itself (RFC 3463). */
 		if (info->expired && st[0] == '4')
@@ -206,12 +208,46 @@ rcpt_status(const struct bounce_info *info, const struct bounce_rcpt *r)
 	return info->expired ? "4.4.7" : "5.0.0";
 }
 
+static const char *
+action_to_text(const struct bounce_info *info, const struct bounce_rcpt *r)
+{
+	if (info->delayed)
+		return "delayed";
+	switch (r->action) {
+	case BOUNCE_DELIVERED:
+		return "delivered";
+	case BOUNCE_RELAYED:
+		return "relayed";
+	default:
+		return "failed";
+	}
+}
+
+static bool
+is_success(const struct bounce_rcpt *r)
+{
+	return r->action == BOUNCE_DELIVERED || r->action == BOUNCE_RELAYED;
+}
+
+/* Does the notice report a failure (succ false) or a success (true)? */
+static bool
+any_of(const struct bounce_rcpt *rcpts, int n, bool succ)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (is_success(&rcpts[i]) == succ)
+			return true;
+	return false;
+}
+
 static void
 put_human(struct buf *b, const struct bounce_info *info,
     const struct bounce_rcpt *rcpts, int n, const char *host)
 {
 	char	 date[64], *s;
 	int	 i;
+	bool	 failed = any_of(rcpts, n, false);
 
 	buf_printf(b, "This is the mail system at host %s.\r\n\r\n", host);
 	if (info->delayed) {
@@ -241,10 +277,19 @@ put_human(struct buf *b, const struct bounce_info *info,
 		buf_printf(b, "  %s\r\n", date);
 		put_folded(b, "", "The mail system gave up and will not try "
 		    "again.");
-	} else
+	} else if (failed)
 		put_folded(b, "", "I'm sorry to have to inform you that your "
 		    "message could not be delivered to one or more "
 		    "recipients. It is attached below.");
+	if (!info->delayed && any_of(rcpts, n, true)) {
+		if (failed)
+			buf_str(b, "\r\n");
+		put_folded(b, "", "Your message was delivered to the "
+		    "recipients below that asked for a notice of delivery. "
+		    "Where it was relayed to a system that sends no such "
+		    "notices, you may still hear of a failure from further "
+		    "on.");
+	}
 	buf_str(b, "\r\n");
 	put_folded(b, "", "For further assistance, please send mail to "
 	    "postmaster. If you do so, please include this problem report.");
@@ -255,7 +300,13 @@ put_human(struct buf *b, const struct bounce_info *info,
 		char *diag = clean(r->diagnostic, DIAG_MAX, true);
 		char *mta = clean(r->remote_mta, 255, true);
 
-		if (*mta != '\0' && *diag != '\0')
+		if (!info->delayed && r->action == BOUNCE_DELIVERED)
+			s = xasprintf("<%s>: delivered to the mailbox", addr);
+		else if (!info->delayed && r->action == BOUNCE_RELAYED)
+			s = xasprintf("<%s>: relayed%s%s to a system that "
+			    "sends no delivery notices", addr,
+			    *mta != '\0' ? " via host " : "", mta);
+		else if (*mta != '\0' && *diag != '\0')
 			s = xasprintf("<%s>: host %s said: %s", addr, mta,
 			    diag);
 		else if (*diag != '\0')
@@ -280,6 +331,9 @@ put_report(struct buf *b, const struct bounce_info *info,
 	char	 date[64], *s;
 	int	 i;
 
+	/* RFC 3464 2.2: the envelope id comes first. */
+	if (info->envid != NULL)
+		put_folded(b, "Original-Envelope-Id: ", info->envid);
 	s = xasprintf("dns; %s", host);
 	put_folded(b, "Reporting-MTA: ", s);
 	free(s);
@@ -296,11 +350,12 @@ put_report(struct buf *b, const struct bounce_info *info,
 		char *mta = clean(r->remote_mta, 255, true);
 
 		buf_str(b, "\r\n");
+		if (r->orcpt != NULL)
+			put_folded(b, "Original-Recipient: ", r->orcpt);
 		s = xasprintf("rfc822; %s", addr);
 		put_folded(b, "Final-Recipient: ", s);
 		free(s);
-		buf_str(b, info->delayed ? "Action: delayed\r\n" :
-		    "Action: failed\r\n");
+		buf_printf(b, "Action: %s\r\n", action_to_text(info, r));
 		buf_printf(b, "Status: %s\r\n", rcpt_status(info, r));
 		if (*mta != '\0') {
 			s = xasprintf("dns; %s", mta);
@@ -391,6 +446,23 @@ put_orig_headers(struct buf *b, const char *h, size_t len)
 		buf_str(b, "\r\n");
 }
 
+/* The whole original (RET=FULL), as stored (CRLF); a NUL as a space. */
+static void
+put_orig_full(struct buf *b, const char *m, size_t len)
+{
+	const char	*nul;
+
+	while (len > 0 && (nul = memchr(m, '\0', len)) != NULL) {
+		buf_add(b, m, (size_t)(nul - m));
+		buf_add(b, " ", 1);
+		len -= (size_t)(nul - m) + 1;
+		m = nul + 1;
+	}
+	buf_add(b, m, len);
+	if (b->len > 0 && b->p[b->len - 1] != '\n')
+		buf_str(b, "\r\n");
+}
+
 static bool
 has_8bit(const char *s, size_t len)
 {
@@ -431,7 +503,9 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 
 	put_human(&human, info, rcpts, n, host);
 	put_report(&report, info, rcpts, n, host);
-	if (info->orig_headers != NULL && info->orig_headers_len > 0)
+	if (info->orig_full != NULL && info->orig_full_len > 0)
+		put_orig_full(&orig, info->orig_full, info->orig_full_len);
+	else if (info->orig_headers != NULL && info->orig_headers_len > 0)
 		put_orig_headers(&orig, info->orig_headers,
 		    info->orig_headers_len);
 
@@ -468,6 +542,8 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 	if (info->delayed)
 		buf_str(&out, "Subject: Delayed Mail (still being retried)"
 		    "\r\n");
+	else if (!any_of(rcpts, n, false))
+		buf_str(&out, "Subject: Successful Mail Delivery Report\r\n");
 	else
 		buf_printf(&out, "Subject: Undelivered Mail Returned to "
 		    "Sender%s\r\n", info->expired ? " (expired)" : "");
@@ -505,10 +581,24 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 		buf_add(&out, report.p, report.len);
 
 	if (orig.p != NULL) {
+		const char *what = info->delayed || any_of(rcpts, n, false) ?
+		    "Undelivered" : "Delivered";
+
 		buf_printf(&out, "\r\n--%s\r\n", boundary);
-		buf_str(&out, "Content-Description: Undelivered Message "
-		    "Headers\r\n");
-		buf_str(&out, "Content-Type: text/rfc822-headers\r\n\r\n");
+		if (info->orig_full != NULL) {
+			buf_printf(&out, "Content-Description: %s Message"
+			    "\r\n", what);
+			buf_str(&out, "Content-Type: message/rfc822\r\n");
+			if (has_8bit(orig.p, orig.len))
+				buf_str(&out, "Content-Transfer-Encoding: "
+				    "8bit\r\n");
+		} else {
+			buf_printf(&out, "Content-Description: %s Message "
+			    "Headers\r\n", what);
+			buf_str(&out, "Content-Type: text/rfc822-headers"
+			    "\r\n");
+		}
+		buf_str(&out, "\r\n");
 		buf_add(&out, orig.p, orig.len);
 	}
 	buf_printf(&out, "\r\n--%s--\r\n", boundary);

@@ -9,11 +9,22 @@
 #include <stddef.h>
 #include <time.h>
 
+/* What a notice says of one recipient (RFC 3464 Action). */
+enum bounce_action {
+	BOUNCE_FAILED = 0,
+	BOUNCE_DELAYED,		/* only in a notice with info->delayed */
+	BOUNCE_DELIVERED,	/* DSN NOTIFY=SUCCESS: into a mailbox here */
+	BOUNCE_RELAYED		/* NOTIFY=SUCCESS: to a next hop without DSN */
+};
+
 struct bounce_rcpt {
 	const char	*addr;		/* Final-Recipient */
 	const char	*status;	/* enhanced code "5.1.1", or "4.4.7" */
 	const char	*diagnostic;	/* remote reply, or NULL */
 	const char	*remote_mta;	/* host name, or NULL */
+	enum bounce_action action;	/* failed, unless info->delayed */
+	const char	*orcpt;		/* Original-Recipient, decoded
+					   ("rfc822;a@b"), or NULL */
 };
 
 struct bounce_info {
@@ -28,6 +39,11 @@ struct bounce_info {
 	time_t		 retry_until;	/* delayed: Will-Retry-Until */
 	const char	*orig_headers;	/* the original's header section */
 	size_t		 orig_headers_len;
+	const char	*orig_full;	/* or, when not NULL, the whole
+					   original (DSN RET=FULL) */
+	size_t		 orig_full_len;
+	const char	*envid;		/* Original-Envelope-Id, decoded, or
+					   NULL */
 	const char	*message_id;	/* Message-ID for the DSN itself */
 };
 
@@ -36,6 +52,10 @@ struct bounce_info {
  * ends, ready for the spool.  Returns malloc'd text and its length.  With
  * info->delayed the recipients are still being tried: Action: delayed and
  * a 4.x.x status (the recipient's own when it is one, else 4.0.0).
+ * Otherwise each recipient has its action: failed (5.x.x or 4.4.7),
+ * delivered or relayed (2.x.x).  The original comes back as its header
+ * section (text/rfc822-headers), or whole (message/rfc822) when
+ * info->orig_full is set.
  */
 char	*bounce_build(const struct bounce_info *, const struct bounce_rcpt *,
 	    int n, size_t *len);

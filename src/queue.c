@@ -500,9 +500,10 @@ delivery_done(struct delivery *d)
 		/* A bounce names a Remote-MTA only for what it said. */
 		er->remote = d->remote && !r->local ? xstrdup(d->remote) :
 		    NULL;
-		if (r->result == DLV_OK)
+		if (r->result == DLV_OK) {
 			er->state = RCPT_DELIVERED;
-		else if (r->result == DLV_PERMFAIL)
+			er->done = r->dsn;
+		} else if (r->result == DLV_PERMFAIL)
 			er->state = RCPT_FAILED;
 		else {
 			free(env->last_error);
@@ -569,7 +570,8 @@ delivery_done(struct delivery *d)
 		/* delay_warning: once, recorded with the retry below. */
 		if (cfg->delay_warning > 0 && !env->warned &&
 		    env->sender[0] != '\0' && t - env->created >=
-		    cfg->delay_warning)
+		    cfg->delay_warning &&
+		    queue_dsn_count(cfg, env, QUEUE_DSN_DELAYED) > 0)
 			qmsg_warn(m);
 		if (spool_update(m->q->spool, env) == -1)
 			log_warnx("id=%s: cannot record delivery state; "
@@ -733,14 +735,15 @@ bounce_committed(void *arg, int ok, const char *id)
 	qmsg_free(m);
 }
 
-/* Queue a DSN for the failed recipients; 0 when one is on its way. */
+/* Queue the final DSN (failed recipients, and delivered ones that asked
+ * for NOTIFY=SUCCESS); 0 when one is on its way. */
 static int
 qmsg_bounce(struct qmsg *m)
 {
 	struct queue	*q = m->q;
 
 	return queue_dsn(q->receive, q->spool, q->cfg, m->env,
-	    QUEUE_DSN_FAILED, bounce_committed, m);
+	    QUEUE_DSN_FINAL, bounce_committed, m);
 }
 
 /* A delay warning is queued, or could not be. */
@@ -777,20 +780,25 @@ qmsg_warn(struct qmsg *m)
 	m->env->warned = true;
 }
 
-/* Every recipient has a final outcome: bounce if needed, then remove. */
+/* Every recipient has a final outcome: bounce (or report success) if
+ * needed, then remove. */
 static void
 qmsg_finalize(struct qmsg *m)
 {
 	struct queue	*q = m->q;
 	struct envelope	*env = m->env;
-	int		 failed = 0;
+	int		 failed = 0, notice;
 
 	for (int i = 0; i < env->n_rcpts; i++)
 		if (env->rcpts[i].state == RCPT_FAILED)
 			failed++;
+	notice = queue_dsn_count(q->cfg, env, QUEUE_DSN_FINAL);
 
 	qmsg_set_busy(m, 1);
-	if (failed > 0 && env->sender[0] != '\0' && q->cfg->bounces) {
+	if (failed > 0 && notice == 0 && env->sender[0] != '\0' &&
+	    q->cfg->bounces)
+		log_info("id=%s: no bounce: NOTIFY asked for none", env->id);
+	if (notice > 0 && env->sender[0] != '\0') {
 		if (qmsg_bounce(m) == 0)
 			return;		/* bounce_committed() goes on */
 		/* Keep the final states on disk and try again later. */

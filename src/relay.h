@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "dsn.h"
+
 struct config;
 struct relayer_conf;
 struct domain_conf;
@@ -37,6 +39,9 @@ struct delivery_rcpt {
 					   host's reply: no Remote-MTA */
 	char		*queue_name;	/* malloc'd by the queue: this
 					   recipient's "domain[!nexthop]" */
+	enum dsn_done	 dsn;		/* set with DLV_OK by a relayer that
+					   hands on to a next hop: relayed,
+					   or passed (it offered DSN) */
 };
 
 struct delivery {

@@ -1206,8 +1206,11 @@ sc_reply_dot(struct smtp_client *c, enum dlv_result res)
 	int		 i;
 
 	for (i = 0; i < d->n_rcpts; i++)
-		if (c->accepted[i])
+		if (c->accepted[i]) {
 			sc_rcpt_set(&d->rcpts[i], res, c->rtext);
+			/* For a success notice (NOTIFY=SUCCESS). */
+			d->rcpts[i].dsn = DSN_DONE_RELAYED;
+		}
 	sc_tx_finish(c);
 }
 

@@ -108,11 +108,11 @@ test_permanent(void)
 		{ "\"a b  c\"@example.com", "5.1.1",
 		    "550-5.1.1 The email account that you tried to reach "
 		    "does not exist.\r\n550 5.1.1 Please try\tagain.",
-		    "mx.example.com" },
+		    "mx.example.com", BOUNCE_FAILED, NULL },
 		{ "użytkownik@przykład.pl", "5.7.1", "554 5.7.1 Rejected",
-		    NULL },
+		    NULL, BOUNCE_FAILED, NULL },
 		{ "local@example.org", "5.3.0", "maildrop: exit status 1",
-		    NULL },
+		    NULL, BOUNCE_FAILED, NULL },
 	};
 	struct bounce_info	 info = {
 		.hostname = "relay.example.net",
@@ -255,8 +255,9 @@ static void
 test_expired(void)
 {
 	struct bounce_rcpt	 r[2] = {
-		{ "a@example.com", NULL, "451 4.3.0 Try later", "mx.a" },
-		{ "b@example.com", "4.2.2", NULL, NULL },
+		{ "a@example.com", NULL, "451 4.3.0 Try later", "mx.a",
+		    BOUNCE_FAILED, NULL },
+		{ "b@example.com", "4.2.2", NULL, NULL, BOUNCE_FAILED, NULL },
 	};
 	struct bounce_info	 info = {
 		.hostname = "h.example", .id = "AB", .sender = "s@x",
@@ -287,8 +288,9 @@ static void
 test_delayed(void)
 {
 	struct bounce_rcpt	 r[2] = {
-		{ "a@example.com", "4.3.0", "451 4.3.0 Try later", "mx.a" },
-		{ "b@example.com", "5.1.1", NULL, NULL },
+		{ "a@example.com", "4.3.0", "451 4.3.0 Try later", "mx.a",
+		    BOUNCE_DELAYED, NULL },
+		{ "b@example.com", "5.1.1", NULL, NULL, BOUNCE_DELAYED, NULL },
 	};
 	struct bounce_info	 info = {
 		.hostname = "h.example", .id = "AB", .sender = "s@x",
@@ -436,7 +438,7 @@ test_headers_only(void)
 	static const char	 o[] = "Subject: spam\r\nX-A: b\r\n c\r\n"
 	    "BUY NOW cheap pills\r\nX-After: body\r\n";
 	struct bounce_rcpt	 r = { "x@example.com", "5.1.1", "550 5.1.1 no",
-				    NULL };
+				    NULL, BOUNCE_FAILED, NULL };
 	struct bounce_info	 info = {
 		.hostname = "relay.example.net", .id = "0123456789ABCDEF",
 		.sender = "s@example.org", .arrival = 1700000000,
@@ -455,9 +457,73 @@ test_headers_only(void)
 	free(m);
 }
 
+/* DSN (RFC 3461): success actions, the original envelope id and
+ * recipient (decoded values: a CR or LF in them stays on its line), and
+ * the whole message returned for RET=FULL. */
+static void
+test_dsn(void)
+{
+	static const char	 full[] = "Subject: all\r\n\r\nthe body\r\n";
+	struct bounce_rcpt	 r[3] = {
+		{ "a@example.com", "2.0.0", "250 2.0.0 Ok", NULL,
+		    BOUNCE_DELIVERED, "rfc822;orig-a@example.com" },
+		{ "b@example.com", "2.6.0", "250 2.6.0 queued", "mx.b",
+		    BOUNCE_RELAYED, NULL },
+		{ "c@example.com", "5.1.1", "550 5.1.1 no", "mx.c",
+		    BOUNCE_FAILED, "utf-8;c\r\nX-Injected: 1" },
+	};
+	struct bounce_info	 info = {
+		.hostname = "h.example", .id = "AB", .sender = "s@x",
+		.arrival = 1, .now = 2, .orig_headers = full,
+		.orig_headers_len = 15,
+		.envid = "QQ+314\r\nX-Injected: 2",
+		.message_id = "<dsn.2@h.example>",
+	};
+	char	*m;
+	size_t	 len;
+
+	m = bounce_build(&info, r, 2, &len);
+	ok(crlf_only(m, len), "success: CRLF");
+	ok(strstr(m, "\r\nSubject: Successful Mail Delivery Report\r\n")
+	    != NULL, "success only: its own subject");
+	ok(strstr(m, "\r\nAction: delivered\r\nStatus: 2.0.0\r\n") != NULL,
+	    "Action: delivered, Status: 2.0.0");
+	ok(strstr(m, "\r\nAction: relayed\r\nStatus: 2.6.0\r\n") != NULL,
+	    "Action: relayed, the remote's 2.x.x");
+	ok(strstr(m, "\r\nOriginal-Recipient: rfc822;orig-a@example.com\r\n"
+	    "Final-Recipient: rfc822; a@example.com\r\n") != NULL,
+	    "Original-Recipient before Final-Recipient");
+	ok(strstr(m, "\r\nContent-Type: message/delivery-status\r\n\r\n"
+	    "Original-Envelope-Id: QQ+314  X-Injected: 2\r\n"
+	    "Reporting-MTA: dns; h.example\r\n") != NULL,
+	    "Original-Envelope-Id first, its CR LF made blanks");
+	ok(strstr(m, "Failed") == NULL && strstr(m, "Action: failed") == NULL,
+	    "no failure named");
+	ok(strstr(m, "Content-Description: Delivered Message Headers") != NULL,
+	    "headers of a delivered message");
+	free(m);
+
+	info.orig_full = full;
+	info.orig_full_len = sizeof(full) - 1;
+	m = bounce_build(&info, r, 3, &len);
+	ok(crlf_only(m, len), "mixed: CRLF");
+	ok(strstr(m, "\r\nSubject: Undelivered Mail Returned to Sender\r\n")
+	    != NULL, "a failure among them: the bounce subject");
+	is_int(count(m, "\r\nAction: "), 3, "three recipients reported");
+	ok(strstr(m, "\r\nOriginal-Recipient: utf-8;c  X-Injected: 1\r\n")
+	    != NULL, "Original-Recipient: CR LF made blanks");
+	ok(strstr(m, "\r\nX-Injected") == NULL, "nothing injected");
+	ok(strstr(m, "Content-Type: message/rfc822\r\n\r\n"
+	    "Subject: all\r\n\r\nthe body\r\n") != NULL,
+	    "RET=FULL: the whole message as message/rfc822");
+	ok(strstr(m, "text/rfc822-headers") == NULL, "  not the headers part");
+	free(m);
+}
+
 int
 main(void)
 {
+	test_dsn();
 	test_headers_only();
 	test_permanent();
 	test_expired();
