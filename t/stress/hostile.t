@@ -1,10 +1,11 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The smarthostd authors
-# hostile.t -- seven kinds of misbehaving downstream server (no banner,
+# hostile.t -- nine kinds of misbehaving downstream server (no banner,
 # drop during DATA, 421 at connect, 452 to every RCPT, one byte per 100 ms,
-# no reply to the final dot, and one that reads the message a byte per
-# 100 ms).  Against each: the daemon stays responsive (EHLO answered within
+# no reply to the final dot, one that reads the message a byte per
+# 100 ms, and two that offer CHUNKING: 451 to every BDAT, and a drop in
+# the middle of the chunk).  Against each: the daemon stays responsive (EHLO answered within
 # a second), nothing is bounced or lost, and when a good server comes back
 # on the same port everything is delivered.  Against the slow reader an
 # 8 MiB message (more than the socket buffers hold) checks that the SMTP
@@ -102,7 +103,7 @@ sub big_message {
 }
 
 for my $mode ('no-banner', 'drop-data', '421', '452-rcpt', 'slow',
-    'no-dot-reply', 'slow-read') {
+    'no-dot-reply', 'slow-read', 'bdat-451', 'bdat-drop') {
 	my $h = start_hostile($mode);
 	my $off = $d->log_size;
 	my $load = load_start(port => $d->port, sessions => $M / 5, per => 5,
