@@ -157,38 +157,33 @@ out:
 	return rc;
 }
 
+/* Entry i of the dkim list: its domain and selector listed once. */
+static int
+dkim_entry(struct loader *ld, const config_setting_t *g, int i, void *arg)
+{
+	struct config	*cfg = arg;
+	int		 j;
+
+	if (parse_dkim(ld, g, &cfg->dkim[i]) == -1)
+		return -1;
+	for (j = 0; j < i; j++)
+		if (strcmp(cfg->dkim[j].domain, cfg->dkim[i].domain) == 0 &&
+		    strcmp(cfg->dkim[j].selector, cfg->dkim[i].selector) == 0)
+			return fail(ld, g, "selector \"%s\" of \"%s\" is listed "
+			    "twice (first at line %d)", cfg->dkim[i].selector,
+			    cfg->dkim[i].domain, cfg->dkim[j].line);
+	return 0;
+}
+
 int
 opt_dkim(struct loader *ld, const struct opt *o, const config_setting_t *s,
     void *obj)
 {
-	struct config		*cfg = obj;
-	const config_setting_t	*g;
-	int			 i, j, n;
+	static const struct group_list list = { "dkim: entry %d: ", "",
+	    sizeof(struct dkim_signer), offsetof(struct config, dkim),
+	    offsetof(struct config, n_dkim), 0, dkim_entry };
 
-	if (s == NULL)
-		return 0;
-	if (want_list_of_groups(ld, s, o->name) == -1)
-		return -1;
-	if ((n = config_setting_length(s)) == 0)
-		return 0;
-	cfg->dkim = xcalloc(n, sizeof(*cfg->dkim));
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, i);
-		set_ctx(ld, "dkim: entry %d: ", i + 1);
-		cfg->n_dkim = i + 1;
-		if (parse_dkim(ld, g, &cfg->dkim[i]) == -1)
-			return -1;
-		for (j = 0; j < i; j++)
-			if (strcmp(cfg->dkim[j].domain, cfg->dkim[i].domain) ==
-			    0 && strcmp(cfg->dkim[j].selector,
-			    cfg->dkim[i].selector) == 0)
-				return fail(ld, g, "selector \"%s\" of \"%s\" is "
-				    "listed twice (first at line %d)",
-				    cfg->dkim[i].selector, cfg->dkim[i].domain,
-				    cfg->dkim[j].line);
-	}
-	set_ctx(ld, "");
-	return 0;
+	return parse_groups(ld, s, o->name, &list, obj);
 }
 
 void

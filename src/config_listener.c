@@ -318,46 +318,46 @@ same_endpoint(const struct listener_conf *a, const struct listener_conf *b)
 	return memcmp(x, y, sizeof(x)) == 0;
 }
 
+/* Entry i of the listeners list: its name and its endpoint unique. */
+static int
+listener_entry(struct loader *ld, const config_setting_t *g, int i,
+    void *arg)
+{
+	struct config	*cfg = arg;
+	int		 j;
+
+	if (parse_listener(ld, g, &cfg->listeners[i]) == -1)
+		return -1;
+	if (find_named(cfg->listeners, i, sizeof(*cfg->listeners), L(name),
+	    cfg->listeners[i].name) != -1)
+		return fail(ld, g, "listener \"%s\" is defined twice",
+		    cfg->listeners[i].name);
+	for (j = 0; j < i; j++) {
+		if (same_endpoint(&cfg->listeners[j], &cfg->listeners[i]))
+			return fail(ld, g, "listener \"%s\": address %s port %d "
+			    "is already used by listener \"%s\"",
+			    cfg->listeners[i].name, cfg->listeners[i].address,
+			    cfg->listeners[i].port, cfg->listeners[j].name);
+	}
+	return 0;
+}
+
+static const struct group_list listener_list = { "listeners: entry %d: ",
+    "", sizeof(struct listener_conf), offsetof(struct config, listeners),
+    offsetof(struct config, n_listeners), 0, listener_entry };
+
 int
 opt_listeners(struct loader *ld, const struct opt *o,
     const config_setting_t *s, void *obj)
 {
-	struct config		*cfg = obj;
-	const config_setting_t	*g;
-	int			 i, j, n;
+	struct config	*cfg = obj;
 
 	if (s == NULL) {
 		cfg->listeners = xcalloc(1, sizeof(*cfg->listeners));
 		cfg->n_listeners = 1;
 		return parse_listener(ld, NULL, &cfg->listeners[0]);
 	}
-	if (want_list_of_groups(ld, s, o->name) == -1)
-		return -1;
-	n = config_setting_length(s);
-	cfg->listeners = n > 0 ? xcalloc(n, sizeof(*cfg->listeners)) : NULL;
-	cfg->n_listeners = n;
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, i);
-		set_ctx(ld, "listeners: entry %d: ", i + 1);
-		if (parse_listener(ld, g, &cfg->listeners[i]) == -1)
-			return -1;
-		for (j = 0; j < i; j++) {
-			if (strcmp(cfg->listeners[j].name,
-			    cfg->listeners[i].name) == 0)
-				return fail(ld, g, "listener \"%s\" is defined "
-				    "twice", cfg->listeners[i].name);
-			if (same_endpoint(&cfg->listeners[j],
-			    &cfg->listeners[i]))
-				return fail(ld, g, "listener \"%s\": address "
-				    "%s port %d is already used by listener "
-				    "\"%s\"", cfg->listeners[i].name,
-				    cfg->listeners[i].address,
-				    cfg->listeners[i].port,
-				    cfg->listeners[j].name);
-		}
-	}
-	set_ctx(ld, "");
-	return 0;
+	return parse_groups(ld, s, o->name, &listener_list, cfg);
 }
 
 
@@ -365,27 +365,31 @@ opt_listeners(struct loader *ld, const struct opt *o,
  * For config_load_local(): each listener's max_message_size by the same
  * table entry; s is the listeners setting (NULL: the default listener).
  */
+static int
+local_entry(struct loader *ld, const config_setting_t *g, int i, void *arg)
+{
+	static const char *const lis[] = { "max_message_size", NULL };
+	struct config		*cfg = arg;
+
+	return parse_named_opts(ld, g, listener_opts, nitems(listener_opts),
+	    lis, &cfg->listeners[i]);
+}
+
+static const struct group_list local_list = { "listeners: entry %d: ",
+    "", sizeof(struct listener_conf), offsetof(struct config, listeners),
+    offsetof(struct config, n_listeners), 0, local_entry };
+
 int
 listeners_local(struct loader *ld, const config_setting_t *s,
     struct config *cfg)
 {
-	static const char *const lis[] = { "max_message_size", NULL };
-	int			 i, n;
-
-	if (s != NULL && want_list_of_groups(ld, s, "listeners") == -1)
-		return -1;
-	n = s != NULL ? config_setting_length(s) : 1;	/* the default one */
-	cfg->listeners = n > 0 ? xcalloc(n, sizeof(*cfg->listeners)) : NULL;
-	cfg->n_listeners = n;
-	for (i = 0; i < n; i++) {
-		set_ctx(ld, "listeners: entry %d: ", i + 1);
-		if (parse_named_opts(ld, s != NULL ?
-		    config_setting_get_elem(s, i) : NULL, listener_opts,
-		    nitems(listener_opts), lis, &cfg->listeners[i]) == -1)
-			return -1;
+	if (s == NULL) {
+		/* The default listener. */
+		cfg->listeners = xcalloc(1, sizeof(*cfg->listeners));
+		cfg->n_listeners = 1;
+		return local_entry(ld, NULL, 0, cfg);
 	}
-	set_ctx(ld, "");
-	return 0;
+	return parse_groups(ld, s, "listeners", &local_list, cfg);
 }
 
 void
@@ -414,12 +418,9 @@ config_listener(const struct config *cfg, const char *name)
 {
 	int	i;
 
-	for (i = 0; i < cfg->n_listeners; i++) {
-		if (cfg->listeners[i].name != NULL &&
-		    strcmp(cfg->listeners[i].name, name) == 0)
-			return &cfg->listeners[i];
-	}
-	return NULL;
+	i = find_named(cfg->listeners, cfg->n_listeners,
+	    sizeof(*cfg->listeners), L(name), name);
+	return i != -1 ? &cfg->listeners[i] : NULL;
 }
 
 const char *

@@ -546,24 +546,6 @@ want_group(struct loader *ld, const config_setting_t *s, const char *name)
 	return 0;
 }
 
-/* A list ( ) of groups { }. */
-int
-want_list_of_groups(struct loader *ld, const config_setting_t *s,
-    const char *name)
-{
-	int	i;
-
-	if (!config_setting_is_list(s))
-		return fail(ld, s, "%s: expected a list ( ) of groups { }",
-		    name);
-	for (i = 0; i < config_setting_length(s); i++) {
-		if (!config_setting_is_group(config_setting_get_elem(s, i)))
-			return fail(ld, config_setting_get_elem(s, i),
-			    "%s: entry %d: expected a group { }", name, i + 1);
-	}
-	return 0;
-}
-
 /* For names read before the table walk (they make the error prefix). */
 int
 opt_read_first(struct loader *ld, const struct opt *o,

@@ -111,9 +111,26 @@ int	want_group(struct loader *, const config_setting_t *, const char *);
  * prefixed "name: ".  An absent group (s NULL) gets every default. */
 int	parse_group(struct loader *, const config_setting_t *,
 	    const char *name, const struct opt *, size_t n, void *obj);
-/* Refuse s unless it is a list ( ) of groups { }. */
-int	want_list_of_groups(struct loader *, const config_setting_t *,
-	    const char *);
+
+/* config_groups.c: the lists ( ) of groups { } (listeners, relayers,
+ * rules, domains, dkim), and the look-up of an entry by name. */
+/* Fill entry i of the array that parse_groups() made from group g. */
+typedef int (*group_fn)(struct loader *, const config_setting_t *, int,
+    void *);
+struct group_list {
+	const char	*ctx;		/* error prefix, %d: entry number */
+	const char	*after;		/* the prefix once the list is read */
+	size_t		 size;		/* of one entry */
+	size_t		 off, noff;	/* in obj: the array and its count */
+	int		 spare;		/* zeroed entries after the list's */
+	group_fn	 fn;		/* called with obj */
+};
+/* List s (NULL: absent) into a new array at obj + off, see the .c. */
+int	parse_groups(struct loader *, const config_setting_t *, const char *,
+	    const struct group_list *, void *);
+/* The first of the n entries (size bytes each) whose name, the char *
+ * at off, is name; -1 if none. */
+int	find_named(const void *, int, size_t, size_t, const char *);
 /* O_FUNC that does nothing, for names read before the table walk. */
 int	opt_read_first(struct loader *, const struct opt *,
 	    const config_setting_t *, void *);

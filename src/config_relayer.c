@@ -343,36 +343,37 @@ parse_relayer(struct loader *ld, const config_setting_t *g,
 	return 0;
 }
 
+/* Entry i of the relayers list: its name unique. */
+static int
+relayer_entry(struct loader *ld, const config_setting_t *g, int i, void *arg)
+{
+	struct config	*cfg = arg;
+
+	if (parse_relayer(ld, g, &cfg->relayers[i]) == -1)
+		return -1;
+	if (find_named(cfg->relayers, i, sizeof(*cfg->relayers), R(name),
+	    cfg->relayers[i].name) != -1)
+		return fail(ld, g, "relayer \"%s\" is defined twice",
+		    cfg->relayers[i].name);
+	return 0;
+}
+
+/* One spare entry for the implicit "mx" relayer. */
+static const struct group_list relayer_list = { "relayers: entry %d: ", "",
+    sizeof(struct relayer_conf), offsetof(struct config, relayers),
+    offsetof(struct config, n_relayers), 1, relayer_entry };
+
 int
 opt_relayers(struct loader *ld, const struct opt *o,
     const config_setting_t *s, void *obj)
 {
-	struct config		*cfg = obj;
-	const config_setting_t	*g;
-	int			 i, j, n = 0;
+	struct config	*cfg = obj;
+	int		 n;
 
-	if (s != NULL) {
-		if (want_list_of_groups(ld, s, o->name) == -1)
-			return -1;
-		n = config_setting_length(s);
-	}
-	/* One spare slot for the implicit "mx" relayer. */
-	cfg->relayers = xcalloc(n + 1, sizeof(*cfg->relayers));
-	cfg->n_relayers = n;
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, i);
-		set_ctx(ld, "relayers: entry %d: ", i + 1);
-		if (parse_relayer(ld, g, &cfg->relayers[i]) == -1)
-			return -1;
-		for (j = 0; j < i; j++) {
-			if (strcmp(cfg->relayers[j].name,
-			    cfg->relayers[i].name) == 0)
-				return fail(ld, g, "relayer \"%s\" is defined "
-				    "twice", cfg->relayers[i].name);
-		}
-	}
+	if (parse_groups(ld, s, o->name, &relayer_list, cfg) == -1)
+		return -1;
 	if (config_relayer(cfg, "mx") == NULL) {
-		cfg->n_relayers = n + 1;
+		n = cfg->n_relayers++;
 		if (parse_relayer(ld, NULL, &cfg->relayers[n]) == -1)
 			return -1;
 	}
@@ -411,12 +412,9 @@ config_relayer(const struct config *cfg, const char *name)
 {
 	int	i;
 
-	for (i = 0; i < cfg->n_relayers; i++) {
-		if (cfg->relayers[i].name != NULL &&
-		    strcmp(cfg->relayers[i].name, name) == 0)
-			return &cfg->relayers[i];
-	}
-	return NULL;
+	i = find_named(cfg->relayers, cfg->n_relayers,
+	    sizeof(*cfg->relayers), R(name), name);
+	return i != -1 ? &cfg->relayers[i] : NULL;
 }
 
 const char *

@@ -19,58 +19,79 @@
 #include "units.h"
 #include "util.h"
 
-/* A list of { from; to; } groups into *rules. */
+/* Member key of rule g: required, not empty, and accepted by check. */
 static int
-parse_rules(struct loader *ld, const config_setting_t *s, const char *what,
-    struct rewrite_rule **rules, int *nrules)
+rule_part(struct loader *ld, const config_setting_t *g, const char *what,
+    const char *key, const char *(*check)(const char *), const char **out)
 {
-	const config_setting_t	*g, *m;
-	const char		*from, *to, *why;
-	int			 i, j, n;
+	const config_setting_t	*m;
+	const char		*why;
 
-	if (s == NULL)
-		return 0;
-	if (want_list_of_groups(ld, s, what) == -1)
+	if ((m = config_setting_get_member(g, key)) == NULL)
+		return fail(ld, g, "%s: %s is required", what, key);
+	if (get_nonempty(ld, m, key, out) == -1)
 		return -1;
-	n = config_setting_length(s);
-	*rules = xcalloc(n > 0 ? n : 1, sizeof(**rules));
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, i);
-		for (j = 0; (m = config_setting_get_elem(g, j)) != NULL; j++)
-			if (strcmp(config_setting_name(m), "from") != 0 &&
-			    strcmp(config_setting_name(m), "to") != 0)
-				return fail(ld, m, "%s: unknown setting \"%s\"",
-				    what, config_setting_name(m));
-		if ((m = config_setting_get_member(g, "from")) == NULL)
-			return fail(ld, g, "%s: from is required", what);
-		if (get_nonempty(ld, m, "from", &from) == -1)
-			return -1;
-		if ((why = rewrite_check_from(from)) != NULL)
-			return fail(ld, m, "%s: from \"%s\": %s", what, from,
-			    why);
-		if ((m = config_setting_get_member(g, "to")) == NULL)
-			return fail(ld, g, "%s: to is required", what);
-		if (get_nonempty(ld, m, "to", &to) == -1)
-			return -1;
-		if ((why = rewrite_check_to(to)) != NULL)
-			return fail(ld, m, "%s: to \"%s\": %s", what, to, why);
-		(*rules)[i].from = lowercase(xstrdup(from));
-		(*rules)[i].to = xstrdup(to);
-		(*rules)[i].line = config_setting_source_line(g);
-		*nrules = i + 1;
-	}
+	if ((why = check(*out)) != NULL)
+		return fail(ld, m, "%s: %s \"%s\": %s", what, key, *out, why);
+	return 0;
+}
+
+/* A { from; to; } group of the sender or recipient list (what). */
+static int
+parse_rule(struct loader *ld, const config_setting_t *g, const char *what,
+    struct rewrite_rule *r)
+{
+	const config_setting_t	*m;
+	const char		*from, *to;
+	int			 j;
+
+	for (j = 0; (m = config_setting_get_elem(g, j)) != NULL; j++)
+		if (strcmp(config_setting_name(m), "from") != 0 &&
+		    strcmp(config_setting_name(m), "to") != 0)
+			return fail(ld, m, "%s: unknown setting \"%s\"", what,
+			    config_setting_name(m));
+	if (rule_part(ld, g, what, "from", rewrite_check_from, &from) == -1 ||
+	    rule_part(ld, g, what, "to", rewrite_check_to, &to) == -1)
+		return -1;
+	r->from = lowercase(xstrdup(from));
+	r->to = xstrdup(to);
+	r->line = config_setting_source_line(g);
 	return 0;
 }
 
 static int
-opt_rules(struct loader *ld, const struct opt *o, const config_setting_t *s,
+sender_rule(struct loader *ld, const config_setting_t *g, int i, void *obj)
+{
+	struct rewrite_conf	*rc = obj;
+
+	return parse_rule(ld, g, "sender", &rc->sender[i]);
+}
+
+static int
+recipient_rule(struct loader *ld, const config_setting_t *g, int i,
     void *obj)
 {
 	struct rewrite_conf	*rc = obj;
 
-	if (strcmp(o->name, "sender") == 0)
-		return parse_rules(ld, s, o->name, &rc->sender, &rc->n_sender);
-	return parse_rules(ld, s, o->name, &rc->recipient, &rc->n_recipient);
+	return parse_rule(ld, g, "recipient", &rc->recipient[i]);
+}
+
+#define W(f) offsetof(struct rewrite_conf, f)
+
+/* The errors of a rule say "rewrite: sender: ...", not the entry. */
+static int
+opt_rules(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *obj)
+{
+	static const struct group_list sender = { "rewrite: ", "rewrite: ",
+	    sizeof(struct rewrite_rule), W(sender), W(n_sender), 0,
+	    sender_rule };
+	static const struct group_list recipient = { "rewrite: ",
+	    "rewrite: ", sizeof(struct rewrite_rule), W(recipient),
+	    W(n_recipient), 0, recipient_rule };
+
+	return parse_groups(ld, s, o->name, strcmp(o->name, "sender") == 0 ?
+	    &sender : &recipient, obj);
 }
 
 static int
@@ -83,8 +104,6 @@ check_listener_name(struct loader *ld, const struct opt *o,
 		    (char *)value);
 	return 0;
 }
-
-#define W(f) offsetof(struct rewrite_conf, f)
 
 static const struct opt rewrite_opts[] = {
 	{ .name = "sender", .kind = O_FUNC, .fn = opt_rules },

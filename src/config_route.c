@@ -67,9 +67,13 @@ static const struct opt rule_opts[] = {
 	{ .name = "relayer", .kind = O_STRING, .off = U(relayer) },
 };
 
+/* Entry i of the rules list. */
 static int
-parse_rule(struct loader *ld, const config_setting_t *g, struct rule_conf *u)
+parse_rule(struct loader *ld, const config_setting_t *g, int i, void *arg)
 {
+	struct config	*cfg = arg;
+	struct rule_conf *u = &cfg->rules[i];
+
 	u->line = config_setting_source_line(g);
 	if (parse_opts(ld, g, rule_opts, nitems(rule_opts), u, 0, NULL) == -1)
 		return -1;
@@ -274,64 +278,38 @@ parse_domain(struct loader *ld, const config_setting_t *g,
 	return 0;
 }
 
-static int
-opt_rules(struct loader *ld, const struct opt *o, const config_setting_t *s,
-    void *obj)
-{
-	struct config	*cfg = obj;
-	int		 i, n;
 
-	if (s == NULL)
-		return 0;
-	if (want_list_of_groups(ld, s, o->name) == -1)
+/* Entry i of the domains list: its domain listed once. */
+static int
+domain_entry(struct loader *ld, const config_setting_t *g, int i, void *arg)
+{
+	struct config	*cfg = arg;
+	int		 j;
+
+	if (parse_domain(ld, g, &cfg->domains[i]) == -1)
 		return -1;
-	if ((n = config_setting_length(s)) == 0)
-		return 0;
-	cfg->rules = xcalloc(n, sizeof(*cfg->rules));
-	cfg->n_rules = n;
-	for (i = 0; i < n; i++) {
-		set_ctx(ld, "rule %d: ", i + 1);
-		if (parse_rule(ld, config_setting_get_elem(s, i),
-		    &cfg->rules[i]) == -1)
-			return -1;
-	}
-	set_ctx(ld, "routing: ");
+	set_ctx(ld, "");
+	if ((j = find_named(cfg->domains, i, sizeof(*cfg->domains), D(domain),
+	    cfg->domains[i].domain)) != -1)
+		return fail(ld, g, "domain \"%s\" is listed twice (first at "
+		    "line %d)", cfg->domains[i].domain, cfg->domains[j].line);
 	return 0;
 }
 
 static int
-opt_domains(struct loader *ld, const struct opt *o, const config_setting_t *s,
+opt_list(struct loader *ld, const struct opt *o, const config_setting_t *s,
     void *obj)
 {
-	struct config		*cfg = obj;
-	const config_setting_t	*g;
-	int			 i, j, n;
+	static const struct group_list rules = { "rule %d: ", "routing: ",
+	    sizeof(struct rule_conf), offsetof(struct config, rules),
+	    offsetof(struct config, n_rules), 0, parse_rule };
+	static const struct group_list domains = { "domains: entry %d: ",
+	    "routing: ", sizeof(struct domain_conf),
+	    offsetof(struct config, domains),
+	    offsetof(struct config, n_domains), 0, domain_entry };
 
-	if (s == NULL)
-		return 0;
-	if (want_list_of_groups(ld, s, o->name) == -1)
-		return -1;
-	if ((n = config_setting_length(s)) == 0)
-		return 0;
-	cfg->domains = xcalloc(n, sizeof(*cfg->domains));
-	cfg->n_domains = n;
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, i);
-		set_ctx(ld, "domains: entry %d: ", i + 1);
-		if (parse_domain(ld, g, &cfg->domains[i]) == -1)
-			return -1;
-		set_ctx(ld, "");
-		for (j = 0; j < i; j++) {
-			if (strcmp(cfg->domains[j].domain,
-			    cfg->domains[i].domain) == 0)
-				return fail(ld, g, "domain \"%s\" is listed "
-				    "twice (first at line %d)",
-				    cfg->domains[i].domain,
-				    cfg->domains[j].line);
-		}
-	}
-	set_ctx(ld, "routing: ");
-	return 0;
+	return parse_groups(ld, s, o->name, strcmp(o->name, "rules") == 0 ?
+	    &rules : &domains, obj);
 }
 
 static int
@@ -355,8 +333,8 @@ opt_default_relayer(struct loader *ld, const struct opt *o,
 static const struct opt routing_opts[] = {
 	{ .name = "default_relayer", .kind = O_FUNC,
 	  .fn = opt_default_relayer },
-	{ .name = "rules", .kind = O_FUNC, .fn = opt_rules },
-	{ .name = "domains", .kind = O_FUNC, .fn = opt_domains },
+	{ .name = "rules", .kind = O_FUNC, .fn = opt_list },
+	{ .name = "domains", .kind = O_FUNC, .fn = opt_list },
 };
 
 int
