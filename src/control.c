@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "control_socket.h"
 #include "envelope.h"
 #include "log.h"
+#include "qindex.h"
 #include "queue.h"
 #include "route.h"
 #include "smtp_server.h"
@@ -331,8 +333,34 @@ named_get(void *v, int *n, size_t sz, const char *name, int *idx)
 struct qs_walk {
 	struct control		*ctl;
 	struct control_qstat	*qs;
-	int			 n;
+	int			 n, cap;
+	struct qindex		*byname;	/* queue name -> index + 1 */
 };
+
+/*
+ * The entry of a scheduled queue, made if needed.  By a hash of the
+ * names rather than a scan of qs: after an outage 50,000 messages may
+ * wait for as many domains, and a scan per recipient made this command
+ * quadratic, with the event loop (mail reception included) stopped
+ * meanwhile.
+ */
+static int
+qs_index(struct qs_walk *w, const char *name)
+{
+	void	*v = qindex_get(w->byname, name);
+
+	if (v != NULL)
+		return (int)((intptr_t)v - 1);
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		w->qs = xreallocarray(w->qs, w->cap, sizeof(*w->qs));
+	}
+	memset(&w->qs[w->n], 0, sizeof(*w->qs));
+	w->qs[w->n].name = xstrdup(name);
+	/* The key is the entry's own copy, which does not move. */
+	qindex_put(w->byname, w->qs[w->n].name, (void *)(intptr_t)(w->n + 1));
+	return w->n++;
+}
 
 static void
 qs_cb(void *arg, const struct envelope *env, bool busy)
@@ -352,7 +380,7 @@ qs_cb(void *arg, const struct envelope *env, bool busy)
 		    env->rcpts[i].addr, &r) == -1)
 			continue;
 		/* Indices, not pointers: qs moves when it grows. */
-		w->qs = named_get(w->qs, &w->n, sizeof(*w->qs), r.queue, &idx);
+		idx = qs_index(w, r.queue);
 		q = &w->qs[idx];
 		q->rcpts++;
 		for (j = 0; j < n_seen; j++)
@@ -394,7 +422,9 @@ cmd_queues(struct control *ctl, const struct control_req *req,
 	(void)errlen;
 	memset(&w, 0, sizeof(w));
 	w.ctl = ctl;
+	w.byname = qindex_new();
 	queue_walk(ctl->queue, qs_cb, &w);
+	qindex_free(w.byname);
 	if (w.n > 0)
 		qsort(w.qs, w.n, sizeof(*w.qs), qstat_cmp);
 	control_queues(out, w.qs, w.n, now(), req->json);

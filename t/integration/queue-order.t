@@ -5,7 +5,7 @@
 # (queue.h: queue_walk), whatever order the spool directory lists its
 # files in; and a message is found by its id after recovery and after
 # others came and went (smarthostctl show, flush, hold, remove by id go
-# through the queue's id index, src/qindex.c).
+# through the queue's id index, src/qindex.c); queues counts per domain.
 use strict;
 use warnings;
 use Test::More;
@@ -35,7 +35,8 @@ sub ids {
 my @sent;
 for my $i (1 .. $n) {
 	my $r = send_mail(port => $d->port, from => 's@x.test',
-	    to => "r$i\@order.test", data => "Subject: $i\r\n\r\n$i\r\n");
+	    to => "r$i\@d" . ($i % 7) . ".test",
+	    data => "Subject: $i\r\n\r\n$i\r\n");
 	push @sent, $r->{id} if $r->{ok};
 }
 is(scalar @sent, $n, "$n messages queued");
@@ -50,6 +51,15 @@ $d->start;
 is($d->wait_log(qr/(\d+) queued messages? recovered/, 10, after => $mark),
     $n, "restart: $n recovered");
 is_deeply([ ids() ], \@sent, 'after the restart: still oldest first');
+
+# queues (qshape): one row per domain, each with its count.
+{
+	my ($st, $out) = ctl('--json', 'queues');
+	my %want;
+	$want{'d' . ($_ % 7) . '.test'}++ for 1 .. $n;
+	my %got = map { $_->{queue} => $_->{messages} } @{ $json->decode($out) };
+	is_deeply(\%got, \%want, 'queues: 7 domains, each with its count');
+}
 
 # By id, after recovery.
 my ($st, $out, $err) = ctl('show', $sent[-1]);
@@ -75,7 +85,7 @@ for my $i (0 .. $#sent) {
 }
 is_deeply([ ids() ], \@kept, 'every other one removed by id; order kept');
 my $r = send_mail(port => $d->port, from => 's@x.test',
-    to => 'new@order.test', data => "Subject: new\r\n\r\nnew\r\n");
+    to => 'new@d1.test', data => "Subject: new\r\n\r\nnew\r\n");
 ok($r->{ok}, 'a new message queued');
 my $found = 0;
 for my $id (@kept, $r->{id}) {
