@@ -834,13 +834,26 @@ smtp_client_start_tx(struct smtp_client *c, struct delivery *d)
 	sc_begin_mail(c);
 }
 
+/* The DSN parameters of the delivery's i-th recipient for its RCPT, or ""
+ * when the next hop does not offer DSN (RFC 3461 6.2: then we report). */
+static const char *
+sc_rcpt_dsn(struct smtp_client *c, int i, char *buf, size_t size)
+{
+	const struct env_rcpt *er = &c->d->env->rcpts[c->d->rcpts[i].index];
+
+	buf[0] = '\0';
+	if (c->caps.ext & SMTPC_EXT_DSN)
+		dsn_rcpt_params(er->notify, er->orcpt, buf, size);
+	return buf;
+}
+
 static void
 sc_begin_mail(struct smtp_client *c)
 {
 	struct delivery		*d = c->d;
 	const struct envelope	*env = d->env;
 	struct evbuffer		*cmds;
-	char			 buf[256];
+	char			 buf[256], dsn[DSN_RCPT_PARAMS_MAX];
 	int			 i;
 
 	if (env->smtputf8 && !(c->caps.ext & SMTPC_EXT_SMTPUTF8)) {
@@ -914,11 +927,16 @@ sc_begin_mail(struct smtp_client *c)
 		evbuffer_add_printf(cmds, " BODY=8BITMIME");
 	if (env->smtputf8)
 		evbuffer_add_printf(cmds, " SMTPUTF8");
+	if (c->caps.ext & SMTPC_EXT_DSN) {
+		dsn_mail_params(env->ret, env->envid, dsn, sizeof(dsn));
+		evbuffer_add_printf(cmds, "%s", dsn);
+	}
 	evbuffer_add_printf(cmds, "\r\n");
 	if (c->pipelining) {
 		for (i = 0; i < c->n_sent; i++)
-			evbuffer_add_printf(cmds, "RCPT TO:<%s>\r\n",
-			    d->rcpts[c->sent[i]].addr);
+			evbuffer_add_printf(cmds, "RCPT TO:<%s>%s\r\n",
+			    d->rcpts[c->sent[i]].addr,
+			    sc_rcpt_dsn(c, c->sent[i], dsn, sizeof(dsn)));
 		if (!c->bdat)
 			evbuffer_add_printf(cmds, "DATA\r\n");
 	}
@@ -932,7 +950,11 @@ sc_begin_mail(struct smtp_client *c)
 static void
 sc_send_rcpt(struct smtp_client *c)
 {
-	sc_send(c, "RCPT TO:<%s>\r\n", c->d->rcpts[c->sent[c->n_replied]].addr);
+	char	dsn[DSN_RCPT_PARAMS_MAX];
+	int	i = c->sent[c->n_replied];
+
+	sc_send(c, "RCPT TO:<%s>%s\r\n", c->d->rcpts[i].addr,
+	    sc_rcpt_dsn(c, i, dsn, sizeof(dsn)));
 	sc_arm(c, c->conf.command_timeout);
 }
 
@@ -1208,8 +1230,10 @@ sc_reply_dot(struct smtp_client *c, enum dlv_result res)
 	for (i = 0; i < d->n_rcpts; i++)
 		if (c->accepted[i]) {
 			sc_rcpt_set(&d->rcpts[i], res, c->rtext);
-			/* For a success notice (NOTIFY=SUCCESS). */
-			d->rcpts[i].dsn = DSN_DONE_RELAYED;
+			/* Who sends a success notice (NOTIFY=SUCCESS): a
+			 * next hop that took the parameters, else we. */
+			d->rcpts[i].dsn = c->caps.ext & SMTPC_EXT_DSN ?
+			    DSN_DONE_PASSED : DSN_DONE_RELAYED;
 		}
 	sc_tx_finish(c);
 }

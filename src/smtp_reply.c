@@ -53,6 +53,8 @@ smtp_caps_line(struct smtp_caps *caps, const char *text)
 		caps->ext |= SMTPC_EXT_SMTPUTF8;
 	else if (kw == 8 && strncasecmp(text, "STARTTLS", kw) == 0)
 		caps->ext |= SMTPC_EXT_STARTTLS;
+	else if (kw == 3 && strncasecmp(text, "DSN", kw) == 0)
+		caps->ext |= SMTPC_EXT_DSN;
 	else if (kw == 8 && strncasecmp(text, "CHUNKING", kw) == 0)
 		caps->ext |= SMTPC_EXT_CHUNKING;
 	else if (kw == 4 && strncasecmp(text, "SIZE", kw) == 0) {

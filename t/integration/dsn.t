@@ -10,18 +10,46 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
+use IO::Socket::INET;
+use File::Temp ();
 use SmarthostTest;
 
 my $failfile = tempdir('fail') . '/failing';
 my $sink = start_sink(fail_file => $failfile);	# the next hop, no DSN
 my $catch = start_sink();			# the senders' mailboxes
+
+# Postfix's smtp-sink as a next hop that offers DSN (it does unless -N),
+# dumping each transaction with its MAIL and RCPT arguments
+# (X-Mail-Args:, X-Rcpt-Args:).
+my $hop_port = free_port();
+# (smtp-sink drops root for nobody, who must be able to write the dumps:
+# a directory of its own under /tmp, not inside the test's 0700 one.)
+my $dump = File::Temp::tempdir('dsn-hop-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod(0777, $dump);
+SmarthostTest::spawn(argv => [ '/usr/sbin/smtp-sink', '-u', 'nobody',
+    '-h', 'hop.test', '-d', "$dump/%H%M%S.", "127.0.0.1:$hop_port", '10' ],
+    stderr => tempdir('hoplog') . '/smtp-sink.log', what => 'smtp-sink');
+ok(wait_for(sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+    PeerPort => $hop_port, Timeout => 1) }, 10), 'smtp-sink listens');
+sub hop_dumps {
+	my @d;
+	opendir(my $dh, $dump) or return ();
+	for my $f (sort grep { !/^\./ } readdir $dh) {
+		my $t = slurp("$dump/$f") // '';
+		push @d, $t if $t =~ /^Received:/m;
+	}
+	return @d;
+}
 my $d = start_daemon(config_text => {
 	relayers => join(",\n", sink_relayer($sink, name => 'isp'),
 	    sink_relayer($catch, name => 'catch'),
+	    sprintf('{ name = "hop"; type = "smtp"; host = "127.0.0.1"; '
+		. 'port = %d; tls = "none"; }', $hop_port),
 	    '{ name = "box"; type = "maildir"; path = "@TMP@/Maildir"; }'),
 	routing => 'default_relayer = "isp"; rules = ( '
 	    . '{ recipient_domain = "sender.test"; relayer = "catch"; }, '
-	    . '{ recipient_domain = "box.test"; relayer = "box"; } );',
+	    . '{ recipient_domain = "box.test"; relayer = "box"; }, '
+	    . '{ recipient_domain = "dsnhop.test"; relayer = "hop"; } );',
 	queue => 'retry_interval = "1s"; max_retry_interval = "1s"; '
 	    . 'max_age = "1h"; delay_warning = "1s";',
     });
@@ -29,24 +57,29 @@ my $d = start_daemon(config_text => {
 # The notices that reached the senders' mailboxes, parsed by dsn_check.py.
 my $py = SmarthostTest::python3();
 my $top = srcdir();
+my %parsed;		# seq => the checker's answer (each file parsed once)
 sub notices {
 	my @n;
 	for my $m ($catch->messages) {
 		next unless $m->{json}{mail_from} eq '';
-		my $f = sprintf('%s/%04d.eml', $catch->dir, $m->{seq});
-		my ($st, $out, $err) = run_bounded(60, $py,
-		    "$top/t/lib/dsn_check.py", $f);
-		if ($st != 0) {
-			diag("dsn_check.py $f: $err");
-			push @n, { bad => $err, data => $m->{data} };
-			next;
-		}
-		my $j = decode_json($out);
-		$j->{data} = $m->{data};
-		$j->{to} = $m->{json}{rcpt_tos};
-		push @n, $j;
+		$parsed{$m->{seq}} //= parse_notice($m);
+		push @n, $parsed{$m->{seq}};
 	}
 	return @n;
+}
+sub parse_notice {
+	my ($m) = @_;
+	my $f = sprintf('%s/%04d.eml', $catch->dir, $m->{seq});
+	my ($st, $out, $err) = run_bounded(60, $py, "$top/t/lib/dsn_check.py",
+	    $f);
+	if ($st != 0) {
+		diag("dsn_check.py $f: $err");
+		return { bad => $err, data => $m->{data} };
+	}
+	my $j = decode_json($out);
+	$j->{data} = $m->{data};
+	$j->{to} = $m->{json}{rcpt_tos};
+	return $j;
 }
 # The notices that report on recipient $rcpt (Final-Recipient).
 sub notices_for {
@@ -261,6 +294,35 @@ is($n5->{returned}{headers}{Subject}, 'full', '  and the headers');
 is(rcpt_block($n5, 'ok5@dest.test')->{Action}, 'relayed',
     'a success in the same notice: relayed');
 is(rcpt_block($n5, 'reject5@dest.test')->{Action}, 'failed', '  and failed');
+
+# A next hop that offers DSN gets the parameters (ORCPT and ENVID in
+# xtext again) and reports itself: no success notice from us.
+$s = smtp_session(port => $d->port);
+$s->start_ehlo;
+$s->cmd('MAIL FROM:<a@sender.test> RET=HDRS ENVID=hop+2B1+0D+0A');
+$s->cmd('RCPT TO:<x@dsnhop.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig+2Bx@dsnhop.test');
+$s->cmd('RCPT TO:<y@dsnhop.test> NOTIFY=NEVER');
+$s->cmd('RCPT TO:<z@dsnhop.test>');
+$r = data($s, "Subject: to the hop\r\n\r\nhop body\r\n");
+$s->cmd('QUIT');
+$s->close;
+is($r && $r->{code}, 250, 'message for the DSN hop accepted');
+my ($hid) = ($r && $r->{last} // '') =~ /queued as (\S+)/;
+$hid //= 'NO-ID';
+ok(wait_for(sub { $d->log =~ /id=\Q$hid\E: removed from spool/ }, 20),
+    'delivered to the DSN hop and removed');
+my ($hd) = grep { /to the hop/ } hop_dumps();
+$hd //= '';
+like($hd, qr/^X-Mail-Args: <a\@sender\.test> .*\bRET=HDRS ENVID=hop\+2B1\+0D\+0A\s*$/m,
+    'MAIL: RET and ENVID passed on, ENVID in xtext');
+like($hd, qr/^X-Rcpt-Args: <x\@dsnhop\.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig\+2Bx\@dsnhop\.test\s*$/m,
+    'RCPT: NOTIFY and ORCPT passed on');
+like($hd, qr/^X-Rcpt-Args: <y\@dsnhop\.test> NOTIFY=NEVER\s*$/m,
+    'RCPT: NOTIFY=NEVER passed on');
+like($hd, qr/^X-Rcpt-Args: <z\@dsnhop\.test>\s*$/m,
+    'RCPT: nothing added where nothing was given');
+unlike($d->log, qr/bounce_of=\Q$hid\E/,
+    'no success notice of our own: the next hop reports');
 
 # Notices go out with a null sender and no DSN parameters of their own.
 my @dsn_tx = grep { $_->{json}{mail_from} eq '' } $catch->messages;

@@ -45,9 +45,11 @@ test_caps(void)
 	smtp_caps_line(&c, "STARTTLS");
 	smtp_caps_line(&c, "AUTH  CRAM-MD5 login PLAIN");
 	smtp_caps_line(&c, "PIPELININGX");
-	smtp_caps_line(&c, "DSN");
+	smtp_caps_line(&c, "DSNX");
 	is_int(c.ext, SMTPC_EXT_PIPELINING | SMTPC_EXT_SIZE | SMTPC_EXT_8BITMIME |
 	    SMTPC_EXT_SMTPUTF8 | SMTPC_EXT_STARTTLS | SMTPC_EXT_AUTH, "all extensions seen");
+	smtp_caps_line(&c, "dsn");
+	ok(c.ext & SMTPC_EXT_DSN, "DSN (any case)");
 	is_int(c.size, 1048576, "SIZE value");
 	is_int(c.auth, SMTPC_AUTH_PLAIN | SMTPC_AUTH_LOGIN, "AUTH mechanisms");
 	memset(&c, 0, sizeof(c));
