@@ -1,22 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * incoming.c — owns the incoming/ file format (the pure envelope header
- * and line-end functions that smarthost-sendmail shares) and the daemon's
- * pickup: files dropped in the spool's incoming/ become queued messages.
+ * incoming.c — owns the daemon's pickup: files dropped in the spool's
+ * incoming/ become queued messages through receive.c.  Their format is
+ * incoming_env.c's, the listing of the directory incoming_dir.c's.
  *
  * The pickup works one file at a time and a bounded amount per turn of the
  * event loop (files and octets), so a flood of injected mail, or one huge
  * message, never starves sessions and deliveries.  Commits overlap: while
- * one file waits for its commit, the next is copied.  incoming.h
- * has the format and the durability argument.
+ * one file waits for its commit, the next is copied.  incoming_env.h has
+ * the format and the durability argument.
  */
 #include <sys/types.h>
 #include <sys/inotify.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 
 #include "config.h"
 #include "incoming.h"
+#include "incoming_dir.h"
 #include "log.h"
 #include "queue.h"
 #include "receive.h"
@@ -38,153 +38,8 @@
 #define PICKUP_FILES_PER_TURN	16
 #define PICKUP_BYTES_PER_TURN	(1024 * 1024)
 #define PICKUP_RESCAN		5		/* seconds, inotify or not */
-#define PICKUP_TMP_MAX_AGE	(24 * 60 * 60)	/* injector died mid-write */
 #define READ_CHUNK		(64 * 1024)
 #define SPACE_CHECK_EVERY	(1024 * 1024)	/* octets between checks */
-
-/*
- * The envelope header.
- */
-
-char *
-incoming_env_to_text(const struct incoming_env *e, size_t *len)
-{
-	char	*text, *p;
-	size_t	 n;
-	int	 i;
-
-	n = sizeof(INCOMING_MAGIC) + sizeof("sender \n") + strlen(e->sender) +
-	    2;
-	for (i = 0; i < e->n_rcpts; i++)
-		n += sizeof("rcpt \n") + strlen(e->rcpts[i]);
-	text = p = xmalloc(n);
-	p += sprintf(p, "%s\nsender %s\n", INCOMING_MAGIC, e->sender);
-	for (i = 0; i < e->n_rcpts; i++)
-		p += sprintf(p, "rcpt %s\n", e->rcpts[i]);
-	*p++ = '\n';
-	*p = '\0';
-	if (len != NULL)
-		*len = p - text;
-	return text;
-}
-
-void
-incoming_env_clear(struct incoming_env *e)
-{
-	int	i;
-
-	free(e->sender);
-	for (i = 0; i < e->n_rcpts; i++)
-		free(e->rcpts[i]);
-	free(e->rcpts);
-	memset(e, 0, sizeof(*e));
-}
-
-/* An address as the header holds it: "" only where allowed. */
-static int
-addr_ok(const char *s, size_t n, int empty_ok)
-{
-	char	*a;
-	size_t	 i;
-	int	 r;
-
-	if (n == 0)
-		return empty_ok ? 0 : -1;
-	if (n > SMTP_ADDR_MAX)
-		return -1;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return -1;
-	a = xstrndup(s, n);
-	r = smtp_addr_valid(a);
-	free(a);
-	return r;
-}
-
-int
-incoming_env_parse(const char *text, size_t len, struct incoming_env *e,
-    const char **err)
-{
-	const char	*p = text, *end = text + len, *nl, *v;
-	size_t		 ml = sizeof(INCOMING_MAGIC) - 1, n;
-
-	memset(e, 0, sizeof(*e));
-	*err = NULL;
-	if (len > INCOMING_HDR_MAX)
-		*err = "envelope header too long";
-	else if (memchr(text, '\0', len) != NULL)
-		*err = "NUL in the envelope header";
-	else if (len < 2 || text[len - 1] != '\n' || text[len - 2] != '\n')
-		*err = "envelope header does not end with an empty line";
-	else if (len < ml + 1 || memcmp(text, INCOMING_MAGIC, ml) != 0 ||
-	    text[ml] != '\n')
-		*err = "not an incoming file (bad first line)";
-	if (*err != NULL)
-		return -1;
-
-	for (p = text + ml + 1; p < end && *err == NULL; p = nl + 1) {
-		nl = memchr(p, '\n', end - p);	/* found: text ends "\n\n" */
-		if (nl == p) {
-			if (nl + 1 != end)
-				*err = "data after the envelope header";
-			break;
-		}
-		if ((size_t)(nl - p) >= 7 && memcmp(p, "sender ", 7) == 0) {
-			v = p + 7;
-			n = nl - v;
-			if (e->sender != NULL)
-				*err = "sender given twice";
-			else if (addr_ok(v, n, 1) == -1)
-				*err = "bad sender address";
-			else
-				e->sender = xstrndup(v, n);
-		} else if ((size_t)(nl - p) == 6 && memcmp(p, "sender", 6) == 0) {
-			/* "sender" without its blank: the null sender. */
-			if (e->sender != NULL)
-				*err = "sender given twice";
-			else
-				e->sender = xstrdup("");
-		} else if ((size_t)(nl - p) >= 5 && memcmp(p, "rcpt ", 5) == 0) {
-			v = p + 5;
-			n = nl - v;
-			if (e->n_rcpts >= INCOMING_RCPT_MAX)
-				*err = "too many recipients";
-			else if (addr_ok(v, n, 0) == -1)
-				*err = "bad recipient address";
-			else {
-				e->rcpts = xreallocarray(e->rcpts,
-				    e->n_rcpts + 1, sizeof(*e->rcpts));
-				e->rcpts[e->n_rcpts++] = xstrndup(v, n);
-			}
-		} else
-			*err = "unknown line in the envelope header";
-	}
-	if (*err == NULL && e->sender == NULL)
-		*err = "no sender";
-	if (*err == NULL && e->n_rcpts == 0)
-		*err = "no recipient";
-	if (*err != NULL) {
-		incoming_env_clear(e);
-		return -1;
-	}
-	return 0;
-}
-
-uint64_t
-incoming_max_size(const struct config *cfg)
-{
-	uint64_t	max = 0;
-	int		i;
-
-	for (i = 0; i < cfg->n_listeners; i++)
-		if (cfg->listeners[i].max_message_size > max)
-			max = cfg->listeners[i].max_message_size;
-	return cfg->n_listeners > 0 ? max : INCOMING_SIZE_DEFAULT;
-}
-
-/*
- * The daemon's pickup.
- */
 
 struct pickup {
 	TAILQ_ENTRY(pickup)	 entry;
@@ -218,24 +73,9 @@ struct incoming {
 	bool			 rescan;	/* scan when names run out */
 	bool			 stalled;	/* wait for the rescan timer */
 	bool			 dirty;		/* unlinks to fsync */
-	bool			 warned_owner;
-	struct skipped		*skip;		/* entries left alone */
-	size_t			 n_skip;
+	struct incoming_dir	*dir;		/* the listing, entries left
+						 * alone */
 };
-
-/*
- * An entry of incoming/ that the pickup leaves where it is: not a regular
- * file with one link, or one it could neither queue nor move aside.  It is
- * logged once, never retried while it stays (same inode), and never stops
- * the pickup of anybody else's mail.
- */
-struct skipped {
-	char	*name;
-	dev_t	 dev;
-	ino_t	 ino;
-	bool	 seen;		/* by the scan in progress */
-};
-#define PICKUP_SKIP_MAX		4096
 
 static char	copy_in[READ_CHUNK];
 static char	copy_out[2 * READ_CHUNK + 2];
@@ -254,76 +94,6 @@ pickup_free(struct pickup *p)
 	free(p);
 }
 
-static struct skipped *
-skip_find(struct incoming *inc, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < inc->n_skip; i++)
-		if (strcmp(inc->skip[i].name, name) == 0)
-			return &inc->skip[i];
-	return NULL;
-}
-
-/* Leave name alone from now on while it is this inode; said once. */
-static void
-skip(struct incoming *inc, const char *name, const struct stat *st,
-    const char *why)
-{
-	struct skipped	*k;
-	struct stat	 now_st;
-
-	if (st == NULL) {
-		/* Remember the inode, so that it is not taken again. */
-		if (fstatat(inc->dirfd, name, &now_st, AT_SYMLINK_NOFOLLOW) ==
-		    -1)
-			return;		/* gone: nothing to leave alone */
-		st = &now_st;
-	}
-	if ((k = skip_find(inc, name)) == NULL) {
-		if (inc->n_skip == PICKUP_SKIP_MAX) {
-			log_debug("incoming/%s: %s; left alone", name, why);
-			return;
-		}
-		inc->skip = xreallocarray(inc->skip, inc->n_skip + 1,
-		    sizeof(*inc->skip));
-		k = &inc->skip[inc->n_skip++];
-		k->name = xstrdup(name);
-	}
-	log_warnx("incoming/%s: %s; left alone, not picked up", name, why);
-	k->dev = st->st_dev;
-	k->ino = st->st_ino;
-	k->seen = true;
-}
-
-static void
-skip_free(struct incoming *inc)
-{
-	size_t	i;
-
-	for (i = 0; i < inc->n_skip; i++)
-		free(inc->skip[i].name);
-	free(inc->skip);
-	inc->skip = NULL;
-	inc->n_skip = 0;
-}
-
-/* After a scan: forget the entries that went away. */
-static void
-skip_prune(struct incoming *inc)
-{
-	size_t	i, j = 0;
-
-	for (i = 0; i < inc->n_skip; i++) {
-		if (inc->skip[i].seen) {
-			inc->skip[i].seen = false;
-			inc->skip[j++] = inc->skip[i];
-		} else
-			free(inc->skip[i].name);
-	}
-	inc->n_skip = j;
-}
-
 /* A file that can never become mail: out of the way, and said so. */
 static void
 reject(struct incoming *inc, const char *name, const struct stat *st,
@@ -333,18 +103,14 @@ reject(struct incoming *inc, const char *name, const struct stat *st,
 	    spool_dir(inc->spool));
 	/* Left in place it would be tried again and again. */
 	if (spool_incoming_reject(inc->spool, name) == -1)
-		skip(inc, name, st, "cannot be moved aside");
+		incoming_dir_skip(inc->dir, name, st, "cannot be moved aside");
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* Is name being picked up already (copied, or waiting for its commit)? */
 static bool
-in_flight(struct incoming *inc, const char *name)
+in_flight(void *arg, const char *name)
 {
+	struct incoming	*inc = arg;
 	struct pickup	*p;
 
 	if (inc->cur != NULL && strcmp(inc->cur->name, name) == 0)
@@ -363,104 +129,13 @@ free_names(struct incoming *inc)
 	inc->n_names = inc->next = 0;
 }
 
-/*
- * Only a daemon that may remove the files (root, or the owner of the
- * sticky incoming/) may take them: otherwise every file would be queued
- * again at every scan.
- */
-static bool
-may_remove(struct incoming *inc)
-{
-	struct stat	st;
-
-	if (geteuid() == 0)
-		return true;
-	if (fstat(inc->dirfd, &st) == -1) {
-		log_warn("incoming: stat");
-		return false;
-	}
-	if (st.st_uid == geteuid())
-		return true;
-	if (!inc->warned_owner)
-		log_warnx("incoming: %s/incoming belongs to uid %ld, not to "
-		    "us (uid %ld): injected mail is not picked up",
-		    spool_dir(inc->spool), (long)st.st_uid, (long)geteuid());
-	inc->warned_owner = true;
-	return false;
-}
-
-/* Read incoming/ afresh: complete files in arrival order; stale temporary
- * files of injectors that died are removed on the way. */
+/* Read incoming/ afresh: complete files in arrival order. */
 static void
 scan(struct incoming *inc)
 {
-	struct dirent	*de;
-	struct stat	 st;
-	struct skipped	*k;
-	DIR		*d;
-	size_t		 cap = 0;
-	int		 fd;
-
 	free_names(inc);
-	if (!may_remove(inc))
-		return;
-	if ((fd = openat(inc->dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		log_warn("incoming: open");
-		return;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		log_warn("incoming: fdopendir");
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, INCOMING_TMP_PREFIX,
-		    sizeof(INCOMING_TMP_PREFIX) - 1) == 0) {
-			if (fstatat(inc->dirfd, de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) == 0 &&
-			    st.st_mtime < now() - PICKUP_TMP_MAX_AGE &&
-			    unlinkat(inc->dirfd, de->d_name, 0) == 0)
-				log_info("incoming: removed stale %s",
-				    de->d_name);
-			continue;
-		}
-		if (strncmp(de->d_name, INCOMING_PREFIX,
-		    sizeof(INCOMING_PREFIX) - 1) != 0 ||
-		    in_flight(inc, de->d_name))
-			continue;
-		/* The type, before anything opens it (#19 item 2). */
-		if (fstatat(inc->dirfd, de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1)
-			continue;	/* gone meanwhile */
-		if ((k = skip_find(inc, de->d_name)) != NULL &&
-		    k->dev == st.st_dev && k->ino == st.st_ino) {
-			k->seen = true;
-			continue;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			skip(inc, de->d_name, &st, "not a regular file");
-			continue;
-		}
-		if (st.st_nlink != 1) {
-			skip(inc, de->d_name, &st, "has other links");
-			continue;
-		}
-		if (inc->n_names == cap) {
-			cap = cap ? cap * 2 : 64;
-			inc->names = xreallocarray(inc->names, cap,
-			    sizeof(*inc->names));
-		}
-		inc->names[inc->n_names++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	skip_prune(inc);
-	if (inc->n_names > 1)
-		qsort(inc->names, inc->n_names, sizeof(*inc->names),
-		    cmp_names);
-	if (inc->n_names > 0)
-		log_debug("incoming: %zu file%s to pick up", inc->n_names,
-		    inc->n_names == 1 ? "" : "s");
+	incoming_dir_scan(inc->dir, in_flight, inc, &inc->names,
+	    &inc->n_names);
 }
 
 /* Normalise and store octets of the message; -1 on a write error. */
@@ -592,7 +267,7 @@ pickup_start(struct incoming *inc, const char *name)
 		}
 		/* Changed since the scan looked (a symbolic link, a
 		 * FIFO...): nothing of it is touched. */
-		skip(inc, name, NULL, errno == ELOOP ? "a symbolic link" :
+		incoming_dir_skip(inc->dir, name, NULL, errno == ELOOP ? "a symbolic link" :
 		    strerror(errno));
 		return NULL;
 	}
@@ -604,7 +279,7 @@ pickup_start(struct incoming *inc, const char *name)
 		why = "has other links";
 	if (why != NULL) {
 		close(fd);
-		skip(inc, name, NULL, why);
+		incoming_dir_skip(inc->dir, name, NULL, why);
 		return NULL;
 	}
 	/* Never more than the size seen now: a file grown (sparse,
@@ -765,7 +440,7 @@ commit_done(void *arg, int ok, const char *id)
 		log_warn("incoming/%s: unlink (already queued as %s)",
 		    p->name, id);
 		/* Not queued again while it stays; the others go on. */
-		skip(inc, p->name, NULL, "queued but cannot be removed");
+		incoming_dir_skip(inc->dir, p->name, NULL, "queued but cannot be removed");
 	} else
 		inc->dirty = true;
 	pickup_free(p);
@@ -866,6 +541,7 @@ incoming_new(struct event_base *base, struct spool *sp, struct queue *q,
 	inc->queue = q;
 	inc->receive = rc;
 	inc->dirfd = spool_incoming_fd(sp);
+	inc->dir = incoming_dir_new(inc->dirfd, spool_dir(sp));
 	inc->ifd = -1;
 	TAILQ_INIT(&inc->committing);
 
@@ -924,6 +600,6 @@ incoming_free(struct incoming *inc)
 	event_free(inc->ev_work);
 	event_free(inc->ev_rescan);
 	free_names(inc);
-	skip_free(inc);
+	incoming_dir_free(inc->dir);
 	free(inc);
 }

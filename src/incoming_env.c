@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The smarthostd authors */
+/*
+ * incoming_env.c — owns the incoming/ file format (incoming_env.h): the
+ * envelope header's text form both ways, checked as strictly as SMTP
+ * checks addresses, and the size limit injected mail shares with the
+ * listeners.  Pure: smarthost-sendmail writes with it, the daemon's
+ * pickup (incoming.c) reads with it, t/fuzz/incoming-fuzz.c feeds it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "incoming_env.h"
+#include "smtp_parse.h"
+#include "util.h"
+
+char *
+incoming_env_to_text(const struct incoming_env *e, size_t *len)
+{
+	char	*text, *p;
+	size_t	 n;
+	int	 i;
+
+	n = sizeof(INCOMING_MAGIC) + sizeof("sender \n") + strlen(e->sender) +
+	    2;
+	for (i = 0; i < e->n_rcpts; i++)
+		n += sizeof("rcpt \n") + strlen(e->rcpts[i]);
+	text = p = xmalloc(n);
+	p += sprintf(p, "%s\nsender %s\n", INCOMING_MAGIC, e->sender);
+	for (i = 0; i < e->n_rcpts; i++)
+		p += sprintf(p, "rcpt %s\n", e->rcpts[i]);
+	*p++ = '\n';
+	*p = '\0';
+	if (len != NULL)
+		*len = p - text;
+	return text;
+}
+
+void
+incoming_env_clear(struct incoming_env *e)
+{
+	int	i;
+
+	free(e->sender);
+	for (i = 0; i < e->n_rcpts; i++)
+		free(e->rcpts[i]);
+	free(e->rcpts);
+	memset(e, 0, sizeof(*e));
+}
+
+/* An address as the header holds it: "" only where allowed. */
+static int
+addr_ok(const char *s, size_t n, int empty_ok)
+{
+	char	*a;
+	size_t	 i;
+	int	 r;
+
+	if (n == 0)
+		return empty_ok ? 0 : -1;
+	if (n > SMTP_ADDR_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	a = xstrndup(s, n);
+	r = smtp_addr_valid(a);
+	free(a);
+	return r;
+}
+
+int
+incoming_env_parse(const char *text, size_t len, struct incoming_env *e,
+    const char **err)
+{
+	const char	*p = text, *end = text + len, *nl, *v;
+	size_t		 ml = sizeof(INCOMING_MAGIC) - 1, n;
+
+	memset(e, 0, sizeof(*e));
+	*err = NULL;
+	if (len > INCOMING_HDR_MAX)
+		*err = "envelope header too long";
+	else if (memchr(text, '\0', len) != NULL)
+		*err = "NUL in the envelope header";
+	else if (len < 2 || text[len - 1] != '\n' || text[len - 2] != '\n')
+		*err = "envelope header does not end with an empty line";
+	else if (len < ml + 1 || memcmp(text, INCOMING_MAGIC, ml) != 0 ||
+	    text[ml] != '\n')
+		*err = "not an incoming file (bad first line)";
+	if (*err != NULL)
+		return -1;
+
+	for (p = text + ml + 1; p < end && *err == NULL; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);	/* found: text ends "\n\n" */
+		if (nl == p) {
+			if (nl + 1 != end)
+				*err = "data after the envelope header";
+			break;
+		}
+		if ((size_t)(nl - p) >= 7 && memcmp(p, "sender ", 7) == 0) {
+			v = p + 7;
+			n = nl - v;
+			if (e->sender != NULL)
+				*err = "sender given twice";
+			else if (addr_ok(v, n, 1) == -1)
+				*err = "bad sender address";
+			else
+				e->sender = xstrndup(v, n);
+		} else if ((size_t)(nl - p) == 6 && memcmp(p, "sender", 6) == 0) {
+			/* "sender" without its blank: the null sender. */
+			if (e->sender != NULL)
+				*err = "sender given twice";
+			else
+				e->sender = xstrdup("");
+		} else if ((size_t)(nl - p) >= 5 && memcmp(p, "rcpt ", 5) == 0) {
+			v = p + 5;
+			n = nl - v;
+			if (e->n_rcpts >= INCOMING_RCPT_MAX)
+				*err = "too many recipients";
+			else if (addr_ok(v, n, 0) == -1)
+				*err = "bad recipient address";
+			else {
+				e->rcpts = xreallocarray(e->rcpts,
+				    e->n_rcpts + 1, sizeof(*e->rcpts));
+				e->rcpts[e->n_rcpts++] = xstrndup(v, n);
+			}
+		} else
+			*err = "unknown line in the envelope header";
+	}
+	if (*err == NULL && e->sender == NULL)
+		*err = "no sender";
+	if (*err == NULL && e->n_rcpts == 0)
+		*err = "no recipient";
+	if (*err != NULL) {
+		incoming_env_clear(e);
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t
+incoming_max_size(const struct config *cfg)
+{
+	uint64_t	max = 0;
+	int		i;
+
+	for (i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].max_message_size > max)
+			max = cfg->listeners[i].max_message_size;
+	return cfg->n_listeners > 0 ? max : INCOMING_SIZE_DEFAULT;
+}
