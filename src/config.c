@@ -40,6 +40,7 @@ static const struct enum_def to_enum =
 
 _Static_assert(sizeof(enum listener_tls) == sizeof(int) &&
     sizeof(enum client_tls) == sizeof(int) &&
+    sizeof(enum dane_mode) == sizeof(int) &&
     sizeof(enum relay_type) == sizeof(int) &&
     sizeof(enum log_level) == sizeof(int), "O_ENUM stores an int");
 
@@ -170,6 +171,7 @@ static const struct opt resolver_opts[] = {
 	{ .name = "attempts", .kind = O_INT, .off = C(resolver_attempts),
 	  .def = 2, .min = 1, .max = 100 },
 	{ .name = "hosts_file", .kind = O_PATH, .off = C(hosts_file) },
+	{ .name = "trust_ad", .kind = O_BOOL, .off = C(resolver_trust_ad) },
 };
 
 static const struct opt queue_opts[] = {

@@ -35,6 +35,7 @@ enum batch_mode { BATCH_BIFURCATE_ALWAYS, BATCH_BY_DOMAIN, BATCH_BY_ROUTE };
 enum bare_lf_mode { BARE_LF_NORMALIZE, BARE_LF_REJECT };
 enum relay_type { RELAY_SMTP, RELAY_MX, RELAY_MAILDROP, RELAY_MAILDIR };
 enum client_tls { CTLS_NONE, CTLS_OPPORTUNISTIC, CTLS_REQUIRED, CTLS_VERIFY };
+enum dane_mode { DANE_OFF, DANE_OPPORTUNISTIC, DANE_MANDATORY };
 enum received_mode { RECEIVED_FULL, RECEIVED_HIDE_CLIENT, RECEIVED_NONE };
 
 struct listener_conf {
@@ -83,6 +84,8 @@ struct relayer_conf {
 	char		*tls_cert, *tls_key;	/* client certificate, or NULL */
 	char		*auth_username;		/* NULL: no AUTH */
 	char		*auth_password;		/* read from password_file at load */
+	enum dane_mode	 dane;			/* mx only; needs trust_ad to
+						   ever apply */
 	char		*ehlo_as;		/* defaults to hostname */
 	int		 pool_size;
 	long		 idle_timeout;
@@ -159,6 +162,7 @@ struct config {
 	char		*hosts_file;		/* NULL: /etc/hosts */
 	long		 resolver_timeout;
 	int		 resolver_attempts;
+	bool		 resolver_trust_ad;	/* believe the AD bit */
 
 	long		 retry_interval, max_retry_interval, max_age;
 	bool		 bounces;
@@ -216,6 +220,7 @@ const struct listener_conf *config_listener(const struct config *, const char *n
 
 const char	*relay_type_to_text(enum relay_type);
 const char	*client_tls_to_text(enum client_tls);
+const char	*dane_mode_to_text(enum dane_mode);
 const char	*batch_mode_to_text(enum batch_mode);
 
 #endif

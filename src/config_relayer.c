@@ -29,6 +29,8 @@
 /* The enum tables double as the *_to_text() vocabulary. */
 const struct enum_def ctls_enum =
     { "tls mode", { "none", "opportunistic", "required", "verify", NULL } };
+static const struct enum_def dane_enum =
+    { "dane mode", { "off", "opportunistic", "mandatory", NULL } };
 static const struct enum_def type_enum =
     { "relayer type", { "smtp", "mx", "maildrop", "maildir", NULL } };
 
@@ -198,6 +200,8 @@ static const struct opt relayer_opts[] = {
 	  .only = T_SMTP_MX },
 	{ .name = "auth", .kind = O_FUNC, .fn = opt_relayer_auth,
 	  .only = T_SMTP_MX },
+	{ .name = "dane", .kind = O_ENUM, .en = &dane_enum, .off = R(dane),
+	  .def = DANE_OFF, .only = T_MX },
 	{ .name = "ehlo_as", .kind = O_STRING, .off = R(ehlo_as),
 	  .only = T_SMTP_MX },
 	{ .name = "pool_size", .kind = O_INT, .off = R(pool_size), .def = 4,
@@ -275,6 +279,22 @@ check_relayer(struct loader *ld, const config_setting_t *g,
 		    r->tls_key) == -1)
 			return -1;
 	}
+	/*
+	 * DANE believes the resolver's AD bit, which is only worth anything
+	 * from a validating resolver the operator vouches for.  Mandatory
+	 * DANE without it could never deliver: an error.  Opportunistic
+	 * without it never applies: a warning.
+	 */
+	s = config_setting_get_member(g, "dane");
+	if (r->dane == DANE_MANDATORY && !ld->cfg->resolver_trust_ad)
+		return fail(ld, s, "dane = \"mandatory\" needs resolver "
+		    "trust_ad = true (a validating resolver whose AD bit is "
+		    "believed): without it no TLSA record is ever "
+		    "authenticated and every delivery would be deferred");
+	if (r->dane == DANE_OPPORTUNISTIC && !ld->cfg->resolver_trust_ad)
+		warn_at(ld, s, "dane = \"opportunistic\" without resolver "
+		    "trust_ad = true never applies: no TLSA record is "
+		    "authenticated, the relayer's tls is used");
 	if (r->ca_file != NULL && access(r->ca_file, R_OK) == -1)
 		return fail(ld, config_setting_get_member(g, "ca_file"),
 		    "cannot read ca_file \"%s\": %s", r->ca_file,
@@ -423,6 +443,15 @@ relay_type_to_text(enum relay_type t)
 	if ((unsigned)t >= nitems(type_enum.names) - 1)
 		return "unknown";
 	return type_enum.names[t];
+}
+
+const char *
+dane_mode_to_text(enum dane_mode m)
+{
+	if ((unsigned)m >= nitems(dane_enum.names) - 1 ||
+	    dane_enum.names[m] == NULL)
+		return "unknown";
+	return dane_enum.names[m];
 }
 
 const char *

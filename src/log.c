@@ -362,6 +362,17 @@ log_event(const char *event, const char *fmt, ...)
 }
 
 void
+log_event_text(const char *event, const char *pairs)
+{
+	char	buf[4096];
+
+	if (LOG_LEVEL_INFO > log_lvl)
+		return;
+	snprintf(buf, sizeof(buf), "%s %s", event, pairs);
+	emit(LOG_INFO, buf);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	va_list	ap;

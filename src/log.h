@@ -39,6 +39,10 @@ void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	log_event(const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* log_event() of a line whose pairs log_format() has already escaped:
+ * how a line with optional fields is built in pieces. */
+void	log_event_text(const char *event, const char *pairs);
+
 /* vsnprintf with log_event's escaping of every %s; the length it wanted. */
 int	log_vformat(char *, size_t, const char *, va_list);
 int	log_format(char *, size_t, const char *, ...);

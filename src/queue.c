@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ TAILQ_HEAD(qmsg_list, qmsg);
 struct outcome {
 	int		 index;		/* in env->rcpts */
 	char		*queue, *relayer, *remote, *tls_info, *status;
+	enum dlv_dane	 dane;
 	long		 delay;
 	int		 attempt;
 };
@@ -102,18 +104,32 @@ outcome_clear(struct outcome *o)
 	free(o->status);
 }
 
+/* Append key=value pairs to line, every %s escaped (log_format()). */
+static void __attribute__((format(printf, 3, 4)))
+line_add(char *line, size_t size, const char *fmt, ...)
+{
+	size_t	n = strlen(line);
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vformat(line + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * The one form of delivered, deferred, bounced and expired lines: the
  * same fields in the same order, next= only for deferred (the time of
  * the next attempt, UTC).  tls_info is "<version>/<cipher>
- * verified=<yes|no>" or NULL.
+ * verified=<yes|no>" or NULL; dane= only for a relayer with dane on.
  */
 static void
 log_outcome(const char *event, const struct envelope *env,
     const struct outcome *o, time_t next)
 {
 	const char	*vf = NULL, *addr = env->rcpts[o->index].addr;
+	const char	*dane = dlv_dane_to_text(o->dane);
 	char		 tls[256] = "", nextbuf[64] = "";
+	char		 line[3072];
 	struct tm	 tm;
 
 	if (o->tls_info != NULL &&
@@ -122,33 +138,22 @@ log_outcome(const char *event, const struct envelope *env,
 		    o->tls_info);
 	if (next > 0 && gmtime_r(&next, &tm) != NULL)
 		strftime(nextbuf, sizeof(nextbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* Every %s is escaped by log_event(): field names stay in the
-	 * formats, so there is one per shape of line. */
-	if (vf != NULL && nextbuf[0] != '\0')
-		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
-		    "remote=%s tls=%s verified=%s status=\"%s\" delay=%lds "
-		    "attempt=%d next=%s", env->id, o->queue, env->sender, addr,
-		    o->relayer, o->remote ? o->remote : "none", tls,
-		    vf + strlen(" verified="), o->status, o->delay, o->attempt,
-		    nextbuf);
-	else if (vf != NULL)
-		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
-		    "remote=%s tls=%s verified=%s status=\"%s\" delay=%lds "
-		    "attempt=%d", env->id, o->queue, env->sender, addr,
-		    o->relayer, o->remote ? o->remote : "none", tls,
-		    vf + strlen(" verified="), o->status, o->delay, o->attempt);
-	else if (nextbuf[0] != '\0')
-		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
-		    "remote=%s status=\"%s\" delay=%lds attempt=%d next=%s",
-		    env->id, o->queue, env->sender, addr, o->relayer,
-		    o->remote ? o->remote : "none", o->status, o->delay,
-		    o->attempt, nextbuf);
-	else
-		log_event(event, "id=%s queue=%s from=<%s> to=<%s> relayer=%s "
-		    "remote=%s status=\"%s\" delay=%lds attempt=%d",
-		    env->id, o->queue, env->sender, addr, o->relayer,
-		    o->remote ? o->remote : "none", o->status, o->delay,
-		    o->attempt);
+	/* Built in pieces, each escaped by log_format(): field names stay
+	 * in the formats, every value goes through a %s. */
+	line[0] = '\0';
+	line_add(line, sizeof(line), "id=%s queue=%s from=<%s> to=<%s> "
+	    "relayer=%s remote=%s", env->id, o->queue, env->sender, addr,
+	    o->relayer, o->remote ? o->remote : "none");
+	if (vf != NULL)
+		line_add(line, sizeof(line), " tls=%s verified=%s", tls,
+		    vf + strlen(" verified="));
+	if (dane != NULL)
+		line_add(line, sizeof(line), " dane=%s", dane);
+	line_add(line, sizeof(line), " status=\"%s\" delay=%lds attempt=%d",
+	    o->status, o->delay, o->attempt);
+	if (nextbuf[0] != '\0')
+		line_add(line, sizeof(line), " next=%s", nextbuf);
+	log_event_text(event, line);
 }
 
 /* The deferred lines of the attempt that just ended, with next=. */
@@ -518,6 +523,7 @@ delivery_done(struct delivery *d)
 		o.relayer = (char *)d->relayer->name;
 		o.remote = d->remote;
 		o.tls_info = d->tls_info;
+		o.dane = d->dane;
 		o.status = (char *)status;
 		o.delay = delay;
 		o.attempt = env->attempts + 1;
@@ -537,6 +543,7 @@ delivery_done(struct delivery *d)
 			c->relayer = xstrdup(o.relayer);
 			c->remote = o.remote ? xstrdup(o.remote) : NULL;
 			c->tls_info = o.tls_info ? xstrdup(o.tls_info) : NULL;
+			c->dane = o.dane;
 			c->status = xstrdup(o.status);
 			c->delay = o.delay;
 			c->attempt = o.attempt;

@@ -105,6 +105,21 @@ delivery_done_later(struct delivery *d)
 	TAILQ_INSERT_TAIL(&done_laters, dl, entry);
 }
 
+const char *
+dlv_dane_to_text(enum dlv_dane dane)
+{
+	switch (dane) {
+	case DLV_DANE_NONE:
+		return "none";
+	case DLV_DANE_VERIFIED:
+		return "verified";
+	case DLV_DANE_FAILED:
+		return "failed";
+	default:
+		return NULL;
+	}
+}
+
 void
 delivery_fail_all(struct delivery *d, enum dlv_result result,
     const char *status)
@@ -220,7 +235,8 @@ strv_same(char *const *a, int na, char *const *b, int nb)
 
 /*
  * Every field of struct relayer_conf but its line and rate, and what of the
- * rest of the configuration a relayer uses itself (hostname).  A field
+ * rest of the configuration a relayer uses itself (hostname, resolver
+ * trust_ad).  A field
  * added to relayer_conf must be added here, or a reload would not see it
  * change.
  */
@@ -237,6 +253,8 @@ relayer_conf_same(const struct config *ca, const struct relayer_conf *a,
 	    str_same(a->tls_key, b->tls_key) &&
 	    str_same(a->auth_username, b->auth_username) &&
 	    str_same(a->auth_password, b->auth_password) &&
+	    a->dane == b->dane &&
+	    ca->resolver_trust_ad == cb->resolver_trust_ad &&
 	    str_same(a->ehlo_as, b->ehlo_as) &&
 	    a->pool_size == b->pool_size &&
 	    a->idle_timeout == b->idle_timeout &&

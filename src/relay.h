@@ -28,6 +28,12 @@ struct resolver;
 
 enum dlv_result { DLV_PENDING = 0, DLV_OK, DLV_TEMPFAIL, DLV_PERMFAIL };
 
+/* DANE's part in a delivery, for the log's dane= (none when the relayer
+ * has dane = off): the peer authenticated by a TLSA record; DANE did not
+ * apply; or it applied and the delivery could not be made so. */
+enum dlv_dane { DLV_DANE_OFF = 0, DLV_DANE_NONE, DLV_DANE_VERIFIED,
+		DLV_DANE_FAILED };
+
 struct delivery_rcpt {
 	const char	*addr;		/* points into the envelope */
 	int		 index;		/* index in env->rcpts */
@@ -59,6 +65,7 @@ struct delivery {
 						   and address used, for logs
 						   and bounces ("mx1[192.0.2.1]:25") */
 	char			*tls_info;	/* set by the relayer, or NULL */
+	enum dlv_dane		 dane;		/* set by the relayer */
 	void			(*done)(struct delivery *);
 	void			*arg;
 	struct timespec		 started;	/* for the duration metric */
@@ -98,6 +105,9 @@ bool	relay_quiet(void);
  * memory.  Nothing is left for LeakSanitizer to find.
  */
 void	relay_exit(void);
+
+/* "verified", "none", "failed", or NULL for DLV_DANE_OFF. */
+const char *dlv_dane_to_text(enum dlv_dane);
 
 /* Set every still-pending recipient of d to result/status (helper for
  * relayers that fail a whole delivery). */

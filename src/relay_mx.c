@@ -103,9 +103,14 @@ rm_shuffle(struct relay_host *hosts, const int *prefs, int n)
 	}
 }
 
+/*
+ * secure: the MX answer (or, for an implicit MX, the NODATA answer) was
+ * DNSSEC-authenticated, so its host names are what the domain's owner
+ * published and DANE may apply to them (RFC 7672 2.2.1).
+ */
 static void
-rm_mx_cb(void *arg, enum resolver_status st, const struct resolver_mx *mx,
-    int n)
+rm_mx_cb(void *arg, enum resolver_status st, bool secure,
+    const struct resolver_mx *mx, int n)
 {
 	struct rm_lookup	*l = arg;
 	struct rm_relay		*r = l->r;
@@ -125,6 +130,7 @@ rm_mx_cb(void *arg, enum resolver_status st, const struct resolver_mx *mx,
 			    mx[i].host[0] == '\0')
 				continue;
 			hosts[nh].name = mx[i].host;
+			hosts[nh].secure = secure;
 			prefs[nh++] = mx[i].pref;
 		}
 		if (nh == 0)
@@ -141,6 +147,7 @@ rm_mx_cb(void *arg, enum resolver_status st, const struct resolver_mx *mx,
 		/* No MX: the domain is its own mail host (RFC 5321 5.1). */
 		memset(&implicit, 0, sizeof(implicit));
 		implicit.name = d->nexthop;
+		implicit.secure = secure;
 		relay_pool_deliver(r->pool, d, d->dom, &implicit, 1);
 		break;
 	case RESOLVER_NXDOMAIN:
@@ -173,6 +180,8 @@ rm_deliver(void *state, struct delivery *d)
 			hosts[i].name = dom->mx_list[i].name;
 			hosts[i].addr = dom->mx_list[i].addr;
 			hosts[i].port = dom->mx_list[i].port;
+			/* Named by the operator, not by DNS. */
+			hosts[i].secure = true;
 		}
 		relay_pool_deliver(r->pool, d, dom, hosts, dom->n_mx);
 		free(hosts);

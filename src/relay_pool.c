@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "dane.h"
 #include "log.h"
 #include "relay.h"
 #include "relay_pool.h"
@@ -140,6 +141,7 @@ rp_pool_gc(struct relay_pool *p)
 		TAILQ_REMOVE(&p->dests, dest, entry);
 		config_unref(dest->cfg);
 		free(dest->servername);
+		dane_tlsa_set_free(dest->dane);
 		free(dest->remote);
 		free(dest);
 	}
@@ -238,17 +240,20 @@ rp_pool_dispatch(struct relay_pool *p)
 		dest_dispatch(dest);
 }
 
-/* The destination for an address and TLS identity, made if needed. */
+/* The destination for an address and TLS identity (with w's DANE state),
+ * made if needed. */
 struct rp_dest *
 rp_dest_get(struct relay_pool *p, const struct sockaddr_storage *ss,
-    socklen_t sslen, const char *servername, const struct domain_conf *dom)
+    socklen_t sslen, const char *servername, const struct rp_walk *w)
 {
 	struct rp_dest		*dest;
 	struct smtp_client_conf	 conf;
 	char			 addr[INET6_ADDRSTRLEN];
 	int			 port;
 
-	smtp_client_conf_init(&conf, p->cfg, p->rc, dom, servername);
+	smtp_client_conf_init(&conf, p->cfg, p->rc, w->dom, servername);
+	if (conf.tls < w->tls_floor)
+		conf.tls = w->tls_floor;
 	TAILQ_FOREACH(dest, &p->dests, entry) {
 		if (dest->sslen != sslen || memcmp(&dest->ss, ss, sslen) != 0)
 			continue;
@@ -257,7 +262,8 @@ rp_dest_get(struct relay_pool *p, const struct sockaddr_storage *ss,
 		    strcasecmp(dest->servername, servername) != 0))
 			continue;
 		if (dest->conf.tls != conf.tls ||
-		    dest->conf.implicit_tls != conf.implicit_tls)
+		    dest->conf.implicit_tls != conf.implicit_tls ||
+		    !dane_tlsa_set_equal(dest->dane, w->tlsa))
 			continue;
 		return dest;
 	}
@@ -267,8 +273,10 @@ rp_dest_get(struct relay_pool *p, const struct sockaddr_storage *ss,
 	dest->sslen = sslen;
 	dest->servername = servername != NULL ? xstrdup(servername) : NULL;
 	dest->cfg = config_ref(p->cfg);
+	dest->dane = dane_tlsa_set_dup(w->tlsa);
 	dest->conf = conf;
 	dest->conf.servername = dest->servername;
+	dest->conf.dane = dest->dane;
 	if (ss->ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
 		    addr, sizeof(addr));

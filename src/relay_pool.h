@@ -16,6 +16,13 @@
  * next address at once rather than each trying it in turn.  When every
  * host and address failed, the delivery fails transiently with the last
  * error.
+ *
+ * DANE (the mx relayer's dane, RFC 7672): after a secure host's addresses
+ * (authenticated, or configured) comes its TLSA lookup,
+ * _<port>._tcp.<host>.  Usable, authenticated records make the host's
+ * destinations DANE ones (STARTTLS and a matching certificate or nothing);
+ * a failed lookup, or no usable record under dane = "mandatory", skips
+ * the host; only unusable records raise tls to at least "required".
  */
 #ifndef SMARTHOSTD_RELAY_POOL_H
 #define SMARTHOSTD_RELAY_POOL_H
@@ -39,6 +46,9 @@ struct relay_host {
 					   name.  NULL for a bare address */
 	const char	*addr;		/* IP address to use as is, or NULL */
 	int		 port;		/* 0: the relayer's port */
+	bool		 secure;	/* name from a DNSSEC-authenticated
+					   MX answer, or from the
+					   configuration: DANE may apply */
 };
 
 /* A pool for one relayer of cfg (referenced until the pool is freed). */

@@ -97,6 +97,10 @@ rp_conn_start_tx(struct rp_conn *conn, struct rp_walk *w)
 	conn->w = w;
 	free(d->remote);
 	d->remote = xstrdup(conn->dest->remote);
+	/* A DANE destination's connections are up only once a TLSA record
+	 * has authenticated the peer (smtp_client.c). */
+	d->dane = conn->dest->pool->rc->dane == DANE_OFF ? DLV_DANE_OFF :
+	    conn->dest->dane != NULL ? DLV_DANE_VERIFIED : DLV_DANE_NONE;
 	smtp_client_start_tx(conn->c, d);
 }
 
@@ -127,11 +131,13 @@ conn_failed(struct rp_conn *conn, const char *err)
 	if (!up)
 		TAILQ_CONCAT(&moving, &dest->waiting, wentry);
 	rp_walk_set_err(w, err, dest->remote);
+	rp_walk_dest_dane(w, dest);
 	rp_walk_next(w);
 	while ((ww = TAILQ_FIRST(&moving)) != NULL) {
 		TAILQ_REMOVE(&moving, ww, wentry);
 		ww->waiting = NULL;
 		rp_walk_set_err(ww, err, dest->remote);
+		rp_walk_dest_dane(ww, dest);
 		rp_walk_next(ww);
 	}
 }
@@ -219,6 +225,7 @@ rp_conn_new(struct rp_dest *dest, struct rp_walk *w)
 	if (conn->c == NULL) {
 		log_info("relayer %s: %s", p->rc->name, err);
 		rp_walk_set_err(w, err, dest->remote);
+		rp_walk_dest_dane(w, dest);
 		free(conn);
 		return -1;
 	}

@@ -16,8 +16,10 @@
 
 #include <stdbool.h>
 
+#include "relay.h"
 #include "smtp_client.h"
 
+struct dane_tlsa_set;
 struct delivery;
 struct domain_conf;
 struct event;
@@ -47,8 +49,11 @@ struct rp_dest {
 	struct sockaddr_storage	 ss;		/* with the port */
 	socklen_t		 sslen;
 	char			*servername;	/* TLS name, NULL: a literal */
+	struct dane_tlsa_set	*dane;		/* usable TLSA records, or
+						   NULL: no DANE */
 	struct config		*cfg;		/* referenced: conf points in */
-	struct smtp_client_conf	 conf;		/* servername points above */
+	struct smtp_client_conf	 conf;		/* servername and dane point
+						   above */
 	char			*remote;	/* "host[addr]:port" */
 	TAILQ_HEAD(, rp_conn)	 conns;
 	int			 n_conns;
@@ -59,6 +64,7 @@ struct rp_host {
 	char			*name;
 	char			*addr;
 	int			 port;
+	bool			 secure;	/* see relay_host */
 };
 
 struct rp_walk {
@@ -76,6 +82,11 @@ struct rp_walk {
 	struct rp_dest		*waiting;	/* the FIFO it is in, or NULL */
 	char			*last_err;
 	char			*last_remote;
+	/* The current host's DANE: its usable TLSA records (or NULL), and
+	 * the least tls its destinations get (unusable records only). */
+	struct dane_tlsa_set	*tlsa;
+	enum client_tls		 tls_floor;
+	enum dlv_dane		 last_dane;	/* for the failure's log line */
 };
 
 struct relay_pool {
@@ -100,10 +111,11 @@ void	rp_pool_kick_others(const struct relay_pool *);
 /* Free empty destinations, then p when it is retired and holds nothing.
  * The last call of every entry point: it may free p. */
 void	rp_pool_gc(struct relay_pool *);
-/* The destination for an address and TLS identity, made if needed. */
+/* The destination for an address and TLS identity (with w's DANE
+ * state: its TLSA records, its tls floor), made if needed. */
 struct rp_dest *rp_dest_get(struct relay_pool *,
 	    const struct sockaddr_storage *, socklen_t, const char *servername,
-	    const struct domain_conf *);
+	    const struct rp_walk *w);
 /* w goes to dest: an idle connection, a new one if there is room, else
  * the FIFO.  -1 when a new connection failed at once. */
 int	rp_dest_take(struct rp_dest *, struct rp_walk *);
@@ -120,6 +132,8 @@ void	rp_walk_set_err(struct rp_walk *, const char *err,
 	    const char *remote);
 /* Free w without a word to its delivery (rp_walk_done says one). */
 void	rp_walk_free(struct rp_walk *);
+/* What a failure at dest says of DANE, for the log. */
+void	rp_walk_dest_dane(struct rp_walk *, const struct rp_dest *);
 
 /* relay_pool_conn.c: one pooled connection. */
 

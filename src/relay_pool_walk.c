@@ -4,7 +4,9 @@
  * relay_pool_walk.c — owns a delivery's walk through the connection pool
  * (relay_pool_int.h): its hosts in order, every address of a host (A then
  * AAAA, or a literal) before the next, DNS on the loop, the last error
- * kept, and the transient failure when every host and address failed.
+ * kept, the DANE step after a secure host's addresses (its TLSA lookup,
+ * and what the records make of its destinations), and the transient
+ * failure when every host and address failed.
  * Where each address leads (a destination, its FIFO and connections) is
  * relay_pool.c's.
  */
@@ -20,6 +22,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "dane.h"
 #include "log.h"
 #include "relay.h"
 #include "relay_pool.h"
@@ -52,6 +55,7 @@ rp_walk_free(struct rp_walk *w)
 	}
 	free(w->hosts);
 	free(w->addrs);
+	dane_tlsa_set_free(w->tlsa);
 	free(w->last_err);
 	free(w->last_remote);
 	TAILQ_REMOVE(&w->pool->walks, w, pentry);
@@ -82,12 +86,122 @@ walk_failed(struct rp_walk *w)
 		free(d->remote);
 		d->remote = xstrdup(w->last_remote);
 	}
+	d->dane = w->last_dane;
 	delivery_fail_all(d, DLV_TEMPFAIL, err);
 	rp_walk_done(w);
 }
 
+void
+rp_walk_dest_dane(struct rp_walk *w, const struct rp_dest *dest)
+{
+	if (dest->pool->rc->dane == DANE_OFF)
+		w->last_dane = DLV_DANE_OFF;
+	else
+		w->last_dane = dest->dane != NULL ? DLV_DANE_FAILED :
+		    DLV_DANE_NONE;
+}
+
+/* The current host is not to be used: its addresses are dropped, the
+ * reason kept as the walk's error. */
 static void
-walk_dns_cb(void *arg, enum resolver_status st,
+walk_skip_host(struct rp_walk *w, const char *err)
+{
+	log_info("relayer %s: %s", w->pool->rc->name, err);
+	rp_walk_set_err(w, err, NULL);
+	w->last_dane = DLV_DANE_FAILED;
+	free(w->addrs);
+	w->addrs = NULL;
+	w->n_addrs = w->next_addr = 0;
+}
+
+static void
+walk_tlsa_cb(void *arg, enum resolver_status st, bool secure,
+    const struct dane_tlsa_set *set)
+{
+	struct rp_walk		*w = arg;
+	struct relay_pool	*p = w->pool;
+	const char		*name = w->hosts[w->host].name;
+	bool			 mandatory = p->rc->dane == DANE_MANDATORY;
+	char			 buf[512];
+
+	w->q = NULL;
+	if (st == RESOLVER_TEMPFAIL) {
+		/* RFC 7672 2.2: a secure host whose TLSA records cannot
+		 * be had may be under attack; never used without them. */
+		snprintf(buf, sizeof(buf), "451 4.7.5 %s: TLSA lookup "
+		    "failed (temporary DNS failure)", name);
+		walk_skip_host(w, buf);
+	} else if (st == RESOLVER_OK && secure && set->n > 0) {
+		w->tlsa = dane_tlsa_set_dup(set);
+		w->last_dane = DLV_DANE_FAILED;	/* until a connection is up */
+	} else if (mandatory) {
+		snprintf(buf, sizeof(buf), "451 4.7.5 %s: no usable "
+		    "DNSSEC-authenticated TLSA record (dane = mandatory)",
+		    name);
+		walk_skip_host(w, buf);
+	} else if (st == RESOLVER_OK && secure) {
+		/* RFC 7672 3.1.3: records, none usable: encrypt anyway. */
+		log_debug("relayer %s: %s: TLSA records, none usable: TLS "
+		    "required, unauthenticated", p->rc->name, name);
+		w->tls_floor = CTLS_REQUIRED;
+	}
+	rp_walk_next(w);
+	rp_pool_gc(p);
+}
+
+/*
+ * The current host's addresses are known (secure: authenticated, or from
+ * the configuration): does DANE apply to it?  True when its TLSA lookup
+ * is under way; walk_tlsa_cb() goes on.  Otherwise, under dane =
+ * "mandatory", the host is skipped.
+ */
+static bool
+walk_dane(struct rp_walk *w, bool addr_secure)
+{
+	struct relay_pool	*p = w->pool;
+	struct rp_host		*h = &w->hosts[w->host];
+	const char		*why;
+	char			 buf[600];
+
+	dane_tlsa_set_free(w->tlsa);
+	w->tlsa = NULL;
+	w->tls_floor = CTLS_NONE;
+	if (p->rc->dane == DANE_OFF) {
+		w->last_dane = DLV_DANE_OFF;
+		return false;
+	}
+	w->last_dane = DLV_DANE_NONE;
+	if (h->name == NULL)
+		why = "an address, no host name";
+	else if (!p->cfg->resolver_trust_ad)
+		why = "resolver trust_ad is off";
+	else if (!h->secure)
+		why = "its MX records are not DNSSEC-authenticated";
+	else if (!addr_secure)
+		why = "its address records are not DNSSEC-authenticated";
+	else if (p->dns == NULL)
+		why = "no resolver";
+	else {
+		snprintf(buf, sizeof(buf), "_%d._tcp.%s", h->port > 0 ?
+		    h->port : p->rc->port, h->name);
+		if ((w->q = resolver_tlsa(p->dns, buf, walk_tlsa_cb, w)) !=
+		    NULL)
+			return true;
+		why = "cannot look up TLSA";
+	}
+	log_debug("relayer %s: DANE does not apply to %s: %s", p->rc->name,
+	    h->name != NULL ? h->name : h->addr, why);
+	if (p->rc->dane == DANE_MANDATORY) {
+		snprintf(buf, sizeof(buf), "451 4.7.5 %s: DANE does not apply "
+		    "(%s; dane = mandatory)", h->name != NULL ? h->name :
+		    h->addr, why);
+		walk_skip_host(w, buf);
+	}
+	return false;
+}
+
+static void
+walk_dns_cb(void *arg, enum resolver_status st, bool secure,
     const struct sockaddr_storage *addrs, int n)
 {
 	struct rp_walk		*w = arg;
@@ -100,6 +214,8 @@ walk_dns_cb(void *arg, enum resolver_status st,
 		memcpy(w->addrs, addrs, n * sizeof(*w->addrs));
 		w->n_addrs = n;
 		w->next_addr = 0;
+		if (walk_dane(w, secure))
+			return;		/* walk_tlsa_cb() goes on */
 	} else {
 		/* Even a name that does not exist is transient here: it is
 		 * a host we were told to use, not the recipient's domain. */
@@ -110,6 +226,9 @@ walk_dns_cb(void *arg, enum resolver_status st,
 		    "no address");
 		log_info("relayer %s: %s", p->rc->name, buf);
 		rp_walk_set_err(w, buf, NULL);
+		/* Not a DANE failure: DANE never got to this host. */
+		w->last_dane = p->rc->dane == DANE_OFF ? DLV_DANE_OFF :
+		    DLV_DANE_NONE;
 	}
 	rp_walk_next(w);
 	rp_pool_gc(p);
@@ -139,7 +258,7 @@ rp_walk_next(struct rp_walk *w)
 			if ((len = resolver_set_port(&ss, port)) == 0)
 				continue;
 			servername = h->name;
-			dest = rp_dest_get(p, &ss, len, servername, w->dom);
+			dest = rp_dest_get(p, &ss, len, servername, w);
 			if (rp_dest_take(dest, w) == 0)
 				return;
 			continue;
@@ -154,9 +273,13 @@ rp_walk_next(struct rp_walk *w)
 		h = &w->hosts[w->host];
 		if (h->addr != NULL) {
 			w->addrs = xcalloc(1, sizeof(*w->addrs));
-			if (resolver_literal(h->addr, &w->addrs[0]))
+			if (resolver_literal(h->addr, &w->addrs[0])) {
 				w->n_addrs = 1;
-			else {
+				/* A configured address: as secure as its
+				 * name. */
+				if (walk_dane(w, true))
+					return;
+			} else {
 				snprintf(err, sizeof(err), "451 4.4.3 \"%s\" "
 				    "is not an IP address", h->addr);
 				rp_walk_set_err(w, err, NULL);
@@ -195,6 +318,7 @@ relay_pool_deliver(struct relay_pool *p, struct delivery *d,
 	w->hosts = xcalloc(n_hosts > 0 ? n_hosts : 1, sizeof(*w->hosts));
 	for (i = 0; i < n_hosts; i++) {
 		w->hosts[i].port = hosts[i].port;
+		w->hosts[i].secure = hosts[i].secure;
 		if (hosts[i].addr != NULL)
 			w->hosts[i].addr = xstrdup(hosts[i].addr);
 		if (hosts[i].name == NULL)

@@ -3,9 +3,15 @@
 /*
  * resolver.c — owns the asynchronous resolver: one private udns context per
  * struct resolver, its UDP socket on a persistent libevent read event, its
- * timeouts on one libevent timer, and the A/AAAA, MX and TXT lookups built
- * on it.  Nothing here blocks: udns only sends from dns_timeouts() (our timer)
- * and only reads from dns_ioevent() (our read event).
+ * timeouts on one libevent timer, and the A/AAAA, MX, TXT and TLSA
+ * lookups built on it.  Nothing here blocks: udns only sends from
+ * dns_timeouts() (our timer) and only reads from dns_ioevent() (our read
+ * event).
+ *
+ * DNSSEC status: with trust_ad, every query asks for it (EDNS0 DO) and
+ * udns's debug hook, which sees each reply packet matched to its query
+ * before the query ends, notes the reply's AD bit; an answer is secure
+ * when every reply it is made of had AD.
  *
  * Callers' callbacks never run inside udns: when a lookup is complete its
  * result is kept in the query and the callback runs from a libevent event
@@ -61,15 +67,16 @@ udns_last_status(struct dns_ctx *ctx)
 }
 
 #include "config.h"
+#include "dane.h"
 #include "hosts.h"
 #include "log.h"
 #include "util.h"
 #include "resolver.h"
 
-enum query_type { Q_ADDR, Q_MX, Q_TXT };
+enum query_type { Q_ADDR, Q_MX, Q_TXT, Q_TLSA };
 
-/* The halves of a query: A and AAAA for Q_ADDR, only the first for Q_MX
- * and Q_TXT. */
+/* The halves of a query: A and AAAA for Q_ADDR, only the first for the
+ * others. */
 #define HALF_4	0
 #define HALF_6	1
 
@@ -79,6 +86,7 @@ struct resolver_query {
 	resolver_addr_cb		 addr_cb;
 	resolver_mx_cb		 mx_cb;
 	resolver_txt_cb		 txt_cb;
+	resolver_tlsa_cb	 tlsa_cb;
 	void			*arg;
 	char			*name;
 	/* udns lookups still running (0-2) */
@@ -86,12 +94,16 @@ struct resolver_query {
 	bool			 cancelled;
 	/* udns status of each half, DNS_E_* */
 	int			 ustatus[2];
+	/* a reply came for each half, and whether it carried AD */
+	bool			 replied[2], ad[2];
+	bool			 local;		/* hosts file or literal */
 	struct sockaddr_storage	*addrs[2];
 	int			 naddrs[2];
 	struct resolver_mx		*mx;
 	int			 nmx;
 	struct resolver_txt	*txt;		/* each .txt malloc'd */
 	int			 ntxt;
+	struct dane_tlsa_set	*tlsa;
 	/* runs the caller's callback from the event loop */
 	struct event		*ev_done;
 	TAILQ_ENTRY(resolver_query)	 entry;
@@ -102,6 +114,7 @@ struct resolver {
 	struct dns_ctx		*ctx;
 	struct event		*ev_io;
 	struct event		*ev_timer;
+	bool			 trust_ad;	/* ask for and believe AD */
 	TAILQ_HEAD(, resolver_query)	 queries;
 	/* The hosts file, asked before DNS for A/AAAA (never for MX). */
 	char			*hosts_path;
@@ -120,6 +133,9 @@ static void	dns_timer_cb(evutil_socket_t, short, void *);
 static void	dns_utm(struct dns_ctx *, int, void *);
 static void	query_done_cb(evutil_socket_t, short, void *);
 static void	query_free(struct resolver_query *);
+static void	udns_seen(int, const struct sockaddr *, unsigned,
+		    const unsigned char *, int, const struct dns_query *,
+		    void *);
 
 /*
  * Read the hosts file again if it is not the one read last (another inode,
@@ -185,6 +201,7 @@ resolver_reload(struct resolver *d, const struct config *conf)
 	free(d->hosts_path);
 	d->hosts_path = xstrdup(conf->hosts_file != NULL ? conf->hosts_file :
 	    "/etc/hosts");
+	d->trust_ad = conf->resolver_trust_ad;
 	d->hosts_read = false;		/* read again at the next lookup */
 }
 
@@ -313,6 +330,7 @@ resolver_new(struct event_base *base, const struct config *conf, char *err,
 		goto fail;
 	}
 	dns_set_tmcbck(d->ctx, dns_utm, d);
+	dns_set_dbgfn(d->ctx, udns_seen);
 	resolver_reload(d, conf);
 	return d;
 
@@ -429,6 +447,7 @@ query_free(struct resolver_query *q)
 	free(q->addrs[HALF_6]);
 	free(q->mx);
 	txt_free(q->txt, q->ntxt);
+	dane_tlsa_set_free(q->tlsa);
 	free(q->name);
 	free(q);
 }
@@ -461,6 +480,66 @@ map_status(int ustatus)
 	}
 }
 
+/*
+ * Every half that was answered by a reply with AD, under trust_ad; local
+ * answers are configuration.  A half with no reply (a timeout, or not
+ * asked) says nothing either way, but one reply at least is needed.
+ */
+static bool
+query_secure(const struct resolver_query *q)
+{
+	int	half, n = 0;
+
+	if (q->local)
+		return true;
+	if (!q->dns->trust_ad)
+		return false;
+	for (half = HALF_4; half <= HALF_6; half++) {
+		if (!q->replied[half])
+			continue;
+		if (!q->ad[half])
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+/*
+ * udns's debug hook: called with every packet sent, and with every reply
+ * matched to a query (data is that query's) before its parse function
+ * and callback run.  Only replies matter: their AD bit, for the half
+ * their question's type says.
+ */
+static void
+udns_seen(int code, const struct sockaddr *sa, unsigned salen,
+    const unsigned char *pkt, int plen, const struct dns_query *uq,
+    void *data)
+{
+	struct resolver_query	*q = data;
+	const unsigned char	*cur, *end;
+	unsigned char		 dn[DNS_MAXDN];
+	int			 half = HALF_4;
+
+	if (q == NULL || pkt == NULL || plen < DNS_HSIZE || !dns_qr(pkt))
+		return;
+	end = pkt + plen;
+	cur = dns_payload(pkt);
+	if (dns_numqd(pkt) != 1 || dns_getdn(pkt, &cur, end, dn,
+	    sizeof(dn)) <= 0 || cur + 4 > end)
+		return;
+	if (q->type == Q_ADDR && dns_get16(cur) == DNS_T_AAAA)
+		half = HALF_6;
+	q->replied[half] = true;
+	q->ad[half] = dns_ad(pkt) != 0;
+}
+
+/* The flags of every udns query: DO when the AD bit is to be believed. */
+static int
+query_flags(const struct resolver *d)
+{
+	return DNS_NOSRCH | (d->trust_ad ? DNS_SET_DO : 0);
+}
+
 /* Combine A and AAAA as dns.h promises. */
 static enum resolver_status
 addr_status(const struct resolver_query *q)
@@ -490,7 +569,10 @@ query_done_cb(evutil_socket_t fd, short what, void *arg)
 	resolver_addr_cb		 addr_cb = q->addr_cb;
 	resolver_mx_cb		 mx_cb = q->mx_cb;
 	resolver_txt_cb		 txt_cb = q->txt_cb;
+	resolver_tlsa_cb	 tlsa_cb = q->tlsa_cb;
+	struct dane_tlsa_set	*tlsa = NULL;
 	void			*cbarg = q->arg;
+	bool			 secure = query_secure(q);
 	int			 n = 0, n4, n6;
 
 	/*
@@ -529,6 +611,21 @@ query_done_cb(evutil_socket_t fd, short what, void *arg)
 		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
 		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
 		    n);
+	} else if (q->type == Q_TLSA) {
+		status = map_status(q->ustatus[HALF_4]);
+		if (status == RESOLVER_OK && (q->tlsa == NULL ||
+		    q->tlsa->n_seen == 0))
+			status = RESOLVER_NODATA;
+		if (status == RESOLVER_OK) {
+			tlsa = q->tlsa;
+			q->tlsa = NULL;
+		}
+		log_debug("dns: %s: TLSA %s%s, %d record(s), %d usable",
+		    q->name, status == RESOLVER_OK ? "ok" :
+		    status == RESOLVER_NXDOMAIN ? "nxdomain" :
+		    status == RESOLVER_NODATA ? "nodata" : "tempfail",
+		    secure ? " (secure)" : "", tlsa ? tlsa->n_seen : 0,
+		    tlsa ? tlsa->n : 0);
 	} else {
 		if (q->nmx > 0)
 			status = RESOLVER_OK;
@@ -549,14 +646,17 @@ query_done_cb(evutil_socket_t fd, short what, void *arg)
 	query_free(q);
 
 	if (type == Q_ADDR)
-		addr_cb(cbarg, status, addrs, n);
+		addr_cb(cbarg, status, secure, addrs, n);
 	else if (type == Q_TXT)
 		txt_cb(cbarg, status, txt, n);
+	else if (type == Q_TLSA)
+		tlsa_cb(cbarg, status, secure, tlsa);
 	else
-		mx_cb(cbarg, status, mx, n);
+		mx_cb(cbarg, status, secure, mx, n);
 	free(addrs);
 	free(mx);
 	txt_free(txt, type == Q_TXT ? n : 0);
+	dane_tlsa_set_free(tlsa);
 }
 
 static void
@@ -681,6 +781,7 @@ resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *a
 		q->addrs[half][0] = ss;
 		q->naddrs[half] = 1;
 		q->ustatus[half] = 0;
+		q->local = true;
 		event_active(q->ev_done, EV_TIMEOUT, 1);
 		return q;
 	}
@@ -696,6 +797,7 @@ resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *a
 			q->addrs[half][q->naddrs[half]++] = found[i];
 		}
 		q->ustatus[HALF_4] = q->ustatus[HALF_6] = 0;
+		q->local = true;
 		event_active(q->ev_done, EV_TIMEOUT, 1);
 		return q;
 	}
@@ -705,11 +807,13 @@ resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *a
 	 * so its callbacks cannot run inside this call.
 	 */
 	q->pending = 2;
-	if (dns_submit_a4(d->ctx, name, DNS_NOSRCH, udns_a4_cb, q) == NULL) {
+	if (dns_submit_a4(d->ctx, name, query_flags(d), udns_a4_cb, q) ==
+	    NULL) {
 		q->ustatus[HALF_4] = udns_last_status(d->ctx);
 		q->pending--;
 	}
-	if (dns_submit_a6(d->ctx, name, DNS_NOSRCH, udns_a6_cb, q) == NULL) {
+	if (dns_submit_a6(d->ctx, name, query_flags(d), udns_a6_cb, q) ==
+	    NULL) {
 		q->ustatus[HALF_6] = udns_last_status(d->ctx);
 		q->pending--;
 	}
@@ -726,7 +830,40 @@ resolver_mx(struct resolver *d, const char *domain, resolver_mx_cb cb, void *arg
 	q = query_new(d, Q_MX, domain, arg);
 	q->mx_cb = cb;
 	q->pending = 1;
-	if (dns_submit_mx(d->ctx, domain, DNS_NOSRCH, udns_mx_cb, q) == NULL) {
+	if (dns_submit_mx(d->ctx, domain, query_flags(d), udns_mx_cb, q) ==
+	    NULL) {
+		q->ustatus[HALF_4] = udns_last_status(d->ctx);
+		q->pending = 0;
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+	}
+	return q;
+}
+
+static void
+udns_tlsa_cb(struct dns_ctx *ctx, void *result, void *arg)
+{
+	struct resolver_query	*q = arg;
+
+	q->ustatus[HALF_4] = udns_last_status(ctx);
+	if (!q->cancelled) {
+		q->tlsa = result;
+		result = NULL;
+	}
+	dane_tlsa_set_free(result);
+	query_half_done(q);
+}
+
+struct resolver_query *
+resolver_tlsa(struct resolver *d, const char *name, resolver_tlsa_cb cb,
+    void *arg)
+{
+	struct resolver_query	*q;
+
+	q = query_new(d, Q_TLSA, name, arg);
+	q->tlsa_cb = cb;
+	q->pending = 1;
+	if (dns_submit_p(d->ctx, name, DNS_C_IN, DANE_T_TLSA, query_flags(d),
+	    dane_tlsa_parse, udns_tlsa_cb, q) == NULL) {
 		q->ustatus[HALF_4] = udns_last_status(d->ctx);
 		q->pending = 0;
 		event_active(q->ev_done, EV_TIMEOUT, 1);
@@ -767,6 +904,7 @@ resolver_cancel(struct resolver_query *q)
 		q->addr_cb = NULL;
 		q->mx_cb = NULL;
 		q->txt_cb = NULL;
+		q->tlsa_cb = NULL;
 		return;
 	}
 	query_free(q);

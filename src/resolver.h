@@ -14,6 +14,7 @@
 
 struct event_base;
 struct config;
+struct dane_tlsa_set;
 struct resolver;
 struct resolver_query;
 
@@ -47,19 +48,30 @@ struct resolver	*resolver_new(struct event_base *, const struct config *,
 void		 resolver_free(struct resolver *);
 
 /*
- * A new configuration: take its hosts_file (default /etc/hosts), read
- * again at the next lookup.  The file is also read again whenever it
- * changes.  Names found there answer A/AAAA lookups without DNS; MX
- * lookups are DNS only.
+ * A new configuration: take its trust_ad, and its hosts_file (default
+ * /etc/hosts), read again at the next lookup.  The file is also read
+ * again whenever it changes.  Names found there answer A/AAAA lookups
+ * without DNS; MX and TLSA lookups are DNS only.
  */
 void		 resolver_reload(struct resolver *, const struct config *);
 
+/*
+ * secure: the answer is DNSSEC-authenticated — the configuration's
+ * resolver has trust_ad, and every reply it is made of carried the AD bit
+ * (the queries then ask for it with the EDNS0 DO bit).  Answers from the
+ * hosts file and IP literals are local configuration: secure too.  Never
+ * true without trust_ad.
+ */
 typedef void (*resolver_addr_cb)(void *arg, enum resolver_status,
-    const struct sockaddr_storage *addrs, int n);
+    bool secure, const struct sockaddr_storage *addrs, int n);
 typedef void (*resolver_mx_cb)(void *arg, enum resolver_status,
-    const struct resolver_mx *mx, int n);
+    bool secure, const struct resolver_mx *mx, int n);
 typedef void (*resolver_txt_cb)(void *arg, enum resolver_status,
     const struct resolver_txt *txt, int n);
+/* RESOLVER_OK with the TLSA records (set->n_seen > 0, set->n usable),
+ * else NODATA, NXDOMAIN or TEMPFAIL and set NULL. */
+typedef void (*resolver_tlsa_cb)(void *arg, enum resolver_status,
+    bool secure, const struct dane_tlsa_set *set);
 
 /*
  * Look up A and AAAA of a host name; the callback gets every address of
@@ -79,6 +91,10 @@ struct resolver_query *resolver_mx(struct resolver *, const char *domain,
  * DNS only, never the hosts file. */
 struct resolver_query *resolver_txt(struct resolver *, const char *name,
 		    resolver_txt_cb cb, void *arg);
+
+/* Look up the TLSA records of name ("_25._tcp.mx.example"), DNS only. */
+struct resolver_query *resolver_tlsa(struct resolver *, const char *name,
+		    resolver_tlsa_cb cb, void *arg);
 
 /*
  * Is s an IP address, bare ("192.0.2.1", "2001:db8::1") or a domain literal

@@ -459,6 +459,9 @@ smtp_client_new(struct event_base *base, const struct sockaddr *sa,
 	/* Implicit TLS cannot fall back: it is at least "required". */
 	if (c->conf.implicit_tls && c->conf.tls < CTLS_REQUIRED)
 		c->conf.tls = CTLS_REQUIRED;
+	/* DANE: authenticated TLS or nothing (RFC 7672 2.2). */
+	if (c->conf.dane != NULL)
+		c->conf.tls = CTLS_VERIFY;
 	if ((size_t)salen <= sizeof(c->sa)) {
 		memcpy(&c->sa, sa, salen);
 		c->salen = salen;
@@ -590,10 +593,14 @@ sc_tls_start(struct smtp_client *c)
 	struct bufferevent	*under = c->bev, *bev;
 	char			 err[512];
 
-	c->ssl = tls_client_ssl(c->conf.tls == CTLS_VERIFY, c->conf.ca_file,
-	    c->conf.ca_path, c->conf.tls_cert, c->conf.tls_key,
-	    c->conf.servername, c->ip[0] != '\0' ? c->ip :
-	    NULL, err, sizeof(err));
+	if (c->conf.dane != NULL)
+		c->ssl = tls_client_ssl_dane(c->conf.dane, c->conf.tls_cert,
+		    c->conf.tls_key, c->conf.servername, err, sizeof(err));
+	else
+		c->ssl = tls_client_ssl(c->conf.tls == CTLS_VERIFY,
+		    c->conf.ca_file, c->conf.ca_path, c->conf.tls_cert,
+		    c->conf.tls_key, c->conf.servername, c->ip[0] != '\0' ?
+		    c->ip : NULL, err, sizeof(err));
 	if (c->ssl == NULL) {
 		/* Our own configuration is at fault: no plaintext retry. */
 		log_warnx("smtp client %s: %s", c->remote, err);
@@ -626,6 +633,12 @@ sc_tls_start(struct smtp_client *c)
 static void
 sc_tls_done(struct smtp_client *c)
 {
+	/* The handshake verifies; this is a second look, never a first. */
+	if (c->conf.dane != NULL && !tls_client_dane_verified(c->ssl)) {
+		sc_fail(c, "451 4.7.5 TLS with %s not authenticated by its "
+		    "TLSA records", c->remote);
+		return;
+	}
 	c->tls_active = true;
 	free(c->tls_info);
 	c->tls_info = tls_client_info(c->ssl, c->conf.tls == CTLS_VERIFY);

@@ -23,7 +23,8 @@
  * at least "required") report SMTPC_FAILED with a 451 4.7.x status when
  * STARTTLS is missing or refused or the handshake fails; "verify" checks
  * the chain and conf->servername (or, for an address literal, the address
- * connected to).  "opportunistic" goes on in plaintext when STARTTLS is
+ * connected to), or with conf->dane the TLSA records instead of any name or
+ * store.  "opportunistic" goes on in plaintext when STARTTLS is
  * refused, and when the handshake fails it reconnects to the same address
  * in plaintext by itself: the owner sees one connection either way.
  * Every transaction's delivery gets d->tls_info ("TLSv1.3/<cipher>
@@ -56,6 +57,7 @@
 #include "smtp_reply.h"	/* the pure parsing, struct smtp_caps */
 
 struct event_base;
+struct dane_tlsa_set;
 struct delivery;
 struct smtp_client;
 
@@ -75,6 +77,10 @@ struct smtp_client_conf {
 	const char	*servername;		/* host name for SNI and
 						   verification; NULL for an
 						   IP literal */
+	/* DANE (RFC 7672): the host's usable TLSA records, or NULL.  Set,
+	 * STARTTLS is required (tls is taken as "verify", never a
+	 * plaintext retry) and the peer must match one of them. */
+	const struct dane_tlsa_set *dane;
 };
 
 /*

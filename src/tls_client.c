@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * tls_client.c — owns the client-side TLS contexts: one SSL_CTX per
- * (verify, ca_file, ca_path) combination, built on first use and kept
+ * (verify, ca_file, ca_path, client cert, DANE) combination, built on
+ * first use and kept
  * until exit, since loading a trust store is far dearer than a handshake;
  * and the per-connection SSL with SNI and the name or address the peer's
  * certificate must match.  The handshake itself runs in smtp_client.c
@@ -18,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dane.h"
 #include "log.h"
 #include "tls_client.h"
 #include "privread.h"
@@ -26,6 +28,7 @@
 struct tc_ctx {
 	struct tc_ctx	*next;
 	bool		 verify;
+	bool		 dane;
 	char		*ca_file, *ca_path;
 	char		*cert, *key;
 	SSL_CTX		*ctx;
@@ -83,7 +86,7 @@ tc_ctx_cert(SSL_CTX *ctx, const char *cert, const char *key, char *err,
 }
 
 static SSL_CTX *
-tc_ctx_new(bool verify, const char *ca_file, const char *ca_path,
+tc_ctx_new(bool verify, bool dane, const char *ca_file, const char *ca_path,
     const char *cert, const char *key, char *err, size_t errlen)
 {
 	SSL_CTX	*ctx;
@@ -102,6 +105,17 @@ tc_ctx_new(bool verify, const char *ca_file, const char *ca_path,
 	if (cert != NULL && tc_ctx_cert(ctx, cert, key, err, errlen) == -1) {
 		SSL_CTX_free(ctx);
 		return NULL;
+	}
+	if (dane) {
+		/* The TLSA records are the only trust: no store loaded. */
+		if (SSL_CTX_dane_enable(ctx) <= 0) {
+			tc_ssl_error(buf, sizeof(buf));
+			snprintf(err, errlen, "SSL_CTX_dane_enable: %s", buf);
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		return ctx;
 	}
 	if (!verify) {
 		/* opportunistic and required: encryption without trust. */
@@ -133,25 +147,29 @@ tc_atexit_cb(void)
 }
 
 static SSL_CTX *
-tc_ctx_get(bool verify, const char *ca_file, const char *ca_path,
+tc_ctx_get(bool verify, bool dane, const char *ca_file, const char *ca_path,
     const char *cert, const char *key, char *err, size_t errlen)
 {
 	struct tc_ctx	*t;
 	SSL_CTX		*ctx;
 
-	/* The trust anchors only matter when verifying. */
-	if (!verify)
+	/* The trust anchors only matter when verifying by PKIX. */
+	if (!verify || dane)
 		ca_file = ca_path = NULL;
+	if (dane)
+		verify = true;
 	for (t = tc_cache; t != NULL; t = t->next)
-		if (t->verify == verify && tc_streq(t->ca_file, ca_file) &&
+		if (t->verify == verify && t->dane == dane &&
+		    tc_streq(t->ca_file, ca_file) &&
 		    tc_streq(t->ca_path, ca_path) && tc_streq(t->cert, cert) &&
 		    tc_streq(t->key, key))
 			return t->ctx;
-	if ((ctx = tc_ctx_new(verify, ca_file, ca_path, cert, key, err,
+	if ((ctx = tc_ctx_new(verify, dane, ca_file, ca_path, cert, key, err,
 	    errlen)) == NULL)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
 	t->verify = verify;
+	t->dane = dane;
 	t->ca_file = ca_file != NULL ? xstrdup(ca_file) : NULL;
 	t->ca_path = ca_path != NULL ? xstrdup(ca_path) : NULL;
 	t->cert = cert != NULL ? xstrdup(cert) : NULL;
@@ -180,7 +198,7 @@ tls_client_ssl(bool verify, const char *ca_file, const char *ca_path,
 		snprintf(err, errlen, "tls_cert without tls_key");
 		return NULL;
 	}
-	if ((ctx = tc_ctx_get(verify, ca_file, ca_path, cert, key, err,
+	if ((ctx = tc_ctx_get(verify, false, ca_file, ca_path, cert, key, err,
 	    errlen)) == NULL)
 		return NULL;
 	if ((ssl = SSL_new(ctx)) == NULL) {
@@ -220,6 +238,71 @@ tls_client_ssl(bool verify, const char *ca_file, const char *ca_path,
 		return NULL;
 	}
 	return ssl;
+}
+
+SSL *
+tls_client_ssl_dane(const struct dane_tlsa_set *tlsa, const char *cert,
+    const char *key, const char *servername, char *err, size_t errlen)
+{
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	const struct dane_tlsa	*t;
+	char			 buf[256];
+	int			 i, added = 0;
+
+	if ((cert == NULL) != (key == NULL)) {
+		snprintf(err, errlen, "tls_cert without tls_key");
+		return NULL;
+	}
+	if (servername == NULL || tlsa == NULL || tlsa->n == 0) {
+		snprintf(err, errlen, "DANE without a host name or a usable "
+		    "TLSA record");
+		return NULL;
+	}
+	if ((ctx = tc_ctx_get(true, true, NULL, NULL, cert, key, err,
+	    errlen)) == NULL)
+		return NULL;
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "SSL_new: %s", buf);
+		return NULL;
+	}
+	/* RFC 7672 8.1: SNI is the TLSA base domain.  SSL_dane_enable()
+	 * also makes it the name a DANE-TA chain must carry. */
+	if (SSL_set_tlsext_host_name(ssl, servername) != 1 ||
+	    SSL_dane_enable(ssl, servername) <= 0) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "cannot enable DANE for \"%s\": %s",
+		    servername, buf);
+		SSL_free(ssl);
+		return NULL;
+	}
+	X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl),
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	/* RFC 7672 3.1.1: a DANE-EE match says nothing of names. */
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; i < tlsa->n; i++) {
+		t = &tlsa->rr[i];
+		/* 0: a record OpenSSL cannot use (a digest it lacks). */
+		if (SSL_dane_tlsa_add(ssl, t->usage, t->selector, t->mtype,
+		    t->data, t->len) > 0)
+			added++;
+	}
+	ERR_clear_error();
+	if (added == 0) {
+		snprintf(err, errlen, "no TLSA record of %s is usable by the "
+		    "TLS library", servername);
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+bool
+tls_client_dane_verified(SSL *ssl)
+{
+	return SSL_get_verify_result(ssl) == X509_V_OK &&
+	    SSL_get0_dane_authority(ssl, NULL, NULL) >= 0;
 }
 
 char *

@@ -3,8 +3,9 @@
 /*
  * tls_client.h — the client side of TLS for outgoing SMTP (smtp_client.c):
  * SSL_CTX objects built once per (verify, ca_file, ca_path, client cert
- * and key) and cached until tls_client_cleanup(), one SSL per connection with SNI and the peer
- * name to check, and the texts that go into logs and statuses.
+ * and key, DANE) and cached until tls_client_cleanup(), one SSL per
+ * connection with SNI and the peer name (or TLSA records) to check, and
+ * the texts that go into logs and statuses.
  */
 #ifndef SMARTHOSTD_TLS_CLIENT_H
 #define SMARTHOSTD_TLS_CLIENT_H
@@ -13,6 +14,8 @@
 #include <stddef.h>
 
 #include <openssl/ssl.h>
+
+struct dane_tlsa_set;
 
 /*
  * A new SSL for one connection, TLS 1.2 at least.  With verify, the chain
@@ -28,6 +31,21 @@ SSL		*tls_client_ssl(bool verify, const char *ca_file,
 		    const char *ca_path, const char *cert, const char *key,
 		    const char *servername, const char *ip, char *err,
 		    size_t errlen);
+
+/*
+ * A new SSL for one connection authenticated by DANE (RFC 7672): the
+ * peer's chain must match one of tlsa's usable records (DANE-EE: the
+ * server's certificate or key, no name checked; DANE-TA: a trust anchor
+ * in the chain the server sends, and then servername, the TLSA base
+ * domain, must be in the certificate), or the handshake fails.  No
+ * PKIX trust store is used.  servername is also sent as SNI.
+ */
+SSL		*tls_client_ssl_dane(const struct dane_tlsa_set *tlsa,
+		    const char *cert, const char *key, const char *servername,
+		    char *err, size_t errlen);
+
+/* After the handshake: did a TLSA record authenticate the peer? */
+bool		 tls_client_dane_verified(SSL *);
 
 /* "TLSv1.3/TLS_AES_256_GCM_SHA384 verified=yes" for an established ssl;
  * the caller frees it. */

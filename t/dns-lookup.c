@@ -3,12 +3,14 @@
 /*
  * dns-lookup.c — drives src/dns.c on an event loop for t/integration/dns.t:
  *
- *	dns-lookup [-d] [-C] [-s IP]... [-p PORT] [-t SECONDS] [-a ATTEMPTS]
- *	    mx|addr|txt NAME
+ *	dns-lookup [-d] [-C] [-A] [-s IP]... [-p PORT] [-t SECONDS]
+ *	    [-a ATTEMPTS] mx|addr|txt|tlsa NAME
  *
  * prints one result per line ("mx 10 mx1.example.test", "addr 127.0.0.2",
- * "txt v=STSv1; id=1" with octets outside printable ASCII as \xHH)
- * or "status NXDOMAIN|NODATA|TEMPFAIL", and exits 0.  -C cancels the
+ * "txt v=STSv1; id=1" with octets outside printable ASCII as \xHH,
+ * "tlsa 3 1 1 <hex>" for each usable record after "tlsa records N")
+ * or "status NXDOMAIN|NODATA|TEMPFAIL", and exits 0.  -A sets trust_ad
+ * and prints "secure yes|no" first (not for txt).  -C cancels the
  * query at once and prints "cancelled" if its callback never runs.  Exit 1
  * is a usage or start-up error, 2 a lookup that never finished.
  */
@@ -27,12 +29,21 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "dane.h"
 #include "log.h"
 #include "resolver.h"
 
 static struct event_base	*base;
 static struct resolver		*dns;
 static int			 answered;
+static int			 show_secure;
+
+static void
+print_secure(bool secure)
+{
+	if (show_secure)
+		printf("secure %s\n", secure ? "yes" : "no");
+}
 
 static const char *
 status_text(enum resolver_status s)
@@ -61,12 +72,13 @@ finish(void)
 }
 
 static void
-addr_done(void *arg, enum resolver_status status,
+addr_done(void *arg, enum resolver_status status, bool secure,
     const struct sockaddr_storage *addrs, int n)
 {
 	char	 buf[INET6_ADDRSTRLEN];
 	int	 i;
 
+	print_secure(secure);
 	if (status != RESOLVER_OK)
 		printf("status %s\n", status_text(status));
 	for (i = 0; i < n; i++) {
@@ -82,10 +94,12 @@ addr_done(void *arg, enum resolver_status status,
 }
 
 static void
-mx_done(void *arg, enum resolver_status status, const struct resolver_mx *mx, int n)
+mx_done(void *arg, enum resolver_status status, bool secure,
+    const struct resolver_mx *mx, int n)
 {
 	int	 i;
 
+	print_secure(secure);
 	if (status != RESOLVER_OK)
 		printf("status %s\n", status_text(status));
 	for (i = 0; i < n; i++)
@@ -117,6 +131,29 @@ txt_done(void *arg, enum resolver_status status,
 }
 
 static void
+tlsa_done(void *arg, enum resolver_status status, bool secure,
+    const struct dane_tlsa_set *set)
+{
+	size_t	 j;
+	int	 i;
+
+	print_secure(secure);
+	if (status != RESOLVER_OK)
+		printf("status %s\n", status_text(status));
+	else {
+		printf("tlsa records %d\n", set->n_seen);
+		for (i = 0; i < set->n; i++) {
+			printf("tlsa %d %d %d ", set->rr[i].usage,
+			    set->rr[i].selector, set->rr[i].mtype);
+			for (j = 0; j < set->rr[i].len; j++)
+				printf("%02x", set->rr[i].data[j]);
+			printf("\n");
+		}
+	}
+	finish();
+}
+
+static void
 deadline(evutil_socket_t fd, short what, void *arg)
 {
 	event_base_loopbreak(base);
@@ -125,8 +162,8 @@ deadline(evutil_socket_t fd, short what, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dns-lookup [-dC] [-s IP]... [-p PORT] "
-	    "[-t SECONDS] [-a ATTEMPTS] mx|addr|txt NAME\n");
+	fprintf(stderr, "usage: dns-lookup [-dCA] [-s IP]... [-p PORT] "
+	    "[-t SECONDS] [-a ATTEMPTS] mx|addr|txt|tlsa NAME\n");
 	exit(1);
 }
 
@@ -146,8 +183,12 @@ main(int argc, char *argv[])
 	conf.resolver_port = 53;
 	conf.resolver_timeout = 5;
 	conf.resolver_attempts = 2;
-	while ((ch = getopt(argc, argv, "a:Cdp:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "Aa:Cdp:s:t:")) != -1) {
 		switch (ch) {
+		case 'A':
+			conf.resolver_trust_ad = true;
+			show_secure = 1;
+			break;
 		case 'a':
 			conf.resolver_attempts = atoi(optarg);
 			break;
@@ -175,7 +216,8 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc != 2 || (strcmp(argv[0], "mx") != 0 &&
-	    strcmp(argv[0], "addr") != 0 && strcmp(argv[0], "txt") != 0))
+	    strcmp(argv[0], "addr") != 0 && strcmp(argv[0], "txt") != 0 &&
+	    strcmp(argv[0], "tlsa") != 0))
 		usage();
 	conf.nameservers = nserv > 0 ? servers : NULL;
 	conf.n_nameservers = nserv;
@@ -193,6 +235,8 @@ main(int argc, char *argv[])
 		q = resolver_mx(dns, argv[1], mx_done, NULL);
 	else if (strcmp(argv[0], "txt") == 0)
 		q = resolver_txt(dns, argv[1], txt_done, NULL);
+	else if (strcmp(argv[0], "tlsa") == 0)
+		q = resolver_tlsa(dns, argv[1], tlsa_done, NULL);
 	else
 		q = resolver_addr(dns, argv[1], addr_done, NULL);
 	/* Nothing may be answered inside the call. */

@@ -15,6 +15,13 @@ package TestCerts;
 #	$c->{expired_cert} $c->{expired_key}	right names, validity in 2001
 #	$c->{client_cert} $c->{client_key}	CN=client.test, for TLS client auth
 #	$c->{dir}
+#	my ($cert, $key, $chain) = $c->issue('mx.a.test');
+#		a server certificate for that DNS name, signed by the CA;
+#		$chain is the certificate followed by the CA's
+#	$c->tlsa($cert, $selector, $mtype)
+#		TLSA association data (hex) of a certificate: selector 0
+#		(whole certificate) or 1 (public key), matching type 0, 1
+#		(SHA-256) or 2 (SHA-512)
 #
 # The directory is removed when the process exits unless
 # SMARTHOST_TEST_KEEP is set.  new() dies if openssl fails, with its output.
@@ -154,6 +161,62 @@ EOF
 	# The daemon may run as another user in some setups: keys readable.
 	chmod(0644, glob("$dir/*.key"));
 	return $self;
+}
+
+# A server certificate for DNS name $name signed by the test CA, with its
+# key and a chain file (the certificate, then the CA's).
+sub issue {
+	my ($self, $name) = @_;
+	my $dir = $self->{dir};
+	(my $base = "issued-$name") =~ s/[^A-Za-z0-9.-]/_/g;
+	write_file("$dir/$base.ext", <<"EOF");
+[ ext ]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:$name
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+	key_csr($dir, $base, $name);
+	run($dir, 'ca', '-batch', '-config', 'ca.cnf', '-notext',
+	    '-extfile', "$base.ext", '-extensions', 'ext',
+	    '-startdate', '20200101000000Z', '-enddate', '20491231235959Z',
+	    '-in', "$base.csr", '-out', "$base.crt");
+	chmod(0644, "$dir/$base.key");
+	open(my $out, '>', "$dir/$base.chain") or die "$base.chain: $!\n";
+	for my $f ("$dir/$base.crt", $self->{ca_cert}) {
+		open(my $in, '<', $f) or die "$f: $!\n";
+		local $/;
+		my $pem = <$in>;
+		print {$out} $pem;
+	}
+	close($out) or die "$base.chain: $!\n";
+	return ("$dir/$base.crt", "$dir/$base.key", "$dir/$base.chain");
+}
+
+# TLSA certificate association data (hex) of the PEM certificate $cert:
+# selector 0 (the DER certificate) or 1 (its SubjectPublicKeyInfo),
+# matching type 0 (the DER itself), 1 (SHA-256) or 2 (SHA-512).
+sub tlsa {
+	my ($self, $cert, $selector, $mtype) = @_;
+	my $dir = $self->{dir};
+	my $der = "$dir/tlsa.der";
+	if ($selector == 0) {
+		run($dir, 'x509', '-in', $cert, '-outform', 'DER', '-out', $der);
+	} else {
+		run($dir, 'x509', '-in', $cert, '-noout', '-pubkey',
+		    '-out', "$dir/tlsa.pub");
+		run($dir, 'pkey', '-pubin', '-in', "$dir/tlsa.pub",
+		    '-outform', 'DER', '-out', $der);
+	}
+	open(my $fh, '<:raw', $der) or die "$der: $!\n";
+	local $/;
+	my $bytes = <$fh>;
+	close($fh);
+	require Digest::SHA;
+	return unpack('H*', $mtype == 0 ? $bytes : $mtype == 1 ?
+	    Digest::SHA::sha256($bytes) : Digest::SHA::sha512($bytes));
 }
 
 # Subject and issuer of a certificate as openssl prints them, for tests that
