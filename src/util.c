@@ -72,18 +72,29 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* vasprintf() that cannot fail; its length in *lenp. */
+static char *
+xvasprintf(size_t *lenp, const char *fmt, va_list ap)
+{
+	char	*p;
+	int	 r;
+
+	if ((r = vasprintf(&p, fmt, ap)) < 0)
+		fatal("vasprintf");
+	*lenp = (size_t)r;
+	return p;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*p;
-	int	 r;
+	size_t	 len;
 
 	va_start(ap, fmt);
-	r = vasprintf(&p, fmt, ap);
+	p = xvasprintf(&len, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		fatal("asprintf");
 	return p;
 }
 
@@ -144,14 +155,12 @@ buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*s;
-	int	 n;
+	size_t	 n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = xvasprintf(&n, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		fatal("vasprintf");
-	buf_add(b, s, (size_t)n);
+	buf_add(b, s, n);
 	free(s);
 }
 
