@@ -145,6 +145,21 @@ named_zero(struct named_walk *w, const char *name, const char *result)
 	free(k);
 }
 
+/* A family's header, then the series stats has for it, walked into w. */
+static void
+named_begin(struct named_walk *w, struct evbuffer *b, enum stat_family f,
+    const char *metric, const char *help, const char *key1,
+    const char *key2)
+{
+	family(b, metric, "counter", help);
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->metric = metric;
+	w->key1 = key1;
+	w->key2 = key2;
+	stats_walk(f, named_cb, w);
+}
+
 static void
 named_done(struct named_walk *w)
 {
@@ -162,26 +177,16 @@ render_counters(struct metrics *m, struct evbuffer *b)
 	struct config		*cfg = m->cfg;
 	struct named_walk	 w;
 
-	family(b, "smarthostd_messages_received_total", "counter",
-	    "Messages accepted, by listener.");
-	memset(&w, 0, sizeof(w));
-	w.b = b;
-	w.metric = "smarthostd_messages_received_total";
-	w.key1 = "listener";
-	stats_walk(SF_RECEIVED, named_cb, &w);
+	named_begin(&w, b, SF_RECEIVED, "smarthostd_messages_received_total",
+	    "Messages accepted, by listener.", "listener", NULL);
 	for (int i = 0; cfg != NULL && i < cfg->n_listeners; i++)
 		named_zero(&w, cfg->listeners[i].name, "");
 	named_zero(&w, LISTENER_SENDMAIL, "");
 	named_done(&w);
 
-	family(b, "smarthostd_deliveries_total", "counter",
-	    "Recipients by relayer and outcome of their delivery attempt.");
-	memset(&w, 0, sizeof(w));
-	w.b = b;
-	w.metric = "smarthostd_deliveries_total";
-	w.key1 = "relayer";
-	w.key2 = "result";
-	stats_walk(SF_DELIVERIES, named_cb, &w);
+	named_begin(&w, b, SF_DELIVERIES, "smarthostd_deliveries_total",
+	    "Recipients by relayer and outcome of their delivery attempt.",
+	    "relayer", "result");
 	for (int i = 0; cfg != NULL && i < cfg->n_relayers; i++)
 		for (size_t j = 0; j < sizeof(results) / sizeof(*results);
 		    j++)
