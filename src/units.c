@@ -18,39 +18,20 @@
  */
 #define DUR_UNIT(c)	"unknown unit '" #c "' (expected s, m, h or d)"
 #define SIZE_UNIT(c)	"unknown unit '" #c "' (expected K, M or G)"
+/* One message per letter, in order, for each table below. */
+#define LOWER(MSG)	MSG(a), MSG(b), MSG(c), MSG(d), MSG(e), MSG(f), \
+	MSG(g), MSG(h), MSG(i), MSG(j), MSG(k), MSG(l), MSG(m), MSG(n), \
+	MSG(o), MSG(p), MSG(q), MSG(r), MSG(s), MSG(t), MSG(u), MSG(v), \
+	MSG(w), MSG(x), MSG(y), MSG(z)
+#define UPPER(MSG)	MSG(A), MSG(B), MSG(C), MSG(D), MSG(E), MSG(F), \
+	MSG(G), MSG(H), MSG(I), MSG(J), MSG(K), MSG(L), MSG(M), MSG(N), \
+	MSG(O), MSG(P), MSG(Q), MSG(R), MSG(S), MSG(T), MSG(U), MSG(V), \
+	MSG(W), MSG(X), MSG(Y), MSG(Z)
 
-static const char *const dur_unit_lower[26] = {
-	DUR_UNIT(a), DUR_UNIT(b), DUR_UNIT(c), DUR_UNIT(d), DUR_UNIT(e),
-	DUR_UNIT(f), DUR_UNIT(g), DUR_UNIT(h), DUR_UNIT(i), DUR_UNIT(j),
-	DUR_UNIT(k), DUR_UNIT(l), DUR_UNIT(m), DUR_UNIT(n), DUR_UNIT(o),
-	DUR_UNIT(p), DUR_UNIT(q), DUR_UNIT(r), DUR_UNIT(s), DUR_UNIT(t),
-	DUR_UNIT(u), DUR_UNIT(v), DUR_UNIT(w), DUR_UNIT(x), DUR_UNIT(y),
-	DUR_UNIT(z)
-};
-static const char *const dur_unit_upper[26] = {
-	DUR_UNIT(A), DUR_UNIT(B), DUR_UNIT(C), DUR_UNIT(D), DUR_UNIT(E),
-	DUR_UNIT(F), DUR_UNIT(G), DUR_UNIT(H), DUR_UNIT(I), DUR_UNIT(J),
-	DUR_UNIT(K), DUR_UNIT(L), DUR_UNIT(M), DUR_UNIT(N), DUR_UNIT(O),
-	DUR_UNIT(P), DUR_UNIT(Q), DUR_UNIT(R), DUR_UNIT(S), DUR_UNIT(T),
-	DUR_UNIT(U), DUR_UNIT(V), DUR_UNIT(W), DUR_UNIT(X), DUR_UNIT(Y),
-	DUR_UNIT(Z)
-};
-static const char *const size_unit_lower[26] = {
-	SIZE_UNIT(a), SIZE_UNIT(b), SIZE_UNIT(c), SIZE_UNIT(d), SIZE_UNIT(e),
-	SIZE_UNIT(f), SIZE_UNIT(g), SIZE_UNIT(h), SIZE_UNIT(i), SIZE_UNIT(j),
-	SIZE_UNIT(k), SIZE_UNIT(l), SIZE_UNIT(m), SIZE_UNIT(n), SIZE_UNIT(o),
-	SIZE_UNIT(p), SIZE_UNIT(q), SIZE_UNIT(r), SIZE_UNIT(s), SIZE_UNIT(t),
-	SIZE_UNIT(u), SIZE_UNIT(v), SIZE_UNIT(w), SIZE_UNIT(x), SIZE_UNIT(y),
-	SIZE_UNIT(z)
-};
-static const char *const size_unit_upper[26] = {
-	SIZE_UNIT(A), SIZE_UNIT(B), SIZE_UNIT(C), SIZE_UNIT(D), SIZE_UNIT(E),
-	SIZE_UNIT(F), SIZE_UNIT(G), SIZE_UNIT(H), SIZE_UNIT(I), SIZE_UNIT(J),
-	SIZE_UNIT(K), SIZE_UNIT(L), SIZE_UNIT(M), SIZE_UNIT(N), SIZE_UNIT(O),
-	SIZE_UNIT(P), SIZE_UNIT(Q), SIZE_UNIT(R), SIZE_UNIT(S), SIZE_UNIT(T),
-	SIZE_UNIT(U), SIZE_UNIT(V), SIZE_UNIT(W), SIZE_UNIT(X), SIZE_UNIT(Y),
-	SIZE_UNIT(Z)
-};
+static const char *const dur_unit_lower[26] = { LOWER(DUR_UNIT) };
+static const char *const dur_unit_upper[26] = { UPPER(DUR_UNIT) };
+static const char *const size_unit_lower[26] = { LOWER(SIZE_UNIT) };
+static const char *const size_unit_upper[26] = { UPPER(SIZE_UNIT) };
 
 /* Why the character where a unit was expected is not one. */
 static const char *
