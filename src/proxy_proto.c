@@ -49,32 +49,43 @@ v1_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-static int
-v1_addr(int family, const char *ip, const char *port,
-    struct sockaddr_storage *ss, socklen_t *slen)
+/*
+ * An address of family af (4 or 16 octets) and a port (2 octets), both in
+ * network order as v2 carries them, into ss.
+ */
+static void
+set_addr(struct sockaddr_storage *ss, socklen_t *slen, int af,
+    const void *addr, const void *port)
 {
-	uint16_t	p;
-
 	memset(ss, 0, sizeof(*ss));
-	if (v1_port(port, &p) == -1)
-		return -1;
-	if (family == AF_INET) {
+	if (af == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
-		if (inet_pton(AF_INET, ip, &sin->sin_addr) != 1)
-			return -1;
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons(p);
+		memcpy(&sin->sin_addr, addr, 4);
+		memcpy(&sin->sin_port, port, 2);
 		*slen = sizeof(*sin);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
-		if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) != 1)
-			return -1;
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(p);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		memcpy(&sin6->sin6_port, port, 2);
 		*slen = sizeof(*sin6);
 	}
+}
+
+static int
+v1_addr(int family, const char *ip, const char *port,
+    struct sockaddr_storage *ss, socklen_t *slen)
+{
+	unsigned char	a[16];
+	uint16_t	p;
+
+	if (v1_port(port, &p) == -1 || inet_pton(family, ip, a) != 1)
+		return -1;
+	p = htons(p);
+	set_addr(ss, slen, family, a, &p);
 	return 0;
 }
 
@@ -175,8 +186,8 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *out,
     size_t *used, const char **err)
 {
 	const unsigned char	*a;
-	size_t			 n, body, need;
-	int			 cmd, fam, proto;
+	size_t			 n, body, need, alen;
+	int			 cmd, fam, proto, af;
 
 	n = len < sizeof(v2sig) ? len : sizeof(v2sig);
 	if (memcmp(buf, v2sig, n) != 0)
@@ -214,27 +225,11 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *out,
 		return fail(err, "v2: address block too short");
 	if (!v2_tlvs_ok(a + need, body - need))
 		return fail(err, "v2: malformed TLV");
-	if (fam == 1) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&out->src;
-		struct sockaddr_in *d = (struct sockaddr_in *)&out->dst;
-
-		s->sin_family = d->sin_family = AF_INET;
-		memcpy(&s->sin_addr, a, 4);
-		memcpy(&d->sin_addr, a + 4, 4);
-		memcpy(&s->sin_port, a + 8, 2);
-		memcpy(&d->sin_port, a + 10, 2);
-		out->srclen = out->dstlen = sizeof(struct sockaddr_in);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&out->src;
-		struct sockaddr_in6 *d = (struct sockaddr_in6 *)&out->dst;
-
-		s->sin6_family = d->sin6_family = AF_INET6;
-		memcpy(&s->sin6_addr, a, 16);
-		memcpy(&d->sin6_addr, a + 16, 16);
-		memcpy(&s->sin6_port, a + 32, 2);
-		memcpy(&d->sin6_port, a + 34, 2);
-		out->srclen = out->dstlen = sizeof(struct sockaddr_in6);
-	}
+	/* Source address, destination address, source port, dest. port. */
+	alen = fam == 1 ? 4 : 16;
+	af = fam == 1 ? AF_INET : AF_INET6;
+	set_addr(&out->src, &out->srclen, af, a, a + 2 * alen);
+	set_addr(&out->dst, &out->dstlen, af, a + alen, a + 2 * alen + 2);
 	return PROXY_DONE;
 }
 
