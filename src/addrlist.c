@@ -268,6 +268,19 @@ is_phrase(const struct parser *p, size_t end)
 
 static int parse_list(struct parser *, bool);
 
+/* After the opening token k, what fn parses (in angle brackets or in a
+ * group), then the closing special. */
+static int
+enclosed(struct parser *p, size_t k, int (*fn)(struct parser *, bool),
+    char close)
+{
+	p->i = k + 1;
+	if (fn(p, true) == -1 || !is_special(&p->t[p->i], close))
+		return -1;
+	p->i++;
+	return 0;
+}
+
 /* mailbox or group, starting at p->i; stops before the next ',' or ';'. */
 static int
 parse_address(struct parser *p, bool in_group)
@@ -277,27 +290,13 @@ parse_address(struct parser *p, bool in_group)
 	for (k = p->i; p->t[k].type != T_END; k++)
 		if (p->t[k].type == T_SPECIAL && strchr(",;:<", p->t[k].c))
 			break;
-	if (is_special(&p->t[k], '<')) {
-		if (!is_phrase(p, k))
-			return -1;
-		p->i = k + 1;
-		if (parse_addr_spec(p, true) == -1)
-			return -1;
-		if (!is_special(&p->t[p->i], '>'))
-			return -1;
-		p->i++;
-		return 0;
-	}
+	if (is_special(&p->t[k], '<'))
+		return is_phrase(p, k) ? enclosed(p, k, parse_addr_spec, '>') :
+		    -1;
 	if (is_special(&p->t[k], ':')) {
 		if (in_group || k == p->i || !is_phrase(p, k))
 			return -1;
-		p->i = k + 1;
-		if (parse_list(p, true) == -1)
-			return -1;
-		if (!is_special(&p->t[p->i], ';'))
-			return -1;
-		p->i++;
-		return 0;
+		return enclosed(p, k, parse_list, ';');
 	}
 	return parse_addr_spec(p, false);
 }
