@@ -25,6 +25,7 @@ my $CA = $certs->{ca_cert};
 my $failf = tempdir('fail') . '/fail';	# both plain sinks 451 every RCPT
 my $sb = start_sink(chunking => 1, fail_file => $failf);
 my $sd = start_sink(fail_file => $failf);
+my $sn = start_sink(chunking => 1, no_pipelining => 1);
 
 my $st = bless { dir => tempdir('tlssink'), port => free_port(),
     host => '127.0.0.1' }, 'SmarthostTest::Sink';
@@ -43,6 +44,7 @@ my $d = start_daemon(
 	relayers => join(', ',
 	    sink_relayer($sb, name => 'bdat', extra => 'pool_size = 1;'),
 	    sink_relayer($sd, name => 'data', extra => 'pool_size = 1;'),
+	    sink_relayer($sn, name => 'nopipe', extra => 'pool_size = 1;'),
 	    sprintf('{ name = "tls"; type = "smtp"; host = "127.0.0.1"; '
 		. 'port = %d; tls = "verify"; ca_file = "%s"; }',
 		$st->port, $CA),
@@ -53,7 +55,8 @@ my $d = start_daemon(
 	    rules = (
 	      { recipient_domain = "b.test"; relayer = "bdat"; },
 	      { recipient_domain = "t.test"; relayer = "tls"; },
-	      { recipient_domain = "h.test"; relayer = "hostile"; }
+	      { recipient_domain = "h.test"; relayer = "hostile"; },
+	      { recipient_domain = "n.test"; relayer = "nopipe"; }
 	    );
 	},
 	queue => 'retry_interval = "1s"; max_retry_interval = "2s";',
@@ -126,7 +129,7 @@ my %cases = (
 );
 # 3 MB: lines of many lengths, a dot line every so often.
 my $big = "Subject: big\r\n\r\n";
-for my $i (1 .. 30000) {
+for my $i (1 .. 20000) {
 	$big .= ($i % 7 == 0 ? '.' : '') . ('x' x ($i % 200)) . "\r\n";
 }
 $big .= ('y' x 900 . "\r\n") x int((3_000_000 - length $big) / 902);
@@ -234,6 +237,25 @@ for my $k ('nl', 'cr') {
 	    && $p eq "Subject: edit $k\r\n\r\ncut here\r\n",
 	    "edit $k: completed with CRLF, BDAT the same as DATA")
 	    or diag show($b // 'none') . ' / ' . show($p // 'none');
+}
+
+# CHUNKING without PIPELINING: one RCPT at a time, then BDAT for the one
+# accepted; the refused recipient bounces as with DATA.
+$off = $d->log_size;
+$r = send_raw(to => [ 'reject1@n.test', 'ok@n.test' ],
+    data => "Subject: no pipelining\r\n\r\n.dot\r\n");
+is($r && $r->{code}, 250, 'no PIPELINING: accepted');
+{
+	my ($b, $m) = wait_copy($sn, 'no pipelining');
+	ok(defined $b && $b eq "Subject: no pipelining\r\n\r\n.dot\r\n"
+	    && $m->{json}{via} eq 'BDAT'
+	    && "@{$m->{json}{rcpt_tos}}" eq 'ok@n.test',
+	    'no PIPELINING: BDAT for the accepted recipient only');
+	is(join(' ', map { (split / /)[1] } grep { !/ (EHLO|QUIT|RSET)$/ }
+	    $sn->commands), 'MAIL RCPT RCPT BDAT',
+	    'no PIPELINING: MAIL, RCPT, RCPT, BDAT');
+	ok($d->wait_log(qr/bounced.*reject1\@n\.test.*550 5\.1\.1/, 20,
+	    after => $off), 'no PIPELINING: the refused recipient bounced');
 }
 
 # Hostile next hops that offer CHUNKING.

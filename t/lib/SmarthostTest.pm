@@ -577,7 +577,7 @@ package SmarthostTest;
 
 # start_sink(fail_first => N, fail_file => PATH, host => ADDR, port => N,
 #     size_limit => N (the SIZE it offers), chunking => 1 (offer CHUNKING
-#     and take BDAT))
+#     and take BDAT), no_pipelining => 1 (do not offer PIPELINING))
 sub start_sink {
 	my (%o) = @_;
 	my $self = bless {}, 'SmarthostTest::Sink';
@@ -591,6 +591,7 @@ sub start_sink {
 	push @argv, '--fail-file', $o{fail_file} if defined $o{fail_file};
 	push @argv, '--record', $o{record} if defined $o{record};
 	push @argv, '--chunking' if $o{chunking};
+	push @argv, '--no-pipelining' if $o{no_pipelining};
 	$self->{argv} = \@argv;
 	$self->start;
 	return $self;

@@ -35,7 +35,7 @@ Besides the messages it keeps, in --dir:
                     connection counts until its socket is closed)
 
 It advertises PIPELINING (aiosmtpd handles pipelined input, but 1.4.3
-does not say so), 8BITMIME, SMTPUTF8 and SIZE, and prints "ready" on
+does not say so; --no-pipelining leaves it out), 8BITMIME, SMTPUTF8 and SIZE, and prints "ready" on
 stdout once it listens.  Requires aiosmtpd (Debian python3-aiosmtpd).
 """
 
@@ -72,6 +72,7 @@ class State:
         self.fail_file = args.fail_file
         self.record = getattr(args, "record", None)  # tls_sink.py has none
         self.chunking = getattr(args, "chunking", False)
+        self.no_pipelining = getattr(args, "no_pipelining", False)
         self.seq = 0            # stored messages
         self.data_ends = 0      # transactions that reached end of data
         self.connections = 0
@@ -101,7 +102,9 @@ class Handler:
                           responses):
         session.host_name = hostname
         # responses ends with "250 HELP"; insert before it.
-        out = list(responses[:-1]) + ["250-PIPELINING"]
+        out = list(responses[:-1])
+        if not self.st.no_pipelining:
+            out.append("250-PIPELINING")
         if self.st.chunking:
             out.append("250-CHUNKING")
         out.append(responses[-1])
@@ -297,6 +300,7 @@ def main():
     p.add_argument("--fail-file", default=None)
     p.add_argument("--record", default=None)
     p.add_argument("--chunking", action="store_true")
+    p.add_argument("--no-pipelining", action="store_true")
     p.add_argument("--size-limit", type=int, default=100 * 1024 * 1024,
                    help="the SIZE offered in EHLO (and enforced)")
     p.add_argument("--hostname", default="sink.test")
