@@ -16,12 +16,17 @@
 # Then a short separate run under strace counts fsyncs per message.
 # See README.md.
 #
-# Environment: WORKLOADS ("W1 W2 W3 W4"), N (each workload's own count
+# W5 (queued.sh, not in the default list) measures the cost of 50,000
+# messages already queued: recovery at start, new mail beside them, and
+# their drain.
+#
+# Environment: WORKLOADS ("W1 W2 W3 W4"; W5 too), N (each workload's own count
 # unless set), SESSIONS (20), FSYNC_N (200; 0: no strace run), SMARTHOSTD
 # (./src/smarthostd), RELAYS ("direct smarthostd postfix"; also dkim-rsa
 # and dkim-ed25519: smarthostd signing every message with an RSA-2048 or
 # an Ed25519 key), TIMEOUT (600 seconds per relay), KEEP (1: keep the
-# work directory).
+# work directory); for W5 also QUEUED (50000), QTIMEOUT (3600 seconds per
+# step), SMARTHOSTCTL (next to SMARTHOSTD).
 set -u
 
 N_ENV_SAVED=${N:-}
@@ -375,9 +380,23 @@ bench_postfix() {
 	[ -x "$POSTFIX" ] || { log "postfix: $POSTFIX not found"; return 1; }
 	port=$(free_port)
 	sinkport=$(free_port)
+	start_sink "$sinkport" "$WD/sink-postfix"
+	postfix_setup "$port" "$sinkport" || return 1
+	mpid=$(postfix_master_pid)
+	run_one postfix "$port" "$WD/sink-postfix" "$mpid"
+	postfix_stop
+	kill -TERM "$SINKPID" 2>/dev/null
+	echo "left=$(find "$d/queue/incoming" "$d/queue/active" \
+	    "$d/queue/deferred" "$d/queue/hold" "$d/queue/maildrop" \
+	    -type f 2>/dev/null | wc -l)" >> "$WD/postfix.result"
+}
+
+# postfix_setup PORT SINKPORT: configure the private instance in
+# $WD/postfix and start it, smtpd on PORT relaying to SINKPORT.
+postfix_setup() {
+	local port=$1 sinkport=$2 d=$WD/postfix
 	mkdir -p "$d/etc" "$d/queue" "$d/data"
 	chown postfix "$d/data" 2>/dev/null
-	start_sink "$sinkport" "$WD/sink-postfix"
 	cat > "$d/etc/main.cf" <<-EOF
 	compatibility_level = 3.6
 	queue_directory = $d/queue
@@ -404,6 +423,7 @@ bench_postfix() {
 	smtpd_tls_security_level = none
 	smtp_tls_security_level = none
 	biff = no
+	${PF_EXTRA:-}
 	EOF
 	# Debian's master.cf runs services chrooted, which needs a prepared
 	# chroot: here nothing is chrooted, and smtpd listens on our port only.
@@ -442,14 +462,7 @@ bench_postfix() {
 		log "postfix: smtpd did not listen: $(tail -n 5 "$d/maillog" 2>/dev/null)"
 		return 1
 	fi
-	mpid=$(postfix_master_pid)
-	[ -n "$mpid" ] || { log "postfix: no master.pid"; return 1; }
-	run_one postfix "$port" "$WD/sink-postfix" "$mpid"
-	postfix_stop
-	kill -TERM "$SINKPID" 2>/dev/null
-	echo "left=$(find "$d/queue/incoming" "$d/queue/active" \
-	    "$d/queue/deferred" "$d/queue/hold" "$d/queue/maildrop" \
-	    -type f 2>/dev/null | wc -l)" >> "$WD/postfix.result"
+	[ -n "$(postfix_master_pid)" ] || { log "postfix: no master.pid"; return 1; }
 }
 
 field() {
@@ -476,8 +489,9 @@ workload() {
 	W2)	N=2000 RCPTS=5 ;;			# 5 recipients (-r 5)
 	W3)	N=2000 SIZE=102400 ;;			# 100 KiB
 	W4)	N=5000 REUSE=1 ;;			# reused connections (-d)
+	W5)	N=2000 ;;	# new ones, with QUEUED queued (queued.sh)
 	F)	N=$FSYNC_N STRACE=1 ;;			# W1 under strace
-	*)	die "unknown workload $WL (W1 W2 W3 W4)" ;;
+	*)	die "unknown workload $WL (W1 W2 W3 W4 W5)" ;;
 	esac
 	[ -n "$N_ENV" ] && [ "$WL" != F ] && N=$N_ENV
 	WD=$W/$WL
@@ -486,6 +500,18 @@ workload() {
 
 run_relays() {
 	local r
+	if [ "$WL" = W5 ]; then
+		for r in $1; do
+			case $r in
+			smarthostd)	bench_queued_smarthostd || status=1 ;;
+			# An hour before the first retry, as for smarthostd.
+			postfix)	PF_EXTRA="minimal_backoff_time = 1h"$'\n'"maximal_backoff_time = 1h" \
+					    bench_queued_postfix || status=1 ;;
+			*)		log "W5: $r skipped (smarthostd and postfix only)" ;;
+			esac
+		done
+		return
+	fi
 	for r in $1; do
 		case $r in
 		direct)		bench_direct || status=1 ;;
@@ -546,6 +572,9 @@ report_workload() {
 	esac
 }
 
+# W5, the long queue.
+. "$(dirname "$0")/queued.sh" || die "$(dirname "$0")/queued.sh not found"
+
 HZ=$(getconf CLK_TCK)
 N_ENV=$N_ENV_SAVED
 status=0
@@ -553,6 +582,16 @@ STRACEPID=""
 for wl in $WORKLOADS; do
 	workload "$wl"
 	run_relays "$RELAYS"
+	if [ "$wl" = W5 ]; then
+		report_queued | tee "$WD/report"
+		for r in $RELAYS; do
+			case $r in smarthostd|postfix) ;; *) continue ;; esac
+			for k in "$r-empty lost" "$r-queued lost" "$r qlost"; do
+				[ "$(field $k)" = 0 ] || status=1
+			done
+		done
+		continue
+	fi
 	report_workload
 	for r in $RELAYS; do
 		[ "$(field "$r" lost)" = 0 ] || status=1
@@ -571,12 +610,15 @@ if [ "$FSYNC_N" -gt 0 ] && [ -n "${FSRELAYS// /}" ]; then
 	fi
 fi
 
-# The summary: one line per workload.
-echo
-echo "Summary (relayed msgs/s; CPU seconds per 1,000 messages; shd = smarthostd, pf = Postfix)"
-printf "%-3s %8s %8s %8s %10s %7s %8s %8s %7s %7s\n" "" direct shd pf \
-    "shd/direct" "shd/pf" "cpu shd" "cpu pf" "cpu s/p" "pss s/p"
-for wl in $WORKLOADS; do
+# The summary: one line per workload (W5 has its own table above).
+SUMMARY=$(echo " $WORKLOADS " | sed 's/ W5 / /g')
+if [ -n "${SUMMARY// /}" ]; then
+	echo
+	echo "Summary (relayed msgs/s; CPU seconds per 1,000 messages; shd = smarthostd, pf = Postfix)"
+	printf "%-3s %8s %8s %8s %10s %7s %8s %8s %7s %7s\n" "" direct shd pf \
+	    "shd/direct" "shd/pf" "cpu shd" "cpu pf" "cpu s/p" "pss s/p"
+fi
+for wl in $SUMMARY; do
 	WD=$W/$wl
 	c=$(field direct relayed) a=$(field smarthostd relayed) b=$(field postfix relayed)
 	ca=$(field smarthostd cpu) cb=$(field postfix cpu)
