@@ -4,12 +4,15 @@
  * sendmail.c — smarthost-sendmail, the sendmail(1)-compatible injector
  * for scripts, cron and devices (and, through links, `sendmail` and
  * `mailq`).  It owns the command line, reading the message from stdin
- * and the durable hand-over of one file to the spool's incoming/ area, in
- * the format incoming.h describes; what it decides about the message
- * (recipients, line ends, the lone-dot rule, the header fixes: Bcc
- * removed, From, Message-ID and Date added when missing) is inject.c's.
- * It never talks to the daemon to send: the message waits in incoming/
- * until smarthostd takes it, so injection works while the daemon is down.
+ * and the hand-over of one file to the spool's incoming/ area, in the
+ * format incoming_env.h describes, made durable by durable.c; what it
+ * decides about the message (recipients, line ends, the lone-dot rule,
+ * the header fixes: Bcc removed, From, Message-ID and Date added when
+ * missing) is inject.c's.  It never talks to the daemon to send: the
+ * message waits in incoming/ until smarthostd takes it, so injection
+ * works while the daemon is down.  mailq asks the daemon
+ * (control_client.c), or, when it is down, lists the spool (spool_list())
+ * as the daemon would (control_format.c).
  *
  * Exit status as sendmail's (sysexits.h): 0 only once the message is
  * durably in incoming/; EX_USAGE for the command line, EX_DATAERR for bad
@@ -37,14 +40,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
 #include "config.h"
 #include "control_client.h"
+#include "control_format.h"
+#include "durable.h"
 #include "envelope.h"
-#include "incoming.h"
+#include "incoming_env.h"
 #include "inject.h"
 #include "log.h"
 #include "smtp_data.h"
-#include "smtp_parse.h"
 #include "spool.h"
 #include "util.h"
 
@@ -59,12 +65,11 @@
 
 static const char *progname = "smarthost-sendmail";
 
-/* The three settings the injector needs from the configuration. */
+/* What the injector needs of the configuration. */
 struct settings {
-	char	*hostname;
-	char	*spool;
-	char	*control;	/* NULL: none */
-	uint64_t max_size;	/* incoming_max_size() */
+	struct config	*cfg;		/* hostname, spool, control */
+	const char	*hostname, *spool, *control;	/* in cfg */
+	uint64_t	 max_size;	/* incoming_max_size() */
 };
 
 struct opts {
@@ -133,11 +138,11 @@ load_settings(const char *path, struct settings *st, bool verbose)
 		if ((cfg = config_load_local(path, err, sizeof(err))) == NULL)
 			die(EX_CONFIG, "%s", err);
 	}
-	st->hostname = xstrdup(cfg->hostname);
-	st->spool = xstrdup(cfg->spool);
-	st->control = cfg->control ? xstrdup(cfg->control) : NULL;
+	st->cfg = cfg;
+	st->hostname = cfg->hostname;
+	st->spool = cfg->spool;
+	st->control = cfg->control;
 	st->max_size = incoming_max_size(cfg);
-	config_unref(cfg);
 }
 
 /*
@@ -383,7 +388,8 @@ open_incoming(const struct settings *st, bool *can_sync)
 	return fd;
 }
 
-/* Create the temporary file; the names say incoming.h. */
+/* Create the temporary file (the names say incoming_env.h), readable by
+ * a daemon that dropped root whatever our umask. */
 static int
 create_tmp(int dirfd)
 {
@@ -394,15 +400,8 @@ create_tmp(int dirfd)
 		random_hex(rnd, 16);
 		snprintf(g_tmpname, sizeof(g_tmpname), "%s%s",
 		    INCOMING_TMP_PREFIX, rnd);
-		fd = openat(dirfd, g_tmpname, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd != -1) {
-			/* Readable by a daemon that dropped root, whatever
-			 * our umask. */
-			if (fchmod(fd, 0644) == -1)
-				out_fail("fchmod");
+		if ((fd = durable_create(dirfd, g_tmpname, 0644)) != -1)
 			return fd;
-		}
 		if (errno != EEXIST) {
 			g_tmpname[0] = '\0';
 			die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL,
@@ -414,37 +413,35 @@ create_tmp(int dirfd)
 	die(EX_TEMPFAIL, "cannot create a file in incoming/");
 }
 
-/*
- * fsync, rename into place, fsync the directory: then it is ours no more,
- * and only then may we say so.  A user who may not open incoming/ for
- * reading cannot fsync it; fsync of the renamed file then stands in for
- * it.  POSIX does not promise that this makes the new name durable, but
- * on the journaling file systems a spool lives on (ext4, XFS, btrfs) it
- * does: the rename changed the file's inode, and fsync commits the
- * journal up to that change, rename included.
- */
+/* Into place under its final name, durably: then it is ours no more, and
+ * only then may we say so. */
 static void
 commit_file(int dirfd, int fd, bool can_sync)
 {
 	struct timeval	tv;
+	const char	*what;
 	char		rnd[33], name[96];
 
-	if (fsync(fd) == -1)
-		out_fail("fsync");
 	gettimeofday(&tv, NULL);
 	random_hex(rnd, 16);
 	snprintf(name, sizeof(name), "%s%016llx.%s", INCOMING_PREFIX,
 	    ((unsigned long long)tv.tv_sec << 20) |
 	    (unsigned long long)tv.tv_usec, rnd);
-	if (renameat(dirfd, g_tmpname, dirfd, name) == -1)
-		out_fail("rename into incoming/");
+	switch (durable_commit(fd, dirfd, g_tmpname, dirfd, name, can_sync,
+	    &what)) {
+	case DURABLE_OK:
+		g_tmpname[0] = '\0';
+		return;
+	case DURABLE_FAILED:
+		g_tmpname[0] = '\0';	/* removed */
+		die(EX_TEMPFAIL, "%s in incoming/: %s", what,
+		    strerror(errno));
+	case DURABLE_DOUBT:
+		break;
+	}
 	g_tmpname[0] = '\0';
-	if ((can_sync ? fsync(dirfd) : fsync(fd)) == -1)
-		die(EX_TEMPFAIL, "fsync incoming/: %s (the message may or may "
-		    "not be queued)", strerror(errno));
-	if (close(fd) == -1)
-		die(EX_TEMPFAIL, "close: %s (the message may or may not be "
-		    "queued)", strerror(errno));
+	die(EX_TEMPFAIL, "%s in incoming/: %s (the message may or may not be "
+	    "queued)", what, strerror(errno));
 }
 
 /*
@@ -478,118 +475,62 @@ mailq_control(const char *path)
 	die(EX_IOERR, "%s", err);
 }
 
+static void
+mailq_cb(void *arg, const struct envelope *env)
+{
+	control_listing_add(arg, env, false);
+}
+
+/* How many files wait in incoming/: only the spool's owner may list it,
+ * -1 for anyone else. */
 static int
-cmp_str(const void *a, const void *b)
+incoming_waiting(const char *spool)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct dirent	*de;
+	DIR		*d;
+	char		*path;
+	int		 n = 0;
+
+	path = xasprintf("%s/incoming", spool);
+	d = opendir(path);
+	free(path);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, INCOMING_PREFIX,
+		    sizeof(INCOMING_PREFIX) - 1) == 0)
+			n++;
+	closedir(d);
+	return n;
 }
 
-/* Read a small file whole. */
-static char *
-slurp_at(int dirfd, const char *name, size_t *len)
-{
-	char	*buf = NULL;
-	size_t	 cap = 0;
-	ssize_t	 n;
-	int	 fd;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1)
-		return NULL;
-	*len = 0;
-	for (;;) {
-		if (cap - *len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > 16 * 1024 * 1024)
-				break;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = read(fd, buf + *len, cap - *len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		*len += (size_t)n;
-	}
-	close(fd);
-	return buf;
-}
-
-/* The daemon is down: read the spool ourselves, if we may. */
+/* The daemon is down: list the spool as it would, if we may read it. */
 static int
 mailq_spool(const struct settings *st)
 {
-	struct envelope	 *env;
-	struct dirent	 *de;
-	DIR		 *d;
-	const char	 *why, *sep;
-	char		**names = NULL, *path, *text;
-	size_t		  n = 0, cap = 0, i, len, l;
-	int		  j, shown = 0, waiting = 0, dfd;
+	struct control_listing	 l;
+	struct evbuffer		*b;
+	char			 err[1024];
+	size_t			 len;
+	int			 waiting;
 
-	path = xasprintf("%s/queue", st->spool);
-	if ((d = opendir(path)) == NULL)
+	if ((b = evbuffer_new()) == NULL)
+		die(EX_OSERR, "out of memory");
+	evbuffer_add_printf(b, "smarthostd is not running; the spool "
+	    "holds:\n");
+	control_listing_begin(&l, b, st->cfg, false);
+	if (spool_list(st->spool, mailq_cb, &l, err, sizeof(err)) == -1)
 		die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL, "smarthostd is "
-		    "not running, and %s: %s", path, strerror(errno));
-	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL) {
-		l = strlen(de->d_name);
-		if (l < 5 || strcmp(de->d_name + l - 4, ".env") != 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = xreallocarray(names, cap, sizeof(*names));
-		}
-		names[n++] = xstrdup(de->d_name);
-	}
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_str);
-	printf("smarthostd is not running; the spool holds:\n");
-	for (i = 0; i < n; i++) {
-		text = slurp_at(dfd, names[i], &len);
-		env = text ? envelope_from_text(text, len, &why) : NULL;
-		free(text);
-		if (env == NULL)
-			continue;
-		/* As the daemon's "queue" prints it, roughly. */
-		printf("%s age=%llds size=%llu from=<%s> to=", env->id,
-		    (long long)(now() - env->created),
-		    (unsigned long long)env->size, env->sender);
-		for (j = 0, sep = ""; j < env->n_rcpts; j++)
-			if (env->rcpts[j].state == RCPT_PENDING) {
-				printf("%s<%s>", sep, env->rcpts[j].addr);
-				sep = ",";
-			}
-		printf(" attempts=%d", env->attempts);
-		if (env->last_error != NULL)
-			printf(" last_error=\"%s\"", env->last_error);
-		printf("\n");
-		envelope_free(env);
-		shown++;
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	free(path);
-
-	/* Only the spool's owner may list incoming/. */
-	path = xasprintf("%s/incoming", st->spool);
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (strncmp(de->d_name, INCOMING_PREFIX,
-			    sizeof(INCOMING_PREFIX) - 1) == 0)
-				waiting++;
-		closedir(d);
-	}
-	free(path);
-	if (shown == 0)
-		printf("Mail queue is empty\n");
-	else
-		printf("-- %d message%s\n", shown, shown == 1 ? "" : "s");
-	if (waiting > 0)
-		printf("-- %d message%s in incoming/, waiting for smarthostd\n",
-		    waiting, waiting == 1 ? "" : "s");
+		    "not running, and %s", err);
+	control_listing_end(&l);
+	if ((waiting = incoming_waiting(st->spool)) > 0)
+		evbuffer_add_printf(b, "-- %d message%s in incoming/, waiting "
+		    "for smarthostd\n", waiting, waiting == 1 ? "" : "s");
+	len = evbuffer_get_length(b);
+	if (fwrite(evbuffer_pullup(b, -1), 1, len, stdout) != len ||
+	    fflush(stdout) == EOF)
+		die(EX_IOERR, "stdout: %s", strerror(errno));
+	evbuffer_free(b);
 	return 0;
 }
 
@@ -750,9 +691,7 @@ main(int argc, char **argv)
 	load_settings(o.cfgpath, &st, o.verbose);
 	if (o.mailq) {
 		i = mailq(&st);
-		free(st.hostname);
-		free(st.spool);
-		free(st.control);
+		config_unref(st.cfg);
 		return i;
 	}
 
@@ -838,8 +777,6 @@ main(int argc, char **argv)
 	free(name);
 	free(gecos);
 	free(sender);
-	free(st.hostname);
-	free(st.spool);
-	free(st.control);
+	config_unref(st.cfg);
 	return 0;
 }

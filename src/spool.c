@@ -814,6 +814,54 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 	return found;
 }
 
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+spool_list(const char *dir, void (*cb)(void *, const struct envelope *),
+    void *arg, char *err, size_t errlen)
+{
+	struct envelope	 *env;
+	char		**names, *path, *text;
+	const char	 *why;
+	size_t		  n, i, len = 0;
+	int		  queuefd, found = 0;
+
+	path = xasprintf("%s/queue", dir);
+	queuefd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (queuefd == -1 || list_dir(queuefd, &names, &n) == -1) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		if (queuefd != -1)
+			close(queuefd);
+		free(path);
+		errno = saved;
+		return -1;
+	}
+	free(path);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		if (!has_suffix(names[i], ".env") ||
+		    (text = read_env(queuefd, names[i], &len, &why)) == NULL)
+			continue;
+		env = envelope_from_text(text, len, &why);
+		free(text);
+		if (env == NULL)
+			continue;
+		cb(arg, env);
+		envelope_free(env);
+		found++;
+	}
+	strv_free(names, n);
+	close(queuefd);
+	return found;
+}
+
 /*
  * Chown one directory (by name under the spool root, "" for the root) and,
  * when contents is set, every regular file with a single link directly in

@@ -81,6 +81,16 @@ void		 spool_msg_path(struct spool *, const char *id, char *buf,
 int		 spool_recover(struct spool *,
 		    void (*cb)(void *arg, struct envelope *), void *arg);
 
+/*
+ * The envelopes queued in the spool at dir, in id order, read-only: for a
+ * process that is not the daemon (smarthost-sendmail -bp while it is
+ * down).  Those that cannot be read or parsed are passed over (recovery
+ * is the daemon's).  Returns how many cb saw, or -1 with the reason in err.
+ */
+int		 spool_list(const char *dir,
+		    void (*cb)(void *arg, const struct envelope *), void *arg,
+		    char *err, size_t errlen);
+
 /* The incoming/ directory's descriptor (incoming.c reads and unlinks
  * there). */
 int		 spool_incoming_fd(const struct spool *);
