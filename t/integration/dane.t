@@ -9,8 +9,10 @@
 # no record, a missing STARTTLS, a failed TLSA lookup, or (mandatory) no
 # usable TLSA is deferred, and the sink never sees a MAIL FROM; records
 # without AD, behind an unauthenticated MX, or from a resolver without
-# trust_ad are as none.  Also the config checks and the resolver's secure
-# flag through t/dns-lookup.
+# trust_ad are as none.  Implicit MX, mx_list names (configuration, so
+# secure) and literals (no name, no DANE), a reload that turns DANE to
+# mandatory, the config checks and the resolver's secure flag through
+# t/dns-lookup.
 use strict;
 use warnings;
 use Test::More;
@@ -79,6 +81,11 @@ my $dns = start_dns_server(records => [
 	dom('unusable.test', 5, "1 1 1 $ee311"),
 	# the better MX does not match, the next one does
 	'next.test MX 10 mx.bad.test', 'next.test MX 20 mx.ee.test',
+	# no MX: the domain is its own host, its NODATA authenticated
+	'implicit.test A 127.0.0.2', "_$P._tcp.implicit.test TLSA 3 1 1 $ee311",
+	# no MX and an unauthenticated NODATA: DANE cannot apply
+	'insimplicit.test A 127.0.0.2', '!insecure insimplicit.test',
+	"_$P._tcp.insimplicit.test TLSA 3 1 1 $ee311",
 ]);
 is($dns->errors, '', 'zone read without errors');
 
@@ -96,7 +103,13 @@ my $routing = q{
 	  { domain = "bad.test"; relayer = "dm"; },
 	  { domain = "notlsa.test"; relayer = "dm"; },
 	  { domain = "ta.test"; relayer = "dm"; },
-	  { domain = "taname.test"; relayer = "dm"; }
+	  { domain = "taname.test"; relayer = "dm"; },
+	  { domain = "implicit.test"; relayer = "dm"; },
+	  { domain = "insimplicit.test"; relayer = "dm"; },
+	  { domain = "list.test"; relayer = "dm"; mx_list = ( "mx.ee.test" ); },
+	  { domain = "listaddr.test"; relayer = "dm";
+	    mx_list = ( { name = "mx.bad.test"; addr = "127.0.0.2"; } ); },
+	  { domain = "lit.test"; relayer = "dm"; mx_list = ( "[127.0.0.2]" ); }
 	);
 };
 
@@ -226,7 +239,38 @@ $id = send1('u15@next.test');
 like(outcome($id), qr/\bdelivered\b.*\bremote=mx\.ee\.test\[127\.0\.0\.2\]:$P\b.*\bdane=verified\b/,
     'next MX after a DANE failure: delivered, verified');
 
-# 12. The queries asked for DNSSEC (DO), and TLSA lookups were made for
+# 12. Implicit MX: the domain's own TLSA records when its NODATA for MX
+# was authenticated; none otherwise (mandatory: deferred).
+$id = send1('u17@implicit.test');
+like(outcome($id), qr/\bdelivered\b.*\bremote=implicit\.test\[127\.0\.0\.2\]:$P\b.*\bdane=verified\b/,
+    'implicit MX, authenticated NODATA: verified');
+$id = send1('u18@insimplicit.test');
+like(outcome($id), qr/\bdeferred\b.*\bdane=failed\b.*MX records are not DNSSEC-authenticated/,
+    'implicit MX, unauthenticated NODATA (mandatory): deferred');
+
+# 13. mx_list names are configuration: DANE applies to them (a configured
+# address too); a bare address has no name and gets none.
+$id = send1('u19@list.test');
+like(outcome($id), qr/\bdelivered\b.*\bdane=verified\b/,
+    'mx_list host name (mandatory): verified');
+$id = send1('u20@listaddr.test');
+like(outcome($id), qr/\bdeferred\b.*\bdane=failed\b/,
+    'mx_list name with an address: its TLSA records apply, mismatch deferred');
+$id = send1('u21@lit.test');
+like(outcome($id), qr/\bdeferred\b.*\bdane=failed\b.*an address, no host name/,
+    'mx_list address literal (mandatory): deferred');
+
+# 14. A reload that turns the mx relayer's dane to mandatory applies to the
+# next delivery: no TLSA is now a deferral.
+$d->rewrite(config => conf(resolver => $top_resolver, routing => $routing,
+    relayers => $relayers =~ s/dane = "opportunistic"/dane = "mandatory"/r));
+$d->signal('HUP');
+ok($d->wait_log(qr/reloaded /, 10), 'reloaded');
+$id = send1('u22@notlsao.test');
+like(outcome($id), qr/\bdeferred\b.*\bdane=failed\b.*no usable/,
+    'after the reload: mandatory, no TLSA: deferred');
+
+# 15. The queries asked for DNSSEC (DO), and TLSA lookups were made for
 # the MX hosts.
 my @q = $dns->queries;
 ok((grep { /^_$P\._tcp\.mx\.ee\.test TLSA .*do=1/ } @q),
@@ -236,7 +280,7 @@ ok(!(grep { /^_$P\._tcp\.mx\.insmx\.test TLSA/ } @q),
     'no TLSA lookup behind an unauthenticated MX');
 is($d->stop, 0, 'daemon stops cleanly');
 
-# 13. trust_ad off: dane opportunistic is a warning and never applies.
+# 16. trust_ad off: dane opportunistic is a warning and never applies.
 {
 	my $d2 = start_daemon(dns_port => $dns->port,
 	    config => conf(resolver => '', relayers => qq{
@@ -252,7 +296,7 @@ is($d->stop, 0, 'daemon stops cleanly');
 	is($d2->stop, 0, 'second daemon stops cleanly');
 }
 
-# 14. Config checks: mandatory without trust_ad, dane on an smtp relayer,
+# 17. Config checks: mandatory without trust_ad, dane on an smtp relayer,
 # an unknown mode -- errors with file:line.
 for my $case (
     [ qq{{ name = "mx"; type = "mx"; dane = "mandatory"; }}, '',
@@ -273,7 +317,7 @@ for my $case (
 	like($err, $re, "config check: $what: says why, with file:line");
 }
 
-# 15. The resolver's secure flag, through t/dns-lookup.
+# 18. The resolver's secure flag, through t/dns-lookup.
 SKIP: {
 	my $lookup = ($ENV{TOP_BUILDDIR} // '.') . '/t/dns-lookup';
 	skip "no $lookup", 4 unless -x $lookup;
