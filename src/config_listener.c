@@ -426,8 +426,5 @@ config_listener(const struct config *cfg, const char *name)
 const char *
 batch_mode_to_text(enum batch_mode m)
 {
-	if ((unsigned)m >= nitems(batch_enum.names) - 1 ||
-	    batch_enum.names[m] == NULL)
-		return "unknown";
-	return batch_enum.names[m];
+	return enum_text(&batch_enum, m);
 }

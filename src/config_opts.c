@@ -372,6 +372,14 @@ get_list(struct loader *ld, const struct opt *o, const config_setting_t *s,
 	return 0;
 }
 
+const char *
+enum_text(const struct enum_def *en, int v)
+{
+	if (v < 0 || (size_t)v >= nitems(en->names) - 1 || en->names[v] == NULL)
+		return "unknown";
+	return en->names[v];
+}
+
 /*
  * The table walker.
  */

@@ -95,6 +95,8 @@ int	get_nonempty(struct loader *, const config_setting_t *, const char *,
 /* Setting s as the index of its name in en, or an error listing them. */
 int	get_enum(struct loader *, const config_setting_t *, const char *,
 	    const struct enum_def *, int *);
+/* The name of value v in en (the *_to_text() functions), or "unknown". */
+const char *enum_text(const struct enum_def *, int);
 /* The required "name" of a listener or relayer, checked for tame chars. */
 int	get_name(struct loader *, const config_setting_t *, const char *,
 	    const char **);

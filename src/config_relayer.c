@@ -440,25 +440,17 @@ config_relayer(const struct config *cfg, const char *name)
 const char *
 relay_type_to_text(enum relay_type t)
 {
-	if ((unsigned)t >= nitems(type_enum.names) - 1)
-		return "unknown";
-	return type_enum.names[t];
+	return enum_text(&type_enum, t);
 }
 
 const char *
 dane_mode_to_text(enum dane_mode m)
 {
-	if ((unsigned)m >= nitems(dane_enum.names) - 1 ||
-	    dane_enum.names[m] == NULL)
-		return "unknown";
-	return dane_enum.names[m];
+	return enum_text(&dane_enum, m);
 }
 
 const char *
 client_tls_to_text(enum client_tls t)
 {
-	if ((unsigned)t >= nitems(ctls_enum.names) - 1 ||
-	    ctls_enum.names[t] == NULL)
-		return "unknown";
-	return ctls_enum.names[t];
+	return enum_text(&ctls_enum, t);
 }
