@@ -659,48 +659,51 @@ query_done_cb(evutil_socket_t fd, short what, void *arg)
 	dane_tlsa_set_free(tlsa);
 }
 
+/*
+ * One address half answered: n addresses of family af (struct in_addr or
+ * struct in6_addr at addrs, in rr) become the half's sockaddrs.
+ */
 static void
-udns_a4_cb(struct dns_ctx *ctx, struct dns_rr_a4 *rr, void *arg)
+addr_half_done(struct dns_ctx *ctx, struct resolver_query *q, int half,
+    int af, const void *addrs, int n, void *rr)
 {
-	struct resolver_query	*q = arg;
 	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
 	int			 i;
 
-	q->ustatus[HALF_4] = udns_last_status(ctx);
-	if (rr != NULL && !q->cancelled && rr->dnsa4_nrr > 0) {
-		q->addrs[HALF_4] = xcalloc(rr->dnsa4_nrr,
-		    sizeof(struct sockaddr_storage));
-		for (i = 0; i < rr->dnsa4_nrr; i++) {
-			sin = (struct sockaddr_in *)&q->addrs[HALF_4][i];
-			sin->sin_family = AF_INET;
-			sin->sin_addr = rr->dnsa4_addr[i];
+	q->ustatus[half] = udns_last_status(ctx);
+	if (rr != NULL && !q->cancelled && n > 0) {
+		q->addrs[half] = xcalloc(n, sizeof(struct sockaddr_storage));
+		for (i = 0; i < n; i++) {
+			if (af == AF_INET) {
+				sin = (struct sockaddr_in *)&q->addrs[half][i];
+				sin->sin_family = AF_INET;
+				sin->sin_addr = ((const struct in_addr *)addrs)[i];
+			} else {
+				sin6 = (struct sockaddr_in6 *)&q->addrs[half][i];
+				sin6->sin6_family = AF_INET6;
+				sin6->sin6_addr =
+				    ((const struct in6_addr *)addrs)[i];
+			}
 		}
-		q->naddrs[HALF_4] = rr->dnsa4_nrr;
+		q->naddrs[half] = n;
 	}
 	free(rr);
 	query_half_done(q);
 }
 
 static void
+udns_a4_cb(struct dns_ctx *ctx, struct dns_rr_a4 *rr, void *arg)
+{
+	addr_half_done(ctx, arg, HALF_4, AF_INET, rr ? rr->dnsa4_addr : NULL,
+	    rr ? rr->dnsa4_nrr : 0, rr);
+}
+
+static void
 udns_a6_cb(struct dns_ctx *ctx, struct dns_rr_a6 *rr, void *arg)
 {
-	struct resolver_query	*q = arg;
-	struct sockaddr_in6	*sin6;
-	int			 i;
-
-	q->ustatus[HALF_6] = udns_last_status(ctx);
-	if (rr != NULL && !q->cancelled && rr->dnsa6_nrr > 0) {
-		q->addrs[HALF_6] = xcalloc(rr->dnsa6_nrr,
-		    sizeof(struct sockaddr_storage));
-		for (i = 0; i < rr->dnsa6_nrr; i++) {
-			sin6 = (struct sockaddr_in6 *)&q->addrs[HALF_6][i];
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_addr = rr->dnsa6_addr[i];
-		}
-		q->naddrs[HALF_6] = rr->dnsa6_nrr;
-	}
-	free(rr);
-	query_half_done(q);
+	addr_half_done(ctx, arg, HALF_6, AF_INET6,
+	    rr ? rr->dnsa6_addr : NULL, rr ? rr->dnsa6_nrr : 0, rr);
 }
 
 static void
