@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * lineend.c — owns the line-end conversions (lineend.h), written once for
- * the pickup of incoming/, the maildir relayer and the maildrop relayer.
+ * the pickup of incoming/, BDAT chunks (smtp_data.c), the maildir relayer
+ * and the maildrop relayer.
  */
 #include "lineend.h"
 
@@ -11,6 +12,7 @@ crlf_init(struct crlf *c)
 {
 	c->cr = false;
 	c->bol = true;
+	c->bare = 0;
 }
 
 size_t
@@ -28,10 +30,12 @@ crlf_feed(struct crlf *c, const char *in, size_t len, char *out)
 			c->bol = true;
 			if (ch == '\n')
 				continue;
+			c->bare++;	/* a CR alone */
 		}
 		if (ch == '\r')
 			c->cr = true;
 		else if (ch == '\n') {
+			c->bare++;	/* an LF alone */
 			out[o++] = '\r';
 			out[o++] = '\n';
 			c->bol = true;
@@ -48,6 +52,8 @@ crlf_finish(struct crlf *c, char *out)
 {
 	if (!c->cr && c->bol)
 		return 0;
+	if (c->cr)
+		c->bare++;
 	c->cr = false;
 	c->bol = true;
 	out[0] = '\r';

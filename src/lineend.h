@@ -12,16 +12,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
- * To CRLF: CRLF stays, a bare CR or bare LF becomes CRLF.  out must have
- * room for 2 * len + 2 octets; returns the octets written.  crlf_finish()
- * ends the input: a message that does not end with a line end gets one
- * (out needs room for 2).
+ * To CRLF: CRLF stays, a bare CR or bare LF becomes CRLF (and is counted).
+ * out must have room for 2 * len + 2 octets; returns the octets written.
+ * crlf_finish() ends the input: a message that does not end with a line
+ * end gets one (out needs room for 2).
  */
 struct crlf {
 	bool	 cr;		/* last octet was a CR */
 	bool	 bol;		/* at the start of a line */
+	uint64_t bare;		/* bare CRs and LFs written as CRLF */
 };
 void	 crlf_init(struct crlf *);
 size_t	 crlf_feed(struct crlf *, const char *in, size_t len, char *out);

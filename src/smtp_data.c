@@ -285,46 +285,21 @@ hdr_scan_pending(const struct hdr_scan *h)
  * BDAT framing: line ends only (see smtp_data.h).
  */
 
-enum { BD_LINE_START, BD_MID_LINE, BD_AFTER_CR };
-
+/* The line-end half is lineend.c's; this adds the counts. */
 void
 bdat_init(struct bdat_filter *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->state = BD_LINE_START;
+	crlf_init(&b->crlf);
 }
 
 void
 bdat_feed(struct bdat_filter *b, const char *in, size_t len, char *out,
     size_t *outlen)
 {
-	size_t	i, o = 0;
+	size_t	o = crlf_feed(&b->crlf, in, len, out);
 
-	for (i = 0; i < len; i++) {
-		char c = in[i];
-
-		if (b->state == BD_AFTER_CR) {
-			out[o++] = '\r';
-			out[o++] = '\n';
-			if (c == '\n') {
-				b->state = BD_LINE_START;
-				continue;
-			}
-			b->bare_count++;	/* a CR alone */
-			b->state = BD_LINE_START;
-		}
-		if (c == '\r')
-			b->state = BD_AFTER_CR;
-		else if (c == '\n') {
-			b->bare_count++;	/* an LF alone */
-			out[o++] = '\r';
-			out[o++] = '\n';
-			b->state = BD_LINE_START;
-		} else {
-			out[o++] = c;
-			b->state = BD_MID_LINE;
-		}
-	}
+	b->bare_count = b->crlf.bare;
 	b->octets_in += len;
 	b->octets_out += o;
 	*outlen = o;
@@ -333,14 +308,7 @@ bdat_feed(struct bdat_filter *b, const char *in, size_t len, char *out,
 void
 bdat_finish(struct bdat_filter *b, char *out, size_t *outlen)
 {
-	*outlen = 0;
-	if (b->state == BD_AFTER_CR)
-		b->bare_count++;
-	if (b->state != BD_LINE_START) {
-		out[0] = '\r';
-		out[1] = '\n';
-		*outlen = 2;
-	}
-	b->state = BD_LINE_START;
+	*outlen = crlf_finish(&b->crlf, out);
+	b->bare_count = b->crlf.bare;
 	b->octets_out += *outlen;
 }

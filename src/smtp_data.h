@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lineend.h"
+
 struct smtp_data {
 	int		state;		/* private */
 	bool		done;		/* CRLF.CRLF seen */
@@ -56,7 +58,7 @@ size_t	smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
  * so that every stored message ends with a line end.
  */
 struct bdat_filter {
-	int		state;		/* private */
+	struct crlf	crlf;		/* private */
 	uint64_t	bare_count;
 	uint64_t	octets_in;	/* chunk octets fed */
 	uint64_t	octets_out;	/* stored octets written */
