@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "durable.h"
 #include "envelope.h"
 #include "lineend.h"
 #include "log.h"
@@ -123,18 +124,6 @@ md_copy(int in, int out)
 	}
 }
 
-static int
-md_fsync_dir(const char *dir)
-{
-	int	fd, r;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 /* The unique part of a Maildir file name: time.MusecPpidQn.host */
 static char *
 md_unique(struct md_relay *r)
@@ -161,15 +150,31 @@ md_unique(struct md_relay *r)
 	return b.p;
 }
 
-/* Deliver to one recipient; returns 0, or an errno value. */
+/* Open dir/sub, making it when missing: a descriptor, or -1 with errno. */
+static int
+md_subdir(const char *dir, const char *sub)
+{
+	char	*path = xasprintf("%s/%s", dir, sub);
+	int	 fd;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		fd = -1;
+	else
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(path);
+	return fd;
+}
+
+/* Deliver to one recipient, tmp/ then new/ through durable.c; returns 0,
+ * or an errno value. */
 static int
 md_deliver_one(struct md_relay *r, struct delivery *d, const char *rcpt)
 {
 	static const char *const subdirs[] = { "tmp", "new", "cur" };
-	char	*dir = NULL, *tmp = NULL, *new = NULL, *sub = NULL;
-	char	*uniq = NULL, *hdr = NULL, *what = NULL;
-	int	 in = -1, out = -1, err = 0, rv;
-	size_t	 i;
+	char		*dir = NULL, *uniq = NULL, *hdr = NULL;
+	const char	*what = NULL;
+	int		 fds[3] = { -1, -1, -1 }, in = -1, out, err = 0;
+	size_t		 i;
 
 	if ((dir = md_expand(r->rc->path, d->env->sender, rcpt)) == NULL) {
 		log_warnx("relayer %s: bad path template %s", r->rc->name,
@@ -178,79 +183,52 @@ md_deliver_one(struct md_relay *r, struct delivery *d, const char *rcpt)
 	}
 	if (mkdir_p(dir, 0700, 0700) == -1) {
 		err = errno;
-		what = xasprintf("mkdir %s", dir);
+		what = "mkdir";
 		goto out;
 	}
-	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		free(sub);
-		sub = xasprintf("%s/%s", dir, subdirs[i]);
-		if (mkdir(sub, 0700) == -1 && errno != EEXIST) {
+	for (i = 0; i < 3; i++)
+		if ((fds[i] = md_subdir(dir, subdirs[i])) == -1) {
 			err = errno;
-			what = xasprintf("mkdir %s", sub);
+			what = subdirs[i];
 			goto out;
 		}
-	}
-	uniq = md_unique(r);
-	tmp = xasprintf("%s/tmp/%s", dir, uniq);
-	new = xasprintf("%s/new/%s", dir, uniq);
 	if ((in = open(d->msg_path, O_RDONLY | O_CLOEXEC)) == -1) {
 		err = errno;
-		what = xasprintf("open %s", d->msg_path);
+		what = "open of the queued message";
 		goto out;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out == -1) {
+	uniq = md_unique(r);
+	if ((out = durable_create(fds[0], uniq, 0600)) == -1) {
 		err = errno;
-		what = xasprintf("open %s", tmp);
+		what = "create in tmp";
 		goto out;
 	}
 	hdr = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n",
 	    d->env->sender, rcpt);
-	if (write_all(out, hdr, strlen(hdr)) == -1 ||
-	    md_copy(in, out) == -1 || fsync(out) == -1) {
+	if (write_all(out, hdr, strlen(hdr)) == -1 || md_copy(in, out) == -1) {
 		err = errno;
-		what = xasprintf("write %s", tmp);
+		what = "write in tmp";
+		close(out);
+		unlinkat(fds[0], uniq, 0);
 		goto out;
 	}
-	rv = close(out);
-	out = -1;
-	if (rv == -1) {
+	/* On DURABLE_DOUBT the file is in place, only its durability is in
+	 * doubt: a retry may duplicate it, which beats a loss. */
+	if (durable_commit(out, fds[0], uniq, fds[1], uniq, true, &what) !=
+	    DURABLE_OK)
 		err = errno;
-		what = xasprintf("close %s", tmp);
-		goto out;
-	}
-	if (rename(tmp, new) == -1) {
-		err = errno;
-		what = xasprintf("rename %s", tmp);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;	/* in place: nothing to unlink any more */
-	free(sub);
-	sub = xasprintf("%s/new", dir);
-	if (md_fsync_dir(sub) == -1) {
-		/* The file is in place, only its durability is in doubt: a
-		 * retry may duplicate it, which beats a loss. */
-		err = errno;
-		what = xasprintf("fsync %s", sub);
-	}
 out:
 	if (err != 0)
-		log_warnx("relayer %s: %s: %s", r->rc->name, what,
+		log_warnx("relayer %s: %s: %s: %s", r->rc->name, dir, what,
 		    strerror(err));
 	if (in != -1)
 		close(in);
-	if (out != -1)
-		close(out);
-	if (err != 0 && tmp != NULL)
-		unlink(tmp);
+	for (i = 0; i < 3; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
 	free(dir);
-	free(tmp);
-	free(new);
-	free(sub);
 	free(uniq);
 	free(hdr);
-	free(what);
 	return err;
 }
 

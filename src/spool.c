@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "envelope.h"
 #include "log.h"
 #include "spool.h"
@@ -544,10 +545,11 @@ spool_free(struct spool *sp)
 int
 spool_update(struct spool *sp, const struct envelope *env)
 {
-	char	 tname[NAME_MAX_], ename[NAME_MAX_], mname[NAME_MAX_];
-	char	*text;
-	size_t	 len;
-	int	 r;
+	char		 tname[NAME_MAX_], ename[NAME_MAX_], mname[NAME_MAX_];
+	char		*text;
+	const char	*what;
+	size_t		 len;
+	int		 r;
 
 	if (!envelope_id_valid(env->id)) {
 		log_warnx("spool: update: bad queue id");
@@ -563,22 +565,14 @@ spool_update(struct spool *sp, const struct envelope *env)
 		errno = ENOENT;
 		return -1;
 	}
-	text = envelope_to_text(env, &len);
-	r = spool_write_file_at(sp->tmpfd, tname, text, len, O_TRUNC, 1);
-	free(text);
-	if (r == -1) {
-		log_warn("spool: write tmp/%s", tname);
-		return -1;
-	}
 	/* rename is atomic: after a crash the old or the new .env is there,
 	 * whole; a leftover tmp/ file is removed at start. */
-	if (renameat(sp->tmpfd, tname, sp->queuefd, ename) == -1) {
-		log_warn("spool: rename queue/%s", ename);
-		unlinkat(sp->tmpfd, tname, 0);
-		return -1;
-	}
-	if (fsync(sp->queuefd) == -1) {
-		log_warn("spool: fsync %s/queue", sp->dir);
+	text = envelope_to_text(env, &len);
+	r = durable_write_file(sp->tmpfd, tname, sp->queuefd, ename, text, len,
+	    &what);
+	free(text);
+	if (r != DURABLE_OK) {
+		log_warn("spool: update of queue/%s: %s", ename, what);
 		return -1;
 	}
 	return 0;
