@@ -250,6 +250,7 @@ pickup_start(struct incoming *inc, const char *name)
 	struct pickup	*p;
 	struct stat	 st;
 	struct receive_origin o;
+	struct receive_dsn *dsn = NULL;
 	const char	*why = NULL, *a;
 	char		*buf;
 	size_t		 hdrlen = 0, total = 0;
@@ -331,8 +332,18 @@ pickup_start(struct incoming *inc, const char *name)
 		for (a = p->env.rcpts[i]; *a != '\0'; a++)
 			if ((unsigned char)*a >= 0x80)
 				o.smtputf8 = true;
-	if ((p->rtx = receive_begin(inc->receive, queue_config(inc->queue),
-	    &o, p->env.sender, p->env.rcpts, p->env.n_rcpts)) == NULL) {
+	o.dsn_ret = p->env.ret;
+	o.dsn_envid = p->env.envid;
+	if (p->env.notify != 0) {
+		dsn = xcalloc(p->env.n_rcpts, sizeof(*dsn));
+		for (i = 0; i < p->env.n_rcpts; i++)
+			dsn[i].notify = p->env.notify;
+		o.dsn_rcpts = dsn;
+	}
+	p->rtx = receive_begin(inc->receive, queue_config(inc->queue), &o,
+	    p->env.sender, p->env.rcpts, p->env.n_rcpts);
+	free(dsn);
+	if (p->rtx == NULL) {
 		inc->stalled = true;
 		goto fail;
 	}

@@ -19,18 +19,27 @@
 char *
 incoming_env_to_text(const struct incoming_env *e, size_t *len)
 {
-	char	*text, *p;
+	char	*text, *p, notify[sizeof("SUCCESS,FAILURE,DELAY,NEVER")];
 	size_t	 n;
 	int	 i;
 
+	dsn_notify_to_text(e->notify, notify, sizeof(notify));
 	n = sizeof(INCOMING_MAGIC) + sizeof("sender \n") + strlen(e->sender) +
-	    2;
+	    2 + sizeof("ret HDRS\n") + sizeof("notify \n") + strlen(notify);
+	if (e->envid != NULL)
+		n += sizeof("envid \n") + strlen(e->envid);
 	for (i = 0; i < e->n_rcpts; i++)
 		n += sizeof("rcpt \n") + strlen(e->rcpts[i]);
 	text = p = xmalloc(n);
 	p += sprintf(p, "%s\nsender %s\n", INCOMING_MAGIC, e->sender);
 	for (i = 0; i < e->n_rcpts; i++)
 		p += sprintf(p, "rcpt %s\n", e->rcpts[i]);
+	if (e->ret != DSN_RET_UNSPEC)
+		p += sprintf(p, "ret %s\n", dsn_ret_to_text(e->ret));
+	if (e->envid != NULL)
+		p += sprintf(p, "envid %s\n", e->envid);
+	if (e->notify != 0)
+		p += sprintf(p, "notify %s\n", notify);
 	*p++ = '\n';
 	*p = '\0';
 	if (len != NULL)
@@ -47,6 +56,7 @@ incoming_env_clear(struct incoming_env *e)
 	for (i = 0; i < e->n_rcpts; i++)
 		free(e->rcpts[i]);
 	free(e->rcpts);
+	free(e->envid);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -126,6 +136,28 @@ incoming_env_parse(const char *text, size_t len, struct incoming_env *e,
 				    e->n_rcpts + 1, sizeof(*e->rcpts));
 				e->rcpts[e->n_rcpts++] = xstrndup(v, n);
 			}
+		} else if ((size_t)(nl - p) >= 4 && memcmp(p, "ret ", 4) == 0) {
+			if (e->ret != DSN_RET_UNSPEC)
+				*err = "ret given twice";
+			else if (dsn_ret_parse(p + 4, nl - p - 4, &e->ret) == -1)
+				*err = "bad ret";
+		} else if ((size_t)(nl - p) >= 6 &&
+		    memcmp(p, "envid ", 6) == 0) {
+			char	buf[DSN_ENVID_MAX + 1];
+
+			if (e->envid != NULL)
+				*err = "envid given twice";
+			else if (dsn_envid_parse(p + 6, nl - p - 6, buf) == -1)
+				*err = "bad envid";
+			else
+				e->envid = xstrdup(buf);
+		} else if ((size_t)(nl - p) >= 7 &&
+		    memcmp(p, "notify ", 7) == 0) {
+			if (e->notify != 0)
+				*err = "notify given twice";
+			else if (dsn_notify_parse(p + 7, nl - p - 7,
+			    &e->notify) == -1)
+				*err = "bad notify";
 		} else
 			*err = "unknown line in the envelope header";
 	}

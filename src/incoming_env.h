@@ -30,6 +30,10 @@
  *   smarthostd-incoming 1\n		magic and format version
  *   sender <address>\n			exactly once; empty: null sender
  *   rcpt <address>\n			one or more (at most INCOMING_RCPT_MAX)
+ *   ret FULL|HDRS\n			DSN (RFC 3461), each at most once and
+ *   envid <xtext>\n			only when given (smarthost-sendmail
+ *   notify <NEVER|SUCCESS,...>\n		-R, -V, -N); notify is every
+ *					recipient's
  *   \n					end of the envelope header
  *   <message>				RFC 5322, CRLF line ends, no dot-stuffing
  *
@@ -44,6 +48,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "dsn.h"
 
 #define INCOMING_MAGIC		"smarthostd-incoming 1"
 #define INCOMING_HDR_MAX	(4 * 1024 * 1024)
@@ -67,6 +73,11 @@ struct incoming_env {
 	char	 *sender;		/* "" for the null sender */
 	char	**rcpts;
 	int	  n_rcpts;
+	/* DSN: RET, ENVID (canonical xtext, or NULL), NOTIFY bits of every
+	 * recipient (0: not given). */
+	enum dsn_ret	 ret;
+	char		*envid;
+	unsigned	 notify;
 };
 
 /*

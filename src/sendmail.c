@@ -77,6 +77,10 @@ struct opts {
 	const char	*sender;	/* -f, or NULL */
 	const char	*fullname;	/* -F, or NULL */
 	bool		 tflag, iflag, mailq, verbose;
+	/* DSN (RFC 3461), as sendmail takes them: -R, -V, -N. */
+	enum dsn_ret	 ret;
+	char		 envid[DSN_ENVID_MAX + 1];	/* "" if none */
+	unsigned	 notify;
 };
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -107,8 +111,11 @@ usage(int status)
 	    "  -F name     full name for the From: header\n"
 	    "  -C file     configuration (default %s/smarthostd.conf)\n"
 	    "  -bp         list the queue, as mailq\n"
-	    "ignored: -B type, -bm, -h N, -L tag, -m, -N dsn, -n, -odX, "
-	    "-oeX, -om, -R ret, -U, -V envid, -v\n",
+	    "  -N dsn      DSN notify: never, or success,failure,delay\n"
+	    "  -R ret      DSN return: full or hdrs\n"
+	    "  -V envid    DSN envelope id (xtext)\n"
+	    "ignored: -B type, -bm, -h N, -L tag, -m, -n, -odX, "
+	    "-oeX, -om, -U, -v\n",
 	    progname, progname, progname, SYSCONFDIR);
 	exit(status);
 }
@@ -620,11 +627,26 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'h':	/* hop count */
 		case 'L':	/* syslog tag */
 		case 'm':	/* send to me too */
-		case 'N':	/* DSN notify */
 		case 'n':	/* no aliasing */
-		case 'R':	/* DSN return */
 		case 'U':	/* initial submission */
-		case 'V':	/* envelope id */
+			break;
+		case 'N':	/* DSN notify: never or success,failure,delay */
+			if (dsn_notify_parse(optarg, strlen(optarg),
+			    &o->notify) == -1)
+				die(EX_USAGE, "bad -N \"%s\": never, or a list "
+				    "of success, failure, delay", optarg);
+			break;
+		case 'R':	/* DSN return: full or hdrs */
+			if (dsn_ret_parse(optarg, strlen(optarg), &o->ret) == -1)
+				die(EX_USAGE, "bad -R \"%s\": full or hdrs",
+				    optarg);
+			break;
+		case 'V':	/* DSN envelope id, in xtext */
+			if (dsn_envid_parse(optarg, strlen(optarg),
+			    o->envid) == -1)
+				die(EX_USAGE, "bad -V \"%s\": at most %d "
+				    "characters of xtext", optarg,
+				    DSN_ENVID_MAX);
 			break;
 		default:
 			usage(EX_USAGE);
@@ -734,9 +756,13 @@ main(int argc, char **argv)
 	out = xcalloc(1, sizeof(*out));
 	out->fd = fd;
 
+	memset(&ie, 0, sizeof(ie));
 	ie.sender = sender;
 	ie.rcpts = rc.v;
 	ie.n_rcpts = rc.n;
+	ie.ret = o.ret;
+	ie.envid = o.envid[0] != '\0' ? o.envid : NULL;
+	ie.notify = o.notify;
 	envtext = incoming_env_to_text(&ie, &len);
 	out_write(out, envtext, len);
 	free(envtext);

@@ -324,6 +324,43 @@ like($hd, qr/^X-Rcpt-Args: <z\@dsnhop\.test>\s*$/m,
 unlike($d->log, qr/bounce_of=\Q$hid\E/,
     'no success notice of our own: the next hop reports');
 
+# smarthost-sendmail -N/-R/-V: through incoming/ like the rest.
+sub inject {
+	my ($args, $text, %o) = @_;
+	local $SIG{ALRM} = sub { die "injector timed out\n" };
+	alarm(20);
+	open(my $err, '>&', \*STDERR) or die;
+	open(STDERR, '>', '/dev/null') if $o{quiet};
+	open(my $p, '|-', "$top/src/smarthost-sendmail", '-C',
+	    $d->config_file, @$args) or die "smarthost-sendmail: $!";
+	print $p $text;
+	close($p);
+	open(STDERR, '>&', $err);
+	alarm(0);
+	return $? >> 8;
+}
+is(inject([ '-f', 'a@sender.test', '-N', 'success,failure', '-R', 'full',
+    '-V', 'inj+2B1', 'inj@box.test' ], "Subject: injected\n\nhi\n"), 0,
+    'smarthost-sendmail -N -R -V: taken');
+ok(wait_for(sub { notices_for('inj@box.test') }, 20),
+    'injected: a success notice');
+my ($ni) = notices_for('inj@box.test');
+is(rcpt_block($ni // {}, 'inj@box.test')->{Action}, 'delivered',
+    'injected: Action: delivered');
+is($ni && $ni->{per_message}{'Original-Envelope-Id'}, 'inj+1',
+    'injected: Original-Envelope-Id');
+is(inject([ '-f', 'a@sender.test', '-N', 'never', 'reject9@dest.test' ],
+    "Subject: injected never\n\nhi\n"), 0, 'smarthost-sendmail -N never');
+my $id9;
+ok(wait_for(sub { ($id9) = $d->log =~ /bounced id=(\w+) .*to=<reject9\@dest\.test>/;
+    $id9 && $d->log =~ /id=$id9: no bounce: NOTIFY asked for none/ }, 20),
+    'injected -N never: no bounce');
+for my $bad ([ '-N', 'never,success' ], [ '-R', 'body' ], [ '-V', 'a b' ],
+    [ '-V', 'x' x 101 ]) {
+	isnt(inject([ '-f', 'a@sender.test', @$bad, 'x@box.test' ], "x\n",
+	    quiet => 1), 0, "smarthost-sendmail $bad->[0] $bad->[1]: refused");
+}
+
 # Notices go out with a null sender and no DSN parameters of their own.
 my @dsn_tx = grep { $_->{json}{mail_from} eq '' } $catch->messages;
 ok(@dsn_tx >= 5, 'the notices arrived');

@@ -74,6 +74,7 @@ main(void)
 	int			 i;
 
 	/* Round trip. */
+	memset(&e, 0, sizeof(e));
 	e.sender = "s@src.test";
 	e.rcpts = rcpts;
 	e.n_rcpts = 2;
@@ -90,6 +91,41 @@ main(void)
 	}
 	incoming_env_clear(&back);
 	free(text);
+
+	/* DSN lines (smarthost-sendmail -R, -V, -N), only when given. */
+	e.ret = DSN_RET_HDRS;
+	e.envid = "QQ+2B1";
+	e.notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE;
+	text = incoming_env_to_text(&e, &len);
+	is_str(text, "smarthostd-incoming 1\nsender s@src.test\n"
+	    "rcpt a@b.test\nrcpt \"x y\"@c.test\nret HDRS\nenvid QQ+2B1\n"
+	    "notify SUCCESS,FAILURE\n\n", "to_text with DSN");
+	is_int((int)len, (int)strlen(text), "  length");
+	is_int(incoming_env_parse(text, len, &back, &err), 0, "  parses back");
+	is_int(back.ret, DSN_RET_HDRS, "  ret");
+	is_str(back.envid, "QQ+2B1", "  envid");
+	is_int(back.notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE,
+	    "  notify");
+	incoming_env_clear(&back);
+	free(text);
+	e.ret = DSN_RET_UNSPEC;
+	e.envid = NULL;
+	e.notify = 0;
+	refused("smarthostd-incoming 1\nsender a@b.test\nrcpt c@d.test\n"
+	    "ret FULL\nret HDRS\n\n", "ret given twice", "two rets");
+	refused("smarthostd-incoming 1\nsender a@b.test\nrcpt c@d.test\n"
+	    "ret ALL\n\n", "bad ret", "bad ret");
+	refused("smarthostd-incoming 1\nsender a@b.test\nrcpt c@d.test\n"
+	    "envid a b\n\n", "bad envid", "envid with a blank");
+	refused("smarthostd-incoming 1\nsender a@b.test\nrcpt c@d.test\n"
+	    "envid a\renvid b\n\n", "bad envid", "envid with a CR");
+	refused("smarthostd-incoming 1\nsender a@b.test\nrcpt c@d.test\n"
+	    "envid a\nenvid b\n\n", "envid given twice", "two envids");
+	refused("smarthostd-incoming 1\nsender a@b.test\nrcpt c@d.test\n"
+	    "notify NEVER,DELAY\n\n", "bad notify", "NEVER with DELAY");
+	refused("smarthostd-incoming 1\nsender a@b.test\nrcpt c@d.test\n"
+	    "notify NEVER\nnotify NEVER\n\n", "notify given twice",
+	    "two notifys");
 
 	/* The null sender, both ways. */
 	e.sender = "";
