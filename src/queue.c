@@ -58,6 +58,7 @@ struct outcome {
 	int		 index;		/* in env->rcpts */
 	char		*queue, *relayer, *remote, *tls_info, *status;
 	enum dlv_dane	 dane;
+	const char	*mta_sts;	/* static text, or NULL */
 	long		 delay;
 	int		 attempt;
 };
@@ -120,7 +121,8 @@ line_add(char *line, size_t size, const char *fmt, ...)
  * The one form of delivered, deferred, bounced and expired lines: the
  * same fields in the same order, next= only for deferred (the time of
  * the next attempt, UTC).  tls_info is "<version>/<cipher>
- * verified=<yes|no>" or NULL; dane= only for a relayer with dane on.
+ * verified=<yes|no>" or NULL; dane= only for a relayer with dane on,
+ * mta_sts= only for one with mta_sts on.
  */
 static void
 log_outcome(const char *event, const struct envelope *env,
@@ -149,6 +151,8 @@ log_outcome(const char *event, const struct envelope *env,
 		    vf + strlen(" verified="));
 	if (dane != NULL)
 		line_add(line, sizeof(line), " dane=%s", dane);
+	if (o->mta_sts != NULL)
+		line_add(line, sizeof(line), " mta_sts=%s", o->mta_sts);
 	line_add(line, sizeof(line), " status=\"%s\" delay=%lds attempt=%d",
 	    o->status, o->delay, o->attempt);
 	if (nextbuf[0] != '\0')
@@ -524,6 +528,7 @@ delivery_done(struct delivery *d)
 		o.remote = d->remote;
 		o.tls_info = d->tls_info;
 		o.dane = d->dane;
+		o.mta_sts = d->mta_sts;
 		o.status = (char *)status;
 		o.delay = delay;
 		o.attempt = env->attempts + 1;
@@ -544,6 +549,7 @@ delivery_done(struct delivery *d)
 			c->remote = o.remote ? xstrdup(o.remote) : NULL;
 			c->tls_info = o.tls_info ? xstrdup(o.tls_info) : NULL;
 			c->dane = o.dane;
+			c->mta_sts = o.mta_sts;
 			c->status = xstrdup(o.status);
 			c->delay = o.delay;
 			c->attempt = o.attempt;

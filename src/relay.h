@@ -66,6 +66,10 @@ struct delivery {
 						   and bounces ("mx1[192.0.2.1]:25") */
 	char			*tls_info;	/* set by the relayer, or NULL */
 	enum dlv_dane		 dane;		/* set by the relayer */
+	const char		*mta_sts;	/* set by the mx relayer with
+						   mta_sts on: the policy's
+						   mode, "enforce", "testing"
+						   or "none"; else NULL */
 	void			(*done)(struct delivery *);
 	void			*arg;
 	struct timespec		 started;	/* for the duration metric */
