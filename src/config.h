@@ -93,6 +93,8 @@ struct relayer_conf {
 	struct rate_spec rate;			/* count 0: no limit */
 	long		 connect_timeout, command_timeout, data_timeout;
 	int		 port;			/* smtp and mx: 25 */
+	/* mx */
+	bool		 mta_sts;		/* apply MTA-STS (mta_sts.h) */
 	/* smtp */
 	char		**hosts;		/* in order; names or IP literals */
 	int		 n_hosts;

@@ -190,6 +190,8 @@ static const struct opt relayer_opts[] = {
 	  .def = CTLS_OPPORTUNISTIC, .only = T_SMTP_MX },
 	{ .name = "implicit_tls", .kind = O_BOOL, .off = R(implicit_tls),
 	  .only = T_SMTP_MX },
+	{ .name = "mta_sts", .kind = O_BOOL, .off = R(mta_sts),
+	  .only = T_MX },
 	{ .name = "ca_file", .kind = O_PATH, .off = R(ca_file),
 	  .only = T_SMTP_MX },
 	{ .name = "ca_path", .kind = O_PATH, .off = R(ca_path),

@@ -247,6 +247,7 @@ relayer_conf_same(const struct config *ca, const struct relayer_conf *a,
 	return str_same(a->name, b->name) && a->type == b->type &&
 	    str_same(ca->hostname, cb->hostname) &&
 	    a->tls == b->tls && a->implicit_tls == b->implicit_tls &&
+	    a->mta_sts == b->mta_sts &&
 	    str_same(a->ca_file, b->ca_file) &&
 	    str_same(a->ca_path, b->ca_path) &&
 	    str_same(a->tls_cert, b->tls_cert) &&

@@ -8,6 +8,13 @@
  * the domain's own address when it has none (implicit MX), and a permanent
  * failure for a null MX (RFC 7505) or a domain that does not exist.  The
  * connections, one pool per destination address, are relay_pool.c's.
+ *
+ * With mta_sts on, the next hop's MTA-STS policy (mta_sts.h) is found
+ * before its MX records and applied to them (rm_sts_apply()): in enforce
+ * mode relay_pool.c skips the hosts the policy does not name and verifies
+ * the certificate of the others; in testing mode both are only logged.
+ * mx_list, force_mx and domain literals are the operator's choice and get
+ * no policy.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -19,6 +26,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mta_sts.h"
 #include "relay.h"
 #include "relay_pool.h"
 #include "resolver.h"
@@ -32,10 +40,21 @@ struct rm_lookup {
 	struct rm_relay		*r;
 	struct delivery		*d;
 	struct resolver_query	*q;
+	struct mta_sts_query	*sq;		/* its MTA-STS policy first */
+	bool			 have_pol;
+	struct sts_policy	 pol;
+};
+
+/* A delivery under an MTA-STS policy in testing mode, between its
+ * d->done and the queue's. */
+struct rm_testing {
+	void			(*done)(struct delivery *);
+	void			*arg;
 };
 
 struct rm_relay {
 	TAILQ_ENTRY(rm_relay)	 entry;		/* in rm_relays */
+	struct event_base	*base;
 	struct resolver		*dns;
 	struct relay_pool	*pool;
 	TAILQ_HEAD(, rm_lookup)	 lookups;
@@ -52,6 +71,7 @@ rm_create(struct event_base *base, struct resolver *dns, struct config *cfg,
 	struct rm_relay	*r;
 
 	r = xcalloc(1, sizeof(*r));
+	r->base = base;
 	r->dns = dns;
 	r->pool = relay_pool_new(base, dns, cfg, rc);
 	TAILQ_INIT(&r->lookups);
@@ -103,6 +123,56 @@ rm_shuffle(struct relay_host *hosts, const int *prefs, int n)
 	}
 }
 
+/* Testing mode: say whether enforce would have had its verified TLS. */
+static void
+rm_testing_done(struct delivery *d)
+{
+	struct rm_testing	*t = d->arg;
+
+	d->done = t->done;
+	d->arg = t->arg;
+	free(t);
+	if (d->remote != NULL && (d->tls_info == NULL ||
+	    strstr(d->tls_info, "verified=yes") == NULL))
+		log_info("mta-sts testing: %s: delivery to %s %s; enforce "
+		    "would have required STARTTLS and a verified certificate",
+		    d->nexthop, d->remote, d->tls_info == NULL ?
+		    "without TLS" : "with an unverified certificate");
+	d->done(d);
+}
+
+/* Apply the next hop's policy (NULL: none) to its MX hosts. */
+static void
+rm_sts_apply(struct delivery *d, const struct sts_policy *pol,
+    struct relay_host *hosts, int n)
+{
+	struct rm_testing	*t;
+	int			 i;
+
+	d->mta_sts = sts_mode_to_text(pol != NULL ? pol->mode :
+	    STS_MODE_NONE);
+	if (pol == NULL || pol->mode == STS_MODE_NONE)
+		return;
+	for (i = 0; i < n; i++) {
+		if (pol->mode == STS_MODE_ENFORCE) {
+			hosts[i].sts_verify = true;
+			hosts[i].sts_mismatch = !sts_policy_match(pol,
+			    hosts[i].name);
+		} else if (!sts_policy_match(pol, hosts[i].name))
+			log_info("mta-sts testing: %s: MX host %s matches no "
+			    "mx pattern of the policy; enforce would skip it",
+			    d->nexthop, hosts[i].name);
+	}
+	if (pol->mode == STS_MODE_TESTING) {
+		t = xcalloc(1, sizeof(*t));
+		t->done = d->done;
+		t->arg = d->arg;
+		d->done = rm_testing_done;
+		d->arg = t;
+	}
+}
+
+
 /*
  * secure: the MX answer (or, for an implicit MX, the NODATA answer) was
  * DNSSEC-authenticated, so its host names are what the domain's owner
@@ -116,8 +186,11 @@ rm_mx_cb(void *arg, enum resolver_status st, bool secure,
 	struct rm_relay		*r = l->r;
 	struct delivery		*d = l->d;
 	struct relay_host	*hosts, implicit;
+	struct sts_policy	 pol;
+	bool			 sts = d->relayer->mta_sts, have_pol = l->have_pol;
 	int			*prefs, i, nh = 0;
 
+	pol = l->pol;
 	TAILQ_REMOVE(&r->lookups, l, entry);
 	free(l);
 	switch (st) {
@@ -138,6 +211,9 @@ rm_mx_cb(void *arg, enum resolver_status st, bool secure,
 			    "mail (null MX)", d->nexthop);
 		else {
 			rm_shuffle(hosts, prefs, nh);
+			if (sts)
+				rm_sts_apply(d, have_pol ? &pol : NULL, hosts,
+				    nh);
 			relay_pool_deliver(r->pool, d, d->dom, hosts, nh);
 		}
 		free(prefs);
@@ -148,6 +224,8 @@ rm_mx_cb(void *arg, enum resolver_status st, bool secure,
 		memset(&implicit, 0, sizeof(implicit));
 		implicit.name = d->nexthop;
 		implicit.secure = secure;
+		if (sts)
+			rm_sts_apply(d, have_pol ? &pol : NULL, &implicit, 1);
 		relay_pool_deliver(r->pool, d, d->dom, &implicit, 1);
 		break;
 	case RESOLVER_NXDOMAIN:
@@ -160,6 +238,42 @@ rm_mx_cb(void *arg, enum resolver_status st, bool secure,
 		    "looking up MX", d->nexthop);
 		break;
 	}
+	if (have_pol)
+		sts_policy_clear(&pol);
+	rm_maybe_free(r);
+}
+
+/* Start l's MX lookup; when it cannot start, l is freed and its delivery
+ * failed. */
+static void
+rm_mx_start(struct rm_lookup *l)
+{
+	struct rm_relay		*r = l->r;
+	struct delivery		*d = l->d;
+
+	/* resolver_mx() answers from the event loop, even at once. */
+	if ((l->q = resolver_mx(r->dns, d->nexthop, rm_mx_cb, l)) == NULL) {
+		TAILQ_REMOVE(&r->lookups, l, entry);
+		if (l->have_pol)
+			sts_policy_clear(&l->pol);
+		free(l);
+		rm_fail(d, DLV_TEMPFAIL, "451 4.4.3 %s: cannot look up MX",
+		    d->nexthop);
+	}
+}
+
+static void
+rm_sts_cb(void *arg, const struct sts_policy *pol)
+{
+	struct rm_lookup	*l = arg;
+	struct rm_relay		*r = l->r;
+
+	l->sq = NULL;
+	if (pol != NULL) {
+		sts_policy_copy(&l->pol, pol);
+		l->have_pol = true;
+	}
+	rm_mx_start(l);
 	rm_maybe_free(r);
 }
 
@@ -212,13 +326,12 @@ rm_deliver(void *state, struct delivery *d)
 	l->r = r;
 	l->d = d;
 	TAILQ_INSERT_TAIL(&r->lookups, l, entry);
-	/* resolver_mx() answers from the event loop, even at once. */
-	if ((l->q = resolver_mx(r->dns, d->nexthop, rm_mx_cb, l)) == NULL) {
-		TAILQ_REMOVE(&r->lookups, l, entry);
-		free(l);
-		rm_fail(d, DLV_TEMPFAIL, "451 4.4.3 %s: cannot look up MX",
-		    d->nexthop);
+	if (d->relayer->mta_sts) {
+		l->sq = mta_sts_lookup(r->base, r->dns, d->cfg, d->relayer,
+		    d->nexthop, rm_sts_cb, l);
+		return;
 	}
+	rm_mx_start(l);
 }
 
 static void
@@ -251,6 +364,9 @@ rm_exit(void)
 		while ((l = TAILQ_FIRST(&r->lookups)) != NULL) {
 			TAILQ_REMOVE(&r->lookups, l, entry);
 			resolver_cancel(l->q);
+			mta_sts_cancel(l->sq);
+			if (l->have_pol)
+				sts_policy_clear(&l->pol);
 			d = l->d;
 			free(l);
 			delivery_fail_all(d, DLV_TEMPFAIL,
@@ -260,6 +376,7 @@ rm_exit(void)
 		r->retired = true;
 		rm_maybe_free(r);
 	}
+	mta_sts_exit();
 }
 
 const struct relay_ops relay_mx_ops = {

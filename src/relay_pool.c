@@ -254,6 +254,12 @@ rp_dest_get(struct relay_pool *p, const struct sockaddr_storage *ss,
 	smtp_client_conf_init(&conf, p->cfg, p->rc, w->dom, servername);
 	if (conf.tls < w->tls_floor)
 		conf.tls = w->tls_floor;
+	/* MTA-STS enforce, where DANE does not apply (it takes
+	 * precedence): a verified certificate for the MX host's name. */
+	if (w->tlsa == NULL && w->host >= 0 && w->host < w->n_hosts &&
+	    w->hosts[w->host].sts_verify && servername != NULL &&
+	    conf.tls < CTLS_VERIFY)
+		conf.tls = CTLS_VERIFY;
 	TAILQ_FOREACH(dest, &p->dests, entry) {
 		if (dest->sslen != sslen || memcmp(&dest->ss, ss, sslen) != 0)
 			continue;

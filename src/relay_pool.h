@@ -49,6 +49,12 @@ struct relay_host {
 	bool		 secure;	/* name from a DNSSEC-authenticated
 					   MX answer, or from the
 					   configuration: DANE may apply */
+	/* MTA-STS in enforce mode (mta_sts.h, relay_mx.c), unless
+	 * DANE applies to the host (it takes precedence): */
+	bool		 sts_verify;	/* STARTTLS and a verified certificate
+					   for name: tls at least "verify" */
+	bool		 sts_mismatch;	/* name matches none of the policy's
+					   mx patterns: the host is skipped */
 };
 
 /* A pool for one relayer of cfg (referenced until the pool is freed). */

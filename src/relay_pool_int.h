@@ -65,6 +65,7 @@ struct rp_host {
 	char			*addr;
 	int			 port;
 	bool			 secure;	/* see relay_host */
+	bool			 sts_verify, sts_mismatch;	/* relay_pool.h */
 };
 
 struct rp_walk {

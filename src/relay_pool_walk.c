@@ -5,8 +5,9 @@
  * (relay_pool_int.h): its hosts in order, every address of a host (A then
  * AAAA, or a literal) before the next, DNS on the loop, the last error
  * kept, the DANE step after a secure host's addresses (its TLSA lookup,
- * and what the records make of its destinations), and the transient
- * failure when every host and address failed.
+ * and what the records make of its destinations), MTA-STS's skipping of
+ * the hosts its policy does not name (unless DANE applies), and the
+ * transient failure when every host and address failed.
  * Where each address leads (a destination, its FIFO and connections) is
  * relay_pool.c's.
  */
@@ -235,6 +236,33 @@ walk_dns_cb(void *arg, enum resolver_status st, bool secure,
 }
 
 /*
+ * MTA-STS in enforce mode: the current host matches none of the policy's
+ * mx patterns, and DANE (which would take precedence) does not apply to
+ * it: its addresses are dropped.  The reason becomes the walk's error
+ * only if nothing else failed: a failure of a host that matches says
+ * more.
+ */
+static void
+walk_sts_skip(struct rp_walk *w)
+{
+	struct rp_host	*h = &w->hosts[w->host];
+	char		 err[600];
+
+	if (w->last_err == NULL) {
+		snprintf(err, sizeof(err), "451 4.7.5 %s is not an MX host "
+		    "the MTA-STS policy of %s allows", h->name,
+		    w->d->nexthop);
+		rp_walk_set_err(w, err, NULL);
+	}
+	log_info("relayer %s: MTA-STS policy of %s: MX host %s skipped, it "
+	    "matches no mx pattern", w->pool->rc->name, w->d->nexthop,
+	    h->name);
+	free(w->addrs);
+	w->addrs = NULL;
+	w->n_addrs = w->next_addr = 0;
+}
+
+/*
  * Try the next address, or the next host, until w is handed to a
  * destination, waits for DNS, or has failed everywhere (then it is done).
  */
@@ -253,6 +281,12 @@ rp_walk_next(struct rp_walk *w)
 	for (;;) {
 		if (w->next_addr < w->n_addrs) {
 			h = &w->hosts[w->host];
+			/* DANE did not apply after all: MTA-STS's word
+			 * stands. */
+			if (h->sts_mismatch && w->tlsa == NULL) {
+				walk_sts_skip(w);
+				continue;
+			}
 			ss = w->addrs[w->next_addr++];
 			port = h->port > 0 ? h->port : p->rc->port;
 			if ((len = resolver_set_port(&ss, port)) == 0)
@@ -271,6 +305,13 @@ rp_walk_next(struct rp_walk *w)
 			return;
 		}
 		h = &w->hosts[w->host];
+		/* Where DANE cannot apply, a host MTA-STS refuses is not
+		 * even looked up. */
+		if (h->sts_mismatch && (p->rc->dane == DANE_OFF ||
+		    !h->secure)) {
+			walk_sts_skip(w);
+			continue;
+		}
 		if (h->addr != NULL) {
 			w->addrs = xcalloc(1, sizeof(*w->addrs));
 			if (resolver_literal(h->addr, &w->addrs[0])) {
@@ -319,6 +360,8 @@ relay_pool_deliver(struct relay_pool *p, struct delivery *d,
 	for (i = 0; i < n_hosts; i++) {
 		w->hosts[i].port = hosts[i].port;
 		w->hosts[i].secure = hosts[i].secure;
+		w->hosts[i].sts_verify = hosts[i].sts_verify;
+		w->hosts[i].sts_mismatch = hosts[i].sts_mismatch;
 		if (hosts[i].addr != NULL)
 			w->hosts[i].addr = xstrdup(hosts[i].addr);
 		if (hosts[i].name == NULL)

@@ -335,6 +335,20 @@ sts_policy_clear(struct sts_policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void
+sts_policy_copy(struct sts_policy *dst, const struct sts_policy *src)
+{
+	int	i;
+
+	*dst = *src;
+	dst->mx = NULL;
+	if (src->n_mx > 0) {
+		dst->mx = xcalloc((size_t)src->n_mx, sizeof(*dst->mx));
+		for (i = 0; i < src->n_mx; i++)
+			dst->mx[i] = xstrdup(src->mx[i]);
+	}
+}
+
 bool
 sts_policy_match(const struct sts_policy *p, const char *host)
 {

@@ -52,6 +52,10 @@ int		 sts_policy_parse(const char *text, size_t len,
 
 void		 sts_policy_clear(struct sts_policy *);
 
+/* dst becomes a copy of src (dst's old contents not freed). */
+void		 sts_policy_copy(struct sts_policy *dst,
+		    const struct sts_policy *src);
+
 /* Does an MX host name match one of p's patterns (RFC 8461 4.1: case
  * aside, equal, or "*.rest" with one label, never the empty one, in front
  * of "rest")?  A trailing dot on host is ignored. */

@@ -22,6 +22,8 @@ package TestCerts;
 #		TLSA association data (hex) of a certificate: selector 0
 #		(whole certificate) or 1 (public key), matching type 0, 1
 #		(SHA-256) or 2 (SHA-512)
+#	my ($crt, $key) = $c->issue_names('mx', 'DNS:mx.a.test', ...);
+#		one certificate for several names
 #
 # The directory is removed when the process exits unless
 # SMARTHOST_TEST_KEEP is set.  new() dies if openssl fails, with its output.
@@ -217,6 +219,25 @@ sub tlsa {
 	require Digest::SHA;
 	return unpack('H*', $mtype == 0 ? $bytes : $mtype == 1 ?
 	    Digest::SHA::sha256($bytes) : Digest::SHA::sha512($bytes));
+}
+
+# A server certificate of this CA for several names: issue_names('mx',
+# 'DNS:mx.a.test', 'DNS:*.b.test') makes $dir/mx.crt and $dir/mx.key (CN
+# the first name) and returns their paths.
+sub issue_names {
+	my ($self, $name, @sans) = @_;
+	my $dir = $self->{dir};
+	(my $cn = $sans[0]) =~ s/^\w+://;
+	write_file("$dir/$name.ext", "basicConstraints = CA:false\n"
+	    . "keyUsage = critical,digitalSignature,keyEncipherment\n"
+	    . "extendedKeyUsage = serverAuth\n"
+	    . 'subjectAltName = ' . join(',', @sans) . "\n");
+	key_csr($dir, $name, $cn);
+	run($dir, 'x509', '-req', '-in', "$name.csr", '-CA', 'ca.crt',
+	    '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650',
+	    '-sha256', '-extfile', "$name.ext", '-out', "$name.crt");
+	chmod(0644, "$dir/$name.key");
+	return ("$dir/$name.crt", "$dir/$name.key");
 }
 
 # Subject and issuer of a certificate as openssl prints them, for tests that
