@@ -148,7 +148,9 @@ reqerr_text(enum evhttp_request_error e)
 	case EVREQ_HTTP_REQUEST_CANCEL:
 		return "cancelled";
 	case EVREQ_HTTP_DATA_TOO_LONG:
-		return "response too long";
+		/* evhttp's own cap, STS_POLICY_MAX + 1 (a Content-Length
+		 * over it is refused before any body is read). */
+		return "policy over 65536 octets";
 	}
 	return "failed";
 }

@@ -13,9 +13,10 @@
 # wrong certificate deferred with nothing delivered; testing mode delivered
 # and logged; the policy cached (no second GET for the same id), kept when
 # the policy server is gone and the id changes, fetched again for a new
-# id; kept on disk across a restart; an invalid policy, a redirect and a
-# wrong Content-Type treated as no policy; mta_sts on a non-mx relayer is
-# a load error naming file:line.
+# id; kept on disk across a restart; an invalid policy, a redirect, a
+# wrong Content-Type and a body over 64 KiB treated as no policy; a fetch
+# in flight at shutdown; mta_sts on a non-mx relayer is a load error
+# naming file:line.
 use strict;
 use warnings;
 use Test::More;
@@ -23,11 +24,12 @@ use SmarthostTest;
 use TestCerts;
 use TestDnsServer;
 use IO::Select;
+use IO::Socket::INET;
 
 my $certs = TestCerts->new();
 my $CA = $certs->{ca_cert};
 my @domains = qw(enf nomatch plain untrusted testing cache bad redir ctype
-    none);
+    none big hang);
 my ($web_crt, $web_key) = $certs->issue_names('web',
     map { "DNS:mta-sts.$_.test" } @domains);
 my ($mx_crt, $mx_key) = $certs->issue_names('mx',
@@ -105,6 +107,14 @@ write_file("$web_dir/mta-sts.redir.test.status", "302\n");
 policy('ctype', 'enforce', 'mx.nothing.test');
 write_file("$web_dir/mta-sts.ctype.test.type", "text/html\n");
 policy('none', 'none');
+# Over the 64 KiB cap, valid but for its size.
+write_file("$web_dir/mta-sts.big.test", "version: STSv1\r\nmode: enforce\r\n"
+    . "mx: mx.nothing.test\r\nmax_age: 86400\r\n"
+    . ("x-padding: " . ('p' x 100) . "\r\n") x 700);
+# mta-sts.hang.test is 127.0.0.5, where a listener never answers.
+my $hang = IO::Socket::INET->new(LocalAddr => '127.0.0.5',
+    LocalPort => $web_port, Listen => 5, ReuseAddr => 1)
+    or die "listen 127.0.0.5:$web_port: $!\n";
 
 my %txt_id = map { $_ => 1 } @domains;
 sub records {
@@ -118,11 +128,14 @@ sub records {
 	    bad => [ 'mx.bad.test', '127.0.0.3' ],
 	    redir => [ 'mx.redir.test', '127.0.0.3' ],
 	    ctype => [ 'mx.ctype.test', '127.0.0.3' ],
-	    none => [ 'mx.none.test', '127.0.0.3' ]);
+	    none => [ 'mx.none.test', '127.0.0.3' ],
+	    big => [ 'mx.big.test', '127.0.0.3' ],
+	    hang => [ 'mx.hang.test', '127.0.0.3' ]);
 	for my $d (@domains) {
 		push @r, "$d.test MX 10 $mx{$d}[0]", "$mx{$d}[0] A $mx{$d}[1]",
 		    "_mta-sts.$d.test TXT v=STSv1; id=$txt_id{$d};",
-		    "mta-sts.$d.test A 127.0.0.1";
+		    "mta-sts.$d.test A " . ($d eq 'hang' ? '127.0.0.5' :
+		    '127.0.0.1');
 	}
 	push @r, 'src.test MX 10 mx.src.test', 'mx.src.test A 127.0.0.3';
 	return \@r;
@@ -229,7 +242,8 @@ like(slurp("$d->{spool}/sts/cache.test") // '', qr/\Aid: 3\n.*^mx: mx\.moved\.te
 # Policies that are none: an invalid body, a redirect, another type.
 for my $c ([ 'bad', qr/invalid policy: policy line 1: not "name: value"/ ],
     [ 'redir', qr/policy fetch failed: \S+: HTTP status 302, not 200/ ],
-    [ 'ctype', qr/policy fetch failed: \S+: Content-Type is not text\/plain/ ]) {
+    [ 'ctype', qr/policy fetch failed: \S+: Content-Type is not text\/plain/ ],
+    [ 'big', qr/policy fetch failed: \S+: policy over 65536 octets/ ]) {
 	my ($dom, $re) = @$c;
 	$line = attempt($dom, "$dom: no usable policy");
 	like($line, qr/: delivered .*mta_sts=none /,
@@ -243,10 +257,21 @@ is(gets('redir'), 1, 'redir: the redirect was not followed');
 $line = attempt('none', 'mode none');
 like($line, qr/: delivered .*mta_sts=none /, 'none: delivered, mta_sts=none');
 
+# A fetch that never ends (the server accepts and says nothing) is in
+# flight when the daemon stops: it stops all the same, the message kept.
+$n++;
+ok(send_mail(port => $d->port, from => 'sender@src.test',
+    to => "rcpt$n\@hang.test", data => "Subject: hang\n\nnr $n\n")->{ok},
+    'hang: accepted');
+ok($d->wait_log(qr/fetching https:\/\/mta-sts\.hang\.test\//, 30),
+    'hang: the fetch started');
+
 # A restart with the policy server gone: enf.test's policy comes from the
 # spool, and a fresh TXT lookup with the same id needs no fetch.
 $web->stop;
 $d->stop;
+like($d->log, qr/smarthostd stopped; \d+ messages queued\n.* deferred .*to=<rcpt$n\@hang\.test> .*status="451 4\.3\.0 interrupted by shutdown"/,
+    'hang: the daemon stopped with the fetch in flight, the message kept');
 $d->start;
 $line = attempt('enf', 'after restart');
 like($line, qr/: delivered .* verified=yes mta_sts=enforce /,
