@@ -15,8 +15,9 @@
 # the policy server is gone and the id changes, fetched again for a new
 # id; kept on disk across a restart; an invalid policy, a redirect, a
 # wrong Content-Type and a body over 64 KiB treated as no policy; a fetch
-# in flight at shutdown; mta_sts on a non-mx relayer is a load error
-# naming file:line.
+# in flight at shutdown; DANE taking precedence for an MX host with a
+# TLSA record that the policy does not name; mta_sts on a non-mx relayer
+# is a load error naming file:line.
 use strict;
 use warnings;
 use Test::More;
@@ -29,7 +30,7 @@ use IO::Socket::INET;
 my $certs = TestCerts->new();
 my $CA = $certs->{ca_cert};
 my @domains = qw(enf nomatch plain untrusted testing cache bad redir ctype
-    none big hang);
+    none big hang dane);
 my ($web_crt, $web_key) = $certs->issue_names('web',
     map { "DNS:mta-sts.$_.test" } @domains);
 my ($mx_crt, $mx_key) = $certs->issue_names('mx',
@@ -107,6 +108,8 @@ write_file("$web_dir/mta-sts.redir.test.status", "302\n");
 policy('ctype', 'enforce', 'mx.nothing.test');
 write_file("$web_dir/mta-sts.ctype.test.type", "text/html\n");
 policy('none', 'none');
+# DANE applies to mx.dane.test, which the policy does not name.
+policy('dane', 'enforce', 'mx.elsewhere.test');
 # Over the 64 KiB cap, valid but for its size.
 write_file("$web_dir/mta-sts.big.test", "version: STSv1\r\nmode: enforce\r\n"
     . "mx: mx.nothing.test\r\nmax_age: 86400\r\n"
@@ -130,27 +133,34 @@ sub records {
 	    ctype => [ 'mx.ctype.test', '127.0.0.3' ],
 	    none => [ 'mx.none.test', '127.0.0.3' ],
 	    big => [ 'mx.big.test', '127.0.0.3' ],
-	    hang => [ 'mx.hang.test', '127.0.0.3' ]);
+	    hang => [ 'mx.hang.test', '127.0.0.3' ],
+	    dane => [ 'mx.dane.test', '127.0.0.2' ]);
 	for my $d (@domains) {
 		push @r, "$d.test MX 10 $mx{$d}[0]", "$mx{$d}[0] A $mx{$d}[1]",
 		    "_mta-sts.$d.test TXT v=STSv1; id=$txt_id{$d};",
 		    "mta-sts.$d.test A " . ($d eq 'hang' ? '127.0.0.5' :
 		    '127.0.0.1');
 	}
-	push @r, 'src.test MX 10 mx.src.test', 'mx.src.test A 127.0.0.3';
+	push @r, 'src.test MX 10 mx.src.test', 'mx.src.test A 127.0.0.3',
+	    "_$P._tcp.mx.dane.test TLSA 3 1 1 "
+	    . $certs->tlsa($mx_crt, 1, 1);
 	return \@r;
 }
 my $dns = start_dns_server(records => records());
 
 $ENV{SMARTHOSTD_MTA_STS_PORT} = $web_port;
-my %conf = (
+# DANE on too (every name of the zone is DNSSEC-authenticated, only
+# mx.dane.test has TLSA records): it takes precedence where it applies.
+my $conf = config_text(
     relayers => qq{ { name = "mx"; type = "mx"; port = $P;
 	tls = "opportunistic"; mta_sts = true; ca_file = "$CA";
-	connect_timeout = "5s"; } },
+	dane = "opportunistic"; connect_timeout = "5s"; } },
     routing => 'default_relayer = "mx";',
     # Deferred mail stays put: each case is one attempt.
     queue => 'retry_interval = "1h"; max_retry_interval = "1h";');
-my $d = start_daemon(dns_port => $dns->port, config_text => \%conf);
+$conf =~ s/^resolver = \{ (.*) \};$/resolver = { $1 trust_ad = true; };/m
+    or die "no resolver line\n";
+my $d = start_daemon(dns_port => $dns->port, config => $conf);
 
 my $n = 0;
 # Send one message to rcpt@$dom.test; returns its outcome line.
@@ -169,7 +179,7 @@ sub attempt {
 # CA for mx.enf.test: delivered, verified.
 my $before = $good->count;
 my $line = attempt('enf', 'enforce, matching MX');
-like($line, qr/: delivered .* verified=yes mta_sts=enforce /,
+like($line, qr/: delivered .* verified=yes dane=none mta_sts=enforce /,
     'enforce: delivered over verified TLS, mta_sts=enforce');
 is($good->count, $before + 1, 'enforce: the sink has it');
 is(gets('enf'), 1, 'enforce: the policy was fetched once');
@@ -221,7 +231,7 @@ $web->stop;
 $txt_id{cache} = 2;
 $dns->set_records(records());
 $line = attempt('cache', 'cache: server gone, new id');
-like($line, qr/: delivered .* verified=yes mta_sts=enforce /,
+like($line, qr/: delivered .* verified=yes dane=none mta_sts=enforce /,
     'cache: the cached policy still applies when the fetch fails');
 like($d->log, qr/mta-sts: cache\.test: policy fetch failed: .*; the cached policy \(id 1\) still applies/,
     'cache: the failed fetch is logged');
@@ -253,6 +263,14 @@ for my $c ([ 'bad', qr/invalid policy: policy line 1: not "name: value"/ ],
 }
 is(gets('redir'), 1, 'redir: the redirect was not followed');
 
+# DANE takes precedence: the policy does not name mx.dane.test, but its
+# TLSA record authenticates it.
+$before = $good->count;
+$line = attempt('dane', 'DANE over MTA-STS');
+like($line, qr/: delivered .* verified=yes dane=verified mta_sts=enforce /,
+    'dane: delivered through DANE though the policy does not name the MX');
+is($good->count, $before + 1, 'dane: the sink has it');
+
 # mode none: no policy to apply.
 $line = attempt('none', 'mode none');
 like($line, qr/: delivered .*mta_sts=none /, 'none: delivered, mta_sts=none');
@@ -274,7 +292,7 @@ like($d->log, qr/smarthostd stopped; \d+ messages queued\n.* deferred .*to=<rcpt
     'hang: the daemon stopped with the fetch in flight, the message kept');
 $d->start;
 $line = attempt('enf', 'after restart');
-like($line, qr/: delivered .* verified=yes mta_sts=enforce /,
+like($line, qr/: delivered .* verified=yes dane=none mta_sts=enforce /,
     'restart: the cached policy applies');
 is(gets('enf'), 1, 'restart: no fetch');
 
