@@ -405,7 +405,7 @@ static struct config *
 load_file(const char *path, bool local, char *err, size_t errlen)
 {
 	struct config	*cfg;
-	char		*text, *dir, *slash, *base, *rel, why[256];
+	char		*text, *dir, *base, *rel, why[256];
 	size_t		 n;
 
 	if ((text = read_config_file(NULL, path, &n, why, sizeof(why))) ==
@@ -414,19 +414,11 @@ load_file(const char *path, bool local, char *err, size_t errlen)
 		return NULL;
 	}
 
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) == NULL) {
-		free(dir);
-		dir = xstrdup(".");
-	} else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((base = realpath(dir, NULL)) == NULL) {
-		rel = current_dir();
-		base = abs_path(rel, dir);
-		free(rel);
-	}
+	/* Resolved by dir_of(); absolute even where realpath() failed. */
+	dir = dir_of(path);
+	rel = current_dir();
+	base = abs_path(rel, dir);
+	free(rel);
 	free(dir);
 
 	cfg = load(text, path, path, base, local, err, errlen);
