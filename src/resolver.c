@@ -825,6 +825,22 @@ resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *a
 	return q;
 }
 
+/*
+ * A one-record query after its dns_submit_*() call (sent: what it
+ * returned): one refused at once is answered from the loop, with udns's
+ * status, as if udns had answered.
+ */
+static struct resolver_query *
+query_sent(struct resolver_query *q, struct dns_query *sent)
+{
+	if (sent == NULL) {
+		q->ustatus[HALF_4] = udns_last_status(q->dns->ctx);
+		q->pending = 0;
+		event_active(q->ev_done, EV_TIMEOUT, 1);
+	}
+	return q;
+}
+
 struct resolver_query *
 resolver_mx(struct resolver *d, const char *domain, resolver_mx_cb cb, void *arg)
 {
@@ -833,13 +849,8 @@ resolver_mx(struct resolver *d, const char *domain, resolver_mx_cb cb, void *arg
 	q = query_new(d, Q_MX, domain, arg);
 	q->mx_cb = cb;
 	q->pending = 1;
-	if (dns_submit_mx(d->ctx, domain, query_flags(d), udns_mx_cb, q) ==
-	    NULL) {
-		q->ustatus[HALF_4] = udns_last_status(d->ctx);
-		q->pending = 0;
-		event_active(q->ev_done, EV_TIMEOUT, 1);
-	}
-	return q;
+	return query_sent(q, dns_submit_mx(d->ctx, domain, query_flags(d),
+	    udns_mx_cb, q));
 }
 
 static void
@@ -865,13 +876,8 @@ resolver_tlsa(struct resolver *d, const char *name, resolver_tlsa_cb cb,
 	q = query_new(d, Q_TLSA, name, arg);
 	q->tlsa_cb = cb;
 	q->pending = 1;
-	if (dns_submit_p(d->ctx, name, DNS_C_IN, DANE_T_TLSA, query_flags(d),
-	    dane_tlsa_parse, udns_tlsa_cb, q) == NULL) {
-		q->ustatus[HALF_4] = udns_last_status(d->ctx);
-		q->pending = 0;
-		event_active(q->ev_done, EV_TIMEOUT, 1);
-	}
-	return q;
+	return query_sent(q, dns_submit_p(d->ctx, name, DNS_C_IN, DANE_T_TLSA,
+	    query_flags(d), dane_tlsa_parse, udns_tlsa_cb, q));
 }
 
 struct resolver_query *
@@ -883,13 +889,8 @@ resolver_txt(struct resolver *d, const char *name, resolver_txt_cb cb,
 	q = query_new(d, Q_TXT, name, arg);
 	q->txt_cb = cb;
 	q->pending = 1;
-	if (dns_submit_txt(d->ctx, name, DNS_C_IN, DNS_NOSRCH, udns_txt_cb,
-	    q) == NULL) {
-		q->ustatus[HALF_4] = udns_last_status(d->ctx);
-		q->pending = 0;
-		event_active(q->ev_done, EV_TIMEOUT, 1);
-	}
-	return q;
+	return query_sent(q, dns_submit_txt(d->ctx, name, DNS_C_IN,
+	    DNS_NOSRCH, udns_txt_cb, q));
 }
 
 /*
