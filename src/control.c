@@ -475,10 +475,6 @@ by_names_put(struct evbuffer *out, bool json, const char *what,
 	free(b->e);
 }
 
-static const char *const relayer_results[] = {
-	"delivered", "deferred", "bounced", "expired"
-};
-
 static void
 received_cb(void *arg, const char *name, const char *result, uint64_t v)
 {
@@ -495,8 +491,8 @@ current_cb(void *arg, const char *name, int n)
 static void
 deliveries_cb(void *arg, const char *name, const char *result, uint64_t v)
 {
-	for (int i = 0; i < 4; i++)
-		if (strcmp(result, relayer_results[i]) == 0)
+	for (int i = 0; i < STATS_RESULTS; i++)
+		if (strcmp(result, stats_results[i]) == 0)
 			by_name_get(arg, name)->v[i] = v;
 }
 
@@ -516,7 +512,7 @@ stats_by_name(struct control *ctl, bool json, struct evbuffer *out)
 	for (int i = 0; i < cfg->n_relayers; i++)
 		by_name_get(&r, cfg->relayers[i].name);
 	stats_walk(SF_DELIVERIES, deliveries_cb, &r);
-	by_names_put(out, json, "relayer", &r, relayer_results, 4);
+	by_names_put(out, json, "relayer", &r, stats_results, STATS_RESULTS);
 }
 
 static int

@@ -171,9 +171,6 @@ named_done(struct named_walk *w)
 static void
 render_counters(struct metrics *m, struct evbuffer *b)
 {
-	static const char *const results[] = {
-		"delivered", "deferred", "bounced", "expired"
-	};
 	struct config		*cfg = m->cfg;
 	struct named_walk	 w;
 
@@ -188,9 +185,9 @@ render_counters(struct metrics *m, struct evbuffer *b)
 	    "Recipients by relayer and outcome of their delivery attempt.",
 	    "relayer", "result");
 	for (int i = 0; cfg != NULL && i < cfg->n_relayers; i++)
-		for (size_t j = 0; j < sizeof(results) / sizeof(*results);
-		    j++)
-			named_zero(&w, cfg->relayers[i].name, results[j]);
+		for (int j = 0; j < STATS_RESULTS; j++)
+			named_zero(&w, cfg->relayers[i].name,
+			    stats_results[j]);
 	named_done(&w);
 
 	family(b, "smarthostd_connections_total", "counter",

@@ -44,6 +44,10 @@ static const char *const names[STAT_MAX] = {
 	[STAT_RELOADS] = "reloads",
 };
 
+const char *const stats_results[STATS_RESULTS] = {
+	"delivered", "deferred", "bounced", "expired"
+};
+
 void
 stats_start(time_t t)
 {

@@ -49,6 +49,11 @@ enum stat_family {
 	SF_MAX
 };
 
+/* The results an SF_DELIVERIES series counts, in the order that metrics
+ * and `smarthostctl stats` show them. */
+#define STATS_RESULTS	4
+extern const char *const stats_results[STATS_RESULTS];
+
 void		 stats_count(enum stat_family, const char *name,
 		    const char *result);
 /* A message accepted on a listener: STAT_RECEIVED and SF_RECEIVED. */
