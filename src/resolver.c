@@ -3,8 +3,9 @@
 /*
  * resolver.c — owns the asynchronous resolver: one private udns context per
  * struct resolver, its UDP socket on a persistent libevent read event, its
- * timeouts on one libevent timer, and the A/AAAA, MX, TXT and TLSA
- * lookups built on it.  Nothing here blocks: udns only sends from
+ * timeouts on one libevent timer, the hosts file, and the life of a query
+ * (resolver_int.h); the A/AAAA, MX, TXT and TLSA lookups built on it are
+ * resolver_lookup.c's.  Nothing here blocks: udns only sends from
  * dns_timeouts() (our timer) and only reads from dns_ioevent() (our read
  * event).
  *
@@ -60,79 +61,20 @@ udns_ctx_free(struct dns_ctx *ctx)
 	dns_free(ctx);
 }
 
-static int
-udns_last_status(struct dns_ctx *ctx)
-{
-	return dns_status(ctx);
-}
-
 #include "config.h"
 #include "dane.h"
 #include "hosts.h"
 #include "log.h"
 #include "util.h"
 #include "resolver.h"
-
-enum query_type { Q_ADDR, Q_MX, Q_TXT, Q_TLSA };
-
-/* The halves of a query: A and AAAA for Q_ADDR, only the first for the
- * others. */
-#define HALF_4	0
-#define HALF_6	1
-
-struct resolver_query {
-	struct resolver		*dns;
-	enum query_type		 type;
-	resolver_addr_cb		 addr_cb;
-	resolver_mx_cb		 mx_cb;
-	resolver_txt_cb		 txt_cb;
-	resolver_tlsa_cb	 tlsa_cb;
-	void			*arg;
-	char			*name;
-	/* udns lookups still running (0-2) */
-	int			 pending;
-	bool			 cancelled;
-	/* udns status of each half, DNS_E_* */
-	int			 ustatus[2];
-	/* a reply came for each half, and whether it carried AD */
-	bool			 replied[2], ad[2];
-	bool			 local;		/* hosts file or literal */
-	struct sockaddr_storage	*addrs[2];
-	int			 naddrs[2];
-	struct resolver_mx		*mx;
-	int			 nmx;
-	struct resolver_txt	*txt;		/* each .txt malloc'd */
-	int			 ntxt;
-	struct dane_tlsa_set	*tlsa;
-	/* runs the caller's callback from the event loop */
-	struct event		*ev_done;
-	TAILQ_ENTRY(resolver_query)	 entry;
-};
-
-struct resolver {
-	struct event_base	*base;
-	struct dns_ctx		*ctx;
-	struct event		*ev_io;
-	struct event		*ev_timer;
-	bool			 trust_ad;	/* ask for and believe AD */
-	TAILQ_HEAD(, resolver_query)	 queries;
-	/* The hosts file, asked before DNS for A/AAAA (never for MX). */
-	char			*hosts_path;
-	struct hosts		*hosts;
-	struct stat		 hosts_st;	/* of what hosts holds */
-	bool			 hosts_read;	/* hosts_st is valid */
-};
+#include "resolver_int.h"
 
 /* A hosts file bigger than this is not one: ignored, with a warning. */
 #define HOSTS_MAX	(1024 * 1024)
-/* Addresses taken for one name from the hosts file. */
-#define HOSTS_ADDRS	16
 
 static void	dns_io_cb(evutil_socket_t, short, void *);
 static void	dns_timer_cb(evutil_socket_t, short, void *);
 static void	dns_utm(struct dns_ctx *, int, void *);
-static void	query_done_cb(evutil_socket_t, short, void *);
-static void	query_free(struct resolver_query *);
 static void	udns_seen(int, const struct sockaddr *, unsigned,
 		    const unsigned char *, int, const struct dns_query *,
 		    void *);
@@ -142,8 +84,8 @@ static void	udns_seen(int, const struct sockaddr *, unsigned,
  * size or modification time): a small local file, read on the loop as the
  * C library would.  A missing or unreadable file is an empty table.
  */
-static void
-hosts_refresh(struct resolver *d)
+void
+rq_hosts_refresh(struct resolver *d)
 {
 	struct stat	 st;
 	char		*text = NULL;
@@ -361,7 +303,7 @@ resolver_free(struct resolver *d)
 	udns_ctx_free(d->ctx);
 	event_free(d->ev_timer);
 	while ((q = TAILQ_FIRST(&d->queries)) != NULL)
-		query_free(q);
+		rq_free(q);
 	hosts_free(d->hosts);
 	free(d->hosts_path);
 	free(d);
@@ -411,18 +353,8 @@ dns_utm(struct dns_ctx *ctx, int timeout, void *arg)
 	evtimer_add(d->ev_timer, &tv);
 }
 
-static void
-txt_free(struct resolver_txt *txt, int n)
-{
-	int	i;
-
-	for (i = 0; i < n; i++)
-		free((char *)txt[i].txt);
-	free(txt);
-}
-
-static struct resolver_query *
-query_new(struct resolver *d, enum query_type type, const char *name, void *arg)
+struct resolver_query *
+rq_new(struct resolver *d, enum query_type type, const char *name, void *arg)
 {
 	struct resolver_query	*q;
 
@@ -432,40 +364,40 @@ query_new(struct resolver *d, enum query_type type, const char *name, void *arg)
 	q->arg = arg;
 	q->name = xstrdup(name);
 	q->ustatus[HALF_4] = q->ustatus[HALF_6] = DNS_E_NODATA;
-	if ((q->ev_done = event_new(d->base, -1, 0, query_done_cb, q)) == NULL)
+	if ((q->ev_done = event_new(d->base, -1, 0, rq_done_cb, q)) == NULL)
 		fatalx("dns: event_new");
 	TAILQ_INSERT_TAIL(&d->queries, q, entry);
 	return q;
 }
 
-static void
-query_free(struct resolver_query *q)
+void
+rq_free(struct resolver_query *q)
 {
 	TAILQ_REMOVE(&q->dns->queries, q, entry);
 	event_free(q->ev_done);
 	free(q->addrs[HALF_4]);
 	free(q->addrs[HALF_6]);
 	free(q->mx);
-	txt_free(q->txt, q->ntxt);
+	rq_txt_free(q->txt, q->ntxt);
 	dane_tlsa_set_free(q->tlsa);
 	free(q->name);
 	free(q);
 }
 
 /* A udns half has ended: once both have, answer from the event loop. */
-static void
-query_half_done(struct resolver_query *q)
+void
+rq_half_done(struct resolver_query *q)
 {
 	if (--q->pending > 0)
 		return;
 	if (q->cancelled)
-		query_free(q);
+		rq_free(q);
 	else
 		event_active(q->ev_done, EV_TIMEOUT, 1);
 }
 
-static enum resolver_status
-map_status(int ustatus)
+enum resolver_status
+rq_map_status(int ustatus)
 {
 	switch (ustatus) {
 	case 0:
@@ -485,8 +417,8 @@ map_status(int ustatus)
  * answers are configuration.  A half with no reply (a timeout, or not
  * asked) says nothing either way, but one reply at least is needed.
  */
-static bool
-query_secure(const struct resolver_query *q)
+bool
+rq_secure(const struct resolver_query *q)
 {
 	int	half, n = 0;
 
@@ -534,363 +466,10 @@ udns_seen(int code, const struct sockaddr *sa, unsigned salen,
 }
 
 /* The flags of every udns query: DO when the AD bit is to be believed. */
-static int
-query_flags(const struct resolver *d)
+int
+rq_flags(const struct resolver *d)
 {
 	return DNS_NOSRCH | (d->trust_ad ? DNS_SET_DO : 0);
-}
-
-/* Combine A and AAAA as dns.h promises. */
-static enum resolver_status
-addr_status(const struct resolver_query *q)
-{
-	enum resolver_status	s4, s6;
-
-	if (q->naddrs[HALF_4] + q->naddrs[HALF_6] > 0)
-		return RESOLVER_OK;
-	s4 = map_status(q->ustatus[HALF_4]);
-	s6 = map_status(q->ustatus[HALF_6]);
-	if (s4 == RESOLVER_NXDOMAIN && s6 == RESOLVER_NXDOMAIN)
-		return RESOLVER_NXDOMAIN;
-	if (s4 == RESOLVER_TEMPFAIL || s6 == RESOLVER_TEMPFAIL)
-		return RESOLVER_TEMPFAIL;
-	return RESOLVER_NODATA;
-}
-
-static void
-query_done_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct resolver_query	*q = arg;
-	struct sockaddr_storage	*addrs = NULL;
-	struct resolver_mx		*mx = NULL;
-	struct resolver_txt	*txt = NULL;
-	enum resolver_status		 status;
-	enum query_type		 type = q->type;
-	resolver_addr_cb		 addr_cb = q->addr_cb;
-	resolver_mx_cb		 mx_cb = q->mx_cb;
-	resolver_txt_cb		 txt_cb = q->txt_cb;
-	resolver_tlsa_cb	 tlsa_cb = q->tlsa_cb;
-	struct dane_tlsa_set	*tlsa = NULL;
-	void			*cbarg = q->arg;
-	bool			 secure = query_secure(q);
-	int			 n = 0, n4, n6;
-
-	/*
-	 * Take the result out and free the query first: the callback may
-	 * cancel other queries or free the whole resolver.
-	 */
-	if (q->type == Q_ADDR) {
-		status = addr_status(q);
-		n4 = q->naddrs[HALF_4];
-		n6 = q->naddrs[HALF_6];
-		if (status == RESOLVER_OK) {
-			n = n4 + n6;
-			addrs = xreallocarray(NULL, n, sizeof(*addrs));
-			if (n4 > 0)
-				memcpy(addrs, q->addrs[HALF_4],
-				    n4 * sizeof(*addrs));
-			if (n6 > 0)
-				memcpy(addrs + n4, q->addrs[HALF_6],
-				    n6 * sizeof(*addrs));
-		}
-		log_debug("dns: %s: A/AAAA %s, %d address(es)", q->name,
-		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
-		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
-		    n);
-	} else if (q->type == Q_TXT) {
-		status = map_status(q->ustatus[HALF_4]);
-		if (status == RESOLVER_OK && q->ntxt == 0)
-			status = RESOLVER_NODATA;
-		if (status == RESOLVER_OK) {
-			txt = q->txt;
-			n = q->ntxt;
-			q->txt = NULL;
-			q->ntxt = 0;
-		}
-		log_debug("dns: %s: TXT %s, %d record(s)", q->name,
-		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
-		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
-		    n);
-	} else if (q->type == Q_TLSA) {
-		status = map_status(q->ustatus[HALF_4]);
-		if (status == RESOLVER_OK && (q->tlsa == NULL ||
-		    q->tlsa->n_seen == 0))
-			status = RESOLVER_NODATA;
-		if (status == RESOLVER_OK) {
-			tlsa = q->tlsa;
-			q->tlsa = NULL;
-		}
-		log_debug("dns: %s: TLSA %s%s, %d record(s), %d usable",
-		    q->name, status == RESOLVER_OK ? "ok" :
-		    status == RESOLVER_NXDOMAIN ? "nxdomain" :
-		    status == RESOLVER_NODATA ? "nodata" : "tempfail",
-		    secure ? " (secure)" : "", tlsa ? tlsa->n_seen : 0,
-		    tlsa ? tlsa->n : 0);
-	} else {
-		if (q->nmx > 0)
-			status = RESOLVER_OK;
-		else if (q->ustatus[HALF_4] == 0)
-			status = RESOLVER_TEMPFAIL;	/* records, none usable */
-		else
-			status = map_status(q->ustatus[HALF_4]);
-		if (status == RESOLVER_OK) {
-			mx = q->mx;
-			n = q->nmx;
-			q->mx = NULL;
-		}
-		log_debug("dns: %s: MX %s, %d record(s)", q->name,
-		    status == RESOLVER_OK ? "ok" : status == RESOLVER_NXDOMAIN ?
-		    "nxdomain" : status == RESOLVER_NODATA ? "nodata" : "tempfail",
-		    n);
-	}
-	query_free(q);
-
-	if (type == Q_ADDR)
-		addr_cb(cbarg, status, secure, addrs, n);
-	else if (type == Q_TXT)
-		txt_cb(cbarg, status, txt, n);
-	else if (type == Q_TLSA)
-		tlsa_cb(cbarg, status, secure, tlsa);
-	else
-		mx_cb(cbarg, status, secure, mx, n);
-	free(addrs);
-	free(mx);
-	txt_free(txt, type == Q_TXT ? n : 0);
-	dane_tlsa_set_free(tlsa);
-}
-
-/*
- * One address half answered: n addresses of family af (struct in_addr or
- * struct in6_addr at addrs, in rr) become the half's sockaddrs.
- */
-static void
-addr_half_done(struct dns_ctx *ctx, struct resolver_query *q, int half,
-    int af, const void *addrs, int n, void *rr)
-{
-	struct sockaddr_in	*sin;
-	struct sockaddr_in6	*sin6;
-	int			 i;
-
-	q->ustatus[half] = udns_last_status(ctx);
-	if (rr != NULL && !q->cancelled && n > 0) {
-		q->addrs[half] = xcalloc(n, sizeof(struct sockaddr_storage));
-		for (i = 0; i < n; i++) {
-			if (af == AF_INET) {
-				sin = (struct sockaddr_in *)&q->addrs[half][i];
-				sin->sin_family = AF_INET;
-				sin->sin_addr = ((const struct in_addr *)addrs)[i];
-			} else {
-				sin6 = (struct sockaddr_in6 *)&q->addrs[half][i];
-				sin6->sin6_family = AF_INET6;
-				sin6->sin6_addr =
-				    ((const struct in6_addr *)addrs)[i];
-			}
-		}
-		q->naddrs[half] = n;
-	}
-	free(rr);
-	query_half_done(q);
-}
-
-static void
-udns_a4_cb(struct dns_ctx *ctx, struct dns_rr_a4 *rr, void *arg)
-{
-	addr_half_done(ctx, arg, HALF_4, AF_INET, rr ? rr->dnsa4_addr : NULL,
-	    rr ? rr->dnsa4_nrr : 0, rr);
-}
-
-static void
-udns_a6_cb(struct dns_ctx *ctx, struct dns_rr_a6 *rr, void *arg)
-{
-	addr_half_done(ctx, arg, HALF_6, AF_INET6,
-	    rr ? rr->dnsa6_addr : NULL, rr ? rr->dnsa6_nrr : 0, rr);
-}
-
-static void
-udns_mx_cb(struct dns_ctx *ctx, struct dns_rr_mx *rr, void *arg)
-{
-	struct resolver_query	*q = arg;
-	struct resolver_mx		 tmp;
-	const char		*host;
-	int			 i, j, n = 0;
-
-	q->ustatus[HALF_4] = udns_last_status(ctx);
-	if (rr != NULL && !q->cancelled && rr->dnsmx_nrr > 0) {
-		q->mx = xcalloc(rr->dnsmx_nrr, sizeof(*q->mx));
-		for (i = 0; i < rr->dnsmx_nrr; i++) {
-			host = rr->dnsmx_mx[i].name;
-			if (host == NULL || *host == '\0')
-				host = ".";	/* the root: a null MX */
-			/* Longer than any host name: not one we can use. */
-			if (strlen(host) >= sizeof(q->mx[n].host)) {
-				log_debug("dns: %s: MX name too long, skipped",
-				    q->name);
-				continue;
-			}
-			q->mx[n].pref = rr->dnsmx_mx[i].priority;
-			strlcpy_(q->mx[n].host, host, sizeof(q->mx[n].host));
-			/* Insertion sort: stable, and the list is short. */
-			tmp = q->mx[n];
-			for (j = n; j > 0 && q->mx[j - 1].pref > tmp.pref; j--)
-				q->mx[j] = q->mx[j - 1];
-			q->mx[j] = tmp;
-			n++;
-		}
-		q->nmx = n;
-	}
-	free(rr);
-	query_half_done(q);
-}
-
-static void
-udns_txt_cb(struct dns_ctx *ctx, struct dns_rr_txt *rr, void *arg)
-{
-	struct resolver_query	*q = arg;
-	char			*t;
-	int			 i, len;
-
-	q->ustatus[HALF_4] = udns_last_status(ctx);
-	if (rr != NULL && !q->cancelled && rr->dnstxt_nrr > 0) {
-		q->txt = xcalloc(rr->dnstxt_nrr, sizeof(*q->txt));
-		for (i = 0; i < rr->dnstxt_nrr; i++) {
-			len = rr->dnstxt_txt[i].len;
-			if (len < 0)
-				len = 0;
-			t = xmalloc((size_t)len + 1);
-			memcpy(t, rr->dnstxt_txt[i].txt, (size_t)len);
-			t[len] = '\0';
-			q->txt[i].txt = t;
-			q->txt[i].len = len;
-		}
-		q->ntxt = rr->dnstxt_nrr;
-	}
-	free(rr);
-	query_half_done(q);
-}
-
-struct resolver_query *
-resolver_addr(struct resolver *d, const char *name, resolver_addr_cb cb, void *arg)
-{
-	struct resolver_query	*q;
-	struct sockaddr_storage	 ss, found[HOSTS_ADDRS];
-	int			 half, i, n;
-
-	q = query_new(d, Q_ADDR, name, arg);
-	q->addr_cb = cb;
-
-	if (resolver_literal(name, &ss)) {
-		half = ss.ss_family == AF_INET ? HALF_4 : HALF_6;
-		q->addrs[half] = xmalloc(sizeof(ss));
-		q->addrs[half][0] = ss;
-		q->naddrs[half] = 1;
-		q->ustatus[half] = 0;
-		q->local = true;
-		event_active(q->ev_done, EV_TIMEOUT, 1);
-		return q;
-	}
-
-	/* The hosts file first, as the system resolver does ("files dns"):
-	 * a name found there is not asked of DNS. */
-	hosts_refresh(d);
-	if ((n = hosts_lookup(d->hosts, name, found, HOSTS_ADDRS)) > 0) {
-		for (i = 0; i < n; i++) {
-			half = found[i].ss_family == AF_INET ? HALF_4 : HALF_6;
-			q->addrs[half] = xreallocarray(q->addrs[half],
-			    q->naddrs[half] + 1, sizeof(found[i]));
-			q->addrs[half][q->naddrs[half]++] = found[i];
-		}
-		q->ustatus[HALF_4] = q->ustatus[HALF_6] = 0;
-		q->local = true;
-		event_active(q->ev_done, EV_TIMEOUT, 1);
-		return q;
-	}
-
-	/*
-	 * udns only queues the lookups here (they go out from our timer),
-	 * so its callbacks cannot run inside this call.
-	 */
-	q->pending = 2;
-	if (dns_submit_a4(d->ctx, name, query_flags(d), udns_a4_cb, q) ==
-	    NULL) {
-		q->ustatus[HALF_4] = udns_last_status(d->ctx);
-		q->pending--;
-	}
-	if (dns_submit_a6(d->ctx, name, query_flags(d), udns_a6_cb, q) ==
-	    NULL) {
-		q->ustatus[HALF_6] = udns_last_status(d->ctx);
-		q->pending--;
-	}
-	if (q->pending == 0)
-		event_active(q->ev_done, EV_TIMEOUT, 1);
-	return q;
-}
-
-/*
- * A one-record query after its dns_submit_*() call (sent: what it
- * returned): one refused at once is answered from the loop, with udns's
- * status, as if udns had answered.
- */
-static struct resolver_query *
-query_sent(struct resolver_query *q, struct dns_query *sent)
-{
-	if (sent == NULL) {
-		q->ustatus[HALF_4] = udns_last_status(q->dns->ctx);
-		q->pending = 0;
-		event_active(q->ev_done, EV_TIMEOUT, 1);
-	}
-	return q;
-}
-
-struct resolver_query *
-resolver_mx(struct resolver *d, const char *domain, resolver_mx_cb cb, void *arg)
-{
-	struct resolver_query	*q;
-
-	q = query_new(d, Q_MX, domain, arg);
-	q->mx_cb = cb;
-	q->pending = 1;
-	return query_sent(q, dns_submit_mx(d->ctx, domain, query_flags(d),
-	    udns_mx_cb, q));
-}
-
-static void
-udns_tlsa_cb(struct dns_ctx *ctx, void *result, void *arg)
-{
-	struct resolver_query	*q = arg;
-
-	q->ustatus[HALF_4] = udns_last_status(ctx);
-	if (!q->cancelled) {
-		q->tlsa = result;
-		result = NULL;
-	}
-	dane_tlsa_set_free(result);
-	query_half_done(q);
-}
-
-struct resolver_query *
-resolver_tlsa(struct resolver *d, const char *name, resolver_tlsa_cb cb,
-    void *arg)
-{
-	struct resolver_query	*q;
-
-	q = query_new(d, Q_TLSA, name, arg);
-	q->tlsa_cb = cb;
-	q->pending = 1;
-	return query_sent(q, dns_submit_p(d->ctx, name, DNS_C_IN, DANE_T_TLSA,
-	    query_flags(d), dane_tlsa_parse, udns_tlsa_cb, q));
-}
-
-struct resolver_query *
-resolver_txt(struct resolver *d, const char *name, resolver_txt_cb cb,
-    void *arg)
-{
-	struct resolver_query	*q;
-
-	q = query_new(d, Q_TXT, name, arg);
-	q->txt_cb = cb;
-	q->pending = 1;
-	return query_sent(q, dns_submit_txt(d->ctx, name, DNS_C_IN,
-	    DNS_NOSRCH, udns_txt_cb, q));
 }
 
 /*
@@ -911,5 +490,5 @@ resolver_cancel(struct resolver_query *q)
 		q->tlsa_cb = NULL;
 		return;
 	}
-	query_free(q);
+	rq_free(q);
 }
