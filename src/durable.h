@@ -7,7 +7,8 @@
  * is there.  Everything is relative to directory descriptors.
  *
  * Users: smarthost-sendmail's file in incoming/, the maildir relayer's
- * tmp/ → new/, and the spool's envelope updates.
+ * tmp/ → new/, the spool's envelope updates, and the MTA-STS policy cache
+ * (sts_cache.c).
  */
 #ifndef SMARTHOSTD_DURABLE_H
 #define SMARTHOSTD_DURABLE_H

@@ -25,7 +25,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,30 +78,6 @@ spool_write_file_at(int dirfd, const char *name, const char *text, size_t len,
 		return -1;
 	}
 	return 0;
-}
-
-int
-spool_replace_at(int dirfd, const char *name, const char *text, size_t len)
-{
-	char	tmp[NAME_MAX + 1];
-	int	saved;
-
-	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	/* A leftover of a crash mid-write is ours to replace. */
-	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
-		return -1;
-	if (spool_write_file_at(dirfd, tmp, text, len, O_EXCL, 1) == -1)
-		return -1;
-	if (renameat(dirfd, tmp, dirfd, name) == -1) {
-		saved = errno;
-		unlinkat(dirfd, tmp, 0);
-		errno = saved;
-		return -1;
-	}
-	return fsync(dirfd);
 }
 
 int

@@ -68,16 +68,6 @@ int		 spool_update(struct spool *, const struct envelope *);
  * then the .msg.  Returns 0 or -1. */
 int		 spool_remove(struct spool *, const char *id);
 
-/*
- * Replace dirfd/name with text durably, the spool's one way: a temporary
- * ".name.tmp" in the same directory, fsync, rename over name, fsync the
- * directory.  After a crash name is the old text or the new one, never a
- * part.  For small files beside the queue (the MTA-STS policy cache).
- * Returns 0, or -1 with errno.
- */
-int		 spool_replace_at(int dirfd, const char *name, const char *text,
-		    size_t len);
-
 /* Path of a queued message's .msg file, into buf. */
 void		 spool_msg_path(struct spool *, const char *id, char *buf,
 		    size_t size);

@@ -4,7 +4,7 @@
  * sts_cache.c — owns <spool>/sts/: the file name of a domain (only plain
  * host-name octets, so no name can climb out of the directory), the
  * directory's descriptor, reads bounded by the policy cap and writes
- * through the spool's durable replace.
+ * through durable.c.
  */
 #include <sys/stat.h>
 
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "spool.h"
+#include "durable.h"
 #include "sts_cache.h"
 #include "util.h"
 
@@ -118,8 +118,9 @@ int
 sts_cache_store(const char *spool, const char *domain,
     const struct sts_policy *p, const char *id, time_t fetched)
 {
-	char	 name[256], *text;
-	int	 dirfd, r;
+	char		 name[256], tmp[270], *text;
+	const char	*what = "write";
+	int		 dirfd, r;
 
 	if (sc_name(domain, name, sizeof(name)) == -1)
 		return -1;
@@ -128,10 +129,13 @@ sts_cache_store(const char *spool, const char *domain,
 		return -1;
 	}
 	text = sts_cache_text(p, id, fetched);
-	if ((r = spool_replace_at(dirfd, name, text, strlen(text))) == -1)
-		log_warn("mta-sts: cannot write %s/sts/%s", spool, name);
+	/* After a crash: the old policy or the new one, never a part. */
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	if ((r = durable_write_file(dirfd, tmp, dirfd, name, text,
+	    strlen(text), &what)) != DURABLE_OK)
+		log_warn("mta-sts: %s %s/sts/%s", what, spool, name);
 	free(text);
-	return r;
+	return r == DURABLE_OK ? 0 : -1;
 }
 
 void

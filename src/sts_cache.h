@@ -4,7 +4,7 @@
  * sts_cache.h — MTA-STS policies on disk, so that a policy outlives a
  * restart for its max_age (RFC 8461 5.1: a policy still valid is used when
  * a fetch fails): <spool>/sts/<domain>, one file per recipient domain in
- * sts_policy.h's cache text, replaced durably through spool_replace_at().
+ * sts_policy.h's cache text, replaced durably through durable.c.
  * The directory (0700) is made at the first store.
  */
 #ifndef SMARTHOSTD_STS_CACHE_H
