@@ -10,9 +10,8 @@
  * the header fixes: Bcc removed, From, Message-ID and Date added when
  * missing) is inject.c's.  It never talks to the daemon to send: the
  * message waits in incoming/ until smarthostd takes it, so injection
- * works while the daemon is down.  mailq asks the daemon
- * (control_client.c), or, when it is down, lists the spool (spool_list())
- * as the daemon would (control_format.c).
+ * works while the daemon is down.  The file itself is sendmail_out.c's,
+ * mailq sendmail_mailq.c's (sendmail.h).
  *
  * Exit status as sendmail's (sysexits.h): 0 only once the message is
  * durably in incoming/; EX_USAGE for the command line, EX_DATAERR for bad
@@ -20,38 +19,24 @@
  * EX_TEMPFAIL when the spool cannot take it.
  */
 #include <sys/types.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-
 #include "config.h"
-#include "control_client.h"
-#include "control_format.h"
-#include "durable.h"
-#include "envelope.h"
 #include "incoming_env.h"
 #include "inject.h"
 #include "log.h"
+#include "sendmail.h"
 #include "smtp_data.h"
-#include "spool.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -60,10 +45,9 @@
 
 #define HEADER_MAX	(1024 * 1024)	/* header section held in memory */
 #define LINE_SEG	8192		/* longer lines are read in pieces */
-#define IO_BUFSIZE	(64 * 1024)
-#define MAILQ_TIMEOUT	30		/* seconds for the control socket */
+#define IO_BUFSIZE	(64 * 1024)	/* reads from stdin */
 
-static const char *progname = "smarthost-sendmail";
+const char *progname = "smarthost-sendmail";
 
 /* What the injector needs of the configuration. */
 struct settings {
@@ -83,7 +67,7 @@ struct opts {
 	unsigned	 notify;
 };
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
+void
 die(int code, const char *fmt, ...)
 {
 	va_list	ap;
@@ -285,278 +269,6 @@ read_headers(struct reader *r, struct message *m, const struct opts *o)
 		die(EX_SOFTWARE, "header scan out of range");
 }
 
-static void
-random_hex(char *buf, size_t nbytes)
-{
-	unsigned char	r[32];
-	size_t		i, got = 0;
-	ssize_t		n;
-
-	if (nbytes > sizeof(r))
-		nbytes = sizeof(r);
-	while (got < nbytes) {
-		n = getrandom(r + got, nbytes - got, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			die(EX_OSERR, "getrandom: %s", strerror(errno));
-		got += (size_t)n;
-	}
-	for (i = 0; i < nbytes; i++)
-		sprintf(buf + 2 * i, "%02x", r[i]);
-}
-
-/*
- * Writing into incoming/.
- */
-
-static int	 g_dirfd = -1;
-static char	 g_tmpname[64];
-
-/* Interrupted: leave no temporary file behind. */
-static void
-on_signal(int sig)
-{
-	if (g_dirfd != -1 && g_tmpname[0] != '\0')
-		unlinkat(g_dirfd, g_tmpname, 0);
-	_exit(EX_TEMPFAIL);
-}
-
-struct out {
-	int	 fd;
-	char	 buf[IO_BUFSIZE];
-	size_t	 len;
-	uint64_t total;		/* octets written so far */
-};
-
-static void
-out_fail(const char *what)
-{
-	int	saved = errno;
-
-	if (g_dirfd != -1 && g_tmpname[0] != '\0')
-		unlinkat(g_dirfd, g_tmpname, 0);
-	die(EX_TEMPFAIL, "%s: %s", what, strerror(saved));
-}
-
-static void
-out_flush(struct out *o)
-{
-	if (write_all(o->fd, o->buf, o->len) == -1)
-		out_fail("writing to incoming/");
-	o->len = 0;
-}
-
-static void
-out_write(struct out *o, const char *p, size_t n)
-{
-	size_t	k;
-
-	while (n > 0) {
-		if (o->len == sizeof(o->buf))
-			out_flush(o);
-		k = sizeof(o->buf) - o->len;
-		if (k > n)
-			k = n;
-		memcpy(o->buf + o->len, p, k);
-		o->len += k;
-		o->total += k;
-		p += k;
-		n -= k;
-	}
-}
-
-/*
- * Open incoming/, creating the spool if the daemon has never run and we
- * may (as root, say).  Other users may not read incoming/ (that is the
- * point of 01733), so they get an O_PATH descriptor, good for openat()
- * and renameat() but not for fsync(): *can_sync says which.
- */
-static int
-open_incoming(const struct settings *st, bool *can_sync)
-{
-	char	*path, err[1024];
-	int	 fd;
-
-	path = xasprintf("%s/incoming", st->spool);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT) {
-		if (spool_create(st->spool, err, sizeof(err)) == -1)
-			die(EX_TEMPFAIL, "%s", err);
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	*can_sync = fd != -1;
-	if (fd == -1 && errno == EACCES)
-		fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL, "%s: %s", path,
-		    strerror(errno));
-	free(path);
-	return fd;
-}
-
-/* Create the temporary file (the names say incoming_env.h), readable by
- * a daemon that dropped root whatever our umask. */
-static int
-create_tmp(int dirfd)
-{
-	char	rnd[33];
-	int	fd, tries;
-
-	for (tries = 0; tries < 10; tries++) {
-		random_hex(rnd, 16);
-		snprintf(g_tmpname, sizeof(g_tmpname), "%s%s",
-		    INCOMING_TMP_PREFIX, rnd);
-		if ((fd = durable_create(dirfd, g_tmpname, 0644)) != -1)
-			return fd;
-		if (errno != EEXIST) {
-			g_tmpname[0] = '\0';
-			die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL,
-			    "cannot create a file in incoming/: %s",
-			    strerror(errno));
-		}
-	}
-	g_tmpname[0] = '\0';
-	die(EX_TEMPFAIL, "cannot create a file in incoming/");
-}
-
-/* Into place under its final name, durably: then it is ours no more, and
- * only then may we say so. */
-static void
-commit_file(int dirfd, int fd, bool can_sync)
-{
-	struct timeval	tv;
-	const char	*what;
-	char		rnd[33], name[96];
-
-	gettimeofday(&tv, NULL);
-	random_hex(rnd, 16);
-	snprintf(name, sizeof(name), "%s%016llx.%s", INCOMING_PREFIX,
-	    ((unsigned long long)tv.tv_sec << 20) |
-	    (unsigned long long)tv.tv_usec, rnd);
-	switch (durable_commit(fd, dirfd, g_tmpname, dirfd, name, can_sync,
-	    &what)) {
-	case DURABLE_OK:
-		g_tmpname[0] = '\0';
-		return;
-	case DURABLE_FAILED:
-		g_tmpname[0] = '\0';	/* removed */
-		die(EX_TEMPFAIL, "%s in incoming/: %s", what,
-		    strerror(errno));
-	case DURABLE_DOUBT:
-		break;
-	}
-	g_tmpname[0] = '\0';
-	die(EX_TEMPFAIL, "%s in incoming/: %s (the message may or may not be "
-	    "queued)", what, strerror(errno));
-}
-
-/*
- * mailq.
- */
-
-/*
- * Ask the daemon (control_client.c).  Returns our exit status, or -1 when
- * there is no daemon to ask.
- */
-static int
-mailq_control(const char *path)
-{
-	char	err[1024];
-
-	switch (control_client_run(path, "queue\n", 6, MAILQ_TIMEOUT, stdout,
-	    err, sizeof(err))) {
-	case CTLC_OK:
-		return 0;
-	case CTLC_NO_DAEMON:
-		return -1;
-	case CTLC_REFUSED:
-		die(EX_UNAVAILABLE, "%s", err);
-	case CTLC_PROTOCOL:
-		die(EX_PROTOCOL, "%s", err);
-	case CTLC_TIMEOUT:
-		die(EX_TEMPFAIL, "%s", err);
-	case CTLC_IO:
-		break;
-	}
-	die(EX_IOERR, "%s", err);
-}
-
-static void
-mailq_cb(void *arg, const struct envelope *env)
-{
-	control_listing_add(arg, env, false);
-}
-
-/* How many files wait in incoming/: only the spool's owner may list it,
- * -1 for anyone else. */
-static int
-incoming_waiting(const char *spool)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		*path;
-	int		 n = 0;
-
-	path = xasprintf("%s/incoming", spool);
-	d = opendir(path);
-	free(path);
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, INCOMING_PREFIX,
-		    sizeof(INCOMING_PREFIX) - 1) == 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* The daemon is down: list the spool as it would, if we may read it. */
-static int
-mailq_spool(const struct settings *st)
-{
-	struct control_listing	 l;
-	struct evbuffer		*b;
-	char			 err[1024];
-	size_t			 len;
-	int			 waiting;
-
-	if ((b = evbuffer_new()) == NULL)
-		die(EX_OSERR, "out of memory");
-	evbuffer_add_printf(b, "smarthostd is not running; the spool "
-	    "holds:\n");
-	control_listing_begin(&l, b, st->cfg, false);
-	if (spool_list(st->spool, mailq_cb, &l, err, sizeof(err)) == -1)
-		die(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL, "smarthostd is "
-		    "not running, and %s", err);
-	control_listing_end(&l);
-	if ((waiting = incoming_waiting(st->spool)) > 0)
-		evbuffer_add_printf(b, "-- %d message%s in incoming/, waiting "
-		    "for smarthostd\n", waiting, waiting == 1 ? "" : "s");
-	len = evbuffer_get_length(b);
-	if (fwrite(evbuffer_pullup(b, -1), 1, len, stdout) != len ||
-	    fflush(stdout) == EOF)
-		die(EX_IOERR, "stdout: %s", strerror(errno));
-	evbuffer_free(b);
-	return 0;
-}
-
-static int
-mailq(const struct settings *st)
-{
-	int	r;
-
-	if (st->control == NULL)
-		return mailq_spool(st);
-	if ((r = mailq_control(st->control)) != -1)
-		return r;
-	/* Running, but not for us: the queue is not every user's to see. */
-	if (errno == EACCES || errno == EPERM)
-		die(EX_NOPERM, "%s: %s (listing the queue is for root and "
-		    "the daemon's user)", st->control, strerror(errno));
-	return mailq_spool(st);
-}
-
 /*
  * Options, the sendmail way: -fsender and -f sender, -oi, -odi, -B8BITMIME.
  */
@@ -688,15 +400,14 @@ main(int argc, char **argv)
 	struct reader	*r;
 	struct message	 m;
 	struct incoming_env ie;
-	struct out	*out;
-	struct sigaction sa;
+	struct sendmail_out *out;
 	char		*sender, *gecos, *name = NULL, *kept, *added, *envtext;
 	char		*bad, rnd[33];
 	const char	*base;
 	size_t		 keptlen = 0, len;
 	ssize_t		 n;
-	bool		 has_from, eol, can_sync;
-	int		 i, first, dirfd, fd, ret;
+	bool		 has_from, eol;
+	int		 i, first, ret;
 
 	if (argc > 0 && argv[0] != NULL) {
 		base = strrchr(argv[0], '/');
@@ -712,7 +423,7 @@ main(int argc, char **argv)
 	first = parse_args(argc, argv, &o);
 	load_settings(o.cfgpath, &st, o.verbose);
 	if (o.mailq) {
-		i = mailq(&st);
+		i = sendmail_mailq(st.cfg);
 		config_unref(st.cfg);
 		return i;
 	}
@@ -743,19 +454,7 @@ main(int argc, char **argv)
 	    st.hostname, now(), rnd);
 
 	/* Now the file. */
-	dirfd = open_incoming(&st, &can_sync);
-	g_dirfd = dirfd;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	fd = create_tmp(dirfd);
-	out = xcalloc(1, sizeof(*out));
-	out->fd = fd;
-
+	out = sendmail_out_open(st.spool);
 	memset(&ie, 0, sizeof(ie));
 	ie.sender = sender;
 	ie.rcpts = rc.v;
@@ -764,38 +463,34 @@ main(int argc, char **argv)
 	ie.envid = o.envid[0] != '\0' ? o.envid : NULL;
 	ie.notify = o.notify;
 	envtext = incoming_env_to_text(&ie, &len);
-	out_write(out, envtext, len);
+	sendmail_out_write(out, envtext, len);
 	free(envtext);
-	out->total = 0;		/* the message's size from here on */
-	out_write(out, kept, keptlen);
-	out_write(out, added, strlen(added));
-	out_write(out, m.hbuf + m.hs.end_offset, m.hlen - m.hs.end_offset);
-	while (!m.ended) {
+	sendmail_out_reset_total(out);	/* the message's size from here on */
+	sendmail_out_write(out, kept, keptlen);
+	sendmail_out_write(out, added, strlen(added));
+	sendmail_out_write(out, m.hbuf + m.hs.end_offset,
+	    m.hlen - m.hs.end_offset);
+	while (!m.ended && sendmail_out_total(out) <= st.max_size) {
 		if ((n = reader_next(r, &eol)) == -1 ||
 		    lone_dot(&m, &o, r->seg, n, eol))
 			break;
-		out_write(out, r->seg, n);
+		sendmail_out_write(out, r->seg, n);
 		if (eol)
-			out_write(out, "\r\n", 2);
+			sendmail_out_write(out, "\r\n", 2);
 		m.at_bol = eol;
-		if (out->total > st.max_size)
-			break;
 	}
-	if (out->total > st.max_size) {
-		unlinkat(dirfd, g_tmpname, 0);
+	if (sendmail_out_total(out) > st.max_size) {
+		sendmail_out_abort(out);
 		die(EX_DATAERR, "message larger than %llu octets (the largest "
 		    "max_message_size)", (unsigned long long)st.max_size);
 	}
-	out_flush(out);
-	commit_file(dirfd, fd, can_sync);
-	close(dirfd);
+	sendmail_out_commit(out);
 
 	if (o.verbose)
 		fprintf(stderr, "%s: queued for smarthostd: from <%s>, %d "
 		    "recipient%s\n", progname, sender, rc.n,
 		    rc.n == 1 ? "" : "s");
 	inject_rcpts_clear(&rc);
-	free(out);
 	free(r);
 	free(m.hbuf);
 	free(kept);
