@@ -8,29 +8,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dsn.h"
 
 static const char hex[] = "0123456789ABCDEF";
 
-static int
-upper(int c)
-{
-	return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
-}
-
-/* Case-insensitive comparison of n octets with a literal. */
+/* The n octets at s are the literal, in any case. */
 static bool
 ncaseeq(const char *s, size_t n, const char *lit)
 {
-	size_t	i;
-
-	if (strlen(lit) != n)
-		return false;
-	for (i = 0; i < n; i++)
-		if (upper((unsigned char)s[i]) != upper((unsigned char)lit[i]))
-			return false;
-	return true;
+	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
 }
 
 /* xchar: an octet that stands for itself in xtext. */
