@@ -7,10 +7,11 @@
 # CA for every mta-sts.<domain>) on 127.0.0.1, reached through the test
 # knob SMARTHOSTD_MTA_STS_PORT, and SMTP sinks on 127.0.0.x (one with
 # STARTTLS and a certificate for the MX names, one without STARTTLS, one
-# with a certificate for another name).  Cases: enforce with a matching MX
-# (a wildcard) delivered with mta_sts=enforce and a verified certificate;
-# an MX the policy does not name, a sink without STARTTLS and one with the
-# wrong certificate deferred with nothing delivered; testing mode delivered
+# with a certificate for another name, one with a self-signed one).
+# Cases: enforce with a matching MX (a wildcard) delivered with mta_sts=enforce and a verified certificate;
+# an MX the policy does not name, a sink without STARTTLS, one with a
+# certificate for another name and one with a self-signed certificate
+# deferred with nothing delivered; testing mode delivered
 # and logged; the policy cached (no second GET for the same id), kept when
 # the policy server is gone and the id changes, fetched again for a new
 # id; kept on disk across a restart; an invalid policy, a redirect, a
@@ -30,7 +31,7 @@ use IO::Socket::INET;
 my $certs = TestCerts->new();
 my $CA = $certs->{ca_cert};
 my @domains = qw(enf nomatch plain untrusted testing cache bad redir ctype
-    none big hang dane);
+    none big hang dane selfsigned);
 my ($web_crt, $web_key) = $certs->issue_names('web',
     map { "DNS:mta-sts.$_.test" } @domains);
 my ($mx_crt, $mx_key) = $certs->issue_names('mx',
@@ -55,6 +56,14 @@ my $good = start_tls_sink('127.0.0.2', '--starttls', '--cert', $mx_crt,
 my $plain = start_tls_sink('127.0.0.3');
 my $wrong = start_tls_sink('127.0.0.4', '--starttls', '--cert',
     $certs->{wrong_cert}, '--key', $certs->{wrong_key});
+# The right name, but no CA we trust: self-signed.
+my $ss_dir = tempdir('selfsigned');
+TestCerts::run($ss_dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+    '-days', '3650', '-subj', '/CN=mx.selfsigned.test', '-addext',
+    'subjectAltName=DNS:mx.selfsigned.test', '-keyout', 'ss.key',
+    '-out', 'ss.crt');
+my $selfsigned = start_tls_sink('127.0.0.6', '--starttls', '--cert',
+    "$ss_dir/ss.crt", '--key', "$ss_dir/ss.key");
 
 # The policy server.
 my $web_dir = tempdir('web');
@@ -100,6 +109,7 @@ policy('enf', 'enforce', '*.enf.test');
 policy('nomatch', 'enforce', 'mx.nomatch.test');
 policy('plain', 'enforce', 'mx.plain.test');
 policy('untrusted', 'enforce', 'mx.untrusted.test');
+policy('selfsigned', 'enforce', 'mx.selfsigned.test');
 policy('testing', 'testing', 'mx.elsewhere.test');
 policy('cache', 'enforce', 'mx.cache.test');
 write_file("$web_dir/mta-sts.bad.test", "<html>Welcome to nginx!</html>\n");
@@ -134,7 +144,8 @@ sub records {
 	    none => [ 'mx.none.test', '127.0.0.3' ],
 	    big => [ 'mx.big.test', '127.0.0.3' ],
 	    hang => [ 'mx.hang.test', '127.0.0.3' ],
-	    dane => [ 'mx.dane.test', '127.0.0.2' ]);
+	    dane => [ 'mx.dane.test', '127.0.0.2' ],
+	    selfsigned => [ 'mx.selfsigned.test', '127.0.0.6' ]);
 	for my $d (@domains) {
 		push @r, "$d.test MX 10 $mx{$d}[0]", "$mx{$d}[0] A $mx{$d}[1]",
 		    "_mta-sts.$d.test TXT v=STSv1; id=$txt_id{$d};",
@@ -205,6 +216,12 @@ $line = attempt('untrusted', 'enforce, wrong certificate');
 like($line, qr/: deferred .*mta_sts=enforce status="451 4\.7\.5 .*(?:verify|hostname|mismatch)/i,
     'untrusted: deferred over the certificate');
 is($wrong->count, 0, 'untrusted: nothing delivered');
+
+# enforce, the right name in a certificate of no CA we trust: deferred.
+$line = attempt('selfsigned', 'enforce, self-signed certificate');
+like($line, qr/: deferred .*mta_sts=enforce status="451 4\.7\.5 .*self[- ]signed/i,
+    'selfsigned: deferred over the certificate');
+is($selfsigned->count, 0, 'selfsigned: nothing delivered');
 
 # testing: the same faults (MX not in the policy, no STARTTLS) are only
 # logged.
