@@ -50,7 +50,8 @@ bad_unit(char c, const char *const *lower, const char *const *upper,
 }
 
 /*
- * Leading decimal digits of s into *v, refusing what does not fit in max.
+ * Leading decimal digits of s (NULL: empty) into *v, refusing what does
+ * not fit in max.
  * Returns a pointer past the digits, or NULL with *err set.
  */
 static const char *
@@ -59,7 +60,7 @@ parse_digits(const char *s, uint64_t max, uint64_t *v, const char **err)
 	uint64_t	 n = 0;
 	unsigned int	 d;
 
-	if (*s == '\0') {
+	if (s == NULL || *s == '\0') {
 		*err = "empty value";
 		return NULL;
 	}
@@ -96,10 +97,6 @@ duration_parse(const char *s, long *secs, const char **err)
 
 	if (err == NULL)
 		err = &dummy;
-	if (s == NULL) {
-		*err = "empty value";
-		return -1;
-	}
 	if ((end = parse_digits(s, LONG_MAX, &n, err)) == NULL)
 		return -1;
 	switch (*end) {
@@ -147,10 +144,6 @@ size_parse(const char *s, uint64_t *bytes, const char **err)
 
 	if (err == NULL)
 		err = &dummy;
-	if (s == NULL) {
-		*err = "empty value";
-		return -1;
-	}
 	if ((end = parse_digits(s, UINT64_MAX, &n, err)) == NULL)
 		return -1;
 	/* Lower case is accepted too: nobody means millibytes. */
