@@ -214,15 +214,6 @@ opt_queue(struct loader *ld, const struct opt *o, const config_setting_t *s,
  * Metrics.
  */
 
-static int
-opt_allow_from(struct loader *ld, const struct opt *o,
-    const config_setting_t *s, void *obj)
-{
-	struct metrics_conf *m = obj;
-
-	return cidr_list(ld, s, o->name, &m->allow_from, &m->n_allow_from);
-}
-
 #define MC(f) offsetof(struct metrics_conf, f)
 
 static const struct opt metrics_opts[] = {
@@ -230,7 +221,8 @@ static const struct opt metrics_opts[] = {
 	  .defstr = "127.0.0.1" },
 	{ .name = "port", .kind = O_INT, .off = MC(port), .def = 9325,
 	  .min = 1, .max = 65535 },
-	{ .name = "allow_from", .kind = O_FUNC, .fn = opt_allow_from },
+	{ .name = "allow_from", .kind = O_FUNC, .fn = opt_cidrs,
+	  .off = MC(allow_from), .noff = MC(n_allow_from) },
 };
 
 static int

@@ -60,9 +60,9 @@ opt_address(struct loader *ld, const struct opt *o, const config_setting_t *s,
 
 /*
  * An array of CIDR strings; absent means loopback only.  Used for
- * relay_from and proxy_from.
+ * relay_from, proxy_from and metrics allow_from.
  */
-int
+static int
 cidr_list(struct loader *ld, const config_setting_t *s, const char *name,
     struct cidr **list, int *count)
 {
@@ -99,22 +99,13 @@ cidr_list(struct loader *ld, const config_setting_t *s, const char *name,
 	return 0;
 }
 
-static int
-opt_relay_from(struct loader *ld, const struct opt *o,
-    const config_setting_t *s, void *obj)
+int
+opt_cidrs(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *obj)
 {
-	struct listener_conf *l = obj;
-
-	return cidr_list(ld, s, o->name, &l->relay_from, &l->n_relay_from);
-}
-
-static int
-opt_proxy_from(struct loader *ld, const struct opt *o,
-    const config_setting_t *s, void *obj)
-{
-	struct listener_conf *l = obj;
-
-	return cidr_list(ld, s, o->name, &l->proxy_from, &l->n_proxy_from);
+	return cidr_list(ld, s, o->name,
+	    (struct cidr **)(void *)((char *)obj + o->off),
+	    (int *)(void *)((char *)obj + o->noff));
 }
 
 #define L(f) offsetof(struct listener_conf, f)
@@ -129,9 +120,11 @@ static const struct opt listener_opts[] = {
 	{ .name = "cert", .kind = O_PATH, .off = L(cert) },
 	{ .name = "key", .kind = O_PATH, .off = L(key) },
 	{ .name = "require_tls", .kind = O_BOOL, .off = L(require_tls) },
-	{ .name = "relay_from", .kind = O_FUNC, .fn = opt_relay_from },
+	{ .name = "relay_from", .kind = O_FUNC, .fn = opt_cidrs,
+	  .off = L(relay_from), .noff = L(n_relay_from) },
 	{ .name = "proxy_protocol", .kind = O_BOOL, .off = L(proxy_protocol) },
-	{ .name = "proxy_from", .kind = O_FUNC, .fn = opt_proxy_from },
+	{ .name = "proxy_from", .kind = O_FUNC, .fn = opt_cidrs,
+	  .off = L(proxy_from), .noff = L(n_proxy_from) },
 	{ .name = "auth", .kind = O_ENUM, .en = &auth_enum, .off = L(auth),
 	  .def = AUTH_NONE },
 	{ .name = "users", .kind = O_PATH, .off = L(users) },

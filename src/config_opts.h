@@ -147,8 +147,10 @@ int	opt_listeners(struct loader *, const struct opt *,
 int	listeners_local(struct loader *, const config_setting_t *,
 	    struct config *);
 void	config_listeners_free(struct config *);
-int	cidr_list(struct loader *, const config_setting_t *, const char *,
-	    struct cidr **, int *);
+/* O_FUNC for an array of CIDR strings into the struct cidr * at o->off
+ * and its count at o->noff (relay_from, proxy_from, allow_from). */
+int	opt_cidrs(struct loader *, const struct opt *, const config_setting_t *,
+	    void *);
 int	check_cert(struct loader *, const config_setting_t *, const char *,
 	    const char *, const char *, const char *);
 /* config_relayer.c: the `relayers` section and freeing; the client tls
