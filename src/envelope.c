@@ -515,9 +515,9 @@ struct envelope *
 envelope_from_text(const char *text, size_t len, const char **err)
 {
 	struct envelope	*env;
-	const char	*reason = NULL, *nl;
+	const char	*reason = NULL, *line;
 	char		*copy;
-	size_t		 off = 0;
+	size_t		 off = 0, n;
 	unsigned	 seen = 0;
 	size_t		 lineno = 0;
 	bool		 ended = false;
@@ -542,11 +542,10 @@ envelope_from_text(const char *text, size_t len, const char **err)
 
 	env = envelope_new();
 	copy = xstrndup(text, len);
-	while (off < len && reason == NULL) {
-		nl = memchr(copy + off, '\n', len - off);
-		copy[nl - copy] = '\0';
-		reason = parse_line(env, copy + off, ++lineno, &seen, &ended);
-		off = (size_t)(nl - copy) + 1;
+	while (reason == NULL && util_line(copy, len, &off, &line, &n)) {
+		copy[line - copy + n] = '\0';	/* its "\n" */
+		reason = parse_line(env, copy + (line - copy), ++lineno, &seen,
+		    &ended);
 	}
 	free(copy);
 

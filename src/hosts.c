@@ -110,17 +110,13 @@ hosts_parse(const char *text, size_t len)
 {
 	struct hosts	*h = xcalloc(1, sizeof(*h));
 	char		 line[LINE_MAX_ + 1];
-	size_t		 i = 0, start, n;
-	const char	*nl, *hash;
+	size_t		 off = 0, n;
+	const char	*l, *hash;
 
-	while (i < len) {
-		start = i;
-		nl = memchr(text + i, '\n', len - i);
-		n = nl != NULL ? (size_t)(nl - (text + i)) : len - i;
-		i = nl != NULL ? i + n + 1 : len;
+	while (util_line(text, len, &off, &l, &n)) {
 		if (n > LINE_MAX_)
 			continue;
-		memcpy(line, text + start, n);
+		memcpy(line, l, n);
 		line[n] = '\0';
 		/* A NUL inside a line ends it, as a C reader would see it. */
 		if ((hash = strchr(line, '#')) != NULL)

@@ -85,8 +85,8 @@ int
 incoming_env_parse(const char *text, size_t len, struct incoming_env *e,
     const char **err)
 {
-	const char	*p = text, *end = text + len, *nl, *v;
-	size_t		 ml = sizeof(INCOMING_MAGIC) - 1, n;
+	const char	*p, *nl, *v;
+	size_t		 ml = sizeof(INCOMING_MAGIC) - 1, n, ln, off;
 
 	memset(e, 0, sizeof(*e));
 	*err = NULL;
@@ -102,10 +102,11 @@ incoming_env_parse(const char *text, size_t len, struct incoming_env *e,
 	if (*err != NULL)
 		return -1;
 
-	for (p = text + ml + 1; p < end && *err == NULL; p = nl + 1) {
-		nl = memchr(p, '\n', end - p);	/* found: text ends "\n\n" */
-		if (nl == p) {
-			if (nl + 1 != end)
+	off = ml + 1;
+	while (*err == NULL && util_line(text, len, &off, &p, &ln)) {
+		nl = p + ln;	/* a "\n": the text ends "\n\n" */
+		if (ln == 0) {
+			if (off != len)
 				*err = "data after the envelope header";
 			break;
 		}

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,21 @@ strv_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+bool
+util_line(const char *text, size_t len, size_t *off, const char **line,
+    size_t *n)
+{
+	const char	*nl;
+
+	if (*off >= len)
+		return false;
+	*line = text + *off;
+	nl = memchr(*line, '\n', len - *off);
+	*n = nl != NULL ? (size_t)(nl - *line) : len - *off;
+	*off += *n + (nl != NULL ? 1 : 0);
+	return true;
 }
 
 int

@@ -6,6 +6,7 @@
 #ifndef SMARTHOSTD_UTIL_H
 #define SMARTHOSTD_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -45,6 +46,15 @@ char	*base64_encode(const void *in, size_t len);
 
 /* Free n strings and the array holding them (NULL is fine). */
 void	 strv_free(char **v, size_t n);
+
+/*
+ * The one way text in memory is read line by line: the next line of
+ * text[0..len) from *off into *line and *n (without its "\n"; the last
+ * line may lack one), and *off moved past it.  False once nothing is
+ * left.  The line is not copied or terminated.
+ */
+bool	 util_line(const char *text, size_t len, size_t *off,
+	    const char **line, size_t *n);
 
 /* write(2) all of it, again after EINTR: 0, or -1 with errno. */
 int	 write_all(int fd, const void *, size_t);
