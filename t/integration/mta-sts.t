@@ -8,17 +8,17 @@
 # knob SMARTHOSTD_MTA_STS_PORT, and SMTP sinks on 127.0.0.x (one with
 # STARTTLS and a certificate for the MX names, one without STARTTLS, one
 # with a certificate for another name, one with a self-signed one).
-# Cases: enforce with a matching MX (a wildcard) delivered with mta_sts=enforce and a verified certificate;
-# an MX the policy does not name, a sink without STARTTLS, one with a
-# certificate for another name and one with a self-signed certificate
-# deferred with nothing delivered; testing mode delivered
-# and logged; the policy cached (no second GET for the same id), kept when
-# the policy server is gone and the id changes, fetched again for a new
-# id; kept on disk across a restart; an invalid policy, a redirect, a
-# wrong Content-Type and a body over 64 KiB treated as no policy; a fetch
-# in flight at shutdown; DANE taking precedence for an MX host with a
-# TLSA record that the policy does not name; mta_sts on a non-mx relayer
-# is a load error naming file:line.
+# Cases: enforce with a matching MX (a wildcard) delivered with
+# mta_sts=enforce and a verified certificate; an MX the policy does not
+# name, a sink without STARTTLS, one with a certificate for another name
+# and one with a self-signed certificate deferred with nothing delivered;
+# testing mode delivered and logged; the policy cached (no second GET for
+# the same id), kept when the policy server is gone and the id changes,
+# fetched again for a new id; kept on disk across a restart; an invalid
+# policy, a redirect, a wrong Content-Type and a body over 64 KiB treated
+# as no policy; a fetch in flight at shutdown; DANE taking precedence for
+# an MX host with a TLSA record that the policy does not name; mta_sts on
+# a non-mx relayer is a load error naming file:line.
 use strict;
 use warnings;
 use Test::More;
