@@ -101,9 +101,10 @@ md_expand(const char *tmpl, const char *sender, const char *rcpt)
 	return b.p;
 }
 
-/* Copy the stored message (CRLF) to fd with LF line ends. */
+/* Copy the stored message (CRLF; its first left octets) to fd with LF
+ * line ends. */
 static int
-md_copy(int in, int out)
+md_copy(int in, int out, uint64_t left)
 {
 	static char	ibuf[MD_CHUNK], obuf[MD_CHUNK + 1];
 	struct tolf	t;
@@ -111,7 +112,7 @@ md_copy(int in, int out)
 
 	tolf_init(&t);
 	for (;;) {
-		n = read(in, ibuf, sizeof(ibuf));
+		n = read_upto(in, ibuf, sizeof(ibuf), &left);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -205,7 +206,8 @@ md_deliver_one(struct md_relay *r, struct delivery *d, const char *rcpt)
 	}
 	hdr = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n",
 	    d->env->sender, rcpt);
-	if (write_all(out, hdr, strlen(hdr)) == -1 || md_copy(in, out) == -1) {
+	if (write_all(out, hdr, strlen(hdr)) == -1 ||
+	    md_copy(in, out, d->size) == -1) {
 		err = errno;
 		what = "write in tmp";
 		close(out);

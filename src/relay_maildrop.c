@@ -70,6 +70,7 @@ struct mdrop_job {
 	pid_t			 pid;
 	time_t			 started;
 	int			 msg_fd;	/* the stored message */
+	uint64_t		 msg_left;	/* octets of it still to read */
 	int			 in_fd;		/* its stdin (our end) */
 	int			 out_fd;	/* its stdout+stderr (our end) */
 	struct event		*ev_in, *ev_out, *ev_timer;
@@ -276,7 +277,7 @@ mdrop_fill(struct mdrop_job *job)
 	size_t	 o;
 
 	do
-		n = read(job->msg_fd, raw, sizeof(raw));
+		n = read_upto(job->msg_fd, raw, sizeof(raw), &job->msg_left);
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
@@ -411,6 +412,7 @@ mdrop_spawn(struct mdrop_job *job, char **argv, char **envp)
 	int		 e;
 	pid_t		 pid;
 
+	job->msg_left = job->d->size;
 	job->msg_fd = open(job->d->msg_path, O_RDONLY | O_CLOEXEC);
 	if (job->msg_fd == -1) {
 		job->fail = xasprintf("451 4.3.0 maildrop: cannot open the "

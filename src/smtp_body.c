@@ -22,26 +22,31 @@
 #include "smtp_reply.h"
 
 /*
- * How much the next read asks: up to SMTP_BODY_READ, and one octet more
- * than the file should still hold when that fits, so that a file of the
- * expected size shows its end in the same read (no read for the EOF).
+ * How much the next read asks: up to SMTP_BODY_READ, and never past the
+ * message's size: the message is the first b->size octets of its file
+ * (a spool .q holds its envelope after them: spool_qfile.h), so its end
+ * is known without a read for the EOF.
  */
 static size_t
 body_want(const struct smtp_body *b)
 {
 	uint64_t	left = b->size - b->done;
 
-	return left < SMTP_BODY_READ ? (size_t)left + 1 : SMTP_BODY_READ;
+	return left < SMTP_BODY_READ ? (size_t)left : SMTP_BODY_READ;
 }
 
 /* One read into buf, which holds want octets.  Returns the octets read,
- * or -1 with errno (EIO: the file is not b->size octets long). */
+ * or -1 with errno (EIO: the file is shorter than b->size octets). */
 static ssize_t
 body_read(struct smtp_body *b, char *buf, size_t want)
 {
 	uint64_t	left = b->size - b->done;
 	ssize_t		n;
 
+	if (left == 0) {
+		b->eof = true;
+		return 0;
+	}
 	do
 		n = read(b->fd, buf, want);
 	while (n == -1 && errno == EINTR);
@@ -51,8 +56,7 @@ body_read(struct smtp_body *b, char *buf, size_t want)
 		errno = EIO;
 		return -1;
 	}
-	/* Asked for one octet more than was left and got what was left. */
-	if (want > left && (uint64_t)n == left)
+	if ((uint64_t)n == left)
 		b->eof = true;
 	if (n > 0)
 		b->last = (unsigned char)buf[n - 1];
@@ -68,6 +72,10 @@ body_read_into(struct smtp_body *b, struct evbuffer *o)
 	size_t			want = body_want(b);
 	ssize_t			n;
 
+	if (want == 0) {
+		b->eof = true;
+		return 0;
+	}
 	if (evbuffer_reserve_space(o, (ev_ssize_t)want, &v, 1) < 1) {
 		errno = ENOMEM;
 		return -1;

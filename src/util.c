@@ -234,6 +234,20 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+ssize_t
+read_upto(int fd, void *buf, size_t n, uint64_t *left)
+{
+	ssize_t	r;
+
+	if (*left == 0)
+		return 0;
+	if (n > *left)
+		n = (size_t)*left;
+	if ((r = read(fd, buf, n)) > 0)
+		*left -= (uint64_t)r;
+	return r;
+}
+
 int
 mkdir_p(const char *path, unsigned parents, unsigned last)
 {

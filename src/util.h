@@ -6,6 +6,8 @@
 #ifndef SMARTHOSTD_UTIL_H
 #define SMARTHOSTD_UTIL_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +60,9 @@ bool	 util_line(const char *text, size_t len, size_t *off,
 
 /* write(2) all of it, again after EINTR: 0, or -1 with errno. */
 int	 write_all(int fd, const void *, size_t);
+/* read(2) of at most *left octets, *left less what was read: 0 once it
+ * is 0 (a queued message ends inside its file: spool.h). */
+ssize_t	 read_upto(int fd, void *, size_t, uint64_t *left);
 /*
  * mkdir -p: every missing ancestor of path with mode parents (less the
  * umask), path itself with mode last exactly, whatever the umask.
