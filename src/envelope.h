@@ -55,6 +55,9 @@ struct envelope {
 					   NULL */
 	struct env_rcpt	*rcpts;
 	int		 n_rcpts;
+	/* Not in the text: spool.c's record of how the message is stored,
+	 * queue/<id>.q (spool_qfile.h) rather than .msg and .env. */
+	bool		 one_file;
 };
 
 struct envelope	*envelope_new(void);

@@ -38,6 +38,14 @@ struct fsync_pool {
 	int			 njobs, next, remaining, stop;
 };
 
+/* Sync one job: 0 or its errno. */
+static int
+job_sync(const struct fsync_job *j)
+{
+	return (j->datasync ? fdatasync(j->fd) : fsync(j->fd)) == -1 ?
+	    errno : 0;
+}
+
 static void *
 pool_main(void *arg)
 {
@@ -51,8 +59,14 @@ pool_main(void *arg)
 		if (p->stop)
 			break;
 		i = p->next++;
+		/* A test's pause ends early when the pool stops. */
+		for (int s = 0; s < p->jobs[i].pause && !p->stop; s++) {
+			pthread_mutex_unlock(&p->mu);
+			sleep(1);
+			pthread_mutex_lock(&p->mu);
+		}
 		pthread_mutex_unlock(&p->mu);
-		p->jobs[i].err = fsync(p->jobs[i].fd) == -1 ? errno : 0;
+		p->jobs[i].err = job_sync(&p->jobs[i]);
 		pthread_mutex_lock(&p->mu);
 		if (--p->remaining == 0)
 			(void)write(p->notify[1], "", 1);
@@ -176,7 +190,7 @@ fsync_pool_run(struct fsync_pool *p, struct fsync_job *jobs, int n)
 	if (p->nthreads > 0)
 		return;
 	for (int i = 0; i < n; i++)
-		jobs[i].err = fsync(jobs[i].fd) == -1 ? errno : 0;
+		jobs[i].err = job_sync(&jobs[i]);
 	p->remaining = 0;
 	(void)write(p->notify[1], "", 1);
 }

@@ -19,6 +19,8 @@ struct fsync_pool;
 
 struct fsync_job {
 	int	 fd;
+	int	 datasync;	/* fdatasync(2) rather than fsync(2) */
+	int	 pause;		/* seconds to wait first (tests only) */
 	int	 err;		/* set: errno of a failed fsync, or 0 */
 	void	*arg;		/* the caller's */
 	char	 what[256];	/* the caller's name for it, for the log */

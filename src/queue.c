@@ -387,7 +387,7 @@ queue_remove(struct queue *q, const char *id)
 	if (m->busy)
 		return -2;
 	env = m->env;
-	if (spool_remove(q->spool, env->id) == -1) {
+	if (spool_remove(q->spool, env) == -1) {
 		log_warnx("id=%s: cannot remove from spool", env->id);
 		return -3;
 	}
@@ -695,7 +695,7 @@ qmsg_attempt(struct qmsg *m)
 			d->nexthop = xstrdup(routes[i].nexthop);
 			d->queue_name = xstrdup(routes[i].queue);
 			d->env = env;
-			spool_msg_path(q->spool, env->id, path, sizeof(path));
+			spool_msg_path(q->spool, env, path, sizeof(path));
 			d->msg_path = xstrdup(path);
 			d->size = env->size;
 			d->rcpts = xcalloc(env->n_rcpts, sizeof(*d->rcpts));
@@ -742,7 +742,7 @@ bounce_committed(void *arg, int ok, const char *id)
 		qmsg_schedule(m, now() + q->cfg->retry_interval);
 		return;
 	}
-	if (spool_remove(q->spool, m->env->id) == -1)
+	if (spool_remove(q->spool, m->env) == -1)
 		log_warnx("id=%s: cannot remove from spool", m->env->id);
 	qmsg_set_busy(m, 0);
 	qmsg_free(m);
@@ -824,7 +824,7 @@ qmsg_finalize(struct qmsg *m)
 	}
 	if (failed > 0 && env->sender[0] == '\0')
 		log_info("id=%s: no bounce for a null sender", env->id);
-	if (spool_remove(q->spool, env->id) == -1)
+	if (spool_remove(q->spool, env) == -1)
 		log_warnx("id=%s: cannot remove from spool", env->id);
 	else
 		log_debug("id=%s: removed from spool", env->id);

@@ -30,19 +30,23 @@
 #define BOUNCE_FULL_MAX		(64 * 1024)	/* RET=FULL: larger ones come
 						   back as headers only */
 
-/* Read up to max octets of the stored message (NUL-terminated). */
+/* Read up to max octets of the stored message (NUL-terminated): never
+ * past env->size, where a .q's envelope begins (spool.h). */
 static char *
-read_spool(struct spool *sp, const char *id, size_t max, size_t *len)
+read_spool(struct spool *sp, const struct envelope *env, size_t max,
+    size_t *len)
 {
 	char	 path[1024], *buf;
 	ssize_t	 n;
 	size_t	 got = 0;
+	uint64_t left = env->size;
 	int	 fd;
 
-	spool_msg_path(sp, id, path, sizeof(path));
+	spool_msg_path(sp, env, path, sizeof(path));
 	buf = xmalloc(max + 1);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		while (got < max && (n = read(fd, buf + got, max - got)) > 0)
+		while (got < max && (n = read_upto(fd, buf + got, max - got,
+		    &left)) > 0)
 			got += (size_t)n;
 		close(fd);
 	}
@@ -53,12 +57,12 @@ read_spool(struct spool *sp, const char *id, size_t max, size_t *len)
 
 /* Read the original's header section (up to a bound) for the bounce. */
 static char *
-read_headers(struct spool *sp, const char *id, size_t *len)
+read_headers(struct spool *sp, const struct envelope *env, size_t *len)
 {
 	char	*buf, *end;
 	size_t	 got;
 
-	buf = read_spool(sp, id, BOUNCE_HEADERS_MAX, &got);
+	buf = read_spool(sp, env, BOUNCE_HEADERS_MAX, &got);
 	if ((end = strstr(buf, "\r\n\r\n")) != NULL)
 		got = (size_t)(end - buf) + 2;
 	else if (got == BOUNCE_HEADERS_MAX) {
@@ -164,12 +168,12 @@ queue_dsn(struct receive *rc, struct spool *sp, struct config *cfg,
 		nb++;
 	}
 
-	hdrs = read_headers(sp, env->id, &hlen);
+	hdrs = read_headers(sp, env, &hlen);
 	/* RET=FULL: the whole message, with a failure to report and when
 	 * it is small enough; else, as by default, its header section. */
 	if (env->ret == DSN_RET_FULL && failed > 0 &&
 	    env->size <= BOUNCE_FULL_MAX)
-		full = read_spool(sp, env->id, BOUNCE_FULL_MAX, &flen);
+		full = read_spool(sp, env, BOUNCE_FULL_MAX, &flen);
 	mid = xasprintf("<%s.%s@%s>", receive_id(rtx),
 	    kind == QUEUE_DSN_DELAYED ? "delay" : "bounce", cfg->hostname);
 	memset(&bi, 0, sizeof(bi));

@@ -38,7 +38,6 @@
 #include "util.h"
 
 #define BODY_BUFSIZE	(64 * 1024)	/* per message being received */
-#define ENV_MAXSIZE	(16 * 1024 * 1024)	/* refuse to read more */
 
 /* spool_has_space(): the margins. */
 #define SPACE_MIN_BYTES	(64ULL * 1024 * 1024)
@@ -138,8 +137,8 @@ open_subdir(int rootfd, const char *name)
 
 /* The names in dirfd but "." and "..", read in full before the caller
  * unlinks or renames any (readdir is unspecified under changes). */
-static int
-list_dir(int dirfd, char ***names, size_t *n)
+int
+spool_list_dir(int dirfd, char ***names, size_t *n)
 {
 	struct dirent	*de;
 	DIR		*d;
@@ -175,7 +174,7 @@ empty_tmp(struct spool *sp)
 	char	**names;
 	size_t	  n, i;
 
-	if (list_dir(sp->tmpfd, &names, &n) == -1) {
+	if (spool_list_dir(sp->tmpfd, &names, &n) == -1) {
 		log_warn("spool: %s/tmp", sp->dir);
 		return;
 	}
@@ -508,7 +507,9 @@ spool_body_release(struct spool_body *b)
 		return;
 	if (b->fd != -1) {
 		close(b->fd);
-		if (unlinkat(b->sp->tmpfd, b->name, 0) == -1 && errno != ENOENT)
+		/* An empty name: the commit renamed it into queue/. */
+		if (b->name[0] != '\0' &&
+		    unlinkat(b->sp->tmpfd, b->name, 0) == -1 && errno != ENOENT)
 			log_warn("spool: unlink tmp/%s", b->name);
 	}
 	free(b->buf);
@@ -542,6 +543,21 @@ spool_free(struct spool *sp)
 
 /* Queued messages. */
 
+/* The name of a queued message's data in queue/: <id>.q holds the
+ * message and its first envelope (spool_qfile.h), <id>.msg only the
+ * message (the form before 0.2, beside its <id>.env). */
+static void
+data_name(const struct envelope *env, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.%s", env->id, env->one_file ? "q" : "msg");
+}
+
+/*
+ * Later states of the envelope go to queue/<id>.env, durably, in both
+ * forms: an .env beside a .q overrides the one inside it.  These updates
+ * happen only when a delivery attempt did not end the message (deferral,
+ * a recipient failed, hold, delay warning), not on the common path.
+ */
 int
 spool_update(struct spool *sp, const struct envelope *env)
 {
@@ -558,8 +574,8 @@ spool_update(struct spool *sp, const struct envelope *env)
 	}
 	snprintf(tname, sizeof(tname), "%s.env.new", env->id);
 	snprintf(ename, sizeof(ename), "%s.env", env->id);
-	snprintf(mname, sizeof(mname), "%s.msg", env->id);
-	/* Never resurrect a removed message as an .env without its .msg. */
+	data_name(env, mname, sizeof(mname));
+	/* Never resurrect a removed message as an .env without its data. */
 	if (!spool_exists_at(sp->queuefd, mname)) {
 		log_warnx("spool: update: no queue/%s", mname);
 		errno = ENOENT;
@@ -579,19 +595,23 @@ spool_update(struct spool *sp, const struct envelope *env)
 }
 
 int
-spool_remove(struct spool *sp, const char *id)
+spool_remove(struct spool *sp, const struct envelope *env)
 {
 	char	ename[NAME_MAX_], mname[NAME_MAX_];
 	int	had_env = 1;
 
-	if (!envelope_id_valid(id)) {
+	if (!envelope_id_valid(env->id)) {
 		errno = EINVAL;
 		return -1;
 	}
-	snprintf(ename, sizeof(ename), "%s.env", id);
-	snprintf(mname, sizeof(mname), "%s.msg", id);
-	/* The .env first: once it is gone, so is the message; a .msg left
-	 * alone by a crash here is removed by recovery. */
+	snprintf(ename, sizeof(ename), "%s.env", env->id);
+	data_name(env, mname, sizeof(mname));
+	/*
+	 * The .env first.  Before 0.2 a message is gone once its .env is,
+	 * and a .msg left alone by a crash here is removed by recovery.  A
+	 * .q left alone is a whole message with its first envelope: it is
+	 * delivered again, which at-least-once delivery allows.
+	 */
 	if (unlinkat(sp->queuefd, ename, 0) == -1) {
 		if (errno != ENOENT) {
 			log_warn("spool: unlink queue/%s", ename);
@@ -617,16 +637,18 @@ spool_remove(struct spool *sp, const char *id)
 }
 
 void
-spool_msg_path(struct spool *sp, const char *id, char *buf, size_t size)
+spool_msg_path(struct spool *sp, const struct envelope *env, char *buf,
+    size_t size)
 {
-	snprintf(buf, size, "%s/queue/%s.msg", sp->dir, id);
+	char	name[NAME_MAX_];
+
+	data_name(env, name, sizeof(name));
+	snprintf(buf, size, "%s/queue/%s", sp->dir, name);
 }
 
-/* Recovery. */
-
 /* Move <from>/name to corrupt/, under a new name if that one is taken. */
-static int
-move_corrupt_from(struct spool *sp, int fromfd, const char *from,
+int
+spool_move_corrupt_from(struct spool *sp, int fromfd, const char *from,
     const char *name)
 {
 	char	*to;
@@ -647,214 +669,7 @@ move_corrupt_from(struct spool *sp, int fromfd, const char *from,
 	return r;
 }
 
-static void
-move_corrupt(struct spool *sp, const char *name)
-{
-	move_corrupt_from(sp, sp->queuefd, "queue", name);
-}
 
-/* Read a whole (small) file, or NULL with a reason in *why. */
-static char *
-read_env(int dirfd, const char *name, size_t *len, const char **why)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	*why = NULL;
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1) {
-		*why = strerror(errno);
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1)
-		*why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		*why = "not a file";
-	else if (st.st_size > ENV_MAXSIZE)
-		*why = "too large";
-	if (*why != NULL) {
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	for (;;) {
-		n = read(fd, buf + off, (size_t)st.st_size + 1 - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			*why = strerror(errno);
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0 || (off += (size_t)n) > (size_t)st.st_size)
-			break;
-	}
-	close(fd);
-	if (off > (size_t)st.st_size) {
-		*why = "changed while read";
-		free(buf);
-		return NULL;
-	}
-	*len = off;
-	return buf;
-}
-
-static int
-has_suffix(const char *s, const char *suffix)
-{
-	size_t	ls = strlen(s), lx = strlen(suffix);
-
-	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
-}
-
-/* Check one queue/<stem>.env; returns the envelope or NULL with why. */
-static struct envelope *
-recover_one(struct spool *sp, const char *ename, const char *stem,
-    const char **why)
-{
-	struct envelope	*env;
-	struct stat	 st;
-	char		*text, mname[NAME_MAX_];
-	size_t		 len = 0;
-
-	if (strlen(stem) > QUEUE_ID_MAX) {
-		*why = "name too long for an id";
-		return NULL;
-	}
-	snprintf(mname, sizeof(mname), "%s.msg", stem);
-	if ((text = read_env(sp->queuefd, ename, &len, why)) == NULL)
-		return NULL;
-	env = envelope_from_text(text, len, why);
-	free(text);
-	if (env == NULL)
-		return NULL;
-	if (strcmp(env->id, stem) != 0)
-		*why = "id does not match the file name";
-	else if (fstatat(sp->queuefd, mname, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		*why = "no message file";
-	else if (!S_ISREG(st.st_mode))
-		*why = "message is not a file";
-	else if ((uint64_t)st.st_size != env->size)
-		*why = "message size differs from the envelope";
-	if (*why != NULL) {
-		envelope_free(env);
-		return NULL;
-	}
-	return env;
-}
-
-int
-spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
-    void *arg)
-{
-	struct envelope	 *env;
-	char		**names, *stem, *other;
-	const char	 *why;
-	size_t		  n, i, sl;
-	int		  found = 0, changed = 0;
-
-	if (list_dir(sp->queuefd, &names, &n) == -1) {
-		log_warn("spool: %s/queue", sp->dir);
-		return 0;
-	}
-	/* Envelopes first: a corrupt one takes its .msg along to corrupt/. */
-	for (i = 0; i < n; i++) {
-		if (!has_suffix(names[i], ".env"))
-			continue;
-		sl = strlen(names[i]) - 4;
-		stem = xstrndup(names[i], sl);
-		if ((env = recover_one(sp, names[i], stem, &why)) != NULL) {
-			cb(arg, env);
-			found++;
-		} else {
-			log_warnx("spool: queue/%s: %s; moved to %s/corrupt",
-			    names[i], why ? why : "unreadable", sp->dir);
-			move_corrupt(sp, names[i]);
-			other = xasprintf("%s.msg", stem);
-			move_corrupt(sp, other);
-			free(other);
-			changed = 1;
-		}
-		free(stem);
-	}
-	/* Then messages whose .env never made it (a crash mid-commit). */
-	for (i = 0; i < n; i++) {
-		if (!has_suffix(names[i], ".msg") ||
-		    !spool_exists_at(sp->queuefd, names[i]))
-			continue;
-		sl = strlen(names[i]) - 4;
-		other = xasprintf("%.*s.env", (int)sl, names[i]);
-		if (spool_exists_at(sp->queuefd, other)) {
-			free(other);
-			continue;
-		}
-		free(other);
-		log_info("spool: removing queue/%s: no envelope", names[i]);
-		if (unlinkat(sp->queuefd, names[i], 0) == -1)
-			log_warn("spool: unlink queue/%s", names[i]);
-		changed = 1;
-	}
-	strv_free(names, n);
-	if (changed) {
-		if (fsync(sp->queuefd) == -1)
-			log_warn("spool: fsync %s/queue", sp->dir);
-		if (fsync(sp->corruptfd) == -1)
-			log_warn("spool: fsync %s/corrupt", sp->dir);
-	}
-	return found;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-spool_list(const char *dir, void (*cb)(void *, const struct envelope *),
-    void *arg, char *err, size_t errlen)
-{
-	struct envelope	 *env;
-	char		**names, *path, *text;
-	const char	 *why;
-	size_t		  n, i, len = 0;
-	int		  queuefd, found = 0;
-
-	path = xasprintf("%s/queue", dir);
-	queuefd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (queuefd == -1 || list_dir(queuefd, &names, &n) == -1) {
-		int saved = errno;
-
-		snprintf(err, errlen, "%s: %s", path, strerror(saved));
-		if (queuefd != -1)
-			close(queuefd);
-		free(path);
-		errno = saved;
-		return -1;
-	}
-	free(path);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
-	for (i = 0; i < n; i++) {
-		if (!has_suffix(names[i], ".env") ||
-		    (text = read_env(queuefd, names[i], &len, &why)) == NULL)
-			continue;
-		env = envelope_from_text(text, len, &why);
-		free(text);
-		if (env == NULL)
-			continue;
-		cb(arg, env);
-		envelope_free(env);
-		found++;
-	}
-	strv_free(names, n);
-	close(queuefd);
-	return found;
-}
 
 /*
  * Chown one directory (by name under the spool root, "" for the root) and,
@@ -948,7 +763,7 @@ spool_incoming_reject(struct spool *sp, const char *name)
 		errno = EINVAL;
 		return -1;
 	}
-	if (move_corrupt_from(sp, sp->incomingfd, "incoming", name) == -1)
+	if (spool_move_corrupt_from(sp, sp->incomingfd, "incoming", name) == -1)
 		return -1;
 	if (fsync(sp->corruptfd) == -1 || fsync(sp->incomingfd) == -1)
 		log_warn("spool: fsync after moving incoming/%s", name);

@@ -2,15 +2,20 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool.h — the durable queue on disk.  Every write that must survive a
- * crash happens here, in one way: write a temporary file, fsync it, rename
- * (or link) it into place, fsync the directory.
+ * crash happens here, in one way: write a temporary file, fsync (or
+ * fdatasync) it, rename it into place, fsync the directory.
  *
  * Layout under the spool directory (created 0711: others may pass through
  * to incoming/ but not list anything):
  *   tmp/        files being written; emptied at start (0700)
- *   queue/      <id>.msg (the message, CRLF, dot-stuffing undone) and
- *               <id>.env (its envelope); a message exists iff its .env
- *               does (0700)
+ *   queue/      <id>.q: the message (CRLF, dot-stuffing undone) and,
+ *               after it, its envelope at reception (spool_qfile.h);
+ *               <id>.env beside it: a later state of the envelope,
+ *               which overrides that one.  A message exists iff its .q
+ *               does.  Spools written before 0.2 hold <id>.msg (the
+ *               message alone) and <id>.env (its envelope) instead; such
+ *               a message exists iff its .env does, and recovery still
+ *               reads them (0700)
  *   corrupt/    what recovery or the pickup could not use (0700)
  *   incoming/   drop area for the sendmail injector, 01733 (incoming.h)
  *
@@ -60,23 +65,26 @@ int		 spool_body_prepend(struct spool_body *, const void *, size_t);
 /* Throw the body away (unlink, free). */
 void		 spool_body_abort(struct spool_body *);
 
-/* Rewrite a queued message's envelope durably (tmp, fsync, rename, fsync
- * dir).  Returns 0 or -1. */
+/* Rewrite a queued message's envelope durably, as queue/<id>.env (tmp,
+ * fsync, rename, fsync dir).  Returns 0 or -1. */
 int		 spool_update(struct spool *, const struct envelope *);
 
-/* Remove a queued message: the .env first (the message is gone once it is),
- * then the .msg.  Returns 0 or -1. */
-int		 spool_remove(struct spool *, const char *id);
+/* Remove a queued message: its .env first, then its .q or .msg.  Returns
+ * 0 or -1. */
+int		 spool_remove(struct spool *, const struct envelope *);
 
-/* Path of a queued message's .msg file, into buf. */
-void		 spool_msg_path(struct spool *, const char *id, char *buf,
-		    size_t size);
+/* Path of the file holding a queued message, into buf: its first
+ * env->size octets are the message (a .q holds more after them). */
+void		 spool_msg_path(struct spool *, const struct envelope *,
+		    char *buf, size_t size);
 
 /*
- * Walk queue/ at start: calls cb for each envelope that parses and has its
- * .msg; a .msg without .env is removed; an envelope that cannot be parsed or
- * has no .msg is logged and moved to corrupt/.  The callback takes
- * ownership of the envelope.  Returns the number recovered.
+ * Walk queue/ at start (spool_recover.c): calls cb for each message found
+ * whole: each .q whose trailer and envelope parse (with its .env instead
+ * where one parses), each .env (before 0.2) that parses and has its .msg.
+ * A .msg without .env is removed; what cannot be used is logged and moved
+ * to corrupt/.  The callback takes ownership of the envelope.  Returns the
+ * number recovered.
  */
 int		 spool_recover(struct spool *,
 		    void (*cb)(void *arg, struct envelope *), void *arg);

@@ -2,10 +2,11 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool_commit.c — owns the group commit (spool_commit.h): spool_commit()
- * queues a message's files in tmp/, and commits requested while the
- * previous group is being synced are made durable together (file fsyncs on
- * fsync_pool.c's threads, links and renames into queue/, one directory
- * fsync), then their callbacks run.  The reasoning about crashes is above
+ * completes each message's one file in tmp/ (the message, then its
+ * envelope and trailer: spool_qfile.h), and commits requested while the
+ * previous group is being synced are made durable together (one
+ * fdatasync per file on fsync_pool.c's threads, renames into queue/, one
+ * directory fsync), then their callbacks run.  The reasoning about crashes is above
  * commit_run().  It builds on the spool (spool_int.h: its directories and
  * bodies); the spool knows nothing of it.
  */
@@ -27,14 +28,17 @@
 #include "spool.h"
 #include "spool_commit.h"
 #include "spool_int.h"
+#include "spool_qfile.h"
 #include "stats.h"
 #include "util.h"
 
 /* What a commit has done for one envelope, so a failure undoes exactly
  * that and never touches another commit's files. */
-#define CE_TMP_ENV	0x1	/* tmp/<id>.env written */
-#define CE_LINKED	0x2	/* queue/<id>.msg linked */
-#define CE_RENAMED	0x4	/* queue/<id>.env in place */
+#define CE_RENAMED	0x1	/* queue/<id>.q in place */
+
+/* SMARTHOSTD_TEST_COMMIT_PAUSE=k: the k-th group's directory fsync waits
+ * this long first (crash tests: doc/decisions.md). */
+#define TEST_PAUSE_SECONDS	60
 
 struct commit_env {
 	char		 id[QUEUE_ID_MAX + 1];
@@ -56,21 +60,23 @@ struct commit {
 /*
  * A copy of the body in tmp/ with this envelope's id where the first
  * envelope's is (spool_body_id_at()), so that each queued message's
- * Received: names its own id.  Ids all have the same length, so the copy
- * has the same size.  Done on the loop: only a transaction split into
- * several batches pays for it.  Returns 0 or -1 (logged).
+ * Received: names its own id (first is NULL when the body names none),
+ * then tail: its envelope and trailer.  Ids all have the same length, so
+ * the copy has the same size.  Done on the loop: only a transaction split
+ * into several batches pays for it.  Returns 0 or -1 (logged).
  */
 static int
 commit_copy_body(struct spool *sp, struct spool_body *body,
-    struct commit_env *ce, const char *first)
+    struct commit_env *ce, const char *first, const char *tail,
+    size_t taillen)
 {
 	char		 buf[65536];
 	uint64_t	 off = 0;
 	ssize_t		 n;
 	int		 in, out, ret = -1;
 
-	if (body->id_off + strlen(first) > body->size ||
-	    strlen(ce->id) != strlen(first)) {
+	if (first != NULL && (body->id_off + strlen(first) > body->size ||
+	    strlen(ce->id) != strlen(first))) {
 		log_warnx("spool: queue id outside the body of %s", ce->id);
 		return -1;
 	}
@@ -98,7 +104,7 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
 			continue;
 		}
 		/* The id sits in this chunk: put ours in its place. */
-		for (uint64_t i = 0; i < strlen(first); i++)
+		for (uint64_t i = 0; first != NULL && i < strlen(first); i++)
 			if (body->id_off + i >= off &&
 			    body->id_off + i < off + (uint64_t)n)
 				buf[body->id_off + i - off] = ce->id[i];
@@ -106,6 +112,8 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
 			goto done;
 		off += (uint64_t)n;
 	}
+	if (write_all(out, tail, taillen) == -1)
+		goto done;
 	ret = 0;
 done:
 	if (ret == -1)
@@ -116,6 +124,25 @@ done:
 		ret = -1;
 	}
 	return ret;
+}
+
+/* pwrite(2) all of buf at off.  Returns 0, or -1 with errno. */
+static int
+pwrite_all(int fd, const char *buf, size_t len, uint64_t off)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = pwrite(fd, buf, len, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
 }
 
 /* The copies' names in tmp/ are not needed once linked (or undone). */
@@ -146,6 +173,7 @@ struct spool_commits {
 	struct fsync_job	*jobs;
 	int			 njobs;
 	int			 dir_syncs;
+	int			 test_pause;	/* group to pause, or 0 */
 };
 
 void
@@ -154,8 +182,8 @@ spool_commit(struct spool_commits *cm, struct spool_body *body,
 {
 	struct spool	*sp = cm->sp;
 	struct commit	*c;
-	char		 name[NAME_MAX_], *text;
-	size_t		 len;
+	char		*text, *tail0 = NULL;
+	size_t		 len, tail0len = 0;
 	int		 i;
 
 	c = xcalloc(1, sizeof(*c));
@@ -189,23 +217,27 @@ spool_commit(struct spool_commits *cm, struct spool_body *body,
 			break;
 		}
 		env->size = body->size;
+		env->one_file = true;
 		strlcpy_(c->envs[i].id, env->id, sizeof(c->envs[i].id));
-		if (i > 0 && body->has_id &&
-		    commit_copy_body(sp, body, &c->envs[i], envs[0]->id) == -1) {
-			c->failed = 1;
-			break;
-		}
-		text = envelope_to_text(env, &len);
-		snprintf(name, sizeof(name), "%s.env", env->id);
-		/* O_EXCL: a duplicate id must fail, not overwrite. */
-		if (spool_write_file_at(sp->tmpfd, name, text, len, O_EXCL,
-		    0) == -1) {
-			log_warn("spool: write tmp/%s", name);
-			c->failed = 1;
+		text = qfile_tail(env, &len);
+		if (i > 0) {
+			/* Its own file: the body with its id, then its tail
+			 * (a body without an id is copied as it is). */
+			if (commit_copy_body(sp, body, &c->envs[i],
+			    body->has_id ? envs[0]->id : NULL, text, len) == -1)
+				c->failed = 1;
 		} else
-			c->envs[i].done |= CE_TMP_ENV;
+			tail0 = text, tail0len = len, text = NULL;
 		free(text);
 	}
+	/* The first envelope's tail goes after the body only now: the
+	 * copies above were made of the body alone. */
+	if (!c->failed && tail0 != NULL && pwrite_all(body->fd, tail0,
+	    tail0len, body->size) == -1) {
+		log_warn("spool: write tmp/%s", body->name);
+		c->failed = 1;
+	}
+	free(tail0);
 
 	/* Callbacks never run from here: the caller may not be ready. */
 	TAILQ_INSERT_TAIL(&cm->pending, c, entry);
@@ -213,7 +245,8 @@ spool_commit(struct spool_commits *cm, struct spool_body *body,
 		event_active(cm->commit_ev, EV_TIMEOUT, 1);
 }
 
-/* Remove whatever c created, newest first: .env before .msg in queue/. */
+/* Remove what c put in queue/ (its tmp/ files go with the body and the
+ * copies in any case). */
 static void
 commit_undo(struct spool *sp, struct commit *c)
 {
@@ -223,24 +256,18 @@ commit_undo(struct spool *sp, struct commit *c)
 	for (i = 0; i < c->n; i++) {
 		struct commit_env *ce = &c->envs[i];
 
-		snprintf(name, sizeof(name), "%s.env", ce->id);
+		snprintf(name, sizeof(name), "%s.q", ce->id);
 		if ((ce->done & CE_RENAMED) &&
-		    unlinkat(sp->queuefd, name, 0) == -1)
-			log_warn("spool: unlink queue/%s", name);
-		if ((ce->done & CE_TMP_ENV) &&
-		    unlinkat(sp->tmpfd, name, 0) == -1)
-			log_warn("spool: unlink tmp/%s", name);
-		snprintf(name, sizeof(name), "%s.msg", ce->id);
-		if ((ce->done & CE_LINKED) &&
 		    unlinkat(sp->queuefd, name, 0) == -1)
 			log_warn("spool: unlink queue/%s", name);
 		ce->done = 0;
 	}
 }
 
-/* Step 1: every file's content on disk, for the whole group at once.
- * fsync of a directory entry's target is useless if the data is not
- * there first.  Returns the number of jobs started (0: none to wait for). */
+/* Step 1: every file's content on disk, for the whole group at once:
+ * one file per envelope, each with its envelope inside, so one
+ * fdatasync each (what a rename into queue/ may point to must be whole
+ * first).  Returns the number of jobs started (0: none to wait for). */
 static int
 commit_sync_files(struct spool_commits *cm)
 {
@@ -249,31 +276,27 @@ commit_sync_files(struct spool_commits *cm)
 
 	TAILQ_FOREACH(c, &cm->inflight, entry)
 		if (!c->failed)
-			cap += 1 + 2 * c->n;
+			cap += c->n;
 	if (cap == 0)
 		return 0;
 	cm->jobs = xcalloc(cap, sizeof(*cm->jobs));
 	TAILQ_FOREACH(c, &cm->inflight, entry) {
 		if (c->failed)
 			continue;
-		cm->jobs[n].fd = c->body->fd;
-		cm->jobs[n].arg = c;
-		strlcpy_(cm->jobs[n].what, c->body->name,
-		    sizeof(cm->jobs[n].what));
-		n++;
-		for (i = 0; i < 2 * c->n; i++) {
+		for (i = 0; i < c->n; i++) {
 			struct fsync_job	*j = &cm->jobs[n];
-			struct commit_env	*ce = &c->envs[i / 2];
+			struct commit_env	*ce = &c->envs[i];
 
-			/* Its envelope, then its own body if it has one. */
-			if (i % 2 == 0)
-				snprintf(j->what, sizeof(j->what), "%s.env",
-				    ce->id);
-			else if (ce->copy[0] != '\0')
-				strlcpy_(j->what, ce->copy, sizeof(j->what));
-			else
-				continue;
 			j->arg = c;
+			j->datasync = 1;
+			if (i == 0) {
+				j->fd = c->body->fd;
+				strlcpy_(j->what, c->body->name,
+				    sizeof(j->what));
+				n++;
+				continue;
+			}
+			strlcpy_(j->what, ce->copy, sizeof(j->what));
 			j->fd = openat(cm->sp->tmpfd, j->what,
 			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (j->fd == -1) {
@@ -300,7 +323,8 @@ commit_jobs_done(struct spool_commits *cm)
 
 		if (j->err != 0) {
 			errno = j->err;
-			log_warn("spool: fsync %s", j->what);
+			log_warn("spool: %s %s", j->datasync ? "fdatasync" :
+			    "fsync", j->what);
 			if (c != NULL)
 				c->failed = 1;
 		}
@@ -312,38 +336,49 @@ commit_jobs_done(struct spool_commits *cm)
 	cm->njobs = 0;
 }
 
-/* Step 2: the names in queue/, .msg before the .env that names it. */
+/* Move tmp/from to queue/to, never over an existing name. */
+static int
+commit_rename(struct spool *sp, const char *from, const char *to)
+{
+#ifdef RENAME_NOREPLACE
+	if (renameat2(sp->tmpfd, from, sp->queuefd, to, RENAME_NOREPLACE) ==
+	    0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	/* Ids are unique (spool_new_id()); this only guards that. */
+	if (spool_exists_at(sp->queuefd, to)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(sp->tmpfd, from, sp->queuefd, to);
+}
+
+/* Step 2: each whole file to its name in queue/, <id>.q. */
 static void
 commit_link(struct spool *sp, struct commit *c)
 {
-	char	ename[NAME_MAX_], mname[NAME_MAX_];
+	char	qname[NAME_MAX_];
 	int	i;
 
 	for (i = 0; i < c->n; i++) {
 		struct commit_env *ce = &c->envs[i];
+		const char *from = i == 0 ? c->body->name : ce->copy;
 
-		snprintf(ename, sizeof(ename), "%s.env", ce->id);
-		snprintf(mname, sizeof(mname), "%s.msg", ce->id);
-		/* linkat fails with EEXIST rather than replace a message. */
-		if (linkat(sp->tmpfd, ce->copy[0] != '\0' ? ce->copy :
-		    c->body->name, sp->queuefd, mname, 0) == -1) {
-			log_warn("spool: link queue/%s", mname);
+		snprintf(qname, sizeof(qname), "%s.q", ce->id);
+		if (commit_rename(sp, from, qname) == -1) {
+			log_warn("spool: rename tmp/%s to queue/%s", from,
+			    qname);
 			c->failed = 1;
 			return;
 		}
-		ce->done |= CE_LINKED;
-		if (spool_exists_at(sp->queuefd, ename)) {
-			log_warnx("spool: queue/%s exists already", ename);
-			c->failed = 1;
-			return;
-		}
-		if (renameat(sp->tmpfd, ename, sp->queuefd, ename) == -1) {
-			log_warn("spool: rename queue/%s", ename);
-			c->failed = 1;
-			return;
-		}
-		ce->done &= ~CE_TMP_ENV;
 		ce->done |= CE_RENAMED;
+		/* Its tmp/ name is gone: nothing to remove there later. */
+		if (i == 0)
+			c->body->name[0] = '\0';
+		else
+			ce->copy[0] = '\0';
 	}
 }
 
@@ -355,14 +390,15 @@ commit_link(struct spool *sp, struct commit *c)
  *    messages, so losing them is allowed;
  *  - a crash before step 2: only tmp/ holds files, and spool_open empties
  *    tmp/, so nothing half-made is ever seen;
- *  - during step 2, a .msg can be in queue/ without its .env: recovery
- *    removes such orphans.  An .env is renamed into place only after its
- *    .msg name exists and both files' contents were fsync'd in step 1,
- *    so a durable .env never names missing or partial data.  (Both names
- *    live in queue/ and are made durable by the same directory fsync;
- *    journaling file systems keep their order.  Where one does not, the
- *    worst outcome is an .env without .msg that recovery moves to
- *    corrupt/ for a message that was never acknowledged.);
+ *  - during step 2 and until step 3 ends, some of the group's .q files
+ *    may be in queue/ and others not.  Each is renamed there only after
+ *    step 1 made its whole content durable (message, envelope, trailer;
+ *    fdatasync also writes the size and the blocks it needs to read the
+ *    data back), and a rename is atomic, so a .q in queue/ is always
+ *    whole: recovery delivers it (a message never acknowledged, sent
+ *    whole: the client will retry, a duplicate at worst) or, if the name
+ *    did not reach the disk, it is simply not there.  A .q whose trailer
+ *    does not check is moved to corrupt/, never delivered;
  *  - between step 3 and the callbacks, the messages are durable but not
  *    acknowledged: the client retries and the mail goes out twice, which
  *    "at least once" accepts;
@@ -426,6 +462,12 @@ commit_files_synced(struct spool_commits *cm)
 	cm->jobs[0].fd = sp->queuefd;
 	snprintf(cm->jobs[0].what, sizeof(cm->jobs[0].what), "%s/queue",
 	    sp->dir);
+	if (cm->dir_syncs == cm->test_pause) {
+		log_warnx("spool: test hook: group %d renamed into queue/, its "
+		    "directory fsync waits %d s", cm->dir_syncs,
+		    TEST_PAUSE_SECONDS);
+		cm->jobs[0].pause = TEST_PAUSE_SECONDS;
+	}
 	cm->njobs = 1;
 	fsync_pool_run(cm->pool, cm->jobs, 1);
 }
@@ -481,9 +523,15 @@ struct spool_commits *
 spool_commits_new(struct spool *sp, struct event_base *base)
 {
 	struct spool_commits	*cm = xcalloc(1, sizeof(*cm));
+	const char		*pause;
 
 	cm->sp = sp;
 	cm->base = base;
+	if ((pause = getenv("SMARTHOSTD_TEST_COMMIT_PAUSE")) != NULL) {
+		cm->test_pause = atoi(pause);
+		log_warnx("spool: test hook SMARTHOSTD_TEST_COMMIT_PAUSE=%d set",
+		    cm->test_pause);
+	}
 	TAILQ_INIT(&cm->pending);
 	TAILQ_INIT(&cm->inflight);
 	if ((cm->commit_ev = event_new(base, -1, 0, commit_run, cm)) == NULL ||

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * spool_int.h — what spool_commit.c (the group commit) uses of spool.c
- * (directories, bodies, durable file writes).  Nothing else includes it:
- * everyone else sees only spool.h and an opaque struct spool.
+ * spool_int.h — what spool_commit.c (the group commit) and
+ * spool_recover.c (the walk at start) use of spool.c (directories,
+ * bodies, durable file writes).  Nothing else includes it: everyone else
+ * sees only spool.h and an opaque struct spool.
  */
 #ifndef SMARTHOSTD_SPOOL_INT_H
 #define SMARTHOSTD_SPOOL_INT_H
@@ -46,6 +47,13 @@ int	spool_write_file_at(int dirfd, const char *name, const char *text,
 	    size_t len, int oflags, int sync);
 /* Does dirfd/name exist (not following a symbolic link)? */
 int	spool_exists_at(int dirfd, const char *name);
+/* The names in dirfd but "." and "..", read in full (free with
+ * strv_free).  Returns 0, or -1 with errno. */
+int	spool_list_dir(int dirfd, char ***names, size_t *n);
+/* Move <from>/name (fromfd) to corrupt/, under a new name if that one is
+ * taken.  Returns 0 (also when there is no such name) or -1. */
+int	spool_move_corrupt_from(struct spool *, int fromfd, const char *from,
+	    const char *name);
 /* Write out what the body has buffered.  Returns 0, or -1 with errno (the
  * first failure sticks). */
 int	spool_body_flush(struct spool_body *);

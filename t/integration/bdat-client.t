@@ -214,17 +214,25 @@ ok(wait_for(sub { my @l = substr($d->log, $off) =~ /deferred.*\be\@[bd]\.test/g;
     @l >= 4 }, 30), 'edited messages deferred while the sinks refuse');
 $d->stop;
 my $edited = 0;
-for my $env (grep { /\.env$/ } glob("$d->{spool}/queue/*")) {
-	(my $msg = $env) =~ s/\.env$/.msg/;
-	my $m = slurp($msg);
+# A queued message is queue/<id>.q: the message, its envelope, a trailer
+# with both lengths (src/spool_qfile.h); a later envelope in <id>.env.
+for my $q (glob("$d->{spool}/queue/*.q")) {
+	(my $base = $q) =~ s/\.q$//;
+	my $all = slurp($q);
+	my ($size, $len) = substr($all, -58)
+	    =~ /\Asmarthostd-queue-file 1 ([0-9A-F]{16}) ([0-9A-F]{16})\n\z/
+	    or next;
+	my $m = substr($all, 0, hex $size);
+	my $e = -e "$base.env" ? slurp("$base.env")
+	    : substr($all, hex $size, hex $len);
 	next unless $m =~ /^Subject: edit (nl|cr)\r\n/m;
 	my $kind = $1;
 	$m =~ s/\r\n\z// or next;
 	$m .= "\r" if $kind eq 'cr';
-	write_file($msg, $m);
-	my $e = slurp($env);
 	$e =~ s/^size \d+$/'size ' . length($m)/me or next;
-	write_file($env, $e);
+	write_file($q, $m . $e . sprintf("smarthostd-queue-file 1 %016X %016X\n",
+	    length $m, length $e));
+	unlink("$base.env");
 	$edited++;
 }
 ok($edited >= 2, "$edited queued files edited");

@@ -214,7 +214,8 @@ is($st, 0, 'remove: exit 0') or diag $err;
 like($out, qr/removed \Q$idB\E/, 'remove: says so');
 ok($d->wait_log(qr/\bremoved id=\Q$idB\E\b/, 5, after => $mark),
     'remove: logged as removed');
-ok(!grep({ /\Q$idB\E\.env$/ } $d->queued), 'remove: envelope gone from spool');
+ok(!grep({ /\Q$idB\E\.(?:env|q)$/ } $d->queued),
+    'remove: message gone from spool');
 ($st, $out, $err) = run_ctl(@c, 'show', $idB);
 is($st, 1, 'show after remove: no such message');
 ($st, $out, $err) = run_ctl(@c, 'remove', $idB);

@@ -558,14 +558,15 @@ sub spool_files {
 	return @f;
 }
 
-# Queued messages: the envelopes (*.env) in the spool (spool.h: a message
-# exists iff its .env does).
+# Queued messages (spool.h): each queue/<id>.q, and each queue/<id>.env
+# without a .q beside it (the form before 0.2, with a .msg).
 sub queued {
 	my ($self) = @_;
 	my $sp = $self->{spool};
 	return grep {
 		my $rel = substr($_, length $sp);
-		$rel =~ /\.env$/ && $rel !~ m{/(?:tmp|corrupt)/};
+		$rel =~ m{^/queue/} && ($rel =~ /\.q$/
+		    || ($rel =~ /^(.*)\.env$/ && !-e "$sp$1.q"));
 	} $self->spool_files;
 }
 

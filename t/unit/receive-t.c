@@ -24,6 +24,7 @@
 #include "receive.h"
 #include "spool.h"
 #include "spool_commit.h"
+#include "spool_qfile.h"
 #include "util.h"
 #include "../tap.h"
 
@@ -68,15 +69,18 @@ done_cb(void *arg, int ok_, const char *id)
 	strlcpy_(d->id, id, sizeof(d->id));
 }
 
+/* The message in queue/<id>.q: what comes before its envelope. */
 static char *
 slurp_msg(const char *id)
 {
 	char		 path[512], *buf;
+	const char	*why;
 	struct stat	 st;
+	uint64_t	 size, len;
 	int		 fd;
 	ssize_t		 n;
 
-	spool_msg_path(sp, id, path, sizeof(path));
+	snprintf(path, sizeof(path), "%s/queue/%s.q", spool_dir(sp), id);
 	if ((fd = open(path, O_RDONLY)) == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1) {
@@ -85,8 +89,13 @@ slurp_msg(const char *id)
 	}
 	buf = xmalloc(st.st_size + 1);
 	n = read(fd, buf, st.st_size);
-	buf[n < 0 ? 0 : n] = '\0';
 	close(fd);
+	if (n != st.st_size || n < QFILE_TRAILER || qfile_trailer_parse(buf + n - QFILE_TRAILER,
+	    QFILE_TRAILER, (uint64_t)n, &size, &len, &why) == -1) {
+		free(buf);
+		return NULL;
+	}
+	buf[size] = '\0';
 	return buf;
 }
 
@@ -182,7 +191,7 @@ test_smtp(struct receive *rc)
 	    "smtp: sizes set from the shared body");
 
 	msg = slurp_msg(id0);
-	ok(msg != NULL, "smtp: .msg queued");
+	ok(msg != NULL, "smtp: .q queued");
 	if (msg == NULL)
 		return;
 	want = xasprintf("Received: from client.test (unknown [127.0.0.9])"
@@ -484,7 +493,7 @@ test_release(struct receive *rc)
 	event_base_dispatch(base);
 	is_int(d.calls, 0, "released during commit: no callback");
 	is_int(n_sunk, 1, "released during commit: queued all the same");
-	is_int(count_dir("queue") - q0, 2, "released during commit: on disk");
+	is_int(count_dir("queue") - q0, 1, "released during commit: on disk");
 	sink_clear();
 }
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "spool.h"
 #include "spool_commit.h"
+#include "spool_qfile.h"
 #include "util.h"
 #include "../tap.h"
 
@@ -103,6 +104,8 @@ count_dir(const char *sub)
 	return n;
 }
 
+/* The envelope of a queued message: its .env if it has one, else the
+ * one inside its .q. */
 static struct envelope *
 load_env(const char *id)
 {
@@ -110,12 +113,37 @@ load_env(const char *id)
 	size_t		 len;
 	const char	*err;
 	struct envelope	*env;
+	int		 dfd;
 
 	snprintf(path, sizeof(path), "%s/queue/%s.env", spooldir, id);
-	if ((text = slurp(path, &len)) == NULL)
-		return NULL;
+	if ((text = slurp(path, &len)) == NULL) {
+		snprintf(path, sizeof(path), "%s/queue", spooldir);
+		if ((dfd = open(path, O_RDONLY | O_DIRECTORY)) == -1)
+			return NULL;
+		snprintf(path, sizeof(path), "%s.q", id);
+		env = qfile_read(dfd, path, &err);
+		close(dfd);
+		return env;
+	}
 	env = envelope_from_text(text, len, &err);
 	free(text);
+	if (env != NULL) {
+		char	name[64];
+
+		snprintf(name, sizeof(name), "%s.q", id);
+		env->one_file = exists("queue", name);
+	}
+	return env;
+}
+
+/* An envelope naming a queued message, for spool_msg_path and the like. */
+static struct envelope *
+env_of(const char *id)
+{
+	struct envelope	*env = envelope_new();
+
+	strlcpy_(env->id, id, sizeof(env->id));
+	env->one_file = true;
 	return env;
 }
 
@@ -211,26 +239,31 @@ test_commit(struct event_base *base, struct spool *sp, char ids[3][32])
 	is_int(r.ok, 1, "commit ok");
 	is_int(spool_commits_dir_syncs(cm) - syncs0, 1, "one directory fsync");
 	is_int(count_dir("tmp"), 0, "tmp/ empty after commit");
-	is_int(count_dir("queue"), 6, "three .msg and three .env");
+	is_int(count_dir("queue"), 3, "three .q, one file per message");
 
 	for (i = 0; i < 3; i++) {
 		strlcpy_(ids[i], envs[i]->id, 32);
 		ok(envs[i]->size == BODY_LEN, "env->size set");
-		spool_msg_path(sp, envs[i]->id, path, sizeof(path));
+		ok(envs[i]->one_file, "env->one_file set");
+		spool_msg_path(sp, envs[i], path, sizeof(path));
+		ok(strlen(path) > 2 && strcmp(path + strlen(path) - 2, ".q") ==
+		    0, "the message path is the .q");
 		text = slurp(path, &len);
-		ok(text != NULL && len == BODY_LEN &&
+		ok(text != NULL && len > BODY_LEN + QFILE_TRAILER &&
 		    memcmp(text, body_data, BODY_LEN) == 0,
-		    ".msg identical to the body");
+		    ".q starts with the body");
+		ok(text != NULL && strncmp(text + BODY_LEN,
+		    "smarthostd-envelope", 19) == 0, "... then the envelope");
 		ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
-		    ".msg mode 0600");
+		    ".q mode 0600");
 		free(text);
 		back = load_env(envs[i]->id);
-		ok(back != NULL, ".env parses");
+		ok(back != NULL, "the envelope in the .q parses");
 		if (back != NULL) {
-			ok(back->size == BODY_LEN, ".env has the size");
-			is_str(back->id, envs[i]->id, ".env id");
+			ok(back->size == BODY_LEN, "... has the size");
+			is_str(back->id, envs[i]->id, "... its own id");
 			is_str(back->rcpts[0].addr, envs[i]->rcpts[0].addr,
-			    ".env recipient");
+			    "... its recipient");
 		}
 		envelope_free(back);
 		envelope_free(envs[i]);
@@ -262,8 +295,8 @@ test_group(struct event_base *base, struct spool *sp)
 	is_int(spool_commits_dir_syncs(cm) - syncs0, 1,
 	    "two commits in one turn share one directory fsync");
 	ok(e1->size == 5 && e2->size == 6, "sizes per body");
-	spool_remove(sp, e1->id);
-	spool_remove(sp, e2->id);
+	spool_remove(sp, e1);
+	spool_remove(sp, e2);
 	envelope_free(e1);
 	envelope_free(e2);
 }
@@ -299,15 +332,15 @@ test_prepend(struct event_base *base, struct spool *sp)
 		spool_commit(cm, b, &e, 1, commit_done, &r);
 		event_base_dispatch(base);
 		ok(r.calls == 1 && r.ok == 1, "... and commits");
-		spool_msg_path(sp, e->id, path, sizeof(path));
+		spool_msg_path(sp, e, path, sizeof(path));
 		got = slurp(path, &len);
-		ok(got != NULL && len == (big ? BODY_LEN : 7) + 16 &&
+		ok(got != NULL && len > (big ? BODY_LEN : 7) + 16 &&
 		    memcmp(got, "Top: 0\r\nTop: 1\r\n", 16) == 0 &&
 		    memcmp(got + 16, big ? body_data : "small\r\n",
 		    big ? BODY_LEN : 7) == 0, "... prefix, then the body");
 		free(got);
 		is_int(count_dir("tmp"), 0, "... tmp/ is empty afterwards");
-		spool_remove(sp, e->id);
+		spool_remove(sp, e);
 		envelope_free(e);
 	}
 }
@@ -334,9 +367,15 @@ test_failures(struct event_base *base, struct spool *sp, const char *taken)
 	ok(r.calls == 1 && r.ok == 0, "duplicate id: ok = 0");
 	is_int(count_dir("queue"), nq, "failed commit left nothing in queue/");
 	is_int(count_dir("tmp"), 0, "failed commit left nothing in tmp/");
-	spool_msg_path(sp, taken, path, sizeof(path));
+	{
+		struct envelope *t = env_of(taken);
+
+		spool_msg_path(sp, t, path, sizeof(path));
+		envelope_free(t);
+	}
 	text = slurp(path, &len);
-	ok(text != NULL && len == BODY_LEN, "queued message untouched");
+	ok(text != NULL && len > BODY_LEN && strstr(text + BODY_LEN,
+	    "\t\"b c\"@example.org\t") != NULL, "queued message untouched");
 	free(text);
 	envelope_free(e[0]);
 	envelope_free(e[1]);
@@ -363,7 +402,7 @@ test_failures(struct event_base *base, struct spool *sp, const char *taken)
 static void
 test_update_remove(struct spool *sp, const char *id, const char *gone)
 {
-	struct envelope	*env, *back;
+	struct envelope	*env, *back, *g;
 
 	env = load_env(id);
 	ok(env != NULL, "load for update");
@@ -383,20 +422,27 @@ test_update_remove(struct spool *sp, const char *id, const char *gone)
 	is_int(count_dir("tmp"), 0, "update leaves nothing in tmp/");
 	envelope_free(back);
 
-	/* remove */
-	is_int(spool_remove(sp, gone), 0, "remove");
+	/* remove, with a later .env beside the .q too */
+	g = load_env(gone);
+	ok(g != NULL && g->one_file, "load the one to remove");
+	if (g == NULL)
+		g = env_of(gone);
+	is_int(spool_update(sp, g), 0, "... update it first");
+	is_int(spool_remove(sp, g), 0, "remove");
 	{
 		char name[64];
 
 		snprintf(name, sizeof(name), "%s.env", gone);
 		ok(!exists("queue", name), ".env removed");
-		snprintf(name, sizeof(name), "%s.msg", gone);
-		ok(!exists("queue", name), ".msg removed");
+		snprintf(name, sizeof(name), "%s.q", gone);
+		ok(!exists("queue", name), ".q removed");
 	}
 	errno = 0;
-	ok(spool_remove(sp, gone) == -1 && errno == ENOENT,
+	ok(spool_remove(sp, g) == -1 && errno == ENOENT,
 	    "removing twice: ENOENT");
-	ok(spool_remove(sp, "../etc") == -1, "remove refuses a bad id");
+	strlcpy_(g->id, "../etc", sizeof(g->id));
+	ok(spool_remove(sp, g) == -1, "remove refuses a bad id");
+	envelope_free(g);
 
 	/* An update never brings a removed message back. */
 	strlcpy_(env->id, gone, sizeof(env->id));
@@ -415,9 +461,81 @@ recovered(void *arg, struct envelope *env)
 {
 	char	*ids = arg;
 
-	strcat(ids, env->id);
-	strcat(ids, " ");
+	/* "<id>:<attempts>:<q or msg> " */
+	sprintf(ids + strlen(ids), "%s:%d:%s ", env->id, env->attempts,
+	    env->one_file ? "q" : "msg");
 	envelope_free(env);
+}
+
+static void
+listed(void *arg, const struct envelope *env)
+{
+	char	*ids = arg;
+
+	sprintf(ids + strlen(ids), "%s:%d: ", env->id, env->attempts);
+}
+
+/* queue/<id>.q as the commit writes it: msg, then the envelope (with the
+ * id and size given) and the trailer, less cut octets at the end. */
+static void
+put_q(const char *id, const char *env_id, const char *msg, int attempts,
+    size_t cut)
+{
+	struct envelope	*env = make_env("q@y", "q@z");
+	char		 path[512], *tail;
+	size_t		 len;
+	FILE		*f;
+
+	strlcpy_(env->id, env_id, sizeof(env->id));
+	env->size = strlen(msg);
+	env->attempts = attempts;
+	tail = qfile_tail(env, &len);
+	snprintf(path, sizeof(path), "%s/queue/%s.q", spooldir, id);
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("%s", path);
+	fputs(msg, f);
+	fwrite(tail, 1, len - cut, f);
+	fclose(f);
+	free(tail);
+	envelope_free(env);
+}
+
+/* qfile_trailer_parse: the pure part of reading a .q. */
+static void
+test_trailer(void)
+{
+	const char	*good = "smarthostd-queue-file 1 0000000000000003 "
+			    "0000000000000010\n", *why;
+	char		 buf[QFILE_TRAILER + 1];
+	uint64_t	 size, len;
+
+	is_int((int)strlen(good), QFILE_TRAILER, "trailer length");
+	ok(qfile_trailer_parse(good, QFILE_TRAILER, 3 + 16 + QFILE_TRAILER,
+	    &size, &len, &why) == 0 && size == 3 && len == 16,
+	    "trailer parses");
+	ok(qfile_trailer_parse(good, QFILE_TRAILER, 4 + 16 + QFILE_TRAILER,
+	    &size, &len, &why) == -1 && why != NULL,
+	    "file longer than the trailer says: refused");
+	ok(qfile_trailer_parse(good, QFILE_TRAILER, 10, &size, &len,
+	    &why) == -1, "file shorter than a trailer: refused");
+	ok(qfile_trailer_parse(good, QFILE_TRAILER - 1, 3 + 16 +
+	    QFILE_TRAILER, &size, &len, &why) == -1, "short trailer: refused");
+	memcpy(buf, good, sizeof(buf));
+	buf[30] = 'a';	/* lower case */
+	ok(qfile_trailer_parse(buf, QFILE_TRAILER, 3 + 16 + QFILE_TRAILER,
+	    &size, &len, &why) == -1, "lower-case hex: refused");
+	memcpy(buf, good, sizeof(buf));
+	buf[0] = 'S';
+	ok(qfile_trailer_parse(buf, QFILE_TRAILER, 3 + 16 + QFILE_TRAILER,
+	    &size, &len, &why) == -1, "another magic: refused");
+	memcpy(buf, "smarthostd-queue-file 1 FFFFFFFFFFFFFFFF "
+	    "FFFFFFFFFFFFFFF0\n", sizeof(buf));
+	ok(qfile_trailer_parse(buf, QFILE_TRAILER, UINT64_MAX, &size, &len,
+	    &why) == -1, "huge numbers do not wrap around");
+	memcpy(buf, "smarthostd-queue-file 1 FFFFFFFFFFFFFFFF "
+	    "0000000000000001\n", sizeof(buf));
+	ok(qfile_trailer_parse(buf, QFILE_TRAILER, 40 + QFILE_TRAILER, &size,
+	    &len, &why) == -1, "a size beyond the file: refused");
 }
 
 static void
@@ -454,6 +572,36 @@ test_recover(struct event_base *base, char good[3][32])
 	put("queue", "00000000000000B3.msg", "abc");
 	put("queue", "00000000000000C1.msg", "abcdef");	/* wrong size */
 	put("queue", "00000000000000C1.env", text);
+	/* The one-file form: a .q still in tmp/ (crash before its
+	 * rename); a .q whose later .env is junk (its own envelope is
+	 * used); one cut short; one naming another id; a .q with a good
+	 * later .env (which wins); and a message of the form before 0.2
+	 * (.msg and .env), which an upgrade must still deliver. */
+	put("tmp", "00000000000000D0.body", "abcsmarthostd-envelope 1\n");
+	put_q("00000000000000D1", "00000000000000D1", "abc", 0, 0);
+	put("queue", "00000000000000D1.env", "junk");
+	put_q("00000000000000D2", "00000000000000D2", "abc", 0, 10);
+	put_q("00000000000000D3", "00000000000000D4", "abc", 0, 0);
+	put_q("00000000000000D5", "00000000000000D5", "abcd", 0, 0);
+	{
+		struct envelope	*later = make_env("q@y", "q@z");
+		char		*t3;
+
+		strlcpy_(later->id, "00000000000000D5", sizeof(later->id));
+		later->size = 4;
+		later->attempts = 7;
+		t3 = envelope_to_text(later, &len);
+		put("queue", "00000000000000D5.env", t3);
+		free(t3);
+		strlcpy_(later->id, "00000000000000C3", sizeof(later->id));
+		later->size = 3;
+		later->attempts = 2;
+		t3 = envelope_to_text(later, &len);
+		put("queue", "00000000000000C3.env", t3);
+		put("queue", "00000000000000C3.msg", "abc");
+		free(t3);
+		envelope_free(later);
+	}
 	put("queue", "README", "not ours");
 	put("queue", "00000000000000B4.env.new", "ignored too");
 	free(text);
@@ -468,9 +616,31 @@ test_recover(struct event_base *base, char good[3][32])
 	cm = spool_commits_new(sp, base);
 	is_int(count_dir("tmp"), 0, "tmp/ emptied at open");
 	n = spool_recover(sp, recovered, ids);
-	is_int(n, 2, "two messages recovered");
+	is_int(n, 5, "five messages recovered");
 	ok(strstr(ids, good[0]) != NULL && strstr(ids, good[1]) != NULL,
 	    "the good ones");
+	{
+		char	want[64];
+
+		snprintf(want, sizeof(want), "%s:4:q ", good[0]);
+		ok(strstr(ids, want) != NULL, "the updated one with its .env's "
+		    "state");
+	}
+	ok(strstr(ids, "00000000000000D1:0:q ") != NULL &&
+	    !exists("queue", "00000000000000D1.env") &&
+	    exists("corrupt", "00000000000000D1.env"),
+	    ".q with a junk .env: recovered with its own envelope, the .env "
+	    "moved to corrupt/");
+	ok(strstr(ids, "00000000000000D5:7:q ") != NULL,
+	    ".q with a good .env: the .env's state wins");
+	ok(strstr(ids, "00000000000000C3:2:msg ") != NULL,
+	    "a .msg and .env from before 0.2 recovered (upgrade)");
+	ok(!exists("queue", "00000000000000D2.q") &&
+	    exists("corrupt", "00000000000000D2.q"),
+	    ".q cut short moved to corrupt/");
+	ok(!exists("queue", "00000000000000D3.q") &&
+	    exists("corrupt", "00000000000000D3.q"),
+	    ".q naming another id moved to corrupt/");
 	ok(!exists("queue", "00000000000000C2.msg"), "orphan .msg removed");
 	ok(!exists("queue", "00000000000000B1.env") &&
 	    exists("corrupt", "00000000000000B1.env.1") &&
@@ -489,12 +659,43 @@ test_recover(struct event_base *base, char good[3][32])
 	ok(exists("queue", "README") &&
 	    exists("queue", "00000000000000B4.env.new"),
 	    "other files ignored");
-	is_int(count_dir("queue"), 6, "queue/ holds the good pairs + 2 others");
+	is_int(count_dir("queue"), 10, "queue/ holds the good ones + 2 others");
 
 	/* A second recovery finds the same, changes nothing. */
 	ids[0] = '\0';
 	n = spool_recover(sp, recovered, ids);
-	is_int(n, 2, "recovery is repeatable");
+	is_int(n, 5, "recovery is repeatable");
+
+	/* smarthost-sendmail -bp's read-only listing sees the same five,
+	 * each once, with its latest envelope. */
+	ids[0] = '\0';
+	n = spool_list(spooldir, listed, ids, err, sizeof(err));
+	is_int(n, 5, "spool_list: five messages, each once");
+	ok(strstr(ids, "00000000000000D5:7:") != NULL &&
+	    strstr(ids, "00000000000000D1:0:") != NULL &&
+	    strstr(ids, "00000000000000C3:2:") != NULL,
+	    "spool_list: .q alone, .q with its .env, and the old form");
+
+	/* The upgraded old-form message: updated and removed as such. */
+	{
+		struct envelope	*old = load_env("00000000000000C3");
+
+		ok(old != NULL && !old->one_file, "old form loads as such");
+		if (old != NULL) {
+			char path[512];
+
+			spool_msg_path(sp, old, path, sizeof(path));
+			ok(strstr(path, "00000000000000C3.msg") != NULL,
+			    "... its message path is the .msg");
+			old->attempts = 3;
+			is_int(spool_update(sp, old), 0, "... updated");
+			is_int(spool_remove(sp, old), 0, "... removed");
+			ok(!exists("queue", "00000000000000C3.msg") &&
+			    !exists("queue", "00000000000000C3.env"),
+			    "... both files gone");
+			envelope_free(old);
+		}
+	}
 
 	/* Freeing with a commit pending: callback ok = 0, nothing left. */
 	{
@@ -625,6 +826,7 @@ main(void)
 		fatalx("%s", err);
 	if ((cm = spool_commits_new(sp, base)) == NULL)
 		fatal("spool_commits_new");
+	test_trailer();
 	test_ids(sp);
 	test_space(sp);
 	test_commit(base, sp, ids);
