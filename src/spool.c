@@ -2,20 +2,21 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * spool.c — owns the spool directory and every durable write smarthostd
- * makes: message bodies, envelopes, their updates and removal, and the
- * recovery walk at start.
+ * makes: message bodies, envelope updates and removal.
  *
  * The promise is "250 after fsync, never before".  All durability follows
- * one pattern: write a file under tmp/, fsync it, link or rename it into
- * queue/, fsync queue/.  A message exists iff queue/<id>.env exists, and an
- * .env only ever names a .msg whose content is already on disk.
+ * one pattern: write a file under tmp/, fsync (or fdatasync) it, rename it
+ * into queue/, fsync queue/.  A message exists iff queue/<id>.q exists
+ * (or, in spools from before 0.2, queue/<id>.env), and a name in queue/
+ * only ever points to content already on disk.
  *
  * Every path is relative to a directory descriptor (openat and friends), so
  * a chdir or a rename of a parent cannot send a write elsewhere.
  *
  * The group commit (spool_commit(), on fsync_pool.c's threads) lives in
- * spool_commit.c and builds on this file through spool_int.h (struct spool
- * and the body helpers); nothing here knows of it.
+ * spool_commit.c, and the recovery walk at start in spool_recover.c; both
+ * build on this file through spool_int.h (struct spool and the body
+ * helpers); nothing here knows of them.
  */
 #include <sys/types.h>
 #include <sys/stat.h>

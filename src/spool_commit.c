@@ -145,7 +145,7 @@ pwrite_all(int fd, const char *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* The copies' names in tmp/ are not needed once linked (or undone). */
+/* The copies' names in tmp/ are not needed once renamed (or undone). */
 static void
 commit_remove_copies(struct spool *sp, struct commit *c)
 {
@@ -357,7 +357,7 @@ commit_rename(struct spool *sp, const char *from, const char *to)
 
 /* Step 2: each whole file to its name in queue/, <id>.q. */
 static void
-commit_link(struct spool *sp, struct commit *c)
+commit_rename_all(struct spool *sp, struct commit *c)
 {
 	char	qname[NAME_MAX_];
 	int	i;
@@ -446,7 +446,7 @@ commit_files_synced(struct spool_commits *cm)
 	commit_jobs_done(cm);
 	TAILQ_FOREACH(c, &cm->inflight, entry) {
 		if (!c->failed)
-			commit_link(sp, c);
+			commit_rename_all(sp, c);
 		if (c->failed)
 			commit_undo(sp, c);
 		else
