@@ -327,16 +327,19 @@ unlike($d->log, qr/bounce_of=\Q$hid\E/,
 # smarthost-sendmail -N/-R/-V: through incoming/ like the rest.
 sub inject {
 	my ($args, $text, %o) = @_;
+	# Its own 20 s bound; the file's watchdog is put back after.
 	local $SIG{ALRM} = sub { die "injector timed out\n" };
-	alarm(20);
+	my ($left, $t0) = (alarm(20), time);
 	open(my $err, '>&', \*STDERR) or die;
 	open(STDERR, '>', '/dev/null') if $o{quiet};
-	open(my $p, '|-', "$top/src/smarthost-sendmail", '-C',
+	open(my $p, '|-', $ENV{SMARTHOST_SENDMAIL} //
+	    (($ENV{TOP_BUILDDIR} // '.') . '/src/smarthost-sendmail'), '-C',
 	    $d->config_file, @$args) or die "smarthost-sendmail: $!";
 	print $p $text;
 	close($p);
 	open(STDERR, '>&', $err);
 	alarm(0);
+	alarm($left - (time - $t0) > 0 ? $left - (time - $t0) : 1) if $left;
 	return $? >> 8;
 }
 is(inject([ '-f', 'a@sender.test', '-N', 'success,failure', '-R', 'full',
