@@ -454,7 +454,6 @@ main(int argc, char **argv)
 	    st.hostname, now(), rnd);
 
 	/* Now the file. */
-	out = sendmail_out_open(st.spool);
 	memset(&ie, 0, sizeof(ie));
 	ie.sender = sender;
 	ie.rcpts = rc.v;
@@ -463,9 +462,8 @@ main(int argc, char **argv)
 	ie.envid = o.envid[0] != '\0' ? o.envid : NULL;
 	ie.notify = o.notify;
 	envtext = incoming_env_to_text(&ie, &len);
-	sendmail_out_write(out, envtext, len);
+	out = sendmail_out_open(st.spool, envtext, len);
 	free(envtext);
-	sendmail_out_reset_total(out);	/* the message's size from here on */
 	sendmail_out_write(out, kept, keptlen);
 	sendmail_out_write(out, added, strlen(added));
 	sendmail_out_write(out, m.hbuf + m.hs.end_offset,

@@ -26,19 +26,21 @@ void	die(int code, const char *fmt, ...)
 void	random_hex(char *buf, size_t nbytes);
 
 /*
- * The message's file in the spool's incoming/ (incoming_env.h): created
+ * The message's file in the spool's incoming/ (incoming_env.h): its
+ * envelope header envtext first, then the message; created
  * under a temporary name (the spool itself too, if the daemon never ran
  * and we may), written through a buffer, then made durable under its
  * final name.  Every failure, and SIGINT, SIGTERM or SIGHUP, removes the
  * temporary file and exits with EX_TEMPFAIL (EX_NOPERM when we may not
  * write there).
  */
-struct sendmail_out *sendmail_out_open(const char *spool);
+struct sendmail_out *sendmail_out_open(const char *spool,
+		    const char *envtext, size_t envlen);
 void		 sendmail_out_write(struct sendmail_out *, const void *,
 		    size_t);
-/* Octets written since the open or the last reset. */
+/* The message's octets written so far (the envelope header, given at
+ * the open, not counted). */
 uint64_t	 sendmail_out_total(const struct sendmail_out *);
-void		 sendmail_out_reset_total(struct sendmail_out *);
 /* Durably in place: exits on failure; frees the object. */
 void		 sendmail_out_commit(struct sendmail_out *);
 /* Remove the temporary file (a message refused after all); frees it. */

@@ -50,7 +50,6 @@ random_hex(char *buf, size_t nbytes)
 		sprintf(buf + 2 * i, "%02x", r[i]);
 }
 
-
 static int	 g_dirfd = -1;
 static char	 g_tmpname[64];
 
@@ -94,7 +93,7 @@ void
 sendmail_out_write(struct sendmail_out *o, const void *data, size_t n)
 {
 	const char	*p = data;
-	size_t	k;
+	size_t		 k;
 
 	while (n > 0) {
 		if (o->len == sizeof(o->buf))
@@ -196,7 +195,7 @@ commit_file(int dirfd, int fd, bool can_sync)
 }
 
 struct sendmail_out *
-sendmail_out_open(const char *spool)
+sendmail_out_open(const char *spool, const char *envtext, size_t envlen)
 {
 	struct sendmail_out	*o;
 	struct sigaction	 sa;
@@ -212,6 +211,8 @@ sendmail_out_open(const char *spool)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	o->fd = create_tmp(o->dirfd);
+	sendmail_out_write(o, envtext, envlen);
+	o->total = 0;		/* the message's size from here on */
 	return o;
 }
 
@@ -219,12 +220,6 @@ uint64_t
 sendmail_out_total(const struct sendmail_out *o)
 {
 	return o->total;
-}
-
-void
-sendmail_out_reset_total(struct sendmail_out *o)
-{
-	o->total = 0;
 }
 
 void
