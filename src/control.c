@@ -53,38 +53,6 @@ struct ctl_cmd {
 			    struct evbuffer *, char *, size_t);
 };
 
-static int	cmd_queue(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-static int	cmd_show(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-static int	cmd_flush(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-static int	cmd_remove(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-static int	cmd_reload(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-static int	cmd_stats(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-static int	cmd_hold(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-static int	cmd_queues(struct control *, const struct control_req *,
-		    struct evbuffer *, char *, size_t);
-
-static const struct ctl_cmd commands[] = {
-	{ "queue",	0, 0, "queue",		cmd_queue },
-	{ "show",	1, 1, "show ID",	cmd_show },
-	{ "flush",	0, 1, "flush [ID]",	cmd_flush },
-	{ "remove",	1, 7, "remove ID | --queue Q | --sender A | "
-	    "--recipient A | --all", cmd_remove },
-	{ "hold",	1, 7, "hold ID | --queue Q | --sender A | --recipient A",
-	    cmd_hold },
-	{ "release",	1, 7, "release ID | --queue Q | --sender A | "
-	    "--recipient A | --all", cmd_hold },
-	{ "queues",	0, 0, "queues",		cmd_queues },
-	{ "reload",	0, 0, "reload",		cmd_reload },
-	{ "stats",	0, 0, "stats",		cmd_stats },
-};
-
 static void
 put(struct evbuffer *b, const char *s)
 {
@@ -540,6 +508,21 @@ cmd_stats(struct control *ctl, const struct control_req *req,
 		put(out, "}\n");
 	return 0;
 }
+
+static const struct ctl_cmd commands[] = {
+	{ "queue",	0, 0, "queue",		cmd_queue },
+	{ "show",	1, 1, "show ID",	cmd_show },
+	{ "flush",	0, 1, "flush [ID]",	cmd_flush },
+	{ "remove",	1, 7, "remove ID | --queue Q | --sender A | "
+	    "--recipient A | --all", cmd_remove },
+	{ "hold",	1, 7, "hold ID | --queue Q | --sender A | --recipient A",
+	    cmd_hold },
+	{ "release",	1, 7, "release ID | --queue Q | --sender A | "
+	    "--recipient A | --all", cmd_hold },
+	{ "queues",	0, 0, "queues",		cmd_queues },
+	{ "reload",	0, 0, "reload",		cmd_reload },
+	{ "stats",	0, 0, "stats",		cmd_stats },
+};
 
 /* Run one request; the response goes to out. */
 static void
