@@ -2,16 +2,20 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * control-t.c — the control socket's pure parts: the request parser and
- * the JSON string escaper (odd bytes, invalid UTF-8).
+ * the JSON string escaper (odd bytes, invalid UTF-8), the text forms of
+ * control_format.c and the selectors of control_req.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
+#include "config.h"
 #include "control.h"
 #include "control_format.h"
 #include "control_req.h"
+#include "envelope.h"
+#include "util.h"
 #include "../tap.h"
 
 /* control_json_string(s) as a C string. */
@@ -131,10 +135,174 @@ test_parse(void)
 	    "whole word kept");
 }
 
+static const char conf[] =
+"hostname = \"relay.test\";\n"
+"spool = \"/tmp/control-t-spool\";\n"
+"control = \"\";\n"
+"relayers = ( { name = \"isp\"; type = \"smtp\"; host = \"127.0.0.1\"; "
+"tls = \"none\"; } );\n"
+"routing = { default_relayer = \"isp\"; };\n";
+
+/* An evbuffer's contents as a C string, emptying it. */
+static char *
+drain(struct evbuffer *b)
+{
+	size_t	 len = evbuffer_get_length(b);
+	char	*out = malloc(len + 1);
+
+	evbuffer_remove(b, out, len);
+	out[len] = '\0';
+	return out;
+}
+
+static struct envelope *
+make_env(void)
+{
+	struct envelope	*env = envelope_new();
+
+	snprintf(env->id, sizeof(env->id), "00000000000000AB");
+	env->sender = xstrdup("a\nb@x.test");	/* a control character */
+	env->listener = xstrdup("smtp");
+	env->created = now() - 200;
+	env->next_attempt = 0;
+	env->size = 42;
+	envelope_add_rcpt(env, "r1@y.test");
+	envelope_add_rcpt(env, "r2@y.test");
+	env->rcpts[1].state = RCPT_DELIVERED;
+	return env;
+}
+
+static void
+test_format(void)
+{
+	struct control_listing	 l;
+	struct control_qstat	 qs[2];
+	struct control_counters	 c = { "in\x01", { 7, 2 } };
+	static const char *const keys[] = { "received", "current" };
+	struct evbuffer		*b = evbuffer_new();
+	struct envelope		*env = make_env();
+	struct config		*cfg;
+	char			 err[256], d[32], *out;
+
+	cfg = config_load_string(conf, "t.conf", err, sizeof(err));
+	ok(cfg != NULL, "format: configuration loads");
+	if (cfg == NULL) {
+		printf("# %s\n", err);
+		return;
+	}
+	control_duration(d, sizeof(d), 45);
+	is_str(d, "45s", "duration: seconds");
+	control_duration(d, sizeof(d), 200);
+	is_str(d, "3m20s", "duration: minutes");
+	control_duration(d, sizeof(d), 2 * 3600 + 5 * 60);
+	is_str(d, "2h05m", "duration: hours");
+	control_duration(d, sizeof(d), -5);
+	is_str(d, "0s", "duration: negative is 0");
+
+	control_listing_begin(&l, b, cfg, false);
+	control_listing_end(&l);
+	out = drain(b);
+	is_str(out, "queue is empty\n", "listing: empty");
+	free(out);
+
+	control_listing_begin(&l, b, cfg, false);
+	control_listing_add(&l, env, false);
+	control_listing_end(&l);
+	out = drain(b);
+	is_str(out, "00000000000000AB age=3m20s size=42 from=<a?b@x.test> "
+	    "to=<r1@y.test> queue=y.test next=now attempts=0\n"
+	    "-- 1 message, 1 recipient, 42 bytes\n",
+	    "listing: pending recipients, its queue, control characters "
+	    "as ?, the totals");
+	free(out);
+
+	control_listing_begin(&l, b, cfg, true);
+	control_listing_add(&l, env, true);
+	control_listing_end(&l);
+	out = drain(b);
+	ok(strstr(out, "\"sender\": \"a\\nb@x.test\"") != NULL &&
+	    strstr(out, "\"in_progress\": true") != NULL &&
+	    strstr(out, "\"recipients\": [\"r1@y.test\"]") != NULL,
+	    "listing --json: escaped sender, busy, pending recipients");
+	free(out);
+
+	control_show(b, cfg, env, false, false);
+	out = drain(b);
+	ok(strstr(out, "recipient: <r1@y.test> pending queue=y.test "
+	    "relayer=isp\n") != NULL &&
+	    strstr(out, "recipient: <r2@y.test> delivered\n") != NULL,
+	    "show: the route of the pending recipient only");
+	free(out);
+
+	memset(qs, 0, sizeof(qs));
+	qs[0].name = "held.test";
+	qs[0].msgs = qs[0].rcpts = qs[0].held = 1;
+	qs[0].oldest = 1000;
+	qs[1].name = "run\x7f";
+	qs[1].msgs = 2;
+	qs[1].rcpts = 3;
+	qs[1].oldest = 1000;
+	qs[1].next = 900;
+	qs[1].running = true;
+	control_queues(b, qs, 2, 1060, false);
+	out = drain(b);
+	ok(strstr(out, "held.test") != NULL && strstr(out, " held\n") !=
+	    NULL, "queues: a queue with every message held says held");
+	ok(strstr(out, "run?") != NULL && strstr(out, "running\n") != NULL,
+	    "queues: running, and the name cleaned");
+	free(out);
+
+	control_counters(b, false, "listener", &c, 1, keys, 2);
+	out = drain(b);
+	is_str(out, "listener.in?.received: 7\nlistener.in?.current: 2\n",
+	    "counters: text");
+	free(out);
+
+	envelope_free(env);
+	evbuffer_free(b);
+	config_unref(cfg);
+}
+
+static void
+test_select(void)
+{
+	struct control_selector	 sel;
+	struct control_req	 r;
+	struct envelope		*env = make_env();
+	struct config		*cfg;
+	char			 err[256];
+
+	if ((cfg = config_load_string(conf, "t.conf", err, sizeof(err))) ==
+	    NULL)
+		return;
+	control_parse("hold --queue Y.TEST", 19, &r, err, sizeof(err));
+	is_int(control_select_parse(&r, &sel, err, sizeof(err)), 0,
+	    "select: --queue");
+	ok(control_selected(cfg, &sel, env), "select: queue matches "
+	    "without regard to case");
+	control_parse("hold --recipient r2@y.test", 26, &r, err, sizeof(err));
+	control_select_parse(&r, &sel, err, sizeof(err));
+	ok(!control_selected(cfg, &sel, env),
+	    "select: a delivered recipient does not select");
+	control_parse("remove 00000000000000ab", 23, &r, err, sizeof(err));
+	control_select_parse(&r, &sel, err, sizeof(err));
+	ok(control_selected(cfg, &sel, env), "select: the id, upper-cased");
+	control_parse("remove --all --queue q", 22, &r, err, sizeof(err));
+	is_int(control_select_parse(&r, &sel, err, sizeof(err)), -1,
+	    "select: --all with another selector refused");
+	control_parse("hold --sender", 13, &r, err, sizeof(err));
+	is_int(control_select_parse(&r, &sel, err, sizeof(err)), -1,
+	    "select: --sender without a value refused");
+	envelope_free(env);
+	config_unref(cfg);
+}
+
 int
 main(void)
 {
 	test_json();
 	test_parse();
+	test_format();
+	test_select();
 	return done_testing();
 }
