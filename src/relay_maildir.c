@@ -62,8 +62,6 @@ md_retire(void *state)
 	free(r);
 }
 
-
-
 /* Add a piece of an address such that it is one harmless path element:
  * no '/', no leading '.', no control character, never empty. */
 static int
@@ -86,19 +84,6 @@ md_add_piece(struct buf *b, const char *s, size_t len, bool lower, void *arg)
 		buf_add(b, &ch, 1);
 	}
 	return 0;
-}
-
-/* The Maildir path for one recipient, or NULL for an unknown %{name}. */
-static char *
-md_expand(const char *tmpl, const char *sender, const char *rcpt)
-{
-	struct buf	 b = { NULL, 0, 0 };
-
-	if (template_expand(&b, tmpl, sender, rcpt, md_add_piece, NULL) == -1) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
 }
 
 /* Copy the stored message (CRLF; its first left octets) to fd with LF
@@ -177,7 +162,8 @@ md_deliver_one(struct md_relay *r, struct delivery *d, const char *rcpt)
 	int		 fds[3] = { -1, -1, -1 }, in = -1, out, err = 0;
 	size_t		 i;
 
-	if ((dir = md_expand(r->rc->path, d->env->sender, rcpt)) == NULL) {
+	if ((dir = template_expand_str(r->rc->path, d->env->sender, rcpt,
+	    md_add_piece, NULL)) == NULL) {
 		log_warnx("relayer %s: bad path template %s", r->rc->name,
 		    r->rc->path);
 		return EINVAL;

@@ -130,8 +130,6 @@ mdrop_relay_free(struct mdrop_relay *r)
  * Expansion.
  */
 
-
-
 /* Control characters could end a line in a log, a header or a program's
  * parser; 8-bit bytes (SMTPUTF8) are left alone. */
 static bool
@@ -155,23 +153,6 @@ mdrop_put(struct buf *b, const char *v, size_t len, bool lower, void *arg)
 	if (lower)
 		lowercase(b->p + start);
 	return 0;
-}
-
-/*
- * Expand one template element.  Returns the element, or NULL when an
- * expansion would make it begin with '-' (an option to the program) or the
- * template names an unknown placeholder (config.c refuses those at load).
- */
-static char *
-mdrop_expand(const char *tmpl, const char *sender, const char *rcpt)
-{
-	struct buf	 b = { NULL, 0, 0 };
-
-	if (template_expand(&b, tmpl, sender, rcpt, mdrop_put, NULL) == -1) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
 }
 
 static void
@@ -198,8 +179,11 @@ mdrop_argv(const struct relayer_conf *rc, const char *sender,
 		return NULL;
 	argv = xcalloc(rc->n_command + 1, sizeof(*argv));
 	for (i = 0; i < rc->n_command; i++) {
-		if ((argv[i] = mdrop_expand(rc->command[i], sender,
-		    rcpt)) == NULL) {
+		/* NULL when an expansion would make the element begin
+		 * with '-' (an option to the program) or the template
+		 * names an unknown placeholder (config.c refuses those). */
+		if ((argv[i] = template_expand_str(rc->command[i], sender,
+		    rcpt, mdrop_put, NULL)) == NULL) {
 			mdrop_free_vec(argv);
 			return NULL;
 		}

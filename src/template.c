@@ -5,6 +5,7 @@
  * config.c checks at load) and their expansion (relay_maildir.c,
  * relay_maildrop.c).  Pure: no I/O, no globals.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "template.h"
@@ -74,4 +75,17 @@ template_expand(struct buf *out, const char *tmpl, const char *sender,
 		p = end;
 	}
 	return 0;
+}
+
+char *
+template_expand_str(const char *tmpl, const char *sender, const char *rcpt,
+    template_put_fn put, void *arg)
+{
+	struct buf	 b = { NULL, 0, 0 };
+
+	if (template_expand(&b, tmpl, sender, rcpt, put, arg) == -1) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
 }

@@ -34,5 +34,8 @@ typedef int (*template_put_fn)(struct buf *out, const char *v, size_t len,
  */
 int	template_expand(struct buf *out, const char *tmpl, const char *sender,
 	    const char *rcpt, template_put_fn put, void *arg);
+/* The same into a new string (the caller frees it), or NULL on -1. */
+char	*template_expand_str(const char *tmpl, const char *sender,
+	    const char *rcpt, template_put_fn put, void *arg);
 
 #endif
