@@ -278,8 +278,8 @@ int
 sts_policy_parse(const char *text, size_t len, struct sts_policy *p,
     char *err, size_t errlen)
 {
-	const char	*line, *end, *nl;
-	size_t		 llen;
+	const char	*line;
+	size_t		 llen, off = 0;
 	unsigned	 seen = 0;
 	int		 lineno = 0;
 
@@ -288,12 +288,8 @@ sts_policy_parse(const char *text, size_t len, struct sts_policy *p,
 		snprintf(err, errlen, "policy over %d octets", STS_POLICY_MAX);
 		return -1;
 	}
-	end = text + len;
-	for (line = text; line < end; line = nl + 1) {
+	while (util_line(text, len, &off, &line, &llen)) {
 		lineno++;
-		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
-			nl = end;
-		llen = (size_t)(nl - line);
 		if (llen > 0 && line[llen - 1] == '\r')
 			llen--;
 		/* Blank lines are tolerated: refusing a policy for one
@@ -406,22 +402,20 @@ sts_cache_text(const struct sts_policy *p, const char *id, time_t fetched)
 	return b.p;
 }
 
-/* "name: value\n" at *s: value's extent, *s moved past the line. */
+/* The line "name: value\n" at *off: value's extent, *off moved past. */
 static int
-cache_header(const char **s, const char *end, const char *name,
+cache_header(const char *text, size_t len, size_t *off, const char *name,
     const char **val, size_t *vlen)
 {
-	size_t		 n = strlen(name);
-	const char	*nl;
+	size_t		 n = strlen(name), llen, start = *off;
+	const char	*line;
 
-	if ((size_t)(end - *s) < n + 2 || memcmp(*s, name, n) != 0 ||
-	    (*s)[n] != ':' || (*s)[n + 1] != ' ')
+	if (!util_line(text, len, off, &line, &llen) || llen < n + 2 ||
+	    memcmp(line, name, n) != 0 || line[n] != ':' || line[n + 1] != ' ' ||
+	    *off - start == llen)		/* no "\n": a cut file */
 		return -1;
-	if ((nl = memchr(*s, '\n', (size_t)(end - *s))) == NULL)
-		return -1;
-	*val = *s + n + 2;
-	*vlen = (size_t)(nl - *val);
-	*s = nl + 1;
+	*val = line + n + 2;
+	*vlen = llen - n - 2;
 	return 0;
 }
 
@@ -429,13 +423,13 @@ int
 sts_cache_text_parse(const char *text, size_t len, struct sts_policy *p,
     char id[STS_ID_MAX + 1], time_t *fetched, char *err, size_t errlen)
 {
-	const char	*s = text, *end = text + len, *v;
-	size_t		 vlen, i;
+	const char	*v;
+	size_t		 vlen, i, off = 0;
 	long long	 t = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (cache_header(&s, end, "id", &v, &vlen) == -1 || vlen == 0 ||
-	    vlen > STS_ID_MAX) {
+	if (cache_header(text, len, &off, "id", &v, &vlen) == -1 ||
+	    vlen == 0 || vlen > STS_ID_MAX) {
 		snprintf(err, errlen, "cache: no id line");
 		return -1;
 	}
@@ -446,8 +440,8 @@ sts_cache_text_parse(const char *text, size_t len, struct sts_policy *p,
 		}
 	memcpy(id, v, vlen);
 	id[vlen] = '\0';
-	if (cache_header(&s, end, "fetched", &v, &vlen) == -1 || vlen == 0 ||
-	    vlen > 18) {
+	if (cache_header(text, len, &off, "fetched", &v, &vlen) == -1 ||
+	    vlen == 0 || vlen > 18) {
 		snprintf(err, errlen, "cache: no fetched line");
 		return -1;
 	}
@@ -459,5 +453,5 @@ sts_cache_text_parse(const char *text, size_t len, struct sts_policy *p,
 		t = t * 10 + (v[i] - '0');
 	}
 	*fetched = (time_t)t;
-	return sts_policy_parse(s, (size_t)(end - s), p, err, errlen);
+	return sts_policy_parse(text + off, len - off, p, err, errlen);
 }
