@@ -72,7 +72,7 @@ sub start {
 	my $sel = IO::Select->new($rd);
 	my $buf = '';
 	my $deadline = time + 10;
-	while ($buf !~ /^ready (\d+)$/m) {
+	while ($buf !~ /^ready (\d+)\n/m) {
 		my $left = $deadline - time;
 		my $n = $left > 0 && $sel->can_read($left)
 		    ? sysread($rd, $buf, 256, length $buf) : 0;
@@ -82,7 +82,7 @@ sub start {
 			    . (SmarthostTest::slurp("$self->{dir}/stderr") // '');
 		}
 	}
-	$self->{port} = $1 if $buf =~ /^ready (\d+)$/m;
+	$self->{port} = $1 if $buf =~ /^ready (\d+)\n/m;
 	close($rd);
 	return $self;
 }
