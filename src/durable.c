@@ -54,6 +54,7 @@ durable_commit(int fd, int fromdirfd, const char *tmp, int todirfd,
 	enum durable_result	r = DURABLE_FAILED;
 	int			saved;
 
+	*what = "";
 	if (fsync(fd) == -1)
 		*what = "fsync";
 	else if (renameat(fromdirfd, tmp, todirfd, name) == -1)
@@ -81,6 +82,7 @@ durable_write_file(int fromdirfd, const char *tmp, int todirfd,
 {
 	int	fd, saved;
 
+	*what = "";
 	fd = openat(fromdirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (fd == -1) {
