@@ -173,6 +173,30 @@ recover_q(struct spool *sp, const char *qname, const char *stem,
 	return later;
 }
 
+/*
+ * One message's outcome at recovery: handed to cb (1), or logged and moved
+ * to corrupt/ with its companion file, stem + companion (0).
+ */
+static int
+settle(struct spool *sp, const char *name, const char *stem,
+    const char *companion, struct envelope *env, const char *why,
+    void (*cb)(void *, struct envelope *), void *arg)
+{
+	char	*other;
+
+	if (env != NULL) {
+		cb(arg, env);
+		return 1;
+	}
+	log_warnx("spool: queue/%s: %s; moved to %s/corrupt", name,
+	    why ? why : "unreadable", sp->dir);
+	move_corrupt(sp, name);
+	other = xasprintf("%s%s", stem, companion);
+	move_corrupt(sp, other);
+	free(other);
+	return 0;
+}
+
 int
 spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
     void *arg)
@@ -193,18 +217,11 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 			continue;
 		sl = strlen(names[i]) - 2;
 		stem = xstrndup(names[i], sl);
-		if ((env = recover_q(sp, names[i], stem, &why)) != NULL) {
-			cb(arg, env);
+		env = recover_q(sp, names[i], stem, &why);
+		if (settle(sp, names[i], stem, ".env", env, why, cb, arg))
 			found++;
-		} else {
-			log_warnx("spool: queue/%s: %s; moved to %s/corrupt",
-			    names[i], why ? why : "unreadable", sp->dir);
-			move_corrupt(sp, names[i]);
-			other = xasprintf("%s.env", stem);
-			move_corrupt(sp, other);
-			free(other);
+		else
 			changed = 1;
-		}
 		free(stem);
 	}
 	/* Envelopes of the older form (.msg and .env) next: a corrupt one
@@ -222,18 +239,11 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 			continue;	/* a .q's, done above */
 		}
 		free(other);
-		if ((env = recover_one(sp, names[i], stem, &why, 0)) != NULL) {
-			cb(arg, env);
+		env = recover_one(sp, names[i], stem, &why, 0);
+		if (settle(sp, names[i], stem, ".msg", env, why, cb, arg))
 			found++;
-		} else {
-			log_warnx("spool: queue/%s: %s; moved to %s/corrupt",
-			    names[i], why ? why : "unreadable", sp->dir);
-			move_corrupt(sp, names[i]);
-			other = xasprintf("%s.msg", stem);
-			move_corrupt(sp, other);
-			free(other);
+		else
 			changed = 1;
-		}
 		free(stem);
 	}
 	/* Then messages whose .env never made it (a crash mid-commit). */
