@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * smtp_session.c — one ESMTP session on the receiving side.
+ * smtp_session.c — one ESMTP session on the receiving side: the
+ * connection, its commands and its life.
  *
  * struct smtp_session is the connection (bufferevent, peer, HELO, listener
  * settings and the configuration in force when it was accepted, state);
  * struct smtp_tx is one mail transaction (sender, recipients, MAIL
  * parameters, the receive.c transaction and the DATA filter).  RSET, HELO/EHLO and
- * the end of a transaction free only the tx.
+ * the end of a transaction free only the tx.  Both are declared in
+ * smtp_session_int.h, shared with the session's two other files: the
+ * message's reception from DATA or BDAT to the commit's reply
+ * (smtp_session_data.c) and the AUTH exchange (smtp_session_auth.c).
  *
  * Input is processed as it arrives: every complete command line buffered
  * is answered in one go (replies appended to the output buffer, so that a
  * pipelined group leaves in as few writes as possible), and the message
- * body is streamed through smtp_data_feed() to receive.c in bounded chunks.
+ * body is streamed to receive.c in bounded chunks (smtp_session_data.c).
  * Processing stops while the end of DATA waits for receive_commit() and while
  * the client is not reading its replies; it resumes from what is buffered.
  *
@@ -24,9 +28,8 @@
  * STARTTLS line is thrown away and the session forgets its HELO, so no
  * plaintext command can ride into the TLS session.  AUTH (RFC 4954)
  * exists only under TLS; a continuation line of an AUTH exchange is never
- * parsed as a command, and a failed attempt is answered after a delay with
- * the session paused (a timer, not a sleep).  The SASL decoding and the
- * password check are in auth.c, the OpenSSL side in tls_server.c.
+ * parsed as a command (smtp_session_auth.c).  The OpenSSL side is in
+ * tls_server.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -46,8 +49,6 @@
 #include <event2/event.h>
 
 #include "auth.h"
-#include "auth_limit.h"
-#include "auth_worker.h"
 #include "cidr.h"
 #include "config.h"
 #include "deadline.h"
@@ -56,134 +57,32 @@
 #include "log.h"
 #include "receive.h"
 #include "route.h"
-#include "smtp_data.h"
 #include "smtp_parse.h"
 #include "smtp_session.h"
+#include "smtp_session_int.h"
 #include "spool.h"
 #include "tls_server.h"
 #include "stats.h"
 #include "util.h"
 
-/* Input handed to the DATA filter at once: bounds per-session memory. */
-#define DATA_CHUNK	(16 * 1024)
 /* Stop reading while this much output waits for a client that does not
  * read; resume once it is down to OUTPUT_LOW. */
 #define OUTPUT_MAX	(64 * 1024)
 #define OUTPUT_LOW	(16 * 1024)
 /* Stop reading from the socket while this much input is unprocessed. */
 #define INPUT_MAX	(64 * 1024)
-/* A failed AUTH is answered after this long; after AUTH_MAX_FAILURES the
- * session ends. */
-#define AUTH_DELAY_MS	1000
-#define AUTH_MAX_FAILURES 3
-
-enum session_state {
-	S_GREETED,	/* waiting for EHLO/HELO */
-	S_HELO,		/* no transaction */
-	S_MAIL,		/* MAIL accepted, no recipient yet */
-	S_RCPT,		/* at least one recipient */
-	S_DATA,		/* receiving the message */
-	S_COMMIT,	/* waiting for receive_commit() */
-	S_CLOSING	/* flushing the last replies, then free */
-};
 
 static const char *const state_names[] = {
 	"GREETED", "HELO", "MAIL", "RCPT", "DATA", "COMMIT", "CLOSING"
 };
 
-/* Where an AUTH exchange is: the next line is a response, not a command. */
-enum auth_step {
-	AUTH_STEP_NONE,
-	AUTH_STEP_PLAIN,	/* sent "334 ", waiting for the credentials */
-	AUTH_STEP_LOGIN_USER,	/* sent the Username: prompt */
-	AUTH_STEP_LOGIN_PASS	/* sent the Password: prompt */
-};
-
-struct smtp_tx {
-	char			*sender;	/* "" for the null path */
-	char			**rcpts;
-	int			 n_rcpts;
-	struct receive_dsn	*dsn;		/* per recipient (orcpt owned) */
-	enum smtp_body		 body_type;
-	bool			 smtputf8;
-	enum dsn_ret		 ret;		/* DSN RET= */
-	char			*envid;		/* DSN ENVID=, or NULL */
-
-	/* From DATA (or the first BDAT) on. */
-	struct receive_tx	*rtx;		/* NULL once aborted */
-	struct smtp_data	 df;
-	bool			 bdat;		/* CHUNKING: framed by BDAT */
-	struct bdat_filter	 bf;
-	bool			 too_big;
-	bool			 no_space;	/* the reserve ran out in DATA */
-};
-
-struct smtp_session {
-	struct smtp_session_env	 env;		/* ssl_ctx, users: see below */
-	struct event_base	*base;
-	struct config		*cfg;		/* own reference */
-	const struct listener_conf *lc;		/* inside cfg */
-	struct bufferevent	*bev;
-	struct event		*ev_free;
-	struct deadline		*deadline;	/* for a line, or for DATA */
-	struct sockaddr_storage	 peer;
-	char			 ip[INET6_ADDRSTRLEN];
-	bool			 ipv6;		/* not IPv4 or IPv4-mapped */
-	char			*helo;
-	bool			 esmtp;
-	bool			 tls;		/* handshake done */
-	char			*auth_user;	/* set after AUTH */
-
-	/* TLS */
-	SSL_CTX			*ssl_ctx;	/* own reference, or NULL */
-	bool			 starttls;	/* 220 queued: switch to TLS */
-	bool			 handshaking;
-	char			*tls_info;	/* version and cipher */
-	struct evbuffer		*drain;		/* closing: wait for it */
-	struct evbuffer_cb_entry *drain_cb;
-
-	/* AUTH */
-	struct auth_users	*users;		/* own reference, or NULL */
-	enum auth_step		 auth_step;
-	char			*login_user;	/* LOGIN between its steps */
-	struct event		*ev_auth;	/* the delay after a failure */
-	bool			 auth_wait;	/* in that delay, or checking */
-	struct auth_job		*auth_job;	/* the check in the worker */
-	char			*auth_try_user;	/* its user name */
-	const char		*auth_try_mech;
-	int			 auth_failures;
-
-	enum session_state	 state;
-	bool			 discarding;	/* rest of an overlong line */
-	bool			 out_paused;	/* client not reading */
-	bool			 eof;		/* client shut its side */
-	bool			 freeing;	/* ev_free is active */
-	bool			 in_process;	/* session_process() running */
-	/* BDAT: a chunk's octets are read as data, never as commands, even
-	 * when the command failed (the client sends them regardless). */
-	bool			 in_bdat;
-	uint64_t		 bdat_left;
-	bool			 bdat_last;
-	const char		*bdat_error;	/* reply at the chunk's end */
-	struct smtp_tx		*tx;
-};
-
-/* Scratch for the DATA filter's output: single-threaded, used only inside
- * one call of session_data(), so one buffer serves every session. */
-static char	data_out[2 * DATA_CHUNK + 4];
-
 static void	session_read(struct bufferevent *, void *);
 static void	session_write(struct bufferevent *, void *);
 static void	session_event(struct bufferevent *, short, void *);
 static void	session_free_cb(evutil_socket_t, short, void *);
-static void	session_process(struct smtp_session *);
-static void	session_close(struct smtp_session *);
 static void	session_deadline(void *);
-static void	session_reply(struct smtp_session *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 
-/* The one place states change, so a debug log shows every transition. */
-static void
+void
 session_enter_state(struct smtp_session *s, enum session_state st)
 {
 	if (s->state == st)
@@ -193,7 +92,7 @@ session_enter_state(struct smtp_session *s, enum session_state st)
 	s->state = st;
 }
 
-static void
+void
 session_reply(struct smtp_session *s, const char *fmt, ...)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->bev);
@@ -205,8 +104,7 @@ session_reply(struct smtp_session *s, const char *fmt, ...)
 	evbuffer_add(out, "\r\n", 2);
 }
 
-/* Reading is on unless something is pending that must finish first. */
-static void
+void
 session_update_read(struct smtp_session *s)
 {
 	if (s->state == S_CLOSING || s->state == S_COMMIT || s->out_paused ||
@@ -232,8 +130,7 @@ tx_free(struct smtp_tx *tx)
 	free(tx);
 }
 
-/* End the transaction (RSET, HELO, end of DATA); keep the session. */
-static void
+void
 session_reset(struct smtp_session *s)
 {
 	tx_free(s->tx);
@@ -343,13 +240,9 @@ smtp_session_free(struct smtp_session *s)
 		bufferevent_free(s->bev);
 	event_free(s->ev_free);
 	deadline_free(s->deadline);
-	if (s->ev_auth != NULL)
-		event_free(s->ev_auth);
-	auth_worker_cancel(s->auth_job);
-	free(s->auth_try_user);
+	session_auth_free(s);
 	free(s->helo);
 	free(s->auth_user);
-	free(s->login_user);
 	free(s->tls_info);
 	SSL_CTX_free(s->ssl_ctx);
 	auth_users_unref(s->users);
@@ -416,8 +309,7 @@ session_flushed(struct smtp_session *s)
 	session_schedule_free(s);
 }
 
-/* Stop reading; free once the replies already queued are written. */
-static void
+void
 session_close(struct smtp_session *s)
 {
 	struct timeval	tv;
@@ -624,149 +516,6 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 	session_reply(s, "250 2.1.5 Ok");
 }
 
-/* The message's way to the spool opens (DATA, or the first BDAT). */
-static int
-tx_receive_begin(struct smtp_session *s)
-{
-	struct smtp_tx		*tx = s->tx;
-	struct receive_origin	 o;
-
-	memset(&o, 0, sizeof(o));
-	o.kind = RECEIVE_SMTP;
-	o.listener = s->lc->name;
-	o.batch = s->lc->batch;
-	o.add_message_id = s->lc->add_message_id;
-	o.add_date = s->lc->add_date;
-	o.helo = s->helo;
-	o.client = s->ip;
-	o.ipv6 = s->ipv6;
-	o.esmtp = s->esmtp;
-	o.tls_info = s->tls ? s->tls_info : NULL;
-	o.auth_user = s->auth_user;
-	o.smtputf8 = tx->smtputf8;
-	o.body8bit = tx->body_type == BODY_8BITMIME;
-	o.dsn_ret = tx->ret;
-	o.dsn_envid = tx->envid;
-	o.dsn_rcpts = tx->dsn;
-	if ((tx->rtx = receive_begin(s->env.receive, s->cfg,
-	    &o, tx->sender, tx->rcpts, tx->n_rcpts)) == NULL) {
-		log_warn("spool: new body");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
-{
-	struct smtp_tx		*tx = s->tx;
-
-	if (tx->bdat) {
-		session_reply(s, "503 5.5.1 Error: DATA after BDAT");
-		return;
-	}
-	if (tx_receive_begin(s) == -1) {
-		session_reply(s, "451 4.3.0 Error: queue file write error");
-		return;
-	}
-	smtp_data_init(&tx->df);
-	session_enter_state(s, S_DATA);
-	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	deadline_start(s->deadline, s->lc->timeout);
-}
-
-/*
- * BDAT size [LAST] (RFC 3030).  Whatever the answer, the next `size`
- * octets are the chunk and are read as such; the reply comes at its end.
- */
-static void
-cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
-{
-	struct smtp_tx	*tx = s->tx;
-
-	s->in_bdat = true;
-	s->bdat_left = cmd->size;
-	s->bdat_last = cmd->bdat_last;
-	s->bdat_error = NULL;
-	if (s->helo == NULL)
-		s->bdat_error = "503 5.5.1 Error: send HELO/EHLO first";
-	else if (tx == NULL)
-		s->bdat_error = "503 5.5.1 Error: need MAIL command";
-	else if (tx->n_rcpts == 0)
-		s->bdat_error = "503 5.5.1 Error: need RCPT command";
-	else if (!tx->bdat) {
-		if (tx_receive_begin(s) == -1)
-			s->bdat_error = "451 4.3.0 Error: queue file write "
-			    "error";
-		else {
-			tx->bdat = true;
-			bdat_init(&tx->bf);
-		}
-	}
-	deadline_start(s->deadline, s->lc->timeout);
-}
-
-static void	tx_end(struct smtp_session *);
-static void	data_output(struct smtp_session *, const char *, size_t);
-
-/* The chunk has been read: answer it, or end the message at LAST. */
-static void
-bdat_chunk_end(struct smtp_session *s)
-{
-	struct smtp_tx	*tx = s->tx;
-	size_t		 outlen;
-
-	s->in_bdat = false;
-	if (s->bdat_error != NULL) {
-		session_reply(s, "%s", s->bdat_error);
-		/* A failed BDAT ends its transaction (the client RSETs). */
-		if (tx != NULL && tx->bdat)
-			session_reset(s);
-		return;
-	}
-	if (!s->bdat_last) {
-		session_reply(s, "250 2.0.0 Ok: %llu octets received",
-		    (unsigned long long)tx->bf.octets_in);
-		deadline_start(s->deadline, s->lc->timeout);
-		return;
-	}
-	bdat_finish(&tx->bf, data_out, &outlen);
-	data_output(s, data_out, outlen);
-	tx_end(s);
-}
-
-/* A BDAT chunk's octets from the input, at most DATA_CHUNK at a time. */
-static int
-session_bdat(struct smtp_session *s)
-{
-	struct evbuffer	*in = bufferevent_get_input(s->bev);
-	struct smtp_tx	*tx = s->tx;
-	size_t		 avail, n, outlen;
-	const char	*p;
-
-	if (s->bdat_left > 0) {
-		avail = evbuffer_get_length(in);
-		if (avail == 0)
-			return 0;
-		n = avail < DATA_CHUNK ? avail : DATA_CHUNK;
-		if (n > s->bdat_left)
-			n = (size_t)s->bdat_left;
-		if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
-			return 0;
-		if (s->bdat_error == NULL) {
-			bdat_feed(&tx->bf, p, n, data_out, &outlen);
-			data_output(s, data_out, outlen);
-		}
-		evbuffer_drain(in, n);
-		s->bdat_left -= n;
-		deadline_data(s->deadline, n, (uint64_t)s->lc->min_data_rate,
-		    s->lc->timeout);
-	}
-	if (s->bdat_left == 0)
-		bdat_chunk_end(s);
-	return 1;
-}
-
 static void
 cmd_rset(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
@@ -821,292 +570,22 @@ cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
 	s->starttls = true;
 }
 
-/* The listener's limit on failed AUTH per client address. */
-static void
-auth_limit_conf_of(struct smtp_session *s, struct auth_limit_conf *c)
-{
-	c->max = s->lc->auth_max_failures;
-	c->window = s->lc->auth_failure_window;
-	c->penalty = s->lc->auth_penalty;
-}
-
-static const char *
-auth_key(struct smtp_session *s, char *buf, size_t len)
-{
-	auth_limit_key((const struct sockaddr *)&s->peer, buf, len);
-	return buf;
-}
-
-static const char *
-check_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
-{
-	struct auth_limit_conf	c;
-	char			key[AUTH_LIMIT_KEY_MAX];
-
-	if (s->lc->auth == AUTH_NONE)
-		return "502 5.5.1 Command not implemented";
-	if (!s->tls)
-		return "538 5.7.11 Encryption required for requested "
-		    "authentication mechanism";
-	if (s->auth_user != NULL)
-		return "503 5.5.1 Error: already authenticated";
-	if (s->tx != NULL)
-		return "503 5.5.1 Error: MAIL transaction in progress";
-	if (s->users == NULL)
-		return "454 4.7.0 Temporary authentication failure";
-	auth_limit_conf_of(s, &c);
-	if (auth_limit_wait(s->env.auth_limit, &c,
-	    auth_key(s, key, sizeof(key)), now()) > 0) {
-		log_event("rejected", "client=%s listener=%s "
-		    "reason=auth_limit", s->ip, s->lc->name);
-		return "454 4.7.0 Too many failed authentications from your "
-		    "address, try again later";
-	}
-	return NULL;
-}
-
-/* A user name as it may appear in a log line: printable, no spaces. */
-static void
-auth_log_name(const char *in, char *out, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
-		out[i] = in[i] > ' ' && in[i] < 0x7f ? in[i] : '?';
-	out[i] = '\0';
-}
-
-static void
-auth_delay_done(evutil_socket_t fd, short ev, void *arg)
-{
-	struct smtp_session	*s = arg;
-
-	s->auth_wait = false;
-	if (s->state == S_CLOSING)
-		return;
-	if (s->auth_failures >= AUTH_MAX_FAILURES) {
-		session_reply(s, "421 4.7.0 Too many failed authentication "
-		    "attempts");
-		session_close(s);
-		return;
-	}
-	session_reply(s, "535 5.7.8 Authentication credentials invalid");
-	deadline_start(s->deadline, s->lc->timeout);
-	session_update_read(s);
-	/* Commands pipelined behind the AUTH wait in the input. */
-	session_process(s);
-}
-
-static void	auth_checked(void *, int);
-
-/*
- * Check the credentials in the worker thread (crypt(3) never runs on the
- * loop); the session reads nothing more until the answer.  Every attempt
- * counts against the client address until it succeeds.
- */
-static void
-auth_finish(struct smtp_session *s, const char *mech, const char *user,
-    const char *pass)
-{
-	struct auth_limit	*al = s->env.auth_limit;
-	struct auth_limit_conf	 c;
-	char			 key[AUTH_LIMIT_KEY_MAX];
-
-	auth_limit_conf_of(s, &c);
-	auth_key(s, key, sizeof(key));
-	if (!auth_limit_begin(al, &c, key, now())) {
-		log_event("rejected", "client=%s listener=%s "
-		    "reason=auth_limit", s->ip, s->lc->name);
-		session_reply(s, "454 4.7.0 Too many failed authentications "
-		    "from your address, try again later");
-		return;
-	}
-	s->auth_job = auth_worker_check(s->env.auth_worker,
-	    s->users, user, pass, auth_checked, s);
-	if (s->auth_job == NULL) {
-		auth_limit_success(al, key);	/* not tried: not counted */
-		log_warnx("smtp %s: too many password checks waiting",
-		    s->ip);
-		session_reply(s, "454 4.7.0 Temporary authentication failure");
-		return;
-	}
-	free(s->auth_try_user);
-	s->auth_try_user = xstrdup(user);
-	s->auth_try_mech = mech;
-	s->auth_wait = true;
-	session_update_read(s);
-}
-
-/* The worker's answer; a failure is answered after AUTH_DELAY_MS. */
-static void
-auth_checked(void *arg, int ok)
-{
-	struct smtp_session	*s = arg;
-	struct timeval		 tv = { AUTH_DELAY_MS / 1000,
-				    (AUTH_DELAY_MS % 1000) * 1000 };
-	const char		*mech = s->auth_try_mech;
-	char			 name[AUTH_NAME_MAX + 1];
-	char			 key[AUTH_LIMIT_KEY_MAX];
-	char			*user = s->auth_try_user;
-
-	s->auth_job = NULL;
-	s->auth_try_user = NULL;
-	if (ok) {
-		auth_limit_success(s->env.auth_limit,
-		    auth_key(s, key, sizeof(key)));
-		auth_log_name(user, name, sizeof(name));
-		s->auth_user = user;
-		s->auth_wait = false;
-		log_info("smtp %s: authenticated user=%s mechanism=%s "
-		    "listener=%s", s->ip, name, mech, s->lc->name);
-		if (s->state == S_CLOSING)
-			return;
-		session_reply(s, "235 2.7.0 Authentication successful");
-		session_update_read(s);
-		/* Commands pipelined behind the AUTH wait in the input. */
-		session_process(s);
-		return;
-	}
-	free(user);
-	s->auth_failures++;
-	/* Never the offered name: a password typed at the user name
-	 * prompt would land in the log (doc/logging.md). */
-	log_event("rejected", "client=%s listener=%s mechanism=%s "
-	    "reason=auth_failed", s->ip, s->lc->name, mech);
-	if (s->ev_auth == NULL)
-		s->ev_auth = evtimer_new(s->base, auth_delay_done, s);
-	s->auth_wait = true;
-	deadline_stop(s->deadline);
-	evtimer_add(s->ev_auth, &tv);
-	session_update_read(s);
-}
-
-static void
-auth_plain(struct smtp_session *s, const char *b64, size_t len)
-{
-	char		 user[AUTH_NAME_MAX + 1], pass[AUTH_PASS_MAX + 1];
-	unsigned char	 scratch[SMTP_LINE_MAX];
-
-	if (auth_b64_decode(b64, len, scratch, sizeof(scratch)) < 0) {
-		session_reply(s, "501 5.5.2 Cannot decode response");
-		return;
-	}
-	OPENSSL_cleanse(scratch, sizeof(scratch));
-	/* Decodes but is not authzid NUL authcid NUL passwd: a failure. */
-	if (auth_plain_decode(b64, len, user, pass) == -1)
-		user[0] = pass[0] = '\0';
-	auth_finish(s, "PLAIN", user, pass);
-	OPENSSL_cleanse(pass, sizeof(pass));
-}
-
-static void
-auth_login_user(struct smtp_session *s, const char *b64, size_t len)
-{
-	char	user[AUTH_NAME_MAX + 1];
-
-	if (auth_login_decode(b64, len, user, sizeof(user)) == -1) {
-		session_reply(s, "501 5.5.2 Cannot decode response");
-		return;
-	}
-	free(s->login_user);
-	s->login_user = xstrdup(user);
-	s->auth_step = AUTH_STEP_LOGIN_PASS;
-	session_reply(s, "334 " AUTH_LOGIN_PASS_PROMPT);
-}
-
-static void
-auth_login_pass(struct smtp_session *s, const char *b64, size_t len)
-{
-	char	pass[AUTH_PASS_MAX + 1];
-
-	if (auth_login_decode(b64, len, pass, sizeof(pass)) == -1)
-		session_reply(s, "501 5.5.2 Cannot decode response");
-	else
-		auth_finish(s, "LOGIN", s->login_user, pass);
-	OPENSSL_cleanse(pass, sizeof(pass));
-	free(s->login_user);
-	s->login_user = NULL;
-}
-
-/* A line inside an AUTH exchange (never a command). */
-static void
-session_auth_response(struct smtp_session *s, const char *p, size_t len)
-{
-	enum auth_step	step = s->auth_step;
-
-	s->auth_step = AUTH_STEP_NONE;
-	if (len == 1 && p[0] == '*') {
-		free(s->login_user);
-		s->login_user = NULL;
-		session_reply(s, "501 5.7.0 Authentication aborted");
-		return;
-	}
-	switch (step) {
-	case AUTH_STEP_PLAIN:
-		auth_plain(s, p, len);
-		break;
-	case AUTH_STEP_LOGIN_USER:
-		auth_login_user(s, p, len);
-		break;
-	case AUTH_STEP_LOGIN_PASS:
-		auth_login_pass(s, p, len);
-		break;
-	case AUTH_STEP_NONE:
-		break;
-	}
-}
-
-static void
-cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
-{
-	const char	*resp;
-	size_t		 mlen;
-
-	/* The parser leaves "MECHANISM" or "MECHANISM initial-response". */
-	if ((resp = strchr(cmd->arg, ' ')) != NULL) {
-		mlen = resp - cmd->arg;
-		resp++;
-		/* RFC 4954: "=" is an empty initial response. */
-		if (strcmp(resp, "=") == 0)
-			resp = "";
-	} else
-		mlen = strlen(cmd->arg);
-	if (mlen == 5 && strncasecmp(cmd->arg, "PLAIN", 5) == 0) {
-		if (resp == NULL) {
-			s->auth_step = AUTH_STEP_PLAIN;
-			session_reply(s, "334 ");
-		} else if (strcmp(resp, "*") == 0)
-			session_reply(s, "501 5.7.0 Authentication aborted");
-		else
-			auth_plain(s, resp, strlen(resp));
-	} else if (mlen == 5 && strncasecmp(cmd->arg, "LOGIN", 5) == 0) {
-		if (resp == NULL) {
-			s->auth_step = AUTH_STEP_LOGIN_USER;
-			session_reply(s, "334 " AUTH_LOGIN_USER_PROMPT);
-		} else if (strcmp(resp, "*") == 0)
-			session_reply(s, "501 5.7.0 Authentication aborted");
-		else
-			auth_login_user(s, resp, strlen(resp));
-	} else
-		session_reply(s, "504 5.5.4 Unrecognized authentication type");
-}
-
 static const struct smtp_command commands[] = {
 	{ CMD_EHLO,	CF_BEFORE_HELO,		NULL,		cmd_ehlo },
 	{ CMD_HELO,	CF_BEFORE_HELO,		NULL,		cmd_ehlo },
 	{ CMD_MAIL,	CF_NO_TX,		check_mail,	cmd_mail },
 	{ CMD_RCPT,	CF_NEED_TX,		NULL,		cmd_rcpt },
-	{ CMD_DATA,	CF_NEED_TX | CF_NEED_RCPT, NULL,	cmd_data },
+	{ CMD_DATA,	CF_NEED_TX | CF_NEED_RCPT, NULL,	session_data_cmd },
 	{ CMD_RSET,	CF_BEFORE_HELO,		NULL,		cmd_rset },
 	{ CMD_NOOP,	CF_BEFORE_HELO,		NULL,		cmd_noop },
 	{ CMD_QUIT,	CF_BEFORE_HELO,		NULL,		cmd_quit },
 	{ CMD_HELP,	CF_BEFORE_HELO,		NULL,		cmd_help },
 	{ CMD_VRFY,	CF_BEFORE_HELO,		NULL,		cmd_vrfy },
 	{ CMD_STARTTLS,	CF_BEFORE_HELO,		check_starttls,	cmd_starttls },
-	{ CMD_AUTH,	0,			check_auth,	cmd_auth },
+	{ CMD_AUTH,	0,		session_auth_check,	session_auth_cmd },
 	/* BDAT checks for itself: its chunk must be read whatever the
 	 * answer. */
-	{ CMD_BDAT,	CF_BEFORE_HELO,		NULL,		cmd_bdat },
+	{ CMD_BDAT,	CF_BEFORE_HELO,		NULL,	session_bdat_cmd },
 };
 
 static void
@@ -1198,9 +677,7 @@ session_line(struct smtp_session *s)
 		s->discarding = true;
 		deadline_start(s->deadline, s->lc->timeout);
 		/* An overlong AUTH response ends the exchange. */
-		s->auth_step = AUTH_STEP_NONE;
-		free(s->login_user);
-		s->login_user = NULL;
+		session_auth_abort(s);
 		return 1;
 	}
 	len = nl - p;
@@ -1216,132 +693,6 @@ session_line(struct smtp_session *s)
 	/* The command may not touch the input, so p..nl is still there. */
 	evbuffer_drain(in, nl - p + 1);
 	return 1;
-}
-
-static void
-data_output(struct smtp_session *s, const char *buf, size_t len)
-{
-	struct smtp_tx	*tx = s->tx;
-
-	if (tx->too_big || tx->no_space || tx->rtx == NULL)
-		return;
-	/* The free-space reserve, checked per chunk and not only at MAIL:
-	 * one big message must not eat it (#19 item 10). */
-	if (len > 0 && !spool_has_space(s->env.spool)) {
-		tx->no_space = true;
-		receive_release(tx->rtx);
-		tx->rtx = NULL;
-		return;
-	}
-	if ((tx->bdat ? tx->bf.octets_out : tx->df.octets_out) >
-	    s->lc->max_message_size) {
-		/* Keep reading to the end of data, storing nothing more. */
-		tx->too_big = true;
-		receive_release(tx->rtx);
-		tx->rtx = NULL;
-		return;
-	}
-	(void)receive_write(tx->rtx, buf, len);
-}
-
-static void	commit_done(void *, int, const char *);
-static void	tx_end(struct smtp_session *);
-
-/* Body octets from the input, at most DATA_CHUNK at a time. */
-static int
-session_data(struct smtp_session *s)
-{
-	struct evbuffer	*in = bufferevent_get_input(s->bev);
-	struct smtp_tx	*tx = s->tx;
-	size_t		 avail, n, used, outlen;
-	const char	*p;
-
-	avail = evbuffer_get_length(in);
-	if (avail == 0)
-		return 0;
-	n = avail < DATA_CHUNK ? avail : DATA_CHUNK;
-	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
-		return 0;
-	outlen = 0;
-	used = smtp_data_feed(&tx->df, p, n, data_out, &outlen);
-	if (used > n || outlen > sizeof(data_out))
-		fatalx("smtp_data_feed: consumed %zu of %zu, wrote %zu", used,
-		    n, outlen);
-	data_output(s, data_out, outlen);
-	evbuffer_drain(in, used);
-	deadline_data(s->deadline, used, (uint64_t)s->lc->min_data_rate,
-	    s->lc->timeout);
-	if (tx->df.done)
-		tx_end(s);
-	return 1;
-}
-
-/* Refuse the message at the end of data; the session goes on. */
-static void
-tx_refuse(struct smtp_session *s, const char *reason, const char *reply)
-{
-	log_event("rejected", "client=%s listener=%s from=<%s> reason=%s",
-	    s->ip, s->lc->name, s->tx->sender, reason);
-	session_reply(s, "%s", reply);
-	session_reset(s);
-}
-
-/* CRLF.CRLF seen: refuse, or commit the message (receive.c). */
-static void
-tx_end(struct smtp_session *s)
-{
-	struct smtp_tx	*tx = s->tx;
-	struct receive_tx *rtx;
-
-	if (tx->too_big) {
-		tx_refuse(s, "message_too_big",
-		    "552 5.3.4 Message size exceeds fixed limit");
-		return;
-	}
-	if (tx->no_space) {
-		tx_refuse(s, "spool_full",
-		    "452 4.3.1 Insufficient system storage");
-		return;
-	}
-	if (s->lc->bare_lf == BARE_LF_REJECT &&
-	    (tx->bdat ? tx->bf.bare_count : tx->df.bare_count) > 0) {
-		tx_refuse(s, "bare_lf", "550 5.5.2 Bare CR or LF not allowed");
-		return;
-	}
-	rtx = tx->rtx;
-	tx->rtx = NULL;
-	if (rtx == NULL || receive_commit(rtx, commit_done, s, NULL) == -1) {
-		session_reply(s, "451 4.3.0 Error: queue file write error");
-		session_reset(s);
-		return;
-	}
-	tx->rtx = rtx;			/* until commit_done(): to release */
-	session_enter_state(s, S_COMMIT);
-	session_update_read(s);
-	/* Waiting on us, not on the client. */
-	deadline_stop(s->deadline);
-}
-
-/* The message is queued (ok) or the spool has given up; receive.c has
- * logged it.  Not called once the session is gone. */
-static void
-commit_done(void *arg, int ok, const char *id)
-{
-	struct smtp_session	*s = arg;
-
-	if (ok)
-		session_reply(s, "250 2.0.0 Ok: queued as %s", id);
-	else {
-		log_warnx("smtp %s: message %s not queued: spool commit "
-		    "failed", s->ip, id);
-		session_reply(s, "451 4.3.0 Error: queue file write error");
-	}
-	s->tx->rtx = NULL;	/* receive.c frees it after this call */
-	session_reset(s);
-	deadline_start(s->deadline, s->lc->timeout);
-	session_update_read(s);
-	/* Pipelined commands may already wait in the input. */
-	session_process(s);
 }
 
 /*
@@ -1390,11 +741,7 @@ session_starttls(struct smtp_session *s)
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-/*
- * Handle everything buffered, until more input is needed or something
- * must finish first.
- */
-static void
+void
 session_process(struct smtp_session *s)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->bev);
@@ -1420,9 +767,9 @@ session_process(struct smtp_session *s)
 			break;
 		}
 		if (s->state == S_DATA)
-			more = session_data(s);
+			more = session_data_read(s);
 		else if (s->in_bdat)
-			more = session_bdat(s);
+			more = session_bdat_read(s);
 		else
 			more = session_line(s);
 	}
