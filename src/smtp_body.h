@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_body.h — the stored message on its way from the spool to the next
- * hop, for smtp_client.c.  Two framings of the same octets:
+ * hop, for smtp_client_tx.c.  Two framings of the same octets:
  *
  *  - DATA: dot-stuffed, the last line completed with a line end, then the
  *    final ".";

@@ -6,7 +6,7 @@
  * first use and kept
  * until exit, since loading a trust store is far dearer than a handshake;
  * and the per-connection SSL with SNI and the name or address the peer's
- * certificate must match.  The handshake itself runs in smtp_client.c
+ * certificate must match.  The handshake itself runs in smtp_client_tls.c
  * through libevent's bufferevent_openssl.
  */
 #include <sys/types.h>

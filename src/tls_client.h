@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * tls_client.h — the client side of TLS for outgoing SMTP (smtp_client.c):
- * SSL_CTX objects built once per (verify, ca_file, ca_path, client cert
- * and key, DANE) and cached until tls_client_cleanup(), one SSL per
- * connection with SNI and the peer name (or TLSA records) to check, and
- * the texts that go into logs and statuses.
+ * tls_client.h — the client side of TLS for outgoing SMTP
+ * (smtp_client_tls.c): SSL_CTX objects built once per (verify, ca_file,
+ * ca_path, client cert and key, DANE) and cached until
+ * tls_client_cleanup(), one SSL per connection with SNI and the peer
+ * name (or TLSA records) to check, and the texts that go into logs and
+ * statuses.
  */
 #ifndef SMARTHOSTD_TLS_CLIENT_H
 #define SMARTHOSTD_TLS_CLIENT_H
