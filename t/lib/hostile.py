@@ -15,6 +15,9 @@ Modes:
   slow          every reply sent one byte per 100 ms, and 451 at the end
                 of data (so no message is swallowed however the timing
                 falls: the test counts what the good server records)
+  slow-reply    the greeting at once, then every reply as in slow
+  endless-ehlo  the greeting at once, then an EHLO reply that never ends:
+                a complete "250-" line every 200 ms
   no-dot-reply  a normal dialogue, but no reply to the final dot
   slow-read     after the 354, reads the message one byte per 100 ms
   bdat-451      offers CHUNKING; reads each BDAT chunk whole, then answers
@@ -65,7 +68,7 @@ async def bdat_chunk(r, w, mode, line):
 
 
 async def session(r, w, mode):
-    slow = mode == "slow"
+    slow = mode in ("slow", "slow-reply")
     bdat = mode.startswith("bdat-")
     try:
         if mode == "no-banner":
@@ -74,12 +77,17 @@ async def session(r, w, mode):
         if mode == "421":
             await send(w, "421 4.3.2 hostile.test busy\r\n", False)
             return
-        await send(w, "220 hostile.test ESMTP\r\n", slow)
+        await send(w, "220 hostile.test ESMTP\r\n", mode == "slow")
         while True:
             line = await r.readline()
             if not line:
                 return
             verb = line[:4].upper()
+            if verb == b"EHLO" and mode == "endless-ehlo":
+                while True:
+                    await send(w, "250-hostile.test still talking\r\n",
+                               False)
+                    await asyncio.sleep(0.2)
             if verb in (b"EHLO", b"HELO"):
                 await send(w, "250-hostile.test\r\n250-PIPELINING\r\n"
                            + ("250-CHUNKING\r\n" if bdat else "")
@@ -143,7 +151,8 @@ def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--mode", required=True,
                    choices=["no-banner", "drop-data", "421", "452-rcpt",
-                            "slow", "no-dot-reply", "slow-read",
+                            "slow", "slow-reply", "endless-ehlo",
+                            "no-dot-reply", "slow-read",
                             "bdat-451", "bdat-554", "bdat-drop"])
     a = p.parse_args()
     loop = asyncio.new_event_loop()
