@@ -4,7 +4,8 @@
 # metrics.t -- the metrics HTTP listener: a known load (100 messages
 # delivered, 10 deferred) shows in the counters and gauges; Prometheus's
 # own promtool accepts the exposition; 403 outside allow_from, 404 for
-# another path, 405 for another method; a reload keeps the counters.
+# another path, 405 for another method; a reload keeps the counters; the
+# queue gauge names the 100 largest queues and sums the rest as "other".
 use strict;
 use warnings;
 use Test::More;
@@ -20,7 +21,8 @@ my %conf = (
 	relayers => sink_relayer($good, name => 'ok') . ",\n" . sink_relayer($bad, name => 'bad'),
 	routing => q{
 	    default_relayer = "ok";
-	    rules = ( { recipient_domain = "fail.test"; relayer = "bad"; } );
+	    rules = ( { recipient_domain = [ "fail.test", "*.fail.test" ];
+			relayer = "bad"; } );
 	},
 	queue => 'retry_interval = "1h";',
 	top => qq{metrics = { address = "127.0.0.1"; port = $mport;
@@ -137,6 +139,59 @@ $t = get('/metrics')->{content};
 is(value($t, 'smarthostd_messages_received_total{listener="in"}'), 110,
     'a reload keeps the counters');
 is(value($t, 'smarthostd_reloads_total'), 1, 'the reload is counted');
+
+# Bounded label cardinality: 106 queues waiting, only the 100 largest are
+# named (ties by name) and the rest summed as queue="other".  Queued by
+# domain (BatchByDomain): two transactions to d001..d100.fail.test make
+# 200 messages, one to e1..e5 five more; fail.test holds 10 already.
+{
+	for my $rcpts ([ map { sprintf('r@d%03d.fail.test', $_) } 1 .. 100 ],
+	    [ map { sprintf('r@d%03d.fail.test', $_) } 1 .. 100 ],
+	    [ map { "r\@e$_.fail.test" } 1 .. 5 ]) {
+		my $s = smtp_session(port => $d->port);
+		$s->start_ehlo;
+		$s->cmd('MAIL FROM:<a@client.test>');
+		$s->cmd("RCPT TO:<$_>") for @$rcpts;
+		$s->cmd('DATA');
+		$s->send("Subject: many\r\n\r\nmany queues\r\n.\r\n");
+		my $r = $s->reply;
+		ok($r && $r->{code} == 250, scalar(@$rcpts)
+		    . ' recipients accepted in one transaction');
+		$s->cmd('QUIT');
+		$s->close;
+	}
+	ok(wait_for(sub {
+		(value(get('/metrics')->{content}, 'smarthostd_queue_length')
+		    // 0) == 215 }, 30), '215 messages queued');
+	$t = get('/metrics')->{content};
+	my %q;
+	for my $l (split /\n/, $t) {
+		$q{$1} = $2 if $l =~
+		    /^smarthostd_queue_messages\{queue="([^"]*)"\} (\d+)$/;
+	}
+	is(scalar(grep { $_ ne 'other' } keys %q), 100,
+	    '100 queues named, no more');
+	is($q{'fail.test'}, 10, 'the largest queue is named');
+	is($q{'d001.fail.test'}, 2, 'a queue of two is named');
+	is($q{'d099.fail.test'}, 2, 'the 100th largest (ties by name) is named');
+	ok(!exists $q{'d100.fail.test'} && !exists $q{'e1.fail.test'},
+	    'the smaller ones are not');
+	is($q{other}, 7, 'queue="other" sums the other six queues (2 + 5)');
+	my $sum = 0;
+	$sum += $_ for values %q;
+	is($sum, 215, 'the gauges add up to the queue length');
+	SKIP: {
+		my ($promtool) = grep { -x } qw(/usr/bin/promtool
+		    /usr/local/bin/promtool);
+		skip 'promtool is not installed (Debian package prometheus)', 1
+		    unless $promtool;
+		my $f = tempdir('prom2') . '/metrics.txt';
+		write_file($f, $t);
+		my $out = `$promtool check metrics < $f 2>&1`;
+		is($?, 0, 'promtool check metrics: the page with 101 queue series')
+		    or diag($out);
+	}
+}
 
 $d->stop;
 unlike($d->log, qr/runtime error|AddressSanitizer|LeakSanitizer/,
