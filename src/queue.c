@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * queue.c — owns the scheduler: every queued message in memory, its timer,
- * its delivery attempts, retries, expiry and bounces.
+ * its delivery attempts and retries; the control commands' view of it
+ * (walk, find, flush, hold, remove).
  *
  * The spool holds the truth; a struct qmsg holds what scheduling needs.
  * An attempt routes every pending recipient with the configuration in force
@@ -11,12 +12,12 @@
  * records the outcome durably (spool_update) before anything else: a crash
  * after a delivery may repeat it (at least once), never lose it.  A message
  * leaves the spool only when every recipient has a final outcome, and after
- * its bounce, if any, is itself durably queued.
+ * its bounce, if any, is itself durably queued (queue_final.c).  The log
+ * lines of the outcomes are queue_outcome.c's; the three files share the
+ * queue's objects through queue_int.h.
  */
 #include <sys/queue.h>
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "qindex.h"
 #include "queue.h"
 #include "queue_dsn.h"
+#include "queue_int.h"
 #include "receive.h"
 #include "relay.h"
 #include "retry.h"
@@ -38,46 +40,7 @@
 #include "stats.h"
 #include "util.h"
 
-
-struct qmsg {
-	TAILQ_ENTRY(qmsg)	 entry;
-	struct queue		*q;
-	struct envelope		*env;
-	struct event		*timer;
-	int			 inflight;	/* deliveries not yet done */
-	int			 busy;		/* attempt or finalize under way */
-	time_t			 started;	/* this attempt */
-	struct outcome		*deferred;	/* logged once next= is known */
-	int			 n_deferred;
-};
-
-TAILQ_HEAD(qmsg_list, qmsg);
-
-/* One recipient's outcome, as the mail log shows it (doc/logging.md). */
-struct outcome {
-	int		 index;		/* in env->rcpts */
-	char		*queue, *relayer, *remote, *tls_info, *status;
-	enum dlv_dane	 dane;
-	const char	*mta_sts;	/* static text, or NULL */
-	long		 delay;
-	int		 attempt;
-};
-
-struct queue {
-	struct event_base	*base;
-	struct spool		*spool;
-	struct receive		*receive;	/* for bounces */
-	struct config		*cfg;
-	struct qmsg_list	 msgs;		/* oldest first */
-	struct qindex		*byid;		/* env->id -> qmsg */
-	int			 n;
-	int			 busy;		/* messages with work in flight */
-	int			 quiescing;
-};
-
 static void	qmsg_attempt(struct qmsg *);
-static void	qmsg_finalize(struct qmsg *);
-static void	qmsg_warn(struct qmsg *);
 static void	qmsg_timer_cb(evutil_socket_t, short, void *);
 
 struct queue *
@@ -95,85 +58,7 @@ queue_new(struct event_base *base, struct spool *spool, struct receive *rc,
 	return q;
 }
 
-static void
-outcome_clear(struct outcome *o)
-{
-	free(o->queue);
-	free(o->relayer);
-	free(o->remote);
-	free(o->tls_info);
-	free(o->status);
-}
-
-/* Append key=value pairs to line, every %s escaped (log_format()). */
-static void __attribute__((format(printf, 3, 4)))
-line_add(char *line, size_t size, const char *fmt, ...)
-{
-	size_t	n = strlen(line);
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vformat(line + n, size - n, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * The one form of delivered, deferred, bounced and expired lines: the
- * same fields in the same order, next= only for deferred (the time of
- * the next attempt, UTC).  tls_info is "<version>/<cipher>
- * verified=<yes|no>" or NULL; dane= only for a relayer with dane on,
- * mta_sts= only for one with mta_sts on.
- */
-static void
-log_outcome(const char *event, const struct envelope *env,
-    const struct outcome *o, time_t next)
-{
-	const char	*vf = NULL, *addr = env->rcpts[o->index].addr;
-	const char	*dane = dlv_dane_to_text(o->dane);
-	char		 tls[256] = "", nextbuf[64] = "";
-	char		 line[3072];
-	struct tm	 tm;
-
-	if (o->tls_info != NULL &&
-	    (vf = strstr(o->tls_info, " verified=")) != NULL)
-		snprintf(tls, sizeof(tls), "%.*s", (int)(vf - o->tls_info),
-		    o->tls_info);
-	if (next > 0 && gmtime_r(&next, &tm) != NULL)
-		strftime(nextbuf, sizeof(nextbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* Built in pieces, each escaped by log_format(): field names stay
-	 * in the formats, every value goes through a %s. */
-	line[0] = '\0';
-	line_add(line, sizeof(line), "id=%s queue=%s from=<%s> to=<%s> "
-	    "relayer=%s remote=%s", env->id, o->queue, env->sender, addr,
-	    o->relayer, o->remote ? o->remote : "none");
-	if (vf != NULL)
-		line_add(line, sizeof(line), " tls=%s verified=%s", tls,
-		    vf + strlen(" verified="));
-	if (dane != NULL)
-		line_add(line, sizeof(line), " dane=%s", dane);
-	if (o->mta_sts != NULL)
-		line_add(line, sizeof(line), " mta_sts=%s", o->mta_sts);
-	line_add(line, sizeof(line), " status=\"%s\" delay=%lds attempt=%d",
-	    o->status, o->delay, o->attempt);
-	if (nextbuf[0] != '\0')
-		line_add(line, sizeof(line), " next=%s", nextbuf);
-	log_event_text(event, line);
-}
-
-/* The deferred lines of the attempt that just ended, with next=. */
-static void
-log_deferred(struct qmsg *m, time_t next)
-{
-	for (int i = 0; i < m->n_deferred; i++) {
-		log_outcome("deferred", m->env, &m->deferred[i], next);
-		outcome_clear(&m->deferred[i]);
-	}
-	free(m->deferred);
-	m->deferred = NULL;
-	m->n_deferred = 0;
-}
-
-static void
+void
 qmsg_free(struct qmsg *m)
 {
 	struct queue	*q = m->q;
@@ -217,7 +102,7 @@ queue_length(const struct queue *q)
 	return q->n;
 }
 
-static void
+void
 qmsg_schedule(struct qmsg *m, time_t when)
 {
 	struct timeval	tv = { 0, 0 };
@@ -442,27 +327,13 @@ qmsg_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		qmsg_attempt(m);
 }
 
-static void
+void
 qmsg_set_busy(struct qmsg *m, int busy)
 {
 	if (m->busy == busy)
 		return;
 	m->busy = busy;
 	m->q->busy += busy ? 1 : -1;
-}
-
-/* The event name a delivery result is logged under. */
-static const char *
-dlv_result_to_text(enum dlv_result r)
-{
-	switch (r) {
-	case DLV_OK:
-		return "delivered";
-	case DLV_PERMFAIL:
-		return "bounced";
-	default:
-		return "deferred";
-	}
 }
 
 static void
@@ -521,7 +392,7 @@ delivery_done(struct delivery *d)
 		stats_inc(r->result == DLV_OK ? STAT_DELIVERED :
 		    r->result == DLV_PERMFAIL ? STAT_BOUNCED : STAT_DEFERRED);
 		stats_count(SF_DELIVERIES, d->relayer->name,
-		    dlv_result_to_text(r->result));
+		    outcome_event(r->result));
 		o.index = r->index;
 		o.queue = r->queue_name;
 		o.relayer = (char *)d->relayer->name;
@@ -532,28 +403,10 @@ delivery_done(struct delivery *d)
 		o.status = (char *)status;
 		o.delay = delay;
 		o.attempt = env->attempts + 1;
-		if (r->result != DLV_TEMPFAIL) {
-			log_outcome(dlv_result_to_text(r->result), env, &o, 0);
-			continue;
-		}
-		/* Logged when the attempt ends and the next one is set. */
-		if (m->deferred == NULL)
-			m->deferred = xcalloc(env->n_rcpts,
-			    sizeof(*m->deferred));
-		if (m->n_deferred < env->n_rcpts) {
-			struct outcome	*c = &m->deferred[m->n_deferred++];
-
-			c->index = o.index;
-			c->queue = xstrdup(o.queue);
-			c->relayer = xstrdup(o.relayer);
-			c->remote = o.remote ? xstrdup(o.remote) : NULL;
-			c->tls_info = o.tls_info ? xstrdup(o.tls_info) : NULL;
-			c->dane = o.dane;
-			c->mta_sts = o.mta_sts;
-			c->status = xstrdup(o.status);
-			c->delay = o.delay;
-			c->attempt = o.attempt;
-		}
+		if (r->result != DLV_TEMPFAIL)
+			outcome_log(outcome_event(r->result), env, &o, 0);
+		else	/* logged when the attempt ends and the next is set */
+			outcome_defer(m, &o);
 	}
 	delivery_free(d);
 	if (--m->inflight > 0)
@@ -561,7 +414,7 @@ delivery_done(struct delivery *d)
 
 	env->attempts++;
 	if (envelope_pending(env) == 0) {
-		log_deferred(m, 0);	/* none: deferred ones are pending */
+		outcome_log_deferred(m, 0);	/* none: deferred ones are pending */
 		qmsg_finalize(m);
 		return;
 	}
@@ -579,7 +432,7 @@ delivery_done(struct delivery *d)
 		if (next > deadline && deadline > t)
 			next = deadline;
 		env->next_attempt = next;
-		log_deferred(m, next);
+		outcome_log_deferred(m, next);
 		/* delay_warning: once, recorded with the retry below. */
 		if (cfg->delay_warning > 0 && !env->warned &&
 		    env->sender[0] != '\0' && t - env->created >=
@@ -591,48 +444,6 @@ delivery_done(struct delivery *d)
 			    "recipients may be tried again", env->id);
 		qmsg_set_busy(m, 0);
 		qmsg_schedule(m, next);
-	}
-}
-
-/* Every pending recipient fails now as expired (max_age). */
-static void
-qmsg_expire(struct qmsg *m)
-{
-	struct envelope	*env = m->env;
-	struct route	 rt;
-	struct outcome	 o;
-
-	for (int i = 0; i < env->n_rcpts; i++) {
-		struct env_rcpt	*er = &env->rcpts[i];
-		char		*st;
-
-		if (er->state != RCPT_PENDING)
-			continue;
-		st = xasprintf("4.4.7 message expired after %lds in queue%s%s",
-		    (long)(now() - env->created), env->last_error ? ": " : "",
-		    env->last_error ? env->last_error : "");
-		free(er->status);
-		er->status = st;
-		er->state = RCPT_FAILED;
-		stats_inc(STAT_EXPIRED);
-		/* The route it would take now: where it kept failing. */
-		if (route_resolve(m->q->cfg, env->listener, env->sender,
-		    er->addr, &rt) == -1) {
-			rt.relayer = NULL;
-			strlcpy_(rt.queue, "none", sizeof(rt.queue));
-		}
-		stats_count(SF_DELIVERIES, rt.relayer != NULL ?
-		    rt.relayer->name : "none", "expired");
-		memset(&o, 0, sizeof(o));
-		o.index = i;
-		o.queue = rt.queue;
-		o.relayer = rt.relayer != NULL ? (char *)rt.relayer->name :
-		    "none";
-		o.remote = er->remote;
-		o.status = st;
-		o.delay = (long)(now() - env->created);
-		o.attempt = env->attempts;	/* the last one made */
-		log_outcome("expired", env, &o, 0);
 	}
 }
 
@@ -727,107 +538,3 @@ qmsg_attempt(struct qmsg *m)
 	free(ds);
 }
 
-/* The bounce is queued (receive.c logged it and gave it to us) or not. */
-static void
-bounce_committed(void *arg, int ok, const char *id)
-{
-	struct qmsg	*m = arg;
-	struct queue	*q = m->q;
-
-	if (!ok) {
-		/* The original stays, with its final states; try again. */
-		log_warnx("id=%s: cannot queue the bounce; will retry",
-		    m->env->id);
-		qmsg_set_busy(m, 0);
-		qmsg_schedule(m, now() + q->cfg->retry_interval);
-		return;
-	}
-	if (spool_remove(q->spool, m->env) == -1)
-		log_warnx("id=%s: cannot remove from spool", m->env->id);
-	qmsg_set_busy(m, 0);
-	qmsg_free(m);
-}
-
-/* Queue the final DSN (failed recipients, and delivered ones that asked
- * for NOTIFY=SUCCESS); 0 when one is on its way. */
-static int
-qmsg_bounce(struct qmsg *m)
-{
-	struct queue	*q = m->q;
-
-	return queue_dsn(q->receive, q->spool, q->cfg, m->env,
-	    QUEUE_DSN_FINAL, bounce_committed, m);
-}
-
-/* A delay warning is queued, or could not be. */
-static void
-warn_committed(void *arg, int ok, const char *id)
-{
-	char	*orig = arg;
-
-	if (!ok)
-		log_warnx("id=%s: cannot queue the delay warning", orig);
-	else
-		log_info("id=%s: delay warning queued as %s", orig, id);
-	free(orig);
-}
-
-/*
- * Queue an RFC 3464 "Action: delayed" notice for the pending recipients
- * (delay_warning) and mark the envelope warned; the caller's
- * spool_update() makes the mark durable, so a restart does not send it
- * again.  A crash between the two may, at worst, send it twice.
- */
-static void
-qmsg_warn(struct qmsg *m)
-{
-	struct queue	*q = m->q;
-	char		*orig = xstrdup(m->env->id);
-
-	/* On -1 warn_committed(), which owns orig otherwise, is not called. */
-	if (queue_dsn(q->receive, q->spool, q->cfg, m->env, QUEUE_DSN_DELAYED,
-	    warn_committed, orig) == -1) {
-		free(orig);
-		return;
-	}
-	m->env->warned = true;
-}
-
-/* Every recipient has a final outcome: bounce (or report success) if
- * needed, then remove. */
-static void
-qmsg_finalize(struct qmsg *m)
-{
-	struct queue	*q = m->q;
-	struct envelope	*env = m->env;
-	int		 failed = 0, notice;
-
-	for (int i = 0; i < env->n_rcpts; i++)
-		if (env->rcpts[i].state == RCPT_FAILED)
-			failed++;
-	notice = queue_dsn_count(q->cfg, env, QUEUE_DSN_FINAL);
-
-	qmsg_set_busy(m, 1);
-	if (failed > 0 && notice == 0 && env->sender[0] != '\0' &&
-	    q->cfg->bounces)
-		log_info("id=%s: no bounce: NOTIFY asked for none", env->id);
-	if (notice > 0 && env->sender[0] != '\0') {
-		if (qmsg_bounce(m) == 0)
-			return;		/* bounce_committed() goes on */
-		/* Keep the final states on disk and try again later. */
-		if (spool_update(q->spool, env) == -1)
-			log_warnx("id=%s: cannot record delivery state",
-			    env->id);
-		qmsg_set_busy(m, 0);
-		qmsg_schedule(m, now() + q->cfg->retry_interval);
-		return;
-	}
-	if (failed > 0 && env->sender[0] == '\0')
-		log_info("id=%s: no bounce for a null sender", env->id);
-	if (spool_remove(q->spool, env) == -1)
-		log_warnx("id=%s: cannot remove from spool", env->id);
-	else
-		log_debug("id=%s: removed from spool", env->id);
-	qmsg_set_busy(m, 0);
-	qmsg_free(m);
-}
