@@ -636,6 +636,20 @@ session_command(struct smtp_session *s, const char *line, size_t len)
 	c->run(s, &cmd);
 }
 
+const char *
+session_input(struct smtp_session *s, size_t max, size_t *n, size_t *avail)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
+	size_t		 len;
+
+	if ((len = evbuffer_get_length(in)) == 0)
+		return NULL;
+	*n = len < max ? len : max;
+	if (avail != NULL)
+		*avail = len;
+	return (const char *)evbuffer_pullup(in, *n);
+}
+
 /*
  * One command line from the input.  Returns 1 when a line was handled,
  * 0 when more input is needed.  A line ends at LF; a CR before it is
@@ -650,11 +664,7 @@ session_line(struct smtp_session *s)
 	size_t		 avail, n, len;
 	const char	*p, *nl;
 
-	avail = evbuffer_get_length(in);
-	if (avail == 0)
-		return 0;
-	n = avail < SMTP_LINE_MAX ? avail : SMTP_LINE_MAX;
-	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
+	if ((p = session_input(s, SMTP_LINE_MAX, &n, &avail)) == NULL)
 		return 0;
 	nl = memchr(p, '\n', n);
 	if (s->discarding) {

@@ -158,17 +158,13 @@ session_bdat_read(struct smtp_session *s)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->bev);
 	struct smtp_tx	*tx = s->tx;
-	size_t		 avail, n, outlen;
+	size_t		 max, n, outlen;
 	const char	*p;
 
 	if (s->bdat_left > 0) {
-		avail = evbuffer_get_length(in);
-		if (avail == 0)
-			return 0;
-		n = avail < DATA_CHUNK ? avail : DATA_CHUNK;
-		if (n > s->bdat_left)
-			n = (size_t)s->bdat_left;
-		if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
+		max = s->bdat_left < DATA_CHUNK ? (size_t)s->bdat_left :
+		    DATA_CHUNK;
+		if ((p = session_input(s, max, &n, NULL)) == NULL)
 			return 0;
 		if (s->bdat_error == NULL) {
 			bdat_feed(&tx->bf, p, n, data_out, &outlen);
@@ -216,14 +212,10 @@ session_data_read(struct smtp_session *s)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->bev);
 	struct smtp_tx	*tx = s->tx;
-	size_t		 avail, n, used, outlen;
+	size_t		 n, used, outlen;
 	const char	*p;
 
-	avail = evbuffer_get_length(in);
-	if (avail == 0)
-		return 0;
-	n = avail < DATA_CHUNK ? avail : DATA_CHUNK;
-	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
+	if ((p = session_input(s, DATA_CHUNK, &n, NULL)) == NULL)
 		return 0;
 	outlen = 0;
 	used = smtp_data_feed(&tx->df, p, n, data_out, &outlen);

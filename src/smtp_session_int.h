@@ -138,6 +138,11 @@ void	session_update_read(struct smtp_session *);
 void	session_reset(struct smtp_session *);
 /* Stop reading; free once the replies already queued are written. */
 void	session_close(struct smtp_session *);
+/* Up to max octets at the head of the input, contiguous, and their
+ * number in *n; NULL when nothing is buffered.  *avail (if not NULL) is
+ * all that is buffered.  Every reader of the input starts here. */
+const char *session_input(struct smtp_session *, size_t max, size_t *n,
+		    size_t *avail);
 /* Handle everything buffered, until more input is needed or something
  * must finish first (a caller that resumes a paused session). */
 void	session_process(struct smtp_session *);
