@@ -385,6 +385,19 @@ fatal(const char *fmt, ...)
 }
 
 void
+die(int status, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "%s: ", log_ident);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+void
 fatalx(const char *fmt, ...)
 {
 	va_list	ap;

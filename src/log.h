@@ -30,6 +30,16 @@ void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /*
+ * The command-line programs' way out (smarthostctl, smarthost-sendmail,
+ * smarthostd before it runs): "<ident>: message" on stderr, the ident
+ * log_init() was given, then exit(status) (a sysexits.h code where the
+ * caller has one).  Plain text to the user who ran the command, never a
+ * log line: no time stamp, no syslog.
+ */
+void	die(int status, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+
+/*
  * One event line: "<event> " followed by the formatted key=value pairs.
  * Every %s value is escaped as doc/logging.md says: bare when it is plain
  * printable ASCII without blanks, quotes, backslashes or '='; otherwise in

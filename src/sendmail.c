@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,19 +65,6 @@ struct opts {
 	char		 envid[DSN_ENVID_MAX + 1];	/* "" if none */
 	unsigned	 notify;
 };
-
-void
-die(int code, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
 
 /* The usage on stdout with status 0 (--help), else on stderr. */
 static void __attribute__((noreturn))

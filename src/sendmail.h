@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * sendmail.h — what the files of smarthost-sendmail share: its name in
- * messages and its way out, the incoming/ file it writes
+ * messages (its way out is log.h's die()), the incoming/ file it writes
  * (sendmail_out.c), and mailq (sendmail_mailq.c).  Not part of the
  * daemon's library.
  */
@@ -17,10 +17,6 @@ struct sendmail_out;
 
 /* The name we were called by ("sendmail", "mailq", ...). */
 extern const char *progname;
-
-/* "progname: message" on stderr, then exit with a sysexits.h code. */
-void	die(int code, const char *fmt, ...)
-	    __attribute__((noreturn, format(printf, 2, 3)));
 
 /* 2 * nbytes (at most 32) random hex digits into buf. */
 void	random_hex(char *buf, size_t nbytes);

@@ -20,6 +20,7 @@
 #include "control_client.h"
 #include "control_format.h"
 #include "incoming_env.h"
+#include "log.h"
 #include "sendmail.h"
 #include "spool.h"
 #include "util.h"

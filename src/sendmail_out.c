@@ -23,6 +23,7 @@
 
 #include "durable.h"
 #include "incoming_env.h"
+#include "log.h"
 #include "sendmail.h"
 #include "spool.h"
 #include "util.h"

@@ -6,7 +6,6 @@
  * one request line through control_client.c, prints the answer.  Exit 0 when the daemon said "ok",
  * 1 for any error, with the reason on stderr.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,19 +56,6 @@ usage(int status)
 	exit(status);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("smarthostctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 /* An argument becomes one word of the request line: no blanks, no
  * control characters, nothing the daemon would split or refuse. */
 static bool
@@ -93,9 +79,9 @@ socket_from_config(const char *path)
 	 * hostname, spool and control, as smarthost-sendmail does. */
 	if ((cfg = config_load(path, err, sizeof(err))) == NULL &&
 	    (cfg = config_load_local(path, err, sizeof(err))) == NULL)
-		die("%s", err);
+		die(1, "%s", err);
 	if (cfg->control == NULL)
-		die("%s: the control socket is disabled (control = \"\")",
+		die(1, "%s: the control socket is disabled (control = \"\")",
 		    path);
 	sock = xstrdup(cfg->control);
 	config_unref(cfg);
@@ -116,13 +102,13 @@ ctl_dkim(const char *path, bool json)
 	int			 n;
 
 	if ((cfg = config_load(path, err, sizeof(err))) == NULL)
-		die("%s", err);
+		die(1, "%s", err);
 	if (json)
 		printf("[");
 	for (n = 0; n < cfg->n_dkim; n++) {
 		d = &cfg->dkim[n];
 		if ((txt = dkim_key_txt(d->key, d->alg)) == NULL)
-			die("%s: cannot make the public key of selector %s",
+			die(1, "%s: cannot make the public key of selector %s",
 			    d->domain, d->selector);
 		if (json)
 			printf("%s\n {\"domain\": \"%s\", \"selector\": \"%s\", "
@@ -197,9 +183,9 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (!word_ok(argv[i]))
-			die("invalid argument \"%s\"", argv[i]);
+			die(1, "invalid argument \"%s\"", argv[i]);
 		if (len + strlen(argv[i]) + 16 >= sizeof(req))
-			die("request too long");
+			die(1, "request too long");
 		len += (size_t)snprintf(req + len, sizeof(req) - len, "%s%s",
 		    nwords++ ? " " : "", argv[i]);
 	}
@@ -217,6 +203,5 @@ main(int argc, char **argv)
 	free(sockpath);
 	if (r == CTLC_OK)
 		return 0;
-	fprintf(stderr, "smarthostctl: %s\n", err);
-	return 1;
+	die(1, "%s", err);
 }

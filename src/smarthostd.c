@@ -377,8 +377,7 @@ main(int argc, char **argv)
 	/* Errors name the file as it was given; reloads use the
 	 * absolute path. */
 	if ((d.cfg = config_load(cfgarg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "smarthostd: %s\n", err);
-		return 1;
+		die(1, "%s", err);
 	}
 	log_config_warnings(d.cfg);
 	if (check) {
