@@ -152,11 +152,20 @@ bdat_chunk_end(struct smtp_session *s)
 	tx_end(s);
 }
 
+/* n body octets have been taken from the input: drop them; the data
+ * deadline moves on by what they were worth (deadline.h). */
+static void
+data_taken(struct smtp_session *s, size_t n)
+{
+	evbuffer_drain(bufferevent_get_input(s->bev), n);
+	deadline_data(s->deadline, n, (uint64_t)s->lc->min_data_rate,
+	    s->lc->timeout);
+}
+
 /* A BDAT chunk's octets from the input, at most DATA_CHUNK at a time. */
 int
 session_bdat_read(struct smtp_session *s)
 {
-	struct evbuffer	*in = bufferevent_get_input(s->bev);
 	struct smtp_tx	*tx = s->tx;
 	size_t		 max, n, outlen;
 	const char	*p;
@@ -170,10 +179,8 @@ session_bdat_read(struct smtp_session *s)
 			bdat_feed(&tx->bf, p, n, data_out, &outlen);
 			data_output(s, data_out, outlen);
 		}
-		evbuffer_drain(in, n);
+		data_taken(s, n);
 		s->bdat_left -= n;
-		deadline_data(s->deadline, n, (uint64_t)s->lc->min_data_rate,
-		    s->lc->timeout);
 	}
 	if (s->bdat_left == 0)
 		bdat_chunk_end(s);
@@ -210,7 +217,6 @@ data_output(struct smtp_session *s, const char *buf, size_t len)
 int
 session_data_read(struct smtp_session *s)
 {
-	struct evbuffer	*in = bufferevent_get_input(s->bev);
 	struct smtp_tx	*tx = s->tx;
 	size_t		 n, used, outlen;
 	const char	*p;
@@ -223,9 +229,7 @@ session_data_read(struct smtp_session *s)
 		fatalx("smtp_data_feed: consumed %zu of %zu, wrote %zu", used,
 		    n, outlen);
 	data_output(s, data_out, outlen);
-	evbuffer_drain(in, used);
-	deadline_data(s->deadline, used, (uint64_t)s->lc->min_data_rate,
-	    s->lc->timeout);
+	data_taken(s, used);
 	if (tx->df.done)
 		tx_end(s);
 	return 1;
