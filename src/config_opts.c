@@ -255,7 +255,8 @@ static int
 get_duration(struct loader *ld, const config_setting_t *s, const char *name,
     long *out)
 {
-	const char	*str, *why;
+	const char	*str;
+	char		 why[UNITS_ERRLEN];
 	long long	 v;
 
 	switch (config_setting_type(s)) {
@@ -270,7 +271,7 @@ get_duration(struct loader *ld, const config_setting_t *s, const char *name,
 		return 0;
 	case CONFIG_TYPE_STRING:
 		str = config_setting_get_string(s);
-		if (duration_parse(str, out, &why) == -1)
+		if (duration_parse(str, out, why) == -1)
 			return fail(ld, s, "%s: invalid duration \"%s\": %s",
 			    name, str, why);
 		return 0;
@@ -284,7 +285,8 @@ static int
 get_size(struct loader *ld, const config_setting_t *s, const char *name,
     uint64_t *out)
 {
-	const char	*str, *why;
+	const char	*str;
+	char		 why[UNITS_ERRLEN];
 
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
@@ -295,7 +297,7 @@ get_size(struct loader *ld, const config_setting_t *s, const char *name,
 		return 0;
 	case CONFIG_TYPE_STRING:
 		str = config_setting_get_string(s);
-		if (size_parse(str, out, &why) == -1)
+		if (size_parse(str, out, why) == -1)
 			return fail(ld, s, "%s: invalid size \"%s\": %s",
 			    name, str, why);
 		if (*out == 0)

@@ -157,7 +157,8 @@ opt_delay_warning(struct loader *ld, const struct opt *o,
     const config_setting_t *s, void *obj)
 {
 	struct config	*cfg = obj;
-	const char	*str, *why;
+	const char	*str;
+	char		 why[UNITS_ERRLEN];
 
 	cfg->delay_warning = 0;
 	if (s == NULL)
@@ -176,7 +177,7 @@ opt_delay_warning(struct loader *ld, const struct opt *o,
 		str = config_setting_get_string(s);
 		if (strcmp(str, "0") == 0)
 			return 0;
-		if (duration_parse(str, &cfg->delay_warning, &why) == -1)
+		if (duration_parse(str, &cfg->delay_warning, why) == -1)
 			return fail(ld, s, "%s: invalid duration \"%s\": %s",
 			    o->name, str, why);
 		return 0;

@@ -8,78 +8,75 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "units.h"
 
-/*
- * Messages for a letter where a unit was expected, so the user sees the
- * letter they typed without us needing a buffer (err points at constant
- * storage and the function stays pure).
- */
-#define DUR_UNIT(c)	"unknown unit '" #c "' (expected s, m, h or d)"
-#define SIZE_UNIT(c)	"unknown unit '" #c "' (expected K, M or G)"
-/* One message per letter, in order, for each table below. */
-#define LOWER(MSG)	MSG(a), MSG(b), MSG(c), MSG(d), MSG(e), MSG(f), \
-	MSG(g), MSG(h), MSG(i), MSG(j), MSG(k), MSG(l), MSG(m), MSG(n), \
-	MSG(o), MSG(p), MSG(q), MSG(r), MSG(s), MSG(t), MSG(u), MSG(v), \
-	MSG(w), MSG(x), MSG(y), MSG(z)
-#define UPPER(MSG)	MSG(A), MSG(B), MSG(C), MSG(D), MSG(E), MSG(F), \
-	MSG(G), MSG(H), MSG(I), MSG(J), MSG(K), MSG(L), MSG(M), MSG(N), \
-	MSG(O), MSG(P), MSG(Q), MSG(R), MSG(S), MSG(T), MSG(U), MSG(V), \
-	MSG(W), MSG(X), MSG(Y), MSG(Z)
-
-static const char *const dur_unit_lower[26] = { LOWER(DUR_UNIT) };
-static const char *const dur_unit_upper[26] = { UPPER(DUR_UNIT) };
-static const char *const size_unit_lower[26] = { LOWER(SIZE_UNIT) };
-static const char *const size_unit_upper[26] = { UPPER(SIZE_UNIT) };
-
-/* Why the character where a unit was expected is not one. */
-static const char *
-bad_unit(char c, const char *const *lower, const char *const *upper,
-    const char *generic)
+/* A constant reason into the caller's buffer. */
+static void
+set_err(char *err, const char *why)
 {
-	if (c >= 'a' && c <= 'z')
-		return lower[c - 'a'];
-	if (c >= 'A' && c <= 'Z')
-		return upper[c - 'A'];
-	if (c == '.' || c == ',')
-		return "must be a whole number";
-	if (c == ' ' || c == '\t')
-		return "unexpected space";
-	return generic;
+	size_t	 n = strlen(why);
+
+	if (n >= UNITS_ERRLEN)
+		n = UNITS_ERRLEN - 1;
+	memcpy(err, why, n);
+	err[n] = '\0';
+}
+
+/*
+ * Why the character where a unit was expected is not one, into err: the
+ * letter itself when it is one ("unknown unit 'w' (expected s, m, h or
+ * d)"), so the user sees what they typed.  Written into the caller's
+ * buffer rather than picked from a table of one constant message per
+ * letter: that table was 5 KB of the daemon.
+ */
+static void
+bad_unit(char c, const char *expected, char *err)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		(void)snprintf(err, UNITS_ERRLEN, "unknown unit '%c' (%s)", c,
+		    expected);
+	else if (c == '.' || c == ',')
+		set_err(err, "must be a whole number");
+	else if (c == ' ' || c == '\t')
+		set_err(err, "unexpected space");
+	else
+		(void)snprintf(err, UNITS_ERRLEN, "unknown unit (%s)", expected);
 }
 
 /*
  * Leading decimal digits of s (NULL: empty) into *v, refusing what does
  * not fit in max.
- * Returns a pointer past the digits, or NULL with *err set.
+ * Returns a pointer past the digits, or NULL with the reason in err.
  */
 static const char *
-parse_digits(const char *s, uint64_t max, uint64_t *v, const char **err)
+parse_digits(const char *s, uint64_t max, uint64_t *v, char *err)
 {
 	uint64_t	 n = 0;
 	unsigned int	 d;
 
 	if (s == NULL || *s == '\0') {
-		*err = "empty value";
+		set_err(err, "empty value");
 		return NULL;
 	}
 	if (*s == '-') {
-		*err = "must not be negative";
+		set_err(err, "must not be negative");
 		return NULL;
 	}
 	if (*s == ' ' || *s == '\t') {
-		*err = "unexpected space";
+		set_err(err, "unexpected space");
 		return NULL;
 	}
 	if (*s < '0' || *s > '9') {
-		*err = "expected a number";
+		set_err(err, "expected a number");
 		return NULL;
 	}
 	for (; *s >= '0' && *s <= '9'; s++) {
 		d = (unsigned int)(*s - '0');
 		if (n > (max - d) / 10) {
-			*err = "too large";
+			set_err(err, "too large");
 			return NULL;
 		}
 		n = n * 10 + d;
@@ -89,14 +86,14 @@ parse_digits(const char *s, uint64_t max, uint64_t *v, const char **err)
 }
 
 int
-duration_parse(const char *s, long *secs, const char **err)
+duration_parse(const char *s, long *secs, char *err)
 {
 	const char	*end;
-	const char	*dummy;
+	char		 dummy[UNITS_ERRLEN];
 	uint64_t	 n, mult;
 
 	if (err == NULL)
-		err = &dummy;
+		err = dummy;
 	if ((end = parse_digits(s, LONG_MAX, &n, err)) == NULL)
 		return -1;
 	switch (*end) {
@@ -114,20 +111,19 @@ duration_parse(const char *s, long *secs, const char **err)
 		mult = 24 * 60 * 60;
 		break;
 	default:
-		*err = bad_unit(*end, dur_unit_lower, dur_unit_upper,
-		    "unknown unit (expected s, m, h or d)");
+		bad_unit(*end, "expected s, m, h or d", err);
 		return -1;
 	}
 	if (*end != '\0' && end[1] != '\0') {
-		*err = "unexpected text after the unit";
+		set_err(err, "unexpected text after the unit");
 		return -1;
 	}
 	if (n == 0) {
-		*err = "must be positive";
+		set_err(err, "must be positive");
 		return -1;
 	}
 	if (n > (uint64_t)LONG_MAX / mult) {
-		*err = "too large";
+		set_err(err, "too large");
 		return -1;
 	}
 	*secs = (long)(n * mult);
@@ -135,15 +131,15 @@ duration_parse(const char *s, long *secs, const char **err)
 }
 
 int
-size_parse(const char *s, uint64_t *bytes, const char **err)
+size_parse(const char *s, uint64_t *bytes, char *err)
 {
 	const char	*end;
-	const char	*dummy;
+	char		 dummy[UNITS_ERRLEN];
 	uint64_t	 n;
 	int		 shift;
 
 	if (err == NULL)
-		err = &dummy;
+		err = dummy;
 	if ((end = parse_digits(s, UINT64_MAX, &n, err)) == NULL)
 		return -1;
 	/* Lower case is accepted too: nobody means millibytes. */
@@ -164,16 +160,15 @@ size_parse(const char *s, uint64_t *bytes, const char **err)
 		shift = 30;
 		break;
 	default:
-		*err = bad_unit(*end, size_unit_lower, size_unit_upper,
-		    "unknown unit (expected K, M or G)");
+		bad_unit(*end, "expected K, M or G", err);
 		return -1;
 	}
 	if (*end != '\0' && end[1] != '\0') {
-		*err = "unexpected text after the unit";
+		set_err(err, "unexpected text after the unit");
 		return -1;
 	}
 	if (n > (UINT64_MAX >> shift)) {
-		*err = "too large";
+		set_err(err, "too large");
 		return -1;
 	}
 	*bytes = n << shift;

@@ -56,7 +56,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	char		*s;
-	const char	*err = NULL;
+	char		 err[UNITS_ERRLEN];
 	long		 secs = -1;
 	uint64_t	 bytes = 0;
 
@@ -64,13 +64,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	s = malloc(len + 1);
 	memcpy(s, data, len);
 	s[len] = '\0';
-	if (duration_parse(s, &secs, &err) == 0) {
+	if (duration_parse(s, &secs, err) == 0) {
 		if (secs <= 0)
 			abort();
-	} else if (err == NULL || *err == '\0')
+	} else if (*err == '\0')
 		abort();
-	err = NULL;
-	if (size_parse(s, &bytes, &err) != 0 && (err == NULL || *err == '\0'))
+	err[0] = '\0';
+	if (size_parse(s, &bytes, err) != 0 && *err == '\0')
 		abort();
 	check_cidr(s);
 	free(s);

@@ -106,20 +106,22 @@ bad_reason(const char *text, const char *want_fmt, const char *reason,
 static const char *
 dur_reason(const char *s)
 {
-	const char	*why = "(accepted)";
+	static char	 why[UNITS_ERRLEN];
 	long		 v;
 
-	duration_parse(s, &v, &why);
+	if (duration_parse(s, &v, why) == 0)
+		return "(accepted)";
 	return why;
 }
 
 static const char *
 size_reason(const char *s)
 {
-	const char	*why = "(accepted)";
+	static char	 why[UNITS_ERRLEN];
 	uint64_t	 v;
 
-	size_parse(s, &v, &why);
+	if (size_parse(s, &v, why) == 0)
+		return "(accepted)";
 	return why;
 }
 

@@ -15,11 +15,11 @@ static void
 dur_ok(const char *s, long want)
 {
 	long		 v = -12345;
-	const char	*err = NULL;
+	char		 err[UNITS_ERRLEN] = "";
 	char		 name[128];
 	int		 r;
 
-	r = duration_parse(s, &v, &err);
+	r = duration_parse(s, &v, err);
 	snprintf(name, sizeof(name), "duration \"%s\" parses", s);
 	is_int(r, 0, name);
 	snprintf(name, sizeof(name), "duration \"%s\" = %ld", s, want);
@@ -30,11 +30,11 @@ static void
 dur_bad(const char *s, const char *want_err)
 {
 	long		 v = -12345;
-	const char	*err = NULL;
+	char		 err[UNITS_ERRLEN] = "";
 	char		 name[128];
 	int		 r;
 
-	r = duration_parse(s, &v, &err);
+	r = duration_parse(s, &v, err);
 	snprintf(name, sizeof(name), "duration \"%s\" rejected", s ? s : "NULL");
 	is_int(r, -1, name);
 	snprintf(name, sizeof(name), "duration \"%s\" leaves result alone",
@@ -44,18 +44,18 @@ dur_bad(const char *s, const char *want_err)
 	if (want_err != NULL)
 		is_str(err, want_err, name);
 	else
-		ok(err != NULL && *err != '\0', name);
+		ok(*err != '\0', name);
 }
 
 static void
 size_ok(const char *s, uint64_t want)
 {
 	uint64_t	 v = 777;
-	const char	*err = NULL;
+	char		 err[UNITS_ERRLEN] = "";
 	char		 name[128];
 	int		 r;
 
-	r = size_parse(s, &v, &err);
+	r = size_parse(s, &v, err);
 	snprintf(name, sizeof(name), "size \"%s\" parses", s);
 	is_int(r, 0, name);
 	snprintf(name, sizeof(name), "size \"%s\" value", s);
@@ -69,11 +69,11 @@ static void
 size_bad(const char *s, const char *want_err)
 {
 	uint64_t	 v = 777;
-	const char	*err = NULL;
+	char		 err[UNITS_ERRLEN] = "";
 	char		 name[128];
 	int		 r;
 
-	r = size_parse(s, &v, &err);
+	r = size_parse(s, &v, err);
 	snprintf(name, sizeof(name), "size \"%s\" rejected", s ? s : "NULL");
 	is_int(r, -1, name);
 	snprintf(name, sizeof(name), "size \"%s\" leaves result alone",
@@ -83,7 +83,7 @@ size_bad(const char *s, const char *want_err)
 	if (want_err != NULL)
 		is_str(err, want_err, name);
 	else
-		ok(err != NULL && *err != '\0', name);
+		ok(*err != '\0', name);
 }
 
 int
