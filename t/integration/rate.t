@@ -3,23 +3,39 @@
 # Copyright (c) 2026 The smarthostd authors
 # rate.t -- relayer and domain `rate`: 30 messages at "60/m" reach the
 # sink spread over about 30 s, in order, with no attempt counted for the
-# wait; a domain entry's rate overrides its relayer's; a reload that
+# wait, and no CPU spent on it; an mx relayer's rate is per next-hop
+# domain; a domain entry's rate overrides its relayer's; a reload that
 # lifts a rate releases the mail parked under it.  A behaviour test: the
 # spacing is checked loosely, from the sink's own timestamps.
 use strict;
 use warnings;
 use Test::More;
+use POSIX ();
 use Time::HiRes qw(time sleep);
 use SmarthostTest;
+
+# The daemon's user + system CPU time so far, in seconds.
+sub cpu_seconds {
+	my ($pid) = @_;
+	my $st = slurp("/proc/$pid/stat") // return 0;
+	$st =~ s/^.*\) //s;		# the name may hold spaces
+	my @f = split / /, $st;
+	return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
 
 my $sink = start_sink();
 my $d = start_daemon(
     config_text => {
 	listener => 'batch_handling = "BifurcateAlways";',
-	relayers => sink_relayer($sink, extra => 'rate = "60/m";'),
-	routing => q{
+	relayers => sink_relayer($sink, extra => 'rate = "60/m";')
+	    . ', { name = "mx"; type = "mx"; tls = "none"; rate = "60/m"; }',
+	routing => qq{
 	    default_relayer = "sink";
-	    domains = ( { domain = "slow.test"; rate = "1/h"; } );
+	    domains = ( { domain = "slow.test"; rate = "1/h"; },
+		{ domain = "m1.test"; mx_list = ( { name = "sink";
+		    addr = "127.0.0.1"; port = @{[ $sink->port ]}; } ); },
+		{ domain = "m2.test"; mx_list = ( { name = "sink";
+		    addr = "127.0.0.1"; port = @{[ $sink->port ]}; } ); } );
 	},
 	queue => 'retry_interval = "1h";',
     });
@@ -33,7 +49,10 @@ for my $i (1 .. 30) {
 }
 my $accepted = time - $t0;
 ok($accepted < 10, sprintf('all 30 accepted at once (%.1f s)', $accepted));
+# Waiting costs no CPU: no busy loop while 30 messages go out over 30 s.
+my $cpu0 = cpu_seconds($d->pid);
 my @m = $sink->wait_messages(30, 90);
+my $cpu = cpu_seconds($d->pid) - $cpu0;
 is(scalar @m, 30, 'all 30 delivered');
 my @t = sort { $a <=> $b } map { $_->{json}{time} } @m;
 my $span = $t[-1] - $t[0];
@@ -53,6 +72,45 @@ my $log = $d->log;
 is(scalar(() = $log =~ /^.*delivered .*attempt=1\b/mg), 30,
     'every message delivered at its first attempt: waiting is not one');
 unlike($log, qr/deferred /, 'nothing deferred');
+ok($cpu < 3, sprintf('the daemon used %.2f s of CPU while the 30 waited '
+    . 'their turn (a busy loop would use about 30)', $cpu));
+
+# An mx relayer's rate is per next-hop domain: 8 messages each to m1.test
+# and m2.test at "60/m" go as two schedules side by side (about 7 s),
+# not as one (about 15 s), each still a second apart.
+{
+	my $n0 = $sink->count;
+	for my $i (1 .. 8) {
+		for my $dom ('m1.test', 'm2.test') {
+			my $r = send_mail(port => $d->port,
+			    from => 'cron@client.test', to => "x$i\@$dom",
+			    data => "Subject: $dom $i\r\n\r\nmx $i\r\n");
+			$r->{ok} or diag("$dom $i: $r->{message}");
+		}
+	}
+	my @all = $sink->wait_messages($n0 + 16, 60);
+	my %t;
+	for my $m (@all) {
+		my ($dom) = ($m->{json}{rcpt_tos}[0] // '') =~ /\@(m[12]\.test)$/
+		    or next;
+		push @{ $t{$dom} }, $m->{json}{time};
+	}
+	is(scalar(@{ $t{'m1.test'} // [] }) + scalar(@{ $t{'m2.test'} // [] }),
+	    16, 'mx: all 16 delivered');
+	for my $dom ('m1.test', 'm2.test') {
+		my @x = sort { $a <=> $b } @{ $t{$dom} // [ 0 ] };
+		my @g = sort { $a <=> $b } map { $x[$_] - $x[$_ - 1] } 1 .. $#x;
+		my $med = @g ? $g[int(@g / 2)] : 0;
+		ok($med > 0.7 && $med < 1.5, sprintf('mx: %s a message about '
+		    . 'every second (median gap %.2f s)', $dom, $med));
+	}
+	my @x = sort { $a <=> $b } map { @$_ } values %t;
+	my $span = $x[-1] - $x[0];
+	ok($span >= 5 && $span <= 11, sprintf('mx: the two domains side by '
+	    . 'side, %.1f s for 16 (one schedule would take 15)', $span));
+	like($d->log, qr/delivered .*x8\@m2\.test.*relayer=mx/,
+	    'mx: delivered by the mx relayer');
+}
 
 # slow.test: its own "1/h" overrides the relayer's "60/m".
 my $before = $sink->count;
