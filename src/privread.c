@@ -85,6 +85,109 @@ allowed(const char *cfgpath, const char *path)
 	return false;
 }
 
+/* Whether a directory lets only root change its entries (a sticky one:
+ * only the entries' owners; *sticky then says so). */
+static bool
+dir_trusted(const struct stat *st, bool *sticky)
+{
+	bool	gw = (st->st_mode & S_IWGRP) && st->st_gid != 0;
+	bool	ow = (st->st_mode & S_IWOTH) != 0;
+
+	*sticky = (st->st_mode & S_ISVTX) && (gw || ow);
+	return st->st_uid == 0 && (!(gw || ow) || *sticky);
+}
+
+int
+privread_path_trusted(const char *path, char *why, size_t whylen)
+{
+	char		 cur[PATH_MAX], next[PATH_MAX], tgt[PATH_MAX];
+	const char	*p = path, *e;
+	struct stat	 st;
+	bool		 sticky;
+	size_t		 n, curlen;
+	ssize_t		 tl;
+	int		 links = 0;
+
+restart:
+	if (*p != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (lstat("/", &st) == -1)
+		return -1;
+	if (!dir_trusted(&st, &sticky)) {
+		snprintf(why, whylen, "/ may be changed by others than root");
+		return 1;
+	}
+	cur[0] = '\0';
+	curlen = 0;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			return 0;
+		e = p + strcspn(p, "/");
+		n = (size_t)(e - p);
+		if (curlen + 1 + n >= sizeof(cur)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		cur[curlen++] = '/';
+		memcpy(cur + curlen, p, n);
+		curlen += n;
+		cur[curlen] = '\0';
+		p = e;
+		if (lstat(cur, &st) == -1)
+			return -1;
+		/* In a sticky directory others may write, only what root
+		 * owns is out of their reach. */
+		if (sticky && st.st_uid != 0) {
+			snprintf(why, whylen, "%s belongs to uid %lu, in a "
+			    "directory others may write", cur,
+			    (unsigned long)st.st_uid);
+			return 1;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			/* The link is root's to change; where it points is
+			 * checked the same way, from the start. */
+			if (++links > 16) {
+				errno = ELOOP;
+				return -1;
+			}
+			if ((tl = readlink(cur, tgt, sizeof(tgt) - 1)) == -1)
+				return -1;
+			tgt[tl] = '\0';
+			if (tgt[0] != '/') {
+				while (curlen > 0 && cur[curlen - 1] != '/')
+					curlen--;
+				cur[curlen] = '\0';
+			} else
+				cur[0] = '\0';
+			if ((size_t)snprintf(next, sizeof(next), "%s%s%s", cur,
+			    tgt, p) >= sizeof(next)) {
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			memcpy(tgt, next, sizeof(tgt));
+			p = tgt;
+			goto restart;
+		}
+		if (*p == '\0')
+			return 0;	/* the file itself: its parent decides */
+		if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
+		if (!dir_trusted(&st, &sticky)) {
+			snprintf(why, whylen, "%s may be changed by others "
+			    "than root (uid %lu, mode %03o)", cur,
+			    (unsigned long)st.st_uid,
+			    (unsigned)(st.st_mode & 07777));
+			return 1;
+		}
+	}
+}
+
 static void
 reply(int sock, int err, int fd)
 {
@@ -116,10 +219,10 @@ reply(int sock, int err, int fd)
 static void __attribute__((noreturn))
 helper_main(int sock, const char *cfgpath)
 {
-	char		 path[PATH_MAX + 1];
+	char		 path[PATH_MAX + 1], why[PATH_MAX + 128];
 	struct stat	 st;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, r;
 
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
@@ -136,6 +239,16 @@ helper_main(int sock, const char *cfgpath)
 			log_warnx("privileged read of \"%s\" refused: the "
 			    "configuration does not name it", path);
 			reply(sock, EACCES, -1);
+			continue;
+		}
+		/* Else whoever may write a directory on the way could put a
+		 * symbolic link to /etc/shadow there before a reload. */
+		if ((r = privread_path_trusted(path, why, sizeof(why))) != 0) {
+			if (r == 1)
+				log_warnx("privileged read of \"%s\" refused: "
+				    "%s; the daemon reads it as its own user",
+				    path, why);
+			reply(sock, r == 1 ? EPERM : errno, -1);
 			continue;
 		}
 		if ((fd = open_direct(path)) == -1) {
@@ -210,6 +323,7 @@ privread_open(const char *path)
 		char		buf[CMSG_SPACE(sizeof(int))];
 	} cm;
 	struct cmsghdr	*c;
+	const char	*asked = path;
 	char		*abs = NULL;
 	ssize_t		 n;
 	int		 e = 0, fd = -1;
@@ -256,6 +370,11 @@ privread_open(const char *path)
 	if (e != 0 || fd == -1) {
 		if (fd != -1)
 			close(fd);
+		/* A path others may change: only what our own user may
+		 * read (see privread_path_trusted()). */
+		if (e == EPERM)
+			return open(asked, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+			    O_NONBLOCK);
 		errno = e != 0 ? e : EIO;
 		return -1;
 	}

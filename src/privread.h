@@ -36,6 +36,17 @@ void	privread_stop(void);
 int	privread_open(const char *path);
 /* The same as a stdio stream, or NULL with errno. */
 FILE	*privread_fopen(const char *path);
+/*
+ * Whether nobody but root can change which file path names: every
+ * directory on the way, and on the way of every symbolic link met, belongs
+ * to root and is writable by nobody else (or is sticky, and the entry in
+ * it belongs to root).  0 yes; 1 no, with the reason in why; -1 with
+ * errno when the path cannot be followed.  The helper serves only such
+ * paths: a key in a directory the daemon's user may write is read as that
+ * user, never as root (else a symbolic link to /etc/shadow put there
+ * before a reload would hand root's file to the daemon).
+ */
+int	privread_path_trusted(const char *path, char *why, size_t whylen);
 /* Whether the file open on fd is readable by "others" (mode o+r). */
 bool	privread_others_can_read(int fd);
 
