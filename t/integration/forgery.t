@@ -77,16 +77,49 @@ unlike($rcv // '', qr/\)\(by\.trusted/, 'it cannot close our comment');
 my $inc = $d->spool . '/incoming';
 SKIP: {
 	skip 'no incoming/ directory', 2 unless -d $inc;
-	my $name = "$inc/msg.forged\nsmarthostd: delivered id=FAKE to=<ceo\@corp.test> status=sent";
+	my $name = "$inc/msg.forged\n2026-01-01T00:00:00.000Z smarthostd: delivered id=FAKE to=<ceo\@corp.test> status=sent";
 	open(my $fh, '>', "$inc/t.forged") or die "$inc/t.forged: $!";
 	print $fh "not an envelope\n";
 	close($fh);
 	rename("$inc/t.forged", $name) or die "rename: $!";
-	ok($d->wait_log(qr/msg\.forged\\x0asmarthostd: delivered/, 10),
+	ok($d->wait_log(qr/msg\.forged\\x0a2026-01-01T00:00:00\.000Z smarthostd: delivered/, 10),
 	    'the file name is logged with its newline escaped') or diag $d->log;
 	unlike($d->log, qr/^\S+ smarthostd: delivered id=FAKE/m,
 	    'no forged delivered line');
 }
+
+# 4. Other line ends: a UTF-8 LINE SEPARATOR (U+2028) and a tab, which a
+# log viewer may show as a new line or a field break.  In the HELO name
+# (refused), an SMTPUTF8 sender, and (a tab) an incoming/ file name.
+my $ls = "\xe2\x80\xa8";
+$s = smtp_session(port => $d->port);
+$r = $s->start_ehlo("ls.test${ls}delivered");
+isnt($r && $r->{code}, 250, 'an EHLO name with U+2028 is refused');
+$s->cmd('EHLO ls.test');
+$r = $s->mail(from => "x${ls}y\@b.test", to => 'ls@dest.test',
+    mail_params => 'SMTPUTF8', data => "Subject: ls\r\n\r\nbody\r\n");
+is($r && $r->{code}, 250, 'a sender with U+2028 is accepted (SMTPUTF8)')
+    or diag explain $r;
+$s->cmd('QUIT');
+$s->close;
+$line = $d->wait_log(qr/^.*\bdelivered\b.*ls\@dest\.test.*$/m, 15);
+ok($line, 'delivered') or diag $d->log;
+like($line // '', qr/from="<x\\xe2\\x80\\xa8y\@b\.test>"/,
+    'U+2028 in the sender is escaped, the value quoted');
+@f = fields($line // '');
+%n = ();
+$n{$_->[0]}++ for @f;
+is($n{to}, 1, 'still exactly one to= field');
+SKIP: {
+	skip 'no incoming/ directory', 1 unless -d $inc;
+	open(my $fh, '>', "$inc/t.tab") or die "$inc/t.tab: $!";
+	print $fh "not an envelope\n";
+	close($fh);
+	rename("$inc/t.tab", "$inc/msg.tab\tstatus=sent") or die "rename: $!";
+	ok($d->wait_log(qr/msg\.tab\\x09status=sent/, 10),
+	    'a tab in a file name is logged as \\x09') or diag $d->log;
+}
+unlike($d->log, qr/[\t]|\xe2\x80\xa8/, 'no raw tab or U+2028 anywhere in the log');
 
 is($d->stop, 0, 'daemon exits cleanly');
 done_testing();

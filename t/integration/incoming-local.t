@@ -13,6 +13,7 @@ use strict;
 use warnings;
 use Test::More;
 use POSIX qw(setgid setuid);
+use Socket ();
 use SmarthostTest;
 
 plan skip_all => 'needs root to run the daemon and the attacker as other users'
@@ -71,11 +72,35 @@ is(as_nobody(sub { mkdir("$inc/msg.0000000000000000.0") }), 0,
     'nobody made a directory in incoming/');
 is(as_nobody(sub { mkfifo_ok("$inc/msg.0000000000000000.1") }), 0,
     'nobody made a FIFO in incoming/');
+# Other entries a user can make: a symbolic link to root's secret, a
+# UNIX socket, a file the daemon may not read.
+is(as_nobody(sub { symlink('/etc/shadow', "$inc/msg.0000000000000000.2") }),
+    0, 'nobody made a symbolic link to /etc/shadow in incoming/');
+is(as_nobody(sub {
+	socket(my $sk, Socket::PF_UNIX(), Socket::SOCK_STREAM(), 0) or return 0;
+	return bind($sk, Socket::pack_sockaddr_un("$inc/msg.0000000000000000.3"));
+}), 0, 'nobody bound a UNIX socket in incoming/');
+is(as_nobody(sub {
+	open(my $fh, '>', "$inc/.tmp.unreadable") or return 0;
+	print $fh "smarthostd-incoming 1\nsender a\@b.test\nrcpt c\@d.test\n\nx\n";
+	close($fh) or return 0;
+	return chmod(0, "$inc/.tmp.unreadable") &&
+	    rename("$inc/.tmp.unreadable", "$inc/msg.0000000000000000.4");
+}), 0, 'nobody made a file the daemon may not read');
 inject('first@dest.test');
 ok($sink->wait_messages(1, 15) >= 1, 'mail after the directory is delivered')
     or diag $d->log;
 ok($d->wait_log(qr/incoming\/msg\.0000000000000000\.0: not a regular file; left alone/, 5),
     'the directory is logged as left alone');
+for my $i (1 .. 3) {
+	ok($d->wait_log(qr/incoming\/msg\.0000000000000000\.$i: not a regular file; left alone/, 5),
+	    "entry .$i (FIFO, link, socket) is logged as left alone");
+}
+ok($d->wait_log(qr/incoming\/msg\.0000000000000000\.4: Permission denied; left alone/, 5),
+    'the unreadable file is logged as left alone');
+ok(-l "$inc/msg.0000000000000000.2" && -S "$inc/msg.0000000000000000.3",
+    'the link and the socket are where they were');
+is((stat('/etc/shadow'))[4], 0, '/etc/shadow still belongs to root');
 unlike($d->log, qr/pickup stopped/, 'pickup never stopped');
 
 $d->stop;

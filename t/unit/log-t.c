@@ -56,6 +56,10 @@ main(void)
 	fmt_is(buf, "to=\"<a<b@c>\"", "an angle bracket in an address is quoted");
 	log_format(buf, sizeof(buf), "x=%s", "tab\there");
 	fmt_is(buf, "x=\"tab\\x09here\"", "tab escaped");
+	log_format(buf, sizeof(buf), "x=%s y=%s", "a\xe2\x80\xa8" "b",
+	    "c\xc2\x85" "d");
+	fmt_is(buf, "x=\"a\\xe2\\x80\\xa8b\" y=\"c\\xc2\\x85d\"",
+	    "U+2028 LINE SEPARATOR and U+0085 NEL escaped");
 
 	log_format(buf, sizeof(buf), "a=%d b=%ld c=%lu d=%zu e=%5d%% f=%c",
 	    -1, -2L, 3UL, (size_t)4, 5, '\n');
