@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * spool.c — owns the spool directory and every durable write smarthostd
- * makes: message bodies, envelope updates and removal.
+ * spool.c — owns the spool directory: its layout and modes, opening and
+ * creating it, queue ids, the free-space check, a queued message's
+ * envelope updates and removal, the hand-over of the spool to the
+ * daemon's user, and the incoming/ helpers.
  *
  * The promise is "250 after fsync, never before".  All durability follows
  * one pattern: write a file under tmp/, fsync (or fdatasync) it, rename it
@@ -13,10 +15,11 @@
  * Every path is relative to a directory descriptor (openat and friends), so
  * a chdir or a rename of a parent cannot send a write elsewhere.
  *
- * The group commit (spool_commit(), on fsync_pool.c's threads) lives in
- * spool_commit.c, and the recovery walk at start in spool_recover.c; both
- * build on this file through spool_int.h (struct spool and the body
- * helpers); nothing here knows of them.
+ * A body being received is spool_body.c's; the group commit
+ * (spool_commit(), on fsync_pool.c's threads) lives in spool_commit.c,
+ * and the recovery walk at start in spool_recover.c; all build on this
+ * file through spool_int.h (struct spool and the body helpers); nothing
+ * here knows of them.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -38,8 +41,6 @@
 #include "spool_int.h"
 #include "util.h"
 
-#define BODY_BUFSIZE	(64 * 1024)	/* per message being received */
-
 /* spool_has_space(): the margins. */
 #define SPACE_MIN_BYTES	(64ULL * 1024 * 1024)
 #define SPACE_MIN_PCT	1
@@ -51,34 +52,6 @@
 static uint64_t	max_id_in(int);
 
 /* Helpers. */
-
-/* Create dirfd/name holding text; fsync it when sync.  Nothing is left
- * behind on failure; errno is kept. */
-int
-spool_write_file_at(int dirfd, const char *name, const char *text, size_t len,
-    int oflags, int sync)
-{
-	int	fd, saved;
-
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	    oflags, 0600);
-	if (fd == -1)
-		return -1;
-	if (write_all(fd, text, len) == -1 || (sync && fsync(fd) == -1)) {
-		saved = errno;
-		close(fd);
-		unlinkat(dirfd, name, 0);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) == -1) {
-		saved = errno;
-		unlinkat(dirfd, name, 0);
-		errno = saved;
-		return -1;
-	}
-	return 0;
-}
 
 int
 spool_exists_at(int dirfd, const char *name)
@@ -326,203 +299,6 @@ spool_has_space(struct spool *sp)
 	return true;
 }
 
-/* Bodies. */
-
-struct spool_body *
-spool_body_new(struct spool *sp)
-{
-	struct spool_body	*b;
-	char			 id[QUEUE_ID_MAX + 1];
-
-	b = xcalloc(1, sizeof(*b));
-	b->sp = sp;
-	spool_new_id(sp, id, sizeof(id));
-	snprintf(b->name, sizeof(b->name), "%s.body", id);
-	b->fd = openat(sp->tmpfd, b->name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (b->fd == -1) {
-		int saved = errno;
-
-		log_warn("spool: create tmp/%s", b->name);
-		free(b);
-		errno = saved;
-		return NULL;
-	}
-	b->buf = xmalloc(BODY_BUFSIZE);
-	return b;
-}
-
-void
-spool_body_id_at(struct spool_body *b, uint64_t offset)
-{
-	b->has_id = true;
-	b->id_off = offset;
-}
-
-int
-spool_body_flush(struct spool_body *b)
-{
-	if (b->err != 0) {
-		errno = b->err;
-		return -1;
-	}
-	if (b->buflen > 0 && write_all(b->fd, b->buf, b->buflen) == -1) {
-		b->err = errno;
-		return -1;
-	}
-	b->buflen = 0;
-	return 0;
-}
-
-int
-spool_body_write(struct spool_body *b, const void *data, size_t len)
-{
-	const char	*p = data;
-	size_t		 n;
-
-	if (b->err != 0 || b->buf == NULL) {
-		errno = b->err ? b->err : EINVAL;
-		return -1;
-	}
-	while (len > 0) {
-		if (b->buflen == 0 && len >= BODY_BUFSIZE) {
-			/* Large writes go straight through. */
-			if (write_all(b->fd, p, len) == -1) {
-				b->err = errno;
-				return -1;
-			}
-			b->size += len;
-			return 0;
-		}
-		n = BODY_BUFSIZE - b->buflen;
-		if (n > len)
-			n = len;
-		memcpy(b->buf + b->buflen, p, n);
-		b->buflen += n;
-		b->size += n;
-		p += n;
-		len -= n;
-		if (b->buflen == BODY_BUFSIZE && spool_body_flush(b) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Put octets before everything written so far.  While the whole body is
- * still in the buffer this is a move in memory; otherwise a new tmp file
- * gets them and then the old file's octets, copied by the kernel
- * (copy_file_range), never through a buffer of the body's size.
- */
-int
-spool_body_prepend(struct spool_body *b, const void *data, size_t len)
-{
-	struct spool	*sp = b->sp;
-	char		 id[QUEUE_ID_MAX + 1], name[NAME_MAX_];
-	loff_t		 off = 0;
-	ssize_t		 n;
-	int		 in = -1, out = -1, saved;
-	bool		 kernel = true;
-
-	if (b->err != 0 || b->buf == NULL) {
-		errno = b->err ? b->err : EINVAL;
-		return -1;
-	}
-	if (b->size == b->buflen && b->buflen + len <= BODY_BUFSIZE) {
-		memmove(b->buf + len, b->buf, b->buflen);
-		memcpy(b->buf, data, len);
-		b->buflen += len;
-		b->size += len;
-		b->id_off += len;
-		return 0;
-	}
-	if (spool_body_flush(b) == -1)
-		return -1;
-	spool_new_id(sp, id, sizeof(id));
-	snprintf(name, sizeof(name), "%s.body", id);
-	if ((in = openat(sp->tmpfd, b->name, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1 ||
-	    (out = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
-	    write_all(out, data, len) == -1)
-		goto fail;
-	while ((uint64_t)off < b->size) {
-		if (kernel) {
-			n = copy_file_range(in, &off, out, NULL,
-			    b->size - off, 0);
-			if (n == -1 && (errno == EXDEV || errno == ENOSYS ||
-			    errno == EINVAL || errno == EOPNOTSUPP)) {
-				kernel = false;
-				continue;
-			}
-		} else {
-			/* The buffer is empty after the flush. */
-			n = pread(in, b->buf, BODY_BUFSIZE, off);
-			if (n > 0 && write_all(out, b->buf, n) == -1)
-				goto fail;
-			if (n > 0)
-				off += n;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;	/* shorter than written */
-			goto fail;
-		}
-	}
-	close(in);
-	close(b->fd);
-	if (unlinkat(sp->tmpfd, b->name, 0) == -1)
-		log_warn("spool: unlink tmp/%s", b->name);
-	b->fd = out;
-	strlcpy_(b->name, name, sizeof(b->name));
-	b->size += len;
-	b->id_off += len;	/* the Received: id moved down with the rest */
-	return 0;
-
-fail:
-	saved = errno;
-	if (in != -1)
-		close(in);
-	if (out != -1) {
-		close(out);
-		unlinkat(sp->tmpfd, name, 0);
-	}
-	b->err = saved;
-	errno = saved;
-	return -1;
-}
-
-uint64_t
-spool_body_size(const struct spool_body *b)
-{
-	return b->size;
-}
-
-/* Close and unlink the tmp name (the queue/ links, if any, remain). */
-void
-spool_body_release(struct spool_body *b)
-{
-	if (b == NULL)
-		return;
-	if (b->fd != -1) {
-		close(b->fd);
-		/* An empty name: the commit renamed it into queue/. */
-		if (b->name[0] != '\0' &&
-		    unlinkat(b->sp->tmpfd, b->name, 0) == -1 && errno != ENOENT)
-			log_warn("spool: unlink tmp/%s", b->name);
-	}
-	free(b->buf);
-	free(b);
-}
-
-void
-spool_body_abort(struct spool_body *b)
-{
-	spool_body_release(b);
-}
-
 void
 spool_free(struct spool *sp)
 {
@@ -669,8 +445,6 @@ spool_move_corrupt_from(struct spool *sp, int fromfd, const char *from,
 	free(to);
 	return r;
 }
-
-
 
 /*
  * Chown one directory (by name under the spool root, "" for the root) and,

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The smarthostd authors */
 /*
- * spool_int.h — what spool_commit.c (the group commit) and
- * spool_recover.c (the walk at start) use of spool.c (directories,
- * bodies, durable file writes).  Nothing else includes it: everyone else
- * sees only spool.h and an opaque struct spool.
+ * spool_int.h — what spool_body.c (a body being received),
+ * spool_commit.c (the group commit) and spool_recover.c (the walk at
+ * start) use of spool.c and of each other (directories, bodies).
+ * Nothing else includes it: everyone else sees only spool.h and an
+ * opaque struct spool.
  */
 #ifndef SMARTHOSTD_SPOOL_INT_H
 #define SMARTHOSTD_SPOOL_INT_H
@@ -41,10 +42,6 @@ struct spool {
 	uint64_t		 last_id;
 };
 
-/* Create dirfd/name holding text; fsync it when sync.  Nothing is left
- * behind on failure; errno is kept. */
-int	spool_write_file_at(int dirfd, const char *name, const char *text,
-	    size_t len, int oflags, int sync);
 /* Does dirfd/name exist (not following a symbolic link)? */
 int	spool_exists_at(int dirfd, const char *name);
 /* The names in dirfd but "." and "..", read in full (free with
