@@ -12,8 +12,10 @@
 #     the same names in the body untouched;
 #   - hide_client names neither the client's address nor its HELO, and
 #     received_header = "none" adds nothing;
-#   - a rewritten recipient is routed (and relay-checked) by its new
-#     domain; rewriting is limited to the listeners named;
+#   - a rewritten recipient is routed and relay-checked by its new
+#     domain (on a listener where nobody may relay, old.example rewritten
+#     into an accepted domain is taken, an accepted domain rewritten out
+#     is refused); rewriting is limited to the listeners named;
 #   - a bounce goes to the rewritten sender;
 #   - a reload that changes `rewrite` applies to the next message, while
 #     mail already queued keeps the addresses it was accepted with;
@@ -40,6 +42,7 @@ my $dead = free_port();			# nothing listens here
 my $port2 = free_port();
 my $port3 = free_port();
 my $port4 = free_port();
+my $port5 = free_port();
 
 sub conf {
 	my ($sender_to, $sink_port) = @_;
@@ -50,7 +53,9 @@ sub conf {
 	    . 'received_header = "hide_client"; }',
 	    "{ name = \"none\"; address = \"127.0.0.1\"; port = $port3; "
 	    . 'received_header = "none"; }',
-	    "{ name = \"other\"; address = \"127.0.0.1\"; port = $port4; }");
+	    "{ name = \"other\"; address = \"127.0.0.1\"; port = $port4; }",
+	    "{ name = \"strict\"; address = \"127.0.0.1\"; port = $port5; "
+	    . 'relay_from = [ ]; }');
 	my $relayers = join(",\n",
 	    sink_relayer($sink, name => 'isp'),
 	    sink_relayer($new, name => 'new'),
@@ -63,15 +68,18 @@ sub conf {
 	    routing => 'default_relayer = "isp"; rules = ( '
 		. '{ recipient_domain = "new.example"; relayer = "new"; }, '
 		. '{ recipient_domain = "example.com"; relayer = "catch"; }, '
-		. '{ recipient_domain = "later.test"; relayer = "later"; } );',
+		. '{ recipient_domain = "later.test"; relayer = "later"; } ); '
+		. 'domains = ( { domain = "new.example"; accept = true; }, '
+		. '{ domain = "inbound.example"; accept = true; } );',
 	    queue => 'retry_interval = "1s"; max_retry_interval = "1s";',
 	    top => qq{rewrite = {
   sender = ( { from = "*"; to = "router-*\@example.com"; },
              { from = "*\@*.lan"; to = "alerts\@example.com"; },
              { from = "*\@reload.test"; to = "$sender_to"; } );
   recipient = ( { from = "root"; to = "admin\@example.com"; },
-                { from = "*\@old.example"; to = "*\@new.example"; } );
-  listeners = [ "lan", "hide", "none", "sendmail" ];
+                { from = "*\@old.example"; to = "*\@new.example"; },
+                { from = "*\@inbound.example"; to = "*\@outside.test"; } );
+  listeners = [ "lan", "hide", "none", "strict", "sendmail" ];
 };},
 	};
 }
@@ -96,8 +104,11 @@ sub headers_of {
 	return $h // '';
 }
 
-# 1. cron as root through smarthost-sendmail.
+# 1. cron as root through smarthost-sendmail.  The injector's sender is the
+# invoking user at our hostname: root under cron (and when the suite runs
+# as root), the test's own user otherwise.
 {
+	my $me = getpwuid($<) // 'root';
 	my $dir = tempdir('inject');
 	write_file("$dir/in", "From: \"Cron Daemon\" <root>\nTo: root\n"
 	    . "Subject: Cron <root\@router> run-parts /etc/cron.daily\n"
@@ -106,9 +117,9 @@ sub headers_of {
 	my ($st, undef, $err) = run_bounded(20, 'sh', '-c',
 	    'exec "$0" -C "$1" root < "$2"', $injector, $conf, "$dir/in");
 	is($st, 0, 'cron: smarthost-sendmail root accepted') or diag $err;
-	my $m = find_msg($catch, sub { $_[0]{mail_from} eq 'router-root@example.com' });
-	ok($m, 'cron: arrived as router-root@example.com (bare "root" '
-	    . 'qualified at the injector, matched as our host)');
+	my $m = find_msg($catch, sub { $_[0]{mail_from} eq "router-$me\@example.com" });
+	ok($m, "cron: arrived as router-$me\@example.com ($me qualified at "
+	    . 'the injector, matched as our host)');
 	is_deeply($m->{json}{rcpt_tos}, [ 'admin@example.com' ],
 	    'cron: recipient root rewritten to admin@example.com, routed by '
 	    . 'its new domain');
@@ -119,6 +130,18 @@ sub headers_of {
 	like($h, qr/^Subject: Cron <root\@router> run-parts \/etc\/cron\.daily\r$/m,
 	    'cron: Subject: untouched');
 	like($h, qr/^X-Cron-Env: <SHELL=\/bin\/sh>\r$/m, 'cron: other fields untouched');
+	# The whole message: ours on top, the two fields rewritten, every
+	# other octet as sent (the injector adds Message-ID: and Date:).
+	my $fields = quotemeta("From: \"Cron Daemon\" <router-root\@example.com>\r\n"
+	    . "To: admin\@example.com\r\n"
+	    . "Subject: Cron <root\@router> run-parts /etc/cron.daily\r\n"
+	    . "X-Cron-Env: <SHELL=/bin/sh>\r\n");
+	my $body = quotemeta("\r\nrun-parts: /etc/cron.daily/backup exited with "
+	    . "return code 1\r\n");
+	my $ours = qr/Received: [^\r]*\r\n(?:[ \t][^\r]*\r\n)*/;
+	like($m->{data} // '',
+	    qr/\A$ours${fields}Message-ID: <[^>\r]+>\r\nDate: [^\r]+\r\n$body\z/,
+	    'cron: the message byte for byte') or diag($m->{data});
 }
 
 # 2. Internal hops stripped; only our Received: remains.
@@ -142,8 +165,16 @@ sub headers_of {
 	is(scalar(@rcv), 1, 'strip: one Received: left, ours') or diag $h;
 	like($h, qr/\AReceived: from ws1\.corp\.lan \(unknown \[127\.0\.0\.1\]\)/,
 	    'strip: ours is on top, full form');
-	unlike($h, qr/X-Originating-IP|10\.1\.2\.|laptop|\(10\./i,
-	    'strip: no internal address or host, folded lines included');
+	unlike($m->{data}, qr/X-Originating-IP|10\.1\.2\.|laptop|\(10\./i,
+	    'strip: no internal address or host anywhere, folded lines included');
+	# Byte for byte below ours: a continuation line let through would
+	# sit under our Received: (a line starting with a blank cannot
+	# start a header section, so it would even end up below an empty
+	# line, out of sight of the header checks above).
+	my ($rest) = ($m->{data} // '') =~ /\AReceived: [^\r]*\r\n(?:[ \t][^\r]*\r\n)*(.*)\z/s;
+	like($rest // '', qr/\AFrom: Dev <alerts\@example\.com>\r\nSubject: privacy\r\n\r\nReceived: this line is in the body\r\n(?:\r\n)?\z/,
+	    'strip: below our Received:, the message without the stripped '
+	    . 'fields and nothing else') or diag($m->{data});
 	like($h, qr/^From: Dev <alerts\@example\.com>\r$/m,
 	    'strip: From: rewritten by *@*.lan');
 	is($m->{json}{mail_from}, 'alerts@example.com', 'strip: envelope sender rewritten');
@@ -207,6 +238,35 @@ sub headers_of {
 	    $m->{json}{rcpt_tos}[0] eq 'bob@old.example' &&
 	    $m->{data} =~ /^From: x\@host\.lan\r$/m,
 	    'a listener not in rewrite.listeners: nothing rewritten');
+}
+
+# 4b. The relay check sees the rewritten recipient: on "strict" nobody may
+# relay, so only recipients in an accepted domain (routing.domains accept)
+# are taken, and that is decided after rewriting.
+{
+	my $s = smtp_session(port => $port5);
+	$s->start_ehlo('client.test');
+	my $code = sub { my $r = $s->cmd($_[0]); return $r ? $r->{code} : 0 };
+	is($code->('MAIL FROM:<u@elsewhere.test>'), 250, 'strict: MAIL');
+	is($code->('RCPT TO:<x@elsewhere.test>'), 554,
+	    'strict: a foreign domain is refused (the relay check is on)');
+	is($code->('RCPT TO:<carol@old.example>'), 250,
+	    'strict: carol@old.example, rewritten into accepted new.example, '
+	    . 'is taken');
+	is($code->('RCPT TO:<dave@inbound.example>'), 554,
+	    'strict: dave@inbound.example (accepted), rewritten to '
+	    . 'outside.test, is refused');
+	is($code->('DATA'), 354, 'strict: DATA');
+	$s->send("Subject: strict relay\r\n\r\nx\r\n.\r\n");
+	my $r = $s->reply;
+	is($r ? $r->{code} : 0, 250, 'strict: accepted');
+	$s->cmd('QUIT');
+	$s->close;
+	my $m = find_msg($new, sub { ($_[1] // '') =~ /Subject: strict relay/ });
+	is_deeply($m ? $m->{json}{rcpt_tos} : [], [ 'carol@new.example' ],
+	    'strict: delivered to carol@new.example only');
+	ok($d->log =~ /rejected .*to=<dave\@outside\.test> reason=relay_denied/,
+	    'strict: the refusal is logged with the rewritten address');
 }
 
 # 5. A bounce goes to the rewritten sender.
