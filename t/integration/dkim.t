@@ -214,6 +214,48 @@ is($vs->[0][0]{b}, $vs->[1][0]{b}, 'both carry the same signature (signed once)'
 	is($n, 2, '... with two signatures, not four');
 }
 
+{
+	# Signed at acceptance, not at delivery: while the next hop answers
+	# 451 the queued file already holds the signatures; the message
+	# waits, and the copy delivered later carries those same octets (a
+	# copy signed at delivery would have a later t=, so other octets:
+	# both algorithms being deterministic, equal b= values alone would
+	# not tell).
+	my $port = $sink->port;
+	my $fail = tempdir('fail') . '/failing';
+	write_file($fail, "451\n");
+	$sink->stop;
+	$sink = start_sink(port => $port, fail_file => $fail);
+	$seen = 0;
+	my $at = $d->log_size;
+	my $r = send_mail(port => $d->port, from => 'a@example.com',
+	    to => 'b@dest.test',
+	    data => "From: <x\@example.com>\r\nSubject: queued\r\n\r\nwaits\r\n");
+	ok($r->{ok} && $r->{id}, 'queued: accepted') or diag explain $r;
+	my $id = $r->{id} // 'none';
+	ok($d->wait_log(qr/deferred .*\Q$id\E|\Q$id\E.*deferred/, 15,
+	    after => $at), 'queued: deferred while the next hop answers 451');
+	my $q = slurp($d->spool . "/queue/$id.q") // '';
+	my ($stored) = $q =~ /\A((?:DKIM-Signature:[^\r]*\r\n(?:[ \t][^\r]*\r\n)*)+)Received: /;
+	my $n = () = ($stored // '') =~ /^DKIM-Signature:/mg;
+	is($n, 2, 'queued: both signatures are in the queued file, above '
+	    . 'our Received:');
+	my ($t) = ($stored // '') =~ /\bt=(\d+);/;
+	sleep(2);
+	unlink($fail);
+	my @m = $sink->wait_messages(1, 30);
+	$seen = @m;
+	my ($sent) = ($m[0]{data} // '') =~ /\A((?:DKIM-Signature:[^\r]*\r\n(?:[ \t][^\r]*\r\n)*)+)Received: /;
+	ok(defined $stored && defined $sent && $sent eq $stored,
+	    'queued: delivered later with the stored signatures, octet for '
+	    . 'octet') or diag("stored:\n" . ($stored // '') . "sent:\n"
+	    . ($sent // ''));
+	ok(defined $t && $t <= time() - 2, 'queued: t= is the time of '
+	    . 'acceptance, not of delivery');
+	my @vv = @m ? verify($sink->dir . "/$m[0]{seq}.eml") : ();
+	all_ok($vv[0], 2, 'queued: and both verify');
+}
+
 # BDAT (CHUNKING): chunks cut inside a header field and inside a CRLF, a
 # "." line and a last line without CRLF are signed as stored.
 {
