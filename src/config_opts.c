@@ -410,7 +410,7 @@ parse_opt(struct loader *ld, const struct opt *o, const config_setting_t *s,
 	if (o->kind == O_FUNC)
 		return o->fn(ld, o, s, obj);
 	if (s == NULL) {
-		switch (o->kind) {
+		switch ((enum opt_kind)o->kind) {
 		case O_STRING:
 			if (o->defstr != NULL)
 				*(char **)p = xstrdup(o->defstr);
@@ -439,7 +439,7 @@ parse_opt(struct loader *ld, const struct opt *o, const config_setting_t *s,
 		return 0;
 	}
 
-	switch (o->kind) {
+	switch ((enum opt_kind)o->kind) {
 	case O_STRING:
 	case O_PATH:
 		if (get_nonempty(ld, s, o->name, &str) == -1)
@@ -452,7 +452,7 @@ parse_opt(struct loader *ld, const struct opt *o, const config_setting_t *s,
 			return -1;
 		if (v < o->min || v > o->max)
 			return fail(ld, s, "%s: %lld is out of range "
-			    "(%lld..%lld)", o->name, v, o->min, o->max);
+			    "(%d..%d)", o->name, v, o->min, o->max);
 		*(int *)p = v;
 		return 0;
 	case O_BOOL:
