@@ -4,8 +4,8 @@
 # reload-pool.t -- a reload keeps the connection pool of a relayer whose
 # settings did not change (issue #16): 20 SIGHUPs between bursts of mail
 # cost the sink no new connection.  A relayer whose settings changed
-# drains: its connections finish, say QUIT, and new ones serve the new
-# settings.
+# drains: its connections finish (a transaction in flight too), say QUIT,
+# and new ones serve the new settings.
 use strict;
 use warnings;
 use Test::More;
@@ -77,6 +77,39 @@ ok(wait_for(sub {
 	scalar @quits >= $mid;
 }, 10), 'changed relayer: the old connections said QUIT')
     or diag join("\n", $sink->commands);
+
+# A transaction in flight when its relayer changes is finished on its
+# connection, not cut: the sink holds the reply to the final dot for 3 s
+# (slowdot), the reload comes meanwhile; the message is delivered once,
+# at its first attempt, and that connection then says QUIT.
+{
+	my $data0 = grep { / DATA$/ } $sink->commands;
+	my $r = send_mail(port => $d->port, from => 'a@src.test',
+	    to => 'slowdot@dest.test', data => "Subject: inflight\r\n\r\nx\r\n");
+	ok($r->{ok}, 'in flight: accepted');
+	ok(wait_for(sub { (grep { / DATA$/ } $sink->commands) > $data0 }, 10),
+	    'in flight: the sink has the DATA');
+	sleep(0.5);
+	$ct{relayers} = sink_relayer($sink, extra => 'pool_size = 2; '
+	    . 'idle_timeout = "60s"; command_timeout = "5m";');
+	$d->rewrite(config_text => \%ct);
+	my $off = $d->log_size;
+	$d->signal('HUP');
+	ok($d->wait_log(qr/reloaded /, 5, after => $off),
+	    'in flight: reloaded with the relayer changed');
+	my ($m) = grep { $_->{data} =~ /^Subject: inflight\r$/m }
+	    $sink->wait_messages($n + 1, 15);
+	ok($m, 'in flight: the message arrived');
+	my $conn = $m ? $m->{json}{connection} : -1;
+	like($d->log, qr/delivered id=\Q$r->{id}\E .*attempt=1\b/,
+	    'in flight: delivered at its first attempt');
+	unlike($d->log, qr/deferred id=\Q$r->{id}\E/, 'in flight: never deferred');
+	is(scalar(grep { /slowdot/ } $sink->transactions), 1,
+	    'in flight: delivered once');
+	ok(wait_for(sub { grep { $_ eq "$conn QUIT" } $sink->commands }, 10),
+	    "in flight: its connection ($conn) then said QUIT")
+	    or diag join("\n", $sink->commands);
+}
 
 ok($d->alive, 'daemon still running');
 $d->stop;

@@ -14,6 +14,8 @@ How it answers depends on the recipient's local part:
   tempfail*  -> 451 4.3.0 at RCPT
   reject*    -> 550 5.1.1 at RCPT
   datafail*  -> 451 4.3.0 at the end of data (the whole transaction)
+  slowdot*   -> 250, but the reply to the end of data waits 3 s (a
+                transaction still in flight when the test acts)
   anything else -> 250
 and on the options:
   --fail-first N  the first N transactions that reach the end of data get
@@ -135,6 +137,10 @@ class Handler:
                  for r in envelope.rcpt_tos):
             code = "451"
             reply = "451 4.3.0 Temporary failure at end of data"
+        if code == "250" and any(
+                r.rsplit("@", 1)[0].lower().startswith("slowdot")
+                for r in envelope.rcpt_tos):
+            await asyncio.sleep(3)
         if code != "250":
             append_line(os.path.join(st.dir, "transactions.log"),
                         "%s <%s> %s" % (code, envelope.mail_from, rcpts))
