@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_session.h — one ESMTP session, as smtp_server.c (the listeners)
- * starts it.  Nothing else includes it.
+ * starts it.  Nothing else includes it but the session's own files
+ * (through smtp_session_int.h).
  *
  * The session gets everything it needs at creation (struct
  * smtp_session_env) and never calls into the server: it runs on its own
