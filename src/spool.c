@@ -449,9 +449,10 @@ spool_move_corrupt_from(struct spool *sp, int fromfd, const char *from,
 /*
  * Chown one directory (by name under the spool root, "" for the root) and,
  * when contents is set, every regular file with a single link directly in
- * it.  Root runs this: a hard link to somebody else's file (a user can make
- * one where fs.protected_hardlinks is off) or anything that is not a plain
- * file is never given away (#19 item 4).
+ * it that belonged to the directory's owner.  Root runs this: a hard link
+ * to somebody else's file (a user can make one where
+ * fs.protected_hardlinks is off), a file of somebody else's moved in, or
+ * anything that is not a plain file is never given away (#19 item 4).
  */
 static int
 chown_tree(int rootfd, const char *name, bool contents, uid_t uid,
@@ -460,12 +461,18 @@ chown_tree(int rootfd, const char *name, bool contents, uid_t uid,
 	struct stat	 st;
 	struct dirent	*de;
 	DIR		*dir;
-	int		 fd, r = 0;
+	uid_t		 owner;
+	int		 fd, efd, r = 0;
 
 	fd = name[0] == '\0' ? dup(rootfd) :
 	    openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
 		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	owner = st.st_uid;
 	if (fchown(fd, uid, gid) == -1) {
 		close(fd);
 		return -1;
@@ -481,17 +488,34 @@ chown_tree(int rootfd, const char *name, bool contents, uid_t uid,
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		/* The inode looked at is the one chowned: by name, the
+		 * entry could be swapped for a hard link between the two. */
+		if ((efd = openat(fd, de->d_name, O_PATH | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1)
 			continue;
+		if (fstat(efd, &st) == -1) {
+			close(efd);
+			continue;
+		}
 		if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
 			log_warnx("spool: %s/%s is %s; its owner is left as "
 			    "it is", name, de->d_name, S_ISREG(st.st_mode) ?
 			    "a file with other links" : "not a regular file");
+			close(efd);
 			continue;
 		}
-		if (fchownat(fd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) ==
-		    -1 && errno != ENOENT)
+		/* Only what the directory's owner made: a file of root's
+		 * that the daemon's user moved in is not given to it. */
+		if (st.st_uid != owner && st.st_uid != uid) {
+			log_warnx("spool: %s/%s belongs to uid %lu, not to "
+			    "the directory's owner; its owner is left as it "
+			    "is", name, de->d_name, (unsigned long)st.st_uid);
+			close(efd);
+			continue;
+		}
+		if (fchownat(efd, "", uid, gid, AT_EMPTY_PATH) == -1)
 			r = -1;
+		close(efd);
 	}
 	closedir(dir);
 	return r;

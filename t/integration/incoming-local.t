@@ -7,7 +7,8 @@
 #      left alone and logged; it never stops the pickup of other mail, not
 #      even after a restart.
 #   4. Root's start-up handover of the spool never chowns a hard link to
-#      somebody else's file, nor anything in corrupt/.
+#      somebody else's file, a file of root's moved into queue/, nor
+#      anything in corrupt/.
 # (Item 1, a file grown after it was opened, is incoming-grow.t.)
 use strict;
 use warnings;
@@ -119,6 +120,13 @@ chown(0, 0, $victim);
 link($victim, "$inc/msg.0000000000000001.link") or die "link: $!";
 link($victim, $d->spool . '/corrupt/planted') or die "link: $!";
 link($victim, $d->spool . '/queue/planted') or die "link: $!";
+# And a file of root's moved (not linked) into queue/, as the daemon's user
+# could from any directory it may write: one link, but not the spool's.
+my $moved = tempdir('moved') . '/root-secret';
+write_file($moved, "root:other-secret\n");
+chmod(0600, $moved);
+chown(0, 0, $moved);
+system('mv', $moved, $d->spool . '/queue/moved-in') == 0 or die "mv";
 inject('third@dest.test');
 ok($sink->wait_messages(3, 15) >= 3, 'mail after the hard link is delivered');
 ok($d->wait_log(qr/incoming\/msg\.0000000000000001\.link: has other links; left alone/, 5),
@@ -130,9 +138,16 @@ is($st[4], 0, "root's file still belongs to root after a restart");
 is($st[2] & 07777, 0600, "root's file kept its mode");
 ok($d->wait_log(qr/queue\/planted is a file with other links; its owner is left/, 5),
     'the handover says it left the hard link alone');
+my @mv = lstat($d->spool . '/queue/moved-in');
+@mv = lstat($d->spool . '/corrupt/moved-in') unless @mv;
+ok(@mv && $mv[4] == 0, "root's file moved into queue/ still belongs to root")
+    or diag $d->log;
+ok($d->wait_log(qr/queue\/moved-in belongs to uid 0, not to the directory's owner/, 5),
+    'the handover says it left that file alone');
 is((stat($d->spool . '/queue'))[4], $muid, 'queue/ itself was handed over');
 is((stat($d->spool . '/corrupt'))[4], $muid, 'corrupt/ itself was handed over');
 unlink($d->spool . '/queue/planted', $d->spool . '/corrupt/planted',
+    $d->spool . '/queue/moved-in', $d->spool . '/corrupt/moved-in',
     "$inc/msg.0000000000000001.link");
 
 is($d->stop, 0, 'daemon exits cleanly');
