@@ -5,7 +5,9 @@
 # answers 451, the sender gets one RFC 3464 notice with Action: delayed and
 # a 4.x.x status; the envelope records it (warned 1), so neither further
 # retries nor a restart send another; a null sender gets none; and the
-# message is delivered once the next hop recovers, with no bounce.
+# message is delivered once the next hop recovers, with no bounce.  A
+# later outcome is reported as usual: a recipient warned about, then
+# refused for good, bounces (Action: failed).
 use strict;
 use warnings;
 use Test::More;
@@ -34,10 +36,19 @@ my $id = $r->{id};
 $r = send_mail(port => $d->port, from => '',
     to => 'carol@dest.test', data => "Subject: null sender\n\nx\n");
 ok($r->{ok}, 'null-sender message accepted');
+$r = send_mail(port => $d->port, from => 'dave@sender.test',
+    to => 'reject-later@dest.test', data => "Subject: doomed later\n\nx\n");
+ok($r->{ok}, 'a message the next hop will refuse accepted');
 
+# The delay warnings (or, with $what, the notices whose Subject starts so)
+# that reached $to (alice by default).
 sub warnings_at_catch {
+	my ($to, $what) = @_;
+	$to //= 'alice@sender.test';
+	$what //= 'Delayed Mail';
 	return grep { $_->{json}{mail_from} eq ''
-	    && ($_->{data} // '') =~ /^Subject: Delayed Mail/m } $catch->messages;
+	    && ($_->{json}{rcpt_tos}[0] // '') eq $to
+	    && ($_->{data} // '') =~ /^Subject: \Q$what\E/m } $catch->messages;
 }
 
 ok(wait_for(sub { scalar(warnings_at_catch()) >= 1 }, 20),
@@ -78,9 +89,20 @@ ok((grep { ($_->{data} // '') =~ /Subject: null sender/ } @m),
     'the null-sender message too');
 sleep(1);
 is(scalar(warnings_at_catch()), 1, 'still one warning');
-is(scalar(grep { ($_->{data} // '') =~ /Undelivered Mail/ } $catch->messages),
-    0, 'no bounce');
-is(scalar(grep { $_->{json}{rcpt_tos}[0] ne 'alice@sender.test' }
+is(scalar(warnings_at_catch(undef, 'Undelivered Mail')), 0,
+    'no bounce for the delivered message');
+
+# The refused recipient: warned once, then bounced.
+ok(wait_for(sub { scalar(warnings_at_catch('dave@sender.test',
+    'Undelivered Mail')) }, 20), 'warned, then refused for good: a bounce');
+my ($b) = warnings_at_catch('dave@sender.test', 'Undelivered Mail');
+my $bt = $b ? $b->{data} : '';
+like($bt, qr/^Action: failed\r$/m, 'the bounce: Action: failed');
+like($bt, qr/^Status: 5\.1\.1\r$/m, 'the bounce: Status: 5.1.1');
+like($bt, qr/^Diagnostic-Code: smtp; 550 /m, 'the bounce: the 550');
+is(scalar(warnings_at_catch('dave@sender.test')), 1,
+    'the refused message was warned about once');
+is(scalar(grep { $_->{json}{rcpt_tos}[0] !~ /^(?:alice|dave)\@sender\.test\z/ }
     $catch->messages), 0, 'nothing for the null sender');
 
 done_testing();
