@@ -101,6 +101,28 @@ pread_all(int fd, char *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+int
+qfile_open(int dirfd, const char *name, struct stat *st, const char **why)
+{
+	int	fd;
+
+	*why = NULL;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
+	    -1) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, st) == -1)
+		*why = strerror(errno);
+	else if (!S_ISREG(st->st_mode))
+		*why = "not a file";
+	if (*why != NULL) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct envelope *
 qfile_read(int dirfd, const char *name, const char **why)
 {
@@ -110,17 +132,9 @@ qfile_read(int dirfd, const char *name, const char **why)
 	uint64_t	 size, len;
 	int		 fd;
 
-	*why = NULL;
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1) {
-		*why = strerror(errno);
+	if ((fd = qfile_open(dirfd, name, &st, why)) == -1)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1)
-		*why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		*why = "not a file";
-	else if ((uint64_t)st.st_size < QFILE_TRAILER)
+	if ((uint64_t)st.st_size < QFILE_TRAILER)
 		*why = "too short for a queue file";
 	else if (pread_all(fd, tr, sizeof(tr),
 	    (uint64_t)st.st_size - QFILE_TRAILER) == -1)

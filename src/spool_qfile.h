@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 struct envelope;
+struct stat;
 
 #define QFILE_TRAILER	58	/* strlen of the trailer */
 #define QFILE_ENV_MAX	(16 * 1024 * 1024)	/* refuse to read more */
@@ -35,6 +36,12 @@ char		*qfile_tail(const struct envelope *, size_t *len);
  */
 int		 qfile_trailer_parse(const char *buf, size_t n,
 		    uint64_t file_size, uint64_t *size, uint64_t *len,
+		    const char **why);
+
+/* Open dirfd/name for reading (no symbolic link followed): a regular
+ * file, its status in *st.  Returns the descriptor, or -1 with a reason in
+ * *why. */
+int		 qfile_open(int dirfd, const char *name, struct stat *st,
 		    const char **why);
 
 /* Read the envelope of dirfd/name (a .q).  NULL with a reason in *why. */

@@ -4,8 +4,12 @@
  * spool_recover.c — owns the walk of queue/ at start (spool_recover() in
  * spool.h): which files make a queued message, in both forms the spool
  * has had, and what is removed or moved to corrupt/; and the read-only
- * listing of the same for smarthost-sendmail -bp (spool_list()).  The reasoning about
- * what a crash can leave is in spool_commit.c above commit_run().
+ * listing of the same for smarthost-sendmail -bp (spool_list()).  The
+ * reasoning about what a crash can leave is in spool_commit.c above
+ * commit_run().
+ *
+ * Which names queue/ holds is read once, sorted, and asked with a binary
+ * search (struct qnames), not with a stat of each companion file.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -24,10 +28,93 @@
 #include "spool_qfile.h"
 #include "util.h"
 
-static void
-move_corrupt(struct spool *sp, const char *name)
+/*
+ * queue/'s names as the walk listed them, sorted, and which of them the
+ * walk has moved or removed since.  Nothing else changes queue/ while the
+ * walk runs: it runs before the event loop starts, so no commit, delivery
+ * or control command can, and the injector writes only to incoming/.  So
+ * "is queue/<name> there?" has the answer an fstatat would give, with no
+ * system call per message; a crash during the walk leaves what it left
+ * before, and the next start lists queue/ again.
+ */
+struct qnames {
+	char	**v;
+	bool	 *gone;
+	size_t	  n;
+};
+
+static int
+cmp_names(const void *a, const void *b)
 {
-	spool_move_corrupt_from(sp, sp->queuefd, "queue", name);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List dirfd's names into qn, sorted.  Returns 0, or -1 with errno. */
+static int
+qnames_read(int dirfd, struct qnames *qn)
+{
+	if (spool_list_dir(dirfd, &qn->v, &qn->n) == -1)
+		return -1;
+	if (qn->n > 1)
+		qsort(qn->v, qn->n, sizeof(*qn->v), cmp_names);
+	qn->gone = xcalloc(qn->n ? qn->n : 1, sizeof(*qn->gone));
+	return 0;
+}
+
+static void
+qnames_free(struct qnames *qn)
+{
+	strv_free(qn->v, qn->n);
+	free(qn->gone);
+}
+
+/* The index of stem + suffix, or -1. */
+static ssize_t
+qnames_find(const struct qnames *qn, const char *stem, const char *suffix)
+{
+	char		 buf[2 * NAME_MAX_ + 256];
+	const char	*key = buf;
+	char *const	*p;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", stem, suffix) >=
+	    sizeof(buf))
+		return -1;	/* longer than any name a directory holds */
+	p = bsearch(&key, qn->v, qn->n, sizeof(*qn->v), cmp_names);
+	return p == NULL ? -1 : p - qn->v;
+}
+
+/* Is queue/<stem><suffix> there? */
+static bool
+qnames_has(const struct qnames *qn, const char *stem, const char *suffix)
+{
+	ssize_t	i = qnames_find(qn, stem, suffix);
+
+	return i != -1 && !qn->gone[i];
+}
+
+/* queue/<stem><suffix> is gone (moved or removed by the walk). */
+static void
+qnames_gone(struct qnames *qn, const char *stem, const char *suffix)
+{
+	ssize_t	i = qnames_find(qn, stem, suffix);
+
+	if (i != -1)
+		qn->gone[i] = true;
+}
+
+/* Move queue/<stem><suffix> to corrupt/, if it is there. */
+static void
+move_corrupt(struct spool *sp, struct qnames *qn, const char *stem,
+    const char *suffix)
+{
+	char	*name;
+
+	if (!qnames_has(qn, stem, suffix))
+		return;
+	name = xasprintf("%s%s", stem, suffix);
+	if (spool_move_corrupt_from(sp, sp->queuefd, "queue", name) == 0)
+		qnames_gone(qn, stem, suffix);
+	free(name);
 }
 
 /* Read a whole (small) file, or NULL with a reason in *why. */
@@ -40,19 +127,10 @@ read_env(int dirfd, const char *name, size_t *len, const char **why)
 	ssize_t		 n;
 	int		 fd;
 
-	*why = NULL;
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1) {
-		*why = strerror(errno);
+	if ((fd = qfile_open(dirfd, name, &st, why)) == -1)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1)
-		*why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		*why = "not a file";
-	else if (st.st_size > QFILE_ENV_MAX)
+	if (st.st_size > QFILE_ENV_MAX) {
 		*why = "too large";
-	if (*why != NULL) {
 		close(fd);
 		return NULL;
 	}
@@ -139,8 +217,8 @@ recover_one(struct spool *sp, const char *ename, const char *stem,
  * had done, which at-least-once allows, rather than not at all.
  */
 static struct envelope *
-recover_q(struct spool *sp, const char *qname, const char *stem,
-    const char **why)
+recover_q(struct spool *sp, struct qnames *qn, const char *qname,
+    const char *stem, const char **why)
 {
 	struct envelope	*env, *later;
 	const char	*why2;
@@ -157,15 +235,15 @@ recover_q(struct spool *sp, const char *qname, const char *stem,
 		envelope_free(env);
 		return NULL;
 	}
-	snprintf(ename, sizeof(ename), "%s.env", stem);
-	if (!spool_exists_at(sp->queuefd, ename))
+	if (!qnames_has(qn, stem, ".env"))
 		return env;
+	snprintf(ename, sizeof(ename), "%s.env", stem);
 	later = recover_one(sp, ename, stem, &why2, env->size);
 	if (later == NULL) {
 		log_warnx("spool: queue/%s: %s; moved to %s/corrupt, the "
 		    "envelope in queue/%s is used", ename, why2 ? why2 :
 		    "unreadable", sp->dir, qname);
-		move_corrupt(sp, ename);
+		move_corrupt(sp, qn, stem, ".env");
 		return env;
 	}
 	envelope_free(env);
@@ -178,92 +256,84 @@ recover_q(struct spool *sp, const char *qname, const char *stem,
  * to corrupt/ with its companion file, stem + companion (0).
  */
 static int
-settle(struct spool *sp, const char *name, const char *stem,
-    const char *companion, struct envelope *env, const char *why,
-    void (*cb)(void *, struct envelope *), void *arg)
+settle(struct spool *sp, struct qnames *qn, const char *stem,
+    const char *suffix, const char *companion, struct envelope *env,
+    const char *why, void (*cb)(void *, struct envelope *), void *arg)
 {
-	char	*other;
-
 	if (env != NULL) {
 		cb(arg, env);
 		return 1;
 	}
-	log_warnx("spool: queue/%s: %s; moved to %s/corrupt", name,
+	log_warnx("spool: queue/%s%s: %s; moved to %s/corrupt", stem, suffix,
 	    why ? why : "unreadable", sp->dir);
-	move_corrupt(sp, name);
-	other = xasprintf("%s%s", stem, companion);
-	move_corrupt(sp, other);
-	free(other);
+	move_corrupt(sp, qn, stem, suffix);
+	move_corrupt(sp, qn, stem, companion);
 	return 0;
 }
 
+/*
+ * The walk's three passes, each over the sorted names: one-file messages
+ * first (their .env, if any, goes with them), then the older form's .env
+ * that no .q claims (a corrupt one takes its .msg along to corrupt/), then
+ * the .msg whose .env never made it (a crash mid-commit before 0.2).
+ */
 int
 spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
     void *arg)
 {
-	struct envelope	 *env;
-	char		**names, *stem, *other;
-	const char	 *why;
-	size_t		  n, i, sl;
-	int		  found = 0, changed = 0;
+	struct qnames	 qn;
+	struct envelope	*env;
+	char		*stem;
+	const char	*name, *why;
+	size_t		 i;
+	int		 found = 0, changed = 0;
 
-	if (spool_list_dir(sp->queuefd, &names, &n) == -1) {
+	if (qnames_read(sp->queuefd, &qn) == -1) {
 		log_warn("spool: %s/queue", sp->dir);
 		return 0;
 	}
-	/* One-file messages first: their .env, if any, goes with them. */
-	for (i = 0; i < n; i++) {
-		if (!has_suffix(names[i], ".q"))
+	for (i = 0; i < qn.n; i++) {
+		if (qn.gone[i] || !has_suffix(qn.v[i], ".q"))
 			continue;
-		sl = strlen(names[i]) - 2;
-		stem = xstrndup(names[i], sl);
-		env = recover_q(sp, names[i], stem, &why);
-		if (settle(sp, names[i], stem, ".env", env, why, cb, arg))
+		stem = xstrndup(qn.v[i], strlen(qn.v[i]) - 2);
+		env = recover_q(sp, &qn, qn.v[i], stem, &why);
+		if (settle(sp, &qn, stem, ".q", ".env", env, why, cb, arg))
 			found++;
 		else
 			changed = 1;
 		free(stem);
 	}
-	/* Envelopes of the older form (.msg and .env) next: a corrupt one
-	 * takes its .msg along to corrupt/. */
-	for (i = 0; i < n; i++) {
-		if (!has_suffix(names[i], ".env") ||
-		    !spool_exists_at(sp->queuefd, names[i]))
+	for (i = 0; i < qn.n; i++) {
+		if (qn.gone[i] || !has_suffix(qn.v[i], ".env"))
 			continue;
-		sl = strlen(names[i]) - 4;
-		stem = xstrndup(names[i], sl);
-		other = xasprintf("%s.q", stem);
-		if (spool_exists_at(sp->queuefd, other)) {
-			free(other);
+		stem = xstrndup(qn.v[i], strlen(qn.v[i]) - 4);
+		if (qnames_has(&qn, stem, ".q")) {
 			free(stem);
 			continue;	/* a .q's, done above */
 		}
-		free(other);
-		env = recover_one(sp, names[i], stem, &why, 0);
-		if (settle(sp, names[i], stem, ".msg", env, why, cb, arg))
+		env = recover_one(sp, qn.v[i], stem, &why, 0);
+		if (settle(sp, &qn, stem, ".env", ".msg", env, why, cb, arg))
 			found++;
 		else
 			changed = 1;
 		free(stem);
 	}
-	/* Then messages whose .env never made it (a crash mid-commit). */
-	for (i = 0; i < n; i++) {
-		if (!has_suffix(names[i], ".msg") ||
-		    !spool_exists_at(sp->queuefd, names[i]))
+	for (i = 0; i < qn.n; i++) {
+		name = qn.v[i];
+		if (qn.gone[i] || !has_suffix(name, ".msg"))
 			continue;
-		sl = strlen(names[i]) - 4;
-		other = xasprintf("%.*s.env", (int)sl, names[i]);
-		if (spool_exists_at(sp->queuefd, other)) {
-			free(other);
-			continue;
+		stem = xstrndup(name, strlen(name) - 4);
+		if (!qnames_has(&qn, stem, ".env")) {
+			log_info("spool: removing queue/%s: no envelope", name);
+			if (unlinkat(sp->queuefd, name, 0) == -1)
+				log_warn("spool: unlink queue/%s", name);
+			else
+				qn.gone[i] = true;
+			changed = 1;
 		}
-		free(other);
-		log_info("spool: removing queue/%s: no envelope", names[i]);
-		if (unlinkat(sp->queuefd, names[i], 0) == -1)
-			log_warn("spool: unlink queue/%s", names[i]);
-		changed = 1;
+		free(stem);
 	}
-	strv_free(names, n);
+	qnames_free(&qn);
 	if (changed) {
 		if (fsync(sp->queuefd) == -1)
 			log_warn("spool: fsync %s/queue", sp->dir);
@@ -273,25 +343,20 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 	return found;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 spool_list(const char *dir, void (*cb)(void *, const struct envelope *),
     void *arg, char *err, size_t errlen)
 {
-	struct envelope	 *env;
-	char		**names, *path, *text;
-	const char	 *why;
-	size_t		  n, i, len = 0;
-	int		  queuefd, found = 0;
+	struct qnames	 qn;
+	struct envelope	*env;
+	char		*path, *text, *stem;
+	const char	*why;
+	size_t		 i, len = 0;
+	int		 queuefd, found = 0, later;
 
 	path = xasprintf("%s/queue", dir);
 	queuefd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (queuefd == -1 || spool_list_dir(queuefd, &names, &n) == -1) {
+	if (queuefd == -1 || qnames_read(queuefd, &qn) == -1) {
 		int saved = errno;
 
 		snprintf(err, errlen, "%s: %s", path, strerror(saved));
@@ -302,23 +367,21 @@ spool_list(const char *dir, void (*cb)(void *, const struct envelope *),
 		return -1;
 	}
 	free(path);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
 	/* Each .env (the latest envelope, in both forms), and each .q
-	 * without one (its envelope is inside: spool_qfile.h). */
-	for (i = 0; i < n; i++) {
-		if (has_suffix(names[i], ".q")) {
-			char *e = xasprintf("%.*s.env",
-			    (int)strlen(names[i]) - 2, names[i]);
-			int later = spool_exists_at(queuefd, e);
-
-			free(e);
+	 * without one (its envelope is inside: spool_qfile.h).  A running
+	 * daemon may change queue/ meanwhile: a name gone since the listing
+	 * is passed over, one that came after it is not looked at. */
+	for (i = 0; i < qn.n; i++) {
+		if (has_suffix(qn.v[i], ".q")) {
+			stem = xstrndup(qn.v[i], strlen(qn.v[i]) - 2);
+			later = qnames_has(&qn, stem, ".env");
+			free(stem);
 			if (later ||
-			    (env = qfile_read(queuefd, names[i], &why)) == NULL)
+			    (env = qfile_read(queuefd, qn.v[i], &why)) == NULL)
 				continue;
 		} else {
-			if (!has_suffix(names[i], ".env") || (text =
-			    read_env(queuefd, names[i], &len, &why)) == NULL)
+			if (!has_suffix(qn.v[i], ".env") || (text =
+			    read_env(queuefd, qn.v[i], &len, &why)) == NULL)
 				continue;
 			env = envelope_from_text(text, len, &why);
 			free(text);
@@ -329,7 +392,7 @@ spool_list(const char *dir, void (*cb)(void *, const struct envelope *),
 		envelope_free(env);
 		found++;
 	}
-	strv_free(names, n);
+	qnames_free(&qn);
 	close(queuefd);
 	return found;
 }

@@ -602,6 +602,10 @@ test_recover(struct event_base *base, char good[3][32])
 		free(t3);
 		envelope_free(later);
 	}
+	/* A .q cut short with a later .env beside it: the .env goes to
+	 * corrupt/ with it (the walk's own listing says it is there). */
+	put_q("00000000000000D6", "00000000000000D6", "abc", 0, 10);
+	put("queue", "00000000000000D6.env", "smarthostd-envelope 1\n");
 	put("queue", "README", "not ours");
 	put("queue", "00000000000000B4.env.new", "ignored too");
 	free(text);
@@ -638,6 +642,11 @@ test_recover(struct event_base *base, char good[3][32])
 	ok(!exists("queue", "00000000000000D2.q") &&
 	    exists("corrupt", "00000000000000D2.q"),
 	    ".q cut short moved to corrupt/");
+	ok(!exists("queue", "00000000000000D6.q") &&
+	    !exists("queue", "00000000000000D6.env") &&
+	    exists("corrupt", "00000000000000D6.q") &&
+	    exists("corrupt", "00000000000000D6.env"),
+	    ".q cut short: its later .env moved to corrupt/ with it");
 	ok(!exists("queue", "00000000000000D3.q") &&
 	    exists("corrupt", "00000000000000D3.q"),
 	    ".q naming another id moved to corrupt/");
