@@ -9,7 +9,8 @@
 # close and reopen connections all the time, which is where a QUIT'd
 # connection used to leave its place before its socket was closed.
 # Then the same cap while reloads change the relayer: the old pool's
-# connections (finishing, then QUIT) count against the new pool's.
+# connections (finishing, then QUIT) count against the new pool's.  Then
+# an mx relayer: the cap per destination address.
 use strict;
 use warnings;
 use Test::More;
@@ -87,4 +88,41 @@ cmp_ok($sink2->connections, '>', $POOL,
     'the changed relayer did open new connections');
 $d2->stop;
 $sink2->stop;
+
+# mx: the cap is per destination address (issue #10 item 3), under the
+# same churn.  The mx_list has two names at the sink's one address:
+# whichever is used, their connections count against that address.
+my $sink3 = start_sink();
+my $MXPOOL = 2;
+my $p3 = $sink3->port;
+my $d3 = start_daemon(
+    config_text => {
+	listener => 'max_connections_per_ip = 0;',
+	relayers => qq{{ name = "mx"; type = "mx"; tls = "none";
+	    pool_size = $MXPOOL; max_deliveries_per_connection = 7;
+	    idle_timeout = "1s"; }},
+	routing => qq{default_relayer = "mx";
+	    domains = ( { domain = "dest.test"; mx_list = (
+		{ name = "mx1.test"; addr = "127.0.0.1"; port = $p3; },
+		{ name = "mx2.test"; addr = "127.0.0.1"; port = $p3; } ); } );},
+	queue => 'retry_interval = "1s";',
+	level => 'info',
+    });
+($rc, $out, $err) = run_bounded(150, SmarthostTest::python3(),
+    SmarthostTest::srcdir() . '/t/lib/load.py', '--port', $d3->port,
+    '--sessions', 100, '--per-session', 5, '--parallel', 20,
+    '--tag', 'capmx');
+($json) = $out =~ /(\{.*\})/;
+$st = $json ? JSON::PP->new->decode($json) : {};
+is($st->{acked}, 500, 'mx: 500 messages acknowledged') or diag "$out\n$err";
+@m = $sink3->wait_messages(500, 120);
+is(scalar @m, 500, 'mx: all 500 delivered');
+my $max3 = SmarthostTest::slurp($sink3->dir . '/max_concurrent') // 0;
+chomp $max3;
+cmp_ok($max3, '<=', $MXPOOL, "mx: at most pool_size = $MXPOOL connections "
+    . "at once to the one address of two MX names (saw $max3)");
+cmp_ok($sink3->connections, '>', 500 / 7 - 1,
+    'mx: connections were closed and reopened');
+$d3->stop;
+$sink3->stop;
 done_testing();
