@@ -413,6 +413,16 @@ check_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	return NULL;
 }
 
+/* May this client relay anywhere (relay_from, or authenticated)? */
+static bool
+trusted_client(struct smtp_session *s)
+{
+	if (cidr_match_any(s->lc->relay_from, s->lc->n_relay_from,
+	    (const struct sockaddr *)&s->peer))
+		return true;
+	return s->auth_user != NULL;
+}
+
 static void
 cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
@@ -430,20 +440,14 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	tx->body_type = cmd->body;
 	tx->smtputf8 = cmd->smtputf8;
 	tx->ret = cmd->ret;
+	/* The sender of a client that may not relay may be forged: a
+	 * failure must not send it the body (backscatter, #19 item 7). */
+	if (tx->ret == DSN_RET_FULL && !trusted_client(s))
+		tx->ret = DSN_RET_HDRS;
 	tx->envid = cmd->envid[0] != '\0' ? xstrdup(cmd->envid) : NULL;
 	s->tx = tx;
 	session_enter_state(s, S_MAIL);
 	session_reply(s, "250 2.1.0 Ok");
-}
-
-/* May this client relay anywhere (relay_from, or authenticated)? */
-static bool
-trusted_client(struct smtp_session *s)
-{
-	if (cidr_match_any(s->lc->relay_from, s->lc->n_relay_from,
-	    (const struct sockaddr *)&s->peer))
-		return true;
-	return s->auth_user != NULL;
 }
 
 /* May this client send to rcpt from here?  *why is the log reason. */

@@ -60,5 +60,23 @@ for my $c (@cases) {
 	unlike($dsn->{data}, qr/SPAM-BODY/, "$what: no body line in the bounce");
 }
 
+# The attacker's next move: ask for the body with DSN RET=FULL.  From a
+# client that may not relay, RET=FULL counts as RET=HDRS (also in what we
+# ask of a next hop that offers DSN).
+my $s = smtp_session(port => $d->port);
+$s->start_ehlo('evil.test');
+my $r = $s->mail(from => 'victim@innocent.test', mail_params => 'RET=FULL',
+    to => 'reject-nobody@accept.test',
+    data => "Subject: bs-full\r\nFrom: <spammer\@evil.test>\r\n\r\n"
+	. "SPAM-BODY asked in full\r\n");
+is($r && $r->{code}, 250, 'RET=FULL: accepted') or diag explain $s->transcript;
+$s->cmd('QUIT');
+$s->close;
+my $dsn = dsn_for('bs-full');
+ok($dsn, 'RET=FULL: a bounce to the forged sender');
+like($dsn ? $dsn->{data} : '', qr{Content-Type: text/rfc822-headers}i,
+    'RET=FULL from an untrusted client: headers only');
+unlike($dsn ? $dsn->{data} : '', qr/SPAM-BODY/, 'RET=FULL: no body line');
+
 is($d->stop, 0, 'daemon exits cleanly');
 done_testing();
