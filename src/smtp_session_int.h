@@ -2,8 +2,9 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_session_int.h — the receiving session's two objects and what its
- * three files call of each other: the connection, its commands and its
- * life (smtp_session.c), the message's reception after DATA or BDAT
+ * four files call of each other: the connection and its life
+ * (smtp_session.c), the command table and the commands before DATA
+ * (smtp_session_cmd.c), the message's reception after DATA or BDAT
  * (smtp_session_data.c) and the AUTH exchange (smtp_session_auth.c).
  * Nothing else includes it: smtp_server.c sees smtp_session.h and an
  * opaque session.
@@ -146,6 +147,14 @@ const char *session_input(struct smtp_session *, size_t max, size_t *n,
 /* Handle everything buffered, until more input is needed or something
  * must finish first (a caller that resumes a paused session). */
 void	session_process(struct smtp_session *);
+
+/*
+ * smtp_session_cmd.c: the command table.
+ */
+
+/* One command line (without its line end): parsed, checked against the
+ * session's state and run; the reply is queued. */
+void	session_command(struct smtp_session *, const char *, size_t);
 
 /*
  * smtp_session_data.c: from DATA or BDAT to the commit's reply.
