@@ -5,6 +5,8 @@
 #   - Failed AUTH is limited per client address across sessions (window and
 #     penalty, like Postfix's anvil): once over auth_max_failures, even the
 #     right password gets 454 4.7.0 until the penalty ends.
+#   - Parallel sessions from one address (many ports) get no more guesses
+#     than auth_max_failures: attempts in progress count.
 #   - Password checks run off the event loop: while other clients keep the
 #     (deliberately slow) crypt(3) busy, NOOP in another session is still
 #     answered at once.  A behaviour check with a generous bound, not a
@@ -125,5 +127,39 @@ $t->close;
 ok($d->wait_log(qr/rejected client=127\.0\.0\.1 listener=in reason=auth_limit/, 5),
     'the refusal is logged');
 
+is($d->stop, 0, 'daemon exits cleanly');
+
+# 3. Many ports of one address at once: twelve sessions send a wrong
+# password together, while the (slow) checks are still running.  Attempts
+# in progress count, so no more than auth_max_failures reach a check.
+$d = start_daemon(
+    config_text => {
+	level => 'info',
+	listener => "$tls auth_max_failures = 3; auth_failure_window = \"10m\";"
+	    . ' auth_penalty = "10m"; max_connections_per_ip = 0;',
+    });
+my @burst;
+my $go = time + 1.5;
+for my $k (1 .. 12) {
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		my $t = tls_session() or POSIX::_exit(1);
+		sleep($go - time) if $go > time;
+		my $r = $t->cmd('AUTH PLAIN ' . plain('alice', "burst$k"), 30);
+		$t->cmd('QUIT');
+		$t->close;
+		POSIX::_exit(!$r ? 1 : $r->{code} == 535 ? 35 : $r->{code} == 454 ? 54 : 2);
+	}
+	push @burst, $pid;
+}
+my %got;
+for my $pid (@burst) {
+	waitpid($pid, 0);
+	$got{$? >> 8}++;
+}
+diag(sprintf('burst of 12: %d checked (535), %d refused (454), %d other',
+    $got{35} // 0, $got{54} // 0, 12 - ($got{35} // 0) - ($got{54} // 0)));
+is(($got{35} // 0) + ($got{54} // 0), 12, 'every session of the burst got 535 or 454');
+cmp_ok($got{35} // 0, '<=', 3, 'at most auth_max_failures guesses were checked');
 is($d->stop, 0, 'daemon exits cleanly');
 done_testing();
