@@ -251,24 +251,34 @@ recover_q(struct spool *sp, struct qnames *qn, const char *qname,
 	return later;
 }
 
+/* One walk of queue/ at start: its names, what it found, and whether it
+ * moved or removed anything (then it fsyncs the directories). */
+struct walk {
+	struct spool	*sp;
+	struct qnames	 qn;
+	void		(*cb)(void *, struct envelope *);
+	void		*arg;
+	int		 found, changed;
+};
+
 /*
- * One message's outcome at recovery: handed to cb (1), or logged and moved
- * to corrupt/ with its companion file, stem + companion (0).
+ * One message's outcome at recovery: handed to cb, or logged and moved to
+ * corrupt/, stem + suffix with its companion file, stem + companion.
  */
-static int
-settle(struct spool *sp, struct qnames *qn, const char *stem,
-    const char *suffix, const char *companion, struct envelope *env,
-    const char *why, void (*cb)(void *, struct envelope *), void *arg)
+static void
+settle(struct walk *w, const char *stem, const char *suffix,
+    const char *companion, struct envelope *env, const char *why)
 {
 	if (env != NULL) {
-		cb(arg, env);
-		return 1;
+		w->cb(w->arg, env);
+		w->found++;
+		return;
 	}
 	log_warnx("spool: queue/%s%s: %s; moved to %s/corrupt", stem, suffix,
-	    why ? why : "unreadable", sp->dir);
-	move_corrupt(sp, qn, stem, suffix);
-	move_corrupt(sp, qn, stem, companion);
-	return 0;
+	    why ? why : "unreadable", w->sp->dir);
+	move_corrupt(w->sp, &w->qn, stem, suffix);
+	move_corrupt(w->sp, &w->qn, stem, companion);
+	w->changed = 1;
 }
 
 /*
@@ -281,66 +291,58 @@ int
 spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
     void *arg)
 {
-	struct qnames	 qn;
+	struct walk	 w = { .sp = sp, .cb = cb, .arg = arg };
+	struct qnames	*qn = &w.qn;
 	struct envelope	*env;
 	char		*stem;
 	const char	*name, *why;
 	size_t		 i;
-	int		 found = 0, changed = 0;
 
-	if (qnames_read(sp->queuefd, &qn) == -1) {
+	if (qnames_read(sp->queuefd, qn) == -1) {
 		log_warn("spool: %s/queue", sp->dir);
 		return 0;
 	}
-	for (i = 0; i < qn.n; i++) {
-		if (qn.gone[i] || !has_suffix(qn.v[i], ".q"))
+	for (i = 0; i < qn->n; i++) {
+		if (qn->gone[i] || !has_suffix(qn->v[i], ".q"))
 			continue;
-		stem = xstrndup(qn.v[i], strlen(qn.v[i]) - 2);
-		env = recover_q(sp, &qn, qn.v[i], stem, &why);
-		if (settle(sp, &qn, stem, ".q", ".env", env, why, cb, arg))
-			found++;
-		else
-			changed = 1;
+		stem = xstrndup(qn->v[i], strlen(qn->v[i]) - 2);
+		env = recover_q(sp, qn, qn->v[i], stem, &why);
+		settle(&w, stem, ".q", ".env", env, why);
 		free(stem);
 	}
-	for (i = 0; i < qn.n; i++) {
-		if (qn.gone[i] || !has_suffix(qn.v[i], ".env"))
+	for (i = 0; i < qn->n; i++) {
+		if (qn->gone[i] || !has_suffix(qn->v[i], ".env"))
 			continue;
-		stem = xstrndup(qn.v[i], strlen(qn.v[i]) - 4);
-		if (qnames_has(&qn, stem, ".q")) {
-			free(stem);
-			continue;	/* a .q's, done above */
+		stem = xstrndup(qn->v[i], strlen(qn->v[i]) - 4);
+		if (!qnames_has(qn, stem, ".q")) {	/* else done above */
+			env = recover_one(sp, qn->v[i], stem, &why, 0);
+			settle(&w, stem, ".env", ".msg", env, why);
 		}
-		env = recover_one(sp, qn.v[i], stem, &why, 0);
-		if (settle(sp, &qn, stem, ".env", ".msg", env, why, cb, arg))
-			found++;
-		else
-			changed = 1;
 		free(stem);
 	}
-	for (i = 0; i < qn.n; i++) {
-		name = qn.v[i];
-		if (qn.gone[i] || !has_suffix(name, ".msg"))
+	for (i = 0; i < qn->n; i++) {
+		name = qn->v[i];
+		if (qn->gone[i] || !has_suffix(name, ".msg"))
 			continue;
 		stem = xstrndup(name, strlen(name) - 4);
-		if (!qnames_has(&qn, stem, ".env")) {
+		if (!qnames_has(qn, stem, ".env")) {
 			log_info("spool: removing queue/%s: no envelope", name);
 			if (unlinkat(sp->queuefd, name, 0) == -1)
 				log_warn("spool: unlink queue/%s", name);
 			else
-				qn.gone[i] = true;
-			changed = 1;
+				qn->gone[i] = true;
+			w.changed = 1;
 		}
 		free(stem);
 	}
-	qnames_free(&qn);
-	if (changed) {
+	qnames_free(qn);
+	if (w.changed) {
 		if (fsync(sp->queuefd) == -1)
 			log_warn("spool: fsync %s/queue", sp->dir);
 		if (fsync(sp->corruptfd) == -1)
 			log_warn("spool: fsync %s/corrupt", sp->dir);
 	}
-	return found;
+	return w.found;
 }
 
 int
