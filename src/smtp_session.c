@@ -89,16 +89,65 @@ session_enter_state(struct smtp_session *s, enum session_state st)
 	s->state = st;
 }
 
+/*
+ * Replies out: straight to a plain socket when nothing waits before them
+ * (one send(2), no write event armed then disarmed: libevent does both
+ * for every reply otherwise), else, and for what the socket does not
+ * take, behind what waits in the bufferevent's output.
+ */
+static void
+session_out(struct smtp_session *s, const char *p, size_t len)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	size_t		 n = 0;
+
+	if (s->plain && !s->freeing && evbuffer_get_length(out) == 0)
+		n = send_now(bufferevent_getfd(s->bev), p, len);
+	if (n < len)
+		evbuffer_add(out, p + n, len - n);
+}
+
+/* The replies held while one read was handled leave, in one piece. */
+static void
+session_flush(struct smtp_session *s)
+{
+	if (s->npend > 0)
+		session_out(s, s->pend, s->npend);
+	s->npend = 0;
+}
+
 void
 session_reply(struct smtp_session *s, const char *fmt, ...)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	char		 line[PEND_MAX];
 	va_list		 ap;
+	int		 n;
 
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(out, fmt, ap);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
 	va_end(ap);
-	evbuffer_add(out, "\r\n", 2);
+	if (n < 0)
+		fatal("vsnprintf");
+	if ((size_t)n >= sizeof(line) - 2) {
+		/* Longer than any reply made here: the slow way, in order. */
+		session_flush(s);
+		va_start(ap, fmt);
+		evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
+		va_end(ap);
+		evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
+		return;
+	}
+	memcpy(line + n, "\r\n", 2);
+	n += 2;
+	if (!s->in_process) {
+		session_out(s, line, (size_t)n);
+		return;
+	}
+	/* session_process() sends them when this read is done. */
+	if (s->npend + (size_t)n > sizeof(s->pend))
+		session_flush(s);
+	memcpy(s->pend + s->npend, line, (size_t)n);
+	s->npend += (size_t)n;
 }
 
 void
@@ -184,9 +233,11 @@ smtp_session_new(const struct smtp_session_env *env, struct config *cfg,
 		if (s->ssl_ctx != NULL)
 			s->bev = tls_server_socket(s->base, s->ssl_ctx, fd);
 		s->handshaking = true;
-	} else
+	} else {
 		s->bev = bufferevent_socket_new(s->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
+		s->plain = true;
+	}
 	s->ev_free = event_new(s->base, -1, 0, session_free_cb, s);
 	if (s->bev == NULL || s->ev_free == NULL) {
 		log_warnx("smtp %s: cannot set up a session", s->ip);
@@ -311,6 +362,7 @@ session_close(struct smtp_session *s)
 {
 	struct timeval	tv;
 
+	session_flush(s);
 	session_reset(s);
 	session_enter_state(s, S_CLOSING);
 	session_update_read(s);
@@ -361,6 +413,19 @@ session_input(struct smtp_session *s, size_t max, size_t *n, size_t *avail)
 	if (avail != NULL)
 		*avail = len;
 	return (const char *)evbuffer_pullup(in, *n);
+}
+
+const char *
+session_input_piece(struct smtp_session *s, size_t max, size_t *n)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->bev);
+	struct evbuffer_iovec	 v;
+
+	if (evbuffer_get_length(in) == 0 ||
+	    evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return NULL;
+	*n = v.iov_len < max ? v.iov_len : max;
+	return v.iov_base;
 }
 
 /*
@@ -453,6 +518,7 @@ session_starttls(struct smtp_session *s)
 		return;
 	}
 	s->bev = bev;
+	s->plain = false;
 	s->handshaking = true;
 	deadline_start(s->deadline, s->lc->timeout);
 	bufferevent_setcb(bev, session_read, session_write, session_event, s);
@@ -497,6 +563,7 @@ session_process(struct smtp_session *s)
 			more = session_line(s);
 	}
 	s->in_process = false;
+	session_flush(s);
 	if (s->starttls && s->state != S_CLOSING) {
 		session_starttls(s);
 		return;

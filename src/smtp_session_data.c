@@ -173,7 +173,7 @@ session_bdat_read(struct smtp_session *s)
 	if (s->bdat_left > 0) {
 		max = s->bdat_left < DATA_CHUNK ? (size_t)s->bdat_left :
 		    DATA_CHUNK;
-		if ((p = session_input(s, max, &n, NULL)) == NULL)
+		if ((p = session_input_piece(s, max, &n)) == NULL)
 			return 0;
 		if (s->bdat_error == NULL) {
 			bdat_feed(&tx->bf, p, n, data_out, &outlen);
@@ -221,7 +221,7 @@ session_data_read(struct smtp_session *s)
 	size_t		 n, used, outlen;
 	const char	*p;
 
-	if ((p = session_input(s, DATA_CHUNK, &n, NULL)) == NULL)
+	if ((p = session_input_piece(s, DATA_CHUNK, &n)) == NULL)
 		return 0;
 	outlen = 0;
 	used = smtp_data_feed(&tx->df, p, n, data_out, &outlen);

@@ -37,6 +37,10 @@ struct evbuffer;
 struct evbuffer_cb_entry;
 struct listener_conf;
 
+/* Replies made while one read is handled wait in the session and leave
+ * together (pipelined commands: RFC 2920); the longest reply line fits. */
+#define PEND_MAX	1024
+
 enum session_state {
 	S_GREETED,	/* waiting for EHLO/HELO */
 	S_HELO,		/* no transaction */
@@ -115,6 +119,10 @@ struct smtp_session {
 	bool			 eof;		/* client shut its side */
 	bool			 freeing;	/* ev_free is active */
 	bool			 in_process;	/* session_process() running */
+	bool			 plain;		/* s->bev is the socket's own:
+						   replies may go straight to it */
+	size_t			 npend;
+	char			 pend[PEND_MAX];	/* replies not yet out */
 	/* BDAT: a chunk's octets are read as data, never as commands, even
 	 * when the command failed (the client sends them regardless). */
 	bool			 in_bdat;
@@ -144,6 +152,11 @@ void	session_close(struct smtp_session *);
  * all that is buffered.  Every reader of the input starts here. */
 const char *session_input(struct smtp_session *, size_t max, size_t *n,
 		    size_t *avail);
+/* The same for octets that need not be contiguous beyond the first chain
+ * of the input (DATA and BDAT, whose filters keep their state across
+ * calls): up to max of them as they lie, never copied together. */
+const char *session_input_piece(struct smtp_session *, size_t max,
+		    size_t *n);
 /* Handle everything buffered, until more input is needed or something
  * must finish first (a caller that resumes a paused session). */
 void	session_process(struct smtp_session *);

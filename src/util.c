@@ -4,6 +4,7 @@
  * util.c — allocation that never returns NULL, and small string and time
  * helpers shared by every module.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -232,6 +233,19 @@ write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+size_t
+send_now(int fd, const void *data, size_t len)
+{
+	ssize_t	n;
+
+	if (len == 0)
+		return 0;
+	do
+		n = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	return n > 0 ? (size_t)n : 0;
 }
 
 ssize_t

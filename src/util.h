@@ -60,6 +60,12 @@ bool	 util_line(const char *text, size_t len, size_t *off,
 
 /* write(2) all of it, again after EINTR: 0, or -1 with errno. */
 int	 write_all(int fd, const void *, size_t);
+/*
+ * One send(2) to a socket that must not block (MSG_DONTWAIT, no SIGPIPE),
+ * again after EINTR: the octets it took, 0 when it took none (full, or an
+ * error, which the caller's next write through its buffer meets again).
+ */
+size_t	 send_now(int fd, const void *, size_t);
 /* read(2) of at most *left octets, *left less what was read: 0 once it
  * is 0 (a queued message ends inside its file: spool.h). */
 ssize_t	 read_upto(int fd, void *, size_t, uint64_t *left);
