@@ -20,6 +20,7 @@
 
 #include "smtp_body.h"
 #include "smtp_reply.h"
+#include "util.h"
 
 /*
  * How much the next read asks: up to SMTP_BODY_READ, and never past the
@@ -90,17 +91,27 @@ body_read_into(struct smtp_body *b, struct evbuffer *o)
 	return 0;
 }
 
+/*
+ * Dot-stuffing adds one octet per line that starts with ".", so at most
+ * one per two octets (".\n"), and one before the first.
+ */
+#define STUFFED_MAX(n)	((n) + (n) / 2 + 1)
+
+/* One read of the file, only single-threaded callers: one buffer each. */
+static char	body_in[SMTP_BODY_READ];
+static char	body_out[STUFFED_MAX(SMTP_BODY_READ)];
+
 /* DATA: one read, dot-stuffed into o's free space. */
 static int
 body_read_stuffed(struct smtp_body *b, struct evbuffer *o)
 {
-	static char		in[SMTP_BODY_READ];
+	char			*in = body_in;
 	struct evbuffer_iovec	v;
 	ssize_t			n;
 
 	if ((n = body_read(b, in, body_want(b))) <= 0)
 		return (int)n;
-	if (evbuffer_reserve_space(o, 2 * n, &v, 1) < 1) {
+	if (evbuffer_reserve_space(o, STUFFED_MAX(n), &v, 1) < 1) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -173,14 +184,69 @@ smtp_body_wire_size(const struct smtp_body *b)
 	return b->size + strlen(b->tail != NULL ? b->tail : "");
 }
 
-int
-smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat)
+/*
+ * The next piece of the message in one of the static buffers, framed for
+ * the connection: *p set to it, its length returned (0 at the end), -1
+ * with errno.
+ */
+static ssize_t
+body_piece(struct smtp_body *b, const char **p)
 {
-	size_t	m;
+	ssize_t	n;
+
+	if ((n = body_read(b, body_in, body_want(b))) <= 0)
+		return n;
+	if (b->bdat) {
+		*p = body_in;
+		return n;
+	}
+	*p = body_out;
+	return (ssize_t)smtp_dot_stuff(body_in, (size_t)n, body_out, &b->bol);
+}
+
+/*
+ * Straight to the socket while it takes every piece and o stays empty: no
+ * copy of the message in memory, one read(2) and one send(2) per piece.
+ * What it does not take goes on o, and then the caller's write callback
+ * carries on.  At most SMTP_BODY_DIRECT octets per call: one large
+ * message to a fast peer does not hold the loop.
+ */
+static int
+body_send(struct smtp_body *b, struct evbuffer *o, int fd)
+{
+	const char	*p = NULL;
+	size_t		 sent = 0, k;
+	ssize_t		 n;
+
+	while (!b->eof && sent < SMTP_BODY_DIRECT &&
+	    evbuffer_get_length(o) == 0) {
+		if ((n = body_piece(b, &p)) == -1)
+			return -1;
+		if (n == 0)
+			break;
+		k = send_now(fd, p, (size_t)n);
+		sent += k;
+		if (k < (size_t)n &&
+		    evbuffer_add(o, p + k, (size_t)n - k) == -1) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat,
+    int fd)
+{
+	char	end[8];
+	size_t	m, n, k;
 
 	if (b->queued)
 		return 1;
 	if (b->ahead != NULL) {
+		if (fd != -1 && evbuffer_get_length(o) == 0)
+			(void)evbuffer_write(b->ahead, fd);
 		if (evbuffer_add_buffer(o, b->ahead) == -1) {
 			errno = ENOMEM;
 			return -1;
@@ -188,6 +254,8 @@ smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat)
 		evbuffer_free(b->ahead);
 		b->ahead = NULL;
 	}
+	if (fd != -1 && b->seg == NULL && body_send(b, o, fd) == -1)
+		return -1;
 	while (!b->eof && evbuffer_get_length(o) < hiwat) {
 		if (b->seg != NULL) {
 			m = b->size - b->done < SMTP_BODY_READ ?
@@ -207,9 +275,15 @@ smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat)
 		return 0;
 	if (b->tail == NULL)
 		b->tail = smtp_line_end_tail(b->last);
-	evbuffer_add(o, b->tail, strlen(b->tail));
+	/* The completing line end and DATA's final ".", at most 5 octets. */
+	n = strlcpy_(end, b->tail, sizeof(end));
 	if (!b->bdat)
-		evbuffer_add(o, ".\r\n", 3);
+		n += strlcpy_(end + n, ".\r\n", sizeof(end) - n);
+	k = fd != -1 && evbuffer_get_length(o) == 0 ? send_now(fd, end, n) : 0;
+	if (k < n && evbuffer_add(o, end + k, n - k) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	b->queued = true;
 	return 1;
 }

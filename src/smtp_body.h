@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_body.h — the stored message on its way from the spool to the next
- * hop, for smtp_client_tx.c.  Two framings of the same octets:
+ * hop, for smtp_client.c.  Two framings of the same octets:
  *
  *  - DATA: dot-stuffed, the last line completed with a line end, then the
  *    final ".";
@@ -14,8 +14,9 @@
  * The next hop receives the same message either way.  The file is read in
  * reads of up to SMTP_BODY_READ octets straight into the output; a plain
  * (not TLS) connection sends a large message by BDAT from the file
- * (sendfile) with no read at all.  Memory stays bounded: each
- * smtp_body_fill() queues up to a high mark.
+ * (sendfile) with no read at all, and any other body on a plain socket
+ * goes from one static buffer straight to the socket while it keeps up.
+ * Memory stays bounded: each smtp_body_fill() queues up to a high mark.
  */
 #ifndef SMARTHOSTD_SMTP_BODY_H
 #define SMARTHOSTD_SMTP_BODY_H
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #define SMTP_BODY_READ	65536	/* the most one read() of the file asks */
+#define SMTP_BODY_DIRECT (1024 * 1024)	/* the most one fill sends directly */
 
 struct evbuffer;
 struct evbuffer_file_segment;
@@ -60,12 +62,16 @@ uint64_t	 smtp_body_wire_size(const struct smtp_body *);
 
 /*
  * Queue more of the message on o until o holds hiwat octets or the
- * message is all queued.  Returns 1 when it is (DATA: the final "."
- * included), 0 when more is due, -1 with errno on a read error or a file
- * whose size is not the one given (EIO).
+ * message is all queued.  fd, unless -1, is the plain socket that o
+ * drains to, with o empty: the message is then sent to it directly,
+ * read by read, for as long as it takes all of each (and up to
+ * SMTP_BODY_DIRECT octets), without a copy in o.  Returns 1 when it is all
+ * queued or sent (DATA: the final "." included), 0 when more is due, -1
+ * with errno on a read error or a file whose size is not the one given
+ * (EIO).
  */
 int		 smtp_body_fill(struct smtp_body *, struct evbuffer *o,
-		    size_t hiwat);
+		    size_t hiwat, int fd);
 
 /* Close the file (a sendfile segment still queued keeps it open until it
  * is sent or dropped).  Safe on a closed or zeroed-then-closed body. */

@@ -121,11 +121,45 @@ sc_arm(struct smtp_client *c, long secs)
 	evtimer_add(c->timer, &tv);
 }
 
+int
+sc_direct_fd(const struct smtp_client *c)
+{
+	if (c->bev == NULL || c->ssl != NULL || c->state == SC_CONNECT ||
+	    c->dead || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return -1;
+	return bufferevent_getfd(c->bev);
+}
+
+/* Out, straight when it can (sc_direct_fd()); what the socket does not
+ * take waits in the output buffer as before. */
+static void
+sc_out(struct smtp_client *c, const char *p, size_t len)
+{
+	int	fd = sc_direct_fd(c);
+	size_t	n = 0;
+
+	if (fd != -1)
+		n = send_now(fd, p, len);
+	if (n < len)
+		evbuffer_add(bufferevent_get_output(c->bev), p + n, len - n);
+}
+
 void
 sc_send(struct smtp_client *c, const char *fmt, ...)
 {
+	char	line[1024];
 	va_list	ap;
+	int	n;
 
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("vsnprintf");
+	if ((size_t)n < sizeof(line)) {
+		sc_out(c, line, (size_t)n);
+		return;
+	}
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
 	va_end(ap);

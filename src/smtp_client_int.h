@@ -116,7 +116,16 @@ typedef void (*sc_reply_fn)(struct smtp_client *, enum dlv_result);
 void	sc_enter(struct smtp_client *, enum sc_state);
 /* (Re)start the timer: secs from now. */
 void	sc_arm(struct smtp_client *, long secs);
-/* Queue one command; the caller arms the timer. */
+/*
+ * The socket, when the connection is plain TCP and connected and nothing
+ * waits in its output: then commands and the body may go to it at once,
+ * with no write event armed and disarmed around each (libevent does both
+ * for every write through the bufferevent).  -1 otherwise: under TLS, in
+ * the handshake, before the connect.
+ */
+int	sc_direct_fd(const struct smtp_client *);
+/* Queue one command (sent at once when sc_direct_fd() allows); the
+ * caller arms the timer. */
 void	sc_send(struct smtp_client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Queue one command, enter the state that waits for its reply and give

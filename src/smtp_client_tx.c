@@ -164,7 +164,7 @@ sc_begin_mail(struct smtp_client *c)
 	const struct envelope	*env = d->env;
 	struct evbuffer		*cmds;
 	char			 buf[256], dsn[DSN_RCPT_PARAMS_MAX];
-	int			 i;
+	int			 i, fd;
 
 	if (env->smtputf8 && !(c->caps.ext & SMTPC_EXT_SMTPUTF8)) {
 		snprintf(buf, sizeof(buf), "553 5.6.7 %s does not support "
@@ -250,6 +250,8 @@ sc_begin_mail(struct smtp_client *c)
 		if (!c->bdat)
 			evbuffer_add_printf(cmds, "DATA\r\n");
 	}
+	if ((fd = sc_direct_fd(c)) != -1)
+		(void)evbuffer_write(cmds, fd);	/* the rest, if any: */
 	bufferevent_write_buffer(c->bev, cmds);
 	evbuffer_free(cmds);
 	c->need_rset = true;
@@ -312,7 +314,7 @@ sc_fill_body(struct smtp_client *c)
 	int	e;
 
 	switch (smtp_body_fill(&c->body, bufferevent_get_output(c->bev),
-	    BODY_HIWAT)) {
+	    BODY_HIWAT, sc_direct_fd(c))) {
 	case -1:
 		/* Never the final dot, nor a whole chunk, after a short
 		 * message: closing the connection leaves it unfinished. */

@@ -4,10 +4,13 @@
  * smtp_body-t.c — unit tests for smtp_body.c over real files: the DATA
  * and BDAT framings of the same stored message (sizes around the read
  * size, empty, no final line end, a bare CR at the end, dots), the BDAT
- * chunk size, a bounded output per fill, and a file whose size is not the
- * envelope's (EIO, never a short message sent as whole).
+ * chunk size, a bounded output per fill, a file whose size is not the
+ * envelope's (EIO, never a short message sent as whole), and the sends
+ * straight to a socket (a socketpair with a small buffer, so that some
+ * sends are partial and the rest waits in the output).
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +27,9 @@
 #include "../tap.h"
 
 static char	 path[] = "/tmp/smtp_body-t.XXXXXX";
+
+/* The most one stuffed read adds to the output (smtp_body.c). */
+#define STUFFED_BOUND	(SMTP_BODY_READ + SMTP_BODY_READ / 2 + 1)
 
 static void
 put_file(const char *data, size_t len)
@@ -48,7 +54,7 @@ run(struct smtp_body *b, struct evbuffer *all, size_t hiwat, size_t *max)
 
 	*max = 0;
 	do {
-		r = smtp_body_fill(b, o, hiwat);
+		r = smtp_body_fill(b, o, hiwat, -1);
 		if (evbuffer_get_length(o) > *max)
 			*max = evbuffer_get_length(o);
 		evbuffer_add_buffer(all, o);
@@ -128,6 +134,79 @@ both(const char *msg, size_t len, const char *name)
 }
 
 static char	*lines(size_t);
+
+/* Everything the peer end has for us now, into got. */
+static void
+take(int fd, struct evbuffer *got)
+{
+	char	buf[65536];
+	ssize_t	n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		evbuffer_add(got, buf, (size_t)n);
+}
+
+/*
+ * The fills handed a plain socket, as smtp_client.c does while its output
+ * is empty; the output written to the socket as the bufferevent would.
+ * The peer must receive exactly the framed message; counts the fills
+ * that found the output empty and left it empty (sent it all directly).
+ */
+static void
+direct(const char *msg, size_t len, bool bdat, const char *name)
+{
+	struct smtp_body	 b;
+	struct evbuffer		*o = evbuffer_new(), *got = evbuffer_new();
+	char			*plain, *stuffed, buf[128];
+	size_t			 plen, slen, max = 0;
+	int			 sv[2], r = -1, sz = 16384, empty = 0, loops = 0;
+
+	put_file(msg, len);
+	expect(msg, len, &plain, &plen, &stuffed, &slen);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) == -1 ||
+	    fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1) {
+		perror("socketpair");
+		exit(1);
+	}
+	snprintf(buf, sizeof(buf), "%s: opens", name);
+	ok(smtp_body_open(&b, path, len, bdat, false) == 0, buf);
+	do {
+		if (evbuffer_get_length(o) == 0) {
+			r = smtp_body_fill(&b, o, 65536, sv[0]);
+			if (evbuffer_get_length(o) == 0)
+				empty++;
+		} else if (r == 0)
+			r = smtp_body_fill(&b, o, 65536, -1);
+		if (evbuffer_get_length(o) > max)
+			max = evbuffer_get_length(o);
+		(void)evbuffer_write(o, sv[0]);
+		take(sv[1], got);
+	} while ((r == 0 || evbuffer_get_length(o) > 0) && r != -1 &&
+	    ++loops < 1000000);
+	take(sv[1], got);
+	snprintf(buf, sizeof(buf), "%s: the peer has the %s form", name,
+	    bdat ? "BDAT" : "DATA");
+	ok(r == 1 && (bdat ? holds(got, plain, plen) :
+	    holds(got, stuffed, slen)), buf);
+	snprintf(buf, sizeof(buf), "%s: output bounded", name);
+	ok(max <= 65536 + STUFFED_BOUND, buf);
+	if (len < 4096) {
+		snprintf(buf, sizeof(buf), "%s: sent straight, nothing queued",
+		    name);
+		ok(max == 0 && empty == 1, buf);
+	}
+	printf("# %s: %d fills sent all directly, most queued %zu\n", name,
+	    empty, max);
+	smtp_body_close(&b);
+	close(sv[0]);
+	close(sv[1]);
+	evbuffer_free(o);
+	evbuffer_free(got);
+	free(plain);
+	free(stuffed);
+}
 
 /* A file longer than the envelope says (a spool .q: the envelope after
  * the message): the message is its first said octets, framed exactly as
@@ -223,6 +302,21 @@ main(void)
 		both(m, sizes[i], name);
 		free(m);
 	}
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		m = lines(sizes[i]);
+		snprintf(name, sizeof(name), "direct, %zu octets", sizes[i]);
+		direct(m, sizes[i], false, name);
+		direct(m, sizes[i], true, name);
+		free(m);
+	}
+	direct("", 0, false, "direct, empty");
+	direct(".\r\n..\r\n.x", 9, false, "direct, dots");
+	direct("a\r", 2, true, "direct, bare CR at the end");
+	m = malloc(200000);
+	for (i = 0; i < 200000; i++)
+		m[i] = i % 2 == 0 ? '.' : '\n';
+	direct(m, 200000, false, "direct, every line a dot");
+	free(m);
 	mismatch(10, 11, true, "BDAT: file shorter than said: EIO");
 	mismatch(10, 11, false, "DATA: file shorter than said: EIO");
 	mismatch(200000, 200001, true, "BDAT, large: file shorter: EIO");
