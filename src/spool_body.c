@@ -25,7 +25,9 @@
 #include "spool_int.h"
 #include "util.h"
 
-#define BODY_BUFSIZE	(64 * 1024)	/* per message being received */
+/* Per message being received: 20 sessions of large messages hold 20 of
+ * these at once (#18: memory), and larger writes gain little. */
+#define BODY_BUFSIZE	(16 * 1024)
 
 struct spool_body *
 spool_body_new(struct spool *sp)
