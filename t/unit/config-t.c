@@ -248,6 +248,11 @@ test_defaults(void)
 		is_int(l->max_recipients, 100, "max_recipients");
 		is_int(l->max_connections, 100, "max_connections");
 		is_int(l->timeout, 300, "timeout 5m");
+		is_int(l->max_connections_per_ip, 10,
+		    "max_connections_per_ip 10 (issue #16)");
+		is_int(l->min_data_rate, 500, "min_data_rate 500 octets/s");
+		ok(!l->proxy_protocol, "no PROXY header expected");
+		is_int(l->n_proxy_from, 2, "proxy_from: loopback v4 and v6");
 		snprintf(want, sizeof(want), "%s ESMTP smarthostd", host);
 		is_str(l->banner, want, "banner with hostname");
 		is_int(l->bare_lf, BARE_LF_NORMALIZE, "bare_lf normalize");
