@@ -16,7 +16,9 @@
 #include "config.h"
 #include "control.h"
 #include "control_client.h"
+#ifdef WITH_DKIM
 #include "dkim_key.h"
+#endif
 #include "log.h"
 #include "util.h"
 
@@ -95,6 +97,7 @@ socket_from_config(const char *path)
 static int
 ctl_dkim(const char *path, bool json)
 {
+#ifdef WITH_DKIM
 	struct config		*cfg;
 	const struct dkim_signer *d;
 	char			 err[1024], *txt;
@@ -133,6 +136,11 @@ ctl_dkim(const char *path, bool json)
 		printf("%s]\n", cfg->n_dkim > 0 ? "\n" : "");
 	config_unref(cfg);
 	return fflush(stdout) == 0 ? 0 : 1;
+#else
+	/* Without DKIM (./configure --disable-dkim) the configuration
+	 * cannot name a key: say why rather than print nothing. */
+	die(1, "smarthostd was built without DKIM (./configure --enable-dkim)");
+#endif
 }
 
 int

@@ -364,7 +364,13 @@ main(int argc, char **argv)
 		case 'h':
 			usage(0);
 		case 'v':
-			printf("smarthostd %s\n", PACKAGE_VERSION);
+			/* A build with features left out says which
+			 * (configure.ac), as the tests and admins ask. */
+			if (FEATURES_OUT[0] != '\0')
+				printf("smarthostd %s (built without: %s)\n",
+				    PACKAGE_VERSION, FEATURES_OUT);
+			else
+				printf("smarthostd %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
 			usage(1);

@@ -19,6 +19,7 @@ use SmarthostTest;
 # the default two minutes under AddressSanitizer on a busy machine.
 alarm($ENV{SMARTHOST_TEST_WATCHDOG} // 300);
 
+skip_unless_built_with('dkim');
 my $py = '/usr/bin/python3';
 plan skip_all => 'python3-dkim (dkimpy) is not installed'
     unless system($py, '-c', 'import dkim, nacl') == 0;

@@ -13,6 +13,7 @@ use HTTP::Tiny;
 use JSON::PP ();
 use SmarthostTest;
 
+skip_unless_built_with('metrics');
 my $good = start_sink();
 my $bad = start_sink(fail_first => 1000000);
 my $mport = free_port();

@@ -36,7 +36,8 @@ our @EXPORT = qw(
     start_daemon start_sink smtp_session send_mail run_swaks run_daemon_check
     wait_for maildir_files maildir_wait have_ipv6 smarthostd srcdir
     crlf no_bare_line_ends split_received sink_relayer ehlo_keywords
-    run_bounded smarthostctl_path run_ctl log_addr
+    run_bounded smarthostctl_path run_ctl log_addr built_without
+    skip_unless_built_with
 );
 
 our $HOSTNAME = 'relay.test';		# hostname = in configs made here
@@ -409,6 +410,23 @@ sub run_daemon_check {
 	my ($file) = @_;
 	my ($st, undef, $err) = run_bounded(10, smarthostd(), '-n', '-c', $file);
 	return ($st, $st == -1 ? "timed out\n$err" : $err);
+}
+
+# The optional features (configure.ac) this smarthostd was built without,
+# from its --version line: ("dkim", "metrics"), or () for a full build.
+sub built_without {
+	my ($st, $out) = run_bounded(10, smarthostd(), '--version');
+	die "smarthostd --version failed\n" if $st != 0;
+	my ($list) = $out =~ /\(built without: ([a-z -]+)\)$/m;
+	return split ' ', $list // '';
+}
+
+# Skip the whole file, saying why, when $feature was left out of the build.
+sub skip_unless_built_with {
+	my ($feature) = @_;
+	Test::More::plan(skip_all => "smarthostd was built without $feature "
+	    . "(./configure --enable-$feature)")
+	    if grep { $_ eq $feature } built_without();
 }
 
 sub smarthostctl_path {
