@@ -357,6 +357,14 @@ parse_relayer(struct loader *ld, const config_setting_t *g,
 	if (parse_opts(ld, g, relayer_opts, nitems(relayer_opts), r,
 	    1u << r->type, type_enum.names[r->type]) == -1)
 		return -1;
+#ifndef WITH_MTA_STS
+	/* Left out (configure.ac): refused, not ignored, since enforce mode
+	 * is a promise about which hosts may receive the mail. */
+	if (r->mta_sts)
+		return fail(ld, config_setting_get_member(g, "mta_sts"),
+		    "mta_sts: smarthostd was built without MTA-STS "
+		    "(./configure --enable-mta-sts)");
+#endif
 	if (g != NULL && check_relayer(ld, g, r) == -1)
 		return -1;
 	if (g == NULL)

@@ -16,8 +16,9 @@ use SmarthostTest;
 
 my $top = $ENV{TOP_BUILDDIR} // srcdir();
 my $cs = slurp("$top/config.status") // die "no config.status in $top\n";
-my %cond = (dkim => 'WITH_DKIM', metrics => 'WITH_METRICS');
-my %what = (dkim => 'DKIM', metrics => 'metrics');
+my %cond = (dkim => 'WITH_DKIM', metrics => 'WITH_METRICS',
+    'mta-sts' => 'WITH_MTA_STS');
+my %what = (dkim => 'DKIM', metrics => 'metrics', 'mta-sts' => 'MTA-STS');
 # configure's own record of each automake condition: "#" when false.
 my %false;
 for my $f (sort keys %cond) {
@@ -35,23 +36,29 @@ my %use = (
 	    . "  key = \"$dir/no-such-key.pem\"; } );",
 	metrics => 'metrics = { address = "127.0.0.1"; port = '
 	    . free_port() . '; };',
+	'mta-sts' => "relayers = ( { name = \"mx\"; type = \"mx\";\n"
+	    . "  mta_sts = true; } );",
 );
+# The setting that names each feature, where the error points.
+my %setting = (dkim => 'dkim', metrics => 'metrics', 'mta-sts' => 'mta_sts');
+my %ctx = ('mta-sts' => 'relayer "mx": ');
 for my $f (sort keys %use) {
 	my $text = config_text(top => $use{$f});
 	my $file = write_config($text, SPOOL => "$dir/spool", PORT => free_port(),
 	    DNS_PORT => 53, FILE => "$dir/$f.conf");
 	# The line the feature's setting starts on.
-	my ($before) = $text =~ /\A(.*?)^\Q$f\E = /ms;
+	my ($before) = $text =~ /\A(.*?)^\s*\Q$setting{$f}\E = /ms;
 	my $line = 1 + ($before =~ tr/\n//);
 	my ($st, $err) = run_daemon_check($file);
+	my $pre = $ctx{$f} // '';
 	if (grep { $_ eq $f } @out) {
 		is($st, 1, "$f left out: smarthostd -n refuses the file");
-		like($err, qr/^smarthostd: \Q$file\E:$line: \Q$f\E: smarthostd was built without \Q$what{$f}\E \(\.\/configure --enable-\Q$f\E\)$/m,
+		like($err, qr/^smarthostd: \Q$file\E:$line: \Q$pre$setting{$f}\E: smarthostd was built without \Q$what{$f}\E \(\.\/configure --enable-\Q$f\E\)$/m,
 		    "$f left out: the error names file:line and the switch")
 		    or diag($err);
 	} else {
 		unlike($err, qr/built without/, "$f built in: not refused for that");
-		if ($f eq 'metrics') {
+		if ($f ne 'dkim') {
 			is($st, 0, "$f built in: the file is valid") or diag($err);
 		} else {
 			# The key does not exist: refused, but for the key.

@@ -28,6 +28,7 @@ use TestDnsServer;
 use IO::Select;
 use IO::Socket::INET;
 
+skip_unless_built_with('mta-sts');
 my $certs = TestCerts->new();
 my $CA = $certs->{ca_cert};
 my @domains = qw(enf nomatch plain untrusted testing cache bad redir ctype
