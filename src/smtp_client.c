@@ -144,24 +144,33 @@ sc_out(struct smtp_client *c, const char *p, size_t len)
 		evbuffer_add(bufferevent_get_output(c->bev), p + n, len - n);
 }
 
+/* sc_send() and sc_command(): the line out at once when it may go
+ * (sc_out()), else, or when longer than a command line, buffered. */
+static void
+sc_vsend(struct smtp_client *c, const char *fmt, va_list ap)
+{
+	char	line[1024];
+	va_list	ap2;
+	int	n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		fatal("vsnprintf");
+	if ((size_t)n < sizeof(line))
+		sc_out(c, line, (size_t)n);
+	else
+		evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+}
+
 void
 sc_send(struct smtp_client *c, const char *fmt, ...)
 {
-	char	line[1024];
 	va_list	ap;
-	int	n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		fatal("vsnprintf");
-	if ((size_t)n < sizeof(line)) {
-		sc_out(c, line, (size_t)n);
-		return;
-	}
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	sc_vsend(c, fmt, ap);
 	va_end(ap);
 }
 
@@ -171,7 +180,7 @@ sc_command(struct smtp_client *c, enum sc_state s, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	sc_vsend(c, fmt, ap);
 	va_end(ap);
 	sc_enter(c, s);
 	sc_arm(c, c->conf.command_timeout);
