@@ -184,12 +184,31 @@ tc_ctx_get(bool verify, bool dane, const char *ca_file, const char *ca_path,
 	return ctx;
 }
 
+/* A connection from the cached context for these settings. */
+static SSL *
+tc_ssl_new(bool verify, bool dane, const char *ca_file, const char *ca_path,
+    const char *cert, const char *key, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	SSL	*ssl;
+	char	 buf[256];
+
+	if ((ctx = tc_ctx_get(verify, dane, ca_file, ca_path, cert, key, err,
+	    errlen)) == NULL)
+		return NULL;
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		tc_ssl_error(buf, sizeof(buf));
+		snprintf(err, errlen, "SSL_new: %s", buf);
+		return NULL;
+	}
+	return ssl;
+}
+
 SSL *
 tls_client_ssl(bool verify, const char *ca_file, const char *ca_path,
     const char *cert, const char *key, const char *servername, const char *ip,
     char *err, size_t errlen)
 {
-	SSL_CTX			*ctx;
 	SSL			*ssl;
 	X509_VERIFY_PARAM	*param;
 	char			 buf[256];
@@ -198,14 +217,9 @@ tls_client_ssl(bool verify, const char *ca_file, const char *ca_path,
 		snprintf(err, errlen, "tls_cert without tls_key");
 		return NULL;
 	}
-	if ((ctx = tc_ctx_get(verify, false, ca_file, ca_path, cert, key, err,
+	if ((ssl = tc_ssl_new(verify, false, ca_file, ca_path, cert, key, err,
 	    errlen)) == NULL)
 		return NULL;
-	if ((ssl = SSL_new(ctx)) == NULL) {
-		tc_ssl_error(buf, sizeof(buf));
-		snprintf(err, errlen, "SSL_new: %s", buf);
-		return NULL;
-	}
 	/* SNI carries host names only, never address literals (RFC 6066). */
 	if (servername != NULL &&
 	    SSL_set_tlsext_host_name(ssl, servername) != 1) {
@@ -244,7 +258,6 @@ SSL *
 tls_client_ssl_dane(const struct dane_tlsa_set *tlsa, const char *cert,
     const char *key, const char *servername, char *err, size_t errlen)
 {
-	SSL_CTX			*ctx;
 	SSL			*ssl;
 	const struct dane_tlsa	*t;
 	char			 buf[256];
@@ -259,14 +272,9 @@ tls_client_ssl_dane(const struct dane_tlsa_set *tlsa, const char *cert,
 		    "TLSA record");
 		return NULL;
 	}
-	if ((ctx = tc_ctx_get(true, true, NULL, NULL, cert, key, err,
+	if ((ssl = tc_ssl_new(true, true, NULL, NULL, cert, key, err,
 	    errlen)) == NULL)
 		return NULL;
-	if ((ssl = SSL_new(ctx)) == NULL) {
-		tc_ssl_error(buf, sizeof(buf));
-		snprintf(err, errlen, "SSL_new: %s", buf);
-		return NULL;
-	}
 	/* RFC 7672 8.1: SNI is the TLSA base domain.  SSL_dane_enable()
 	 * also makes it the name a DANE-TA chain must carry. */
 	if (SSL_set_tlsext_host_name(ssl, servername) != 1 ||
