@@ -39,20 +39,6 @@ struct proxy_wait {
 	void			*arg;
 };
 
-/* The proxy's address for the log (it is never a mapped IPv4 in practice). */
-static void
-peer_ip(const struct sockaddr *sa, char *buf, size_t len)
-{
-	const void *a = NULL;
-
-	if (sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (a == NULL || inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
-		strlcpy_(buf, "unknown", len);
-}
-
 void
 proxy_waits_init(struct proxy_waits *w)
 {
@@ -166,7 +152,8 @@ proxy_wait_start(struct proxy_waits *list, struct event_base *base, int fd,
 	pw->done = done;
 	pw->arg = arg;
 	(void)peerlen;
-	peer_ip(peer, pw->ip, sizeof(pw->ip));
+	/* The proxy's address for the log (never a mapped IPv4 in practice). */
+	addr_text(peer, pw->ip, sizeof(pw->ip), false);
 	TAILQ_INSERT_TAIL(&list->head, pw, entry);
 	list->n++;
 	evutil_make_socket_nonblocking(fd);

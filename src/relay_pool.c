@@ -283,16 +283,10 @@ rp_dest_get(struct relay_pool *p, const struct sockaddr_storage *ss,
 	dest->conf = conf;
 	dest->conf.servername = dest->servername;
 	dest->conf.dane = dest->dane;
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
-		    addr, sizeof(addr));
-		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	} else {
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr, addr,
-		    sizeof(addr));
-		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	}
+	addr_text((const struct sockaddr *)ss, addr, sizeof(addr), false);
+	port = ntohs(ss->ss_family == AF_INET ?
+	    ((const struct sockaddr_in *)ss)->sin_port :
+	    ((const struct sockaddr_in6 *)ss)->sin6_port);
 	dest->remote = xasprintf("%s[%s]:%d", servername != NULL ?
 	    servername : "", addr, port);
 	TAILQ_INIT(&dest->conns);

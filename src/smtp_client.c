@@ -356,13 +356,7 @@ smtp_client_new(struct event_base *base, const struct sockaddr *sa,
 		memcpy(&c->sa, sa, salen);
 		c->salen = salen;
 	}
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    c->ip, sizeof(c->ip));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, c->ip,
-		    sizeof(c->ip));
+	addr_text(sa, c->ip, sizeof(c->ip), false);
 	if ((c->timer = evtimer_new(base, sc_timeout, c)) == NULL ||
 	    (c->kick = event_new(base, -1, 0, sc_kick, c)) == NULL)
 		fatalx("event_new");

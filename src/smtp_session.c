@@ -188,23 +188,9 @@ session_reset(struct smtp_session *s)
 static void
 peer_text(struct smtp_session *s)
 {
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&s->peer;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&s->peer;
-
-	strlcpy_(s->ip, "unknown", sizeof(s->ip));
-	if (s->peer.ss_family == AF_INET)
-		inet_ntop(AF_INET, &sin->sin_addr, s->ip, sizeof(s->ip));
-	else if (s->peer.ss_family == AF_INET6) {
-		/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d. */
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], s->ip,
-			    sizeof(s->ip));
-		else {
-			inet_ntop(AF_INET6, &sin6->sin6_addr, s->ip,
-			    sizeof(s->ip));
-			s->ipv6 = true;
-		}
-	}
+	/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d. */
+	s->ipv6 = addr_text((const struct sockaddr *)&s->peer, s->ip,
+	    sizeof(s->ip), true) == AF_INET6;
 }
 
 struct smtp_session *

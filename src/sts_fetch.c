@@ -279,13 +279,7 @@ fetch_try(struct sts_fetch *f)
 
 	while (f->next_addr < f->n_addrs) {
 		ss = &f->addrs[f->next_addr++];
-		if (ss->ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)ss)->sin_addr,
-			    ip, sizeof(ip));
-		else
-			inet_ntop(AF_INET6,
-			    &((struct sockaddr_in6 *)ss)->sin6_addr, ip,
-			    sizeof(ip));
+		addr_text((struct sockaddr *)ss, ip, sizeof(ip), false);
 		snprintf(f->remote, sizeof(f->remote), "%s[%s]:%d", f->host,
 		    ip, f->port);
 		/* Verified always, whatever the relayer's tls says. */

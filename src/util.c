@@ -5,6 +5,8 @@
  * helpers shared by every module.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -320,4 +322,29 @@ base64_encode(const void *in, size_t len)
 	out = xmalloc(4 * ((len + 2) / 3) + 1);
 	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 	return out;
+}
+
+int
+addr_text(const struct sockaddr *sa, char *buf, size_t len, bool unmap)
+{
+	const struct sockaddr_in6	*s6;
+	const void			*a;
+	int				 af = sa->sa_family;
+
+	if (af == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (af == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		a = &s6->sin6_addr;
+		if (unmap && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			af = AF_INET;
+			a = &s6->sin6_addr.s6_addr[12];
+		}
+	} else
+		a = NULL;
+	if (a == NULL || inet_ntop(af, a, buf, (socklen_t)len) == NULL) {
+		strlcpy_(buf, "unknown", len);
+		return AF_UNSPEC;
+	}
+	return af;
 }

@@ -82,6 +82,16 @@ char	*dir_of(const char *path);
 /* RFC 5322 date ("Wed, 25 Nov 2026 06:40:00 +0000") for t, into buf. */
 void	 rfc5322_date(time_t t, char *buf, size_t size);
 
+struct sockaddr;
+/*
+ * The address of sa as text ("192.0.2.1", "2001:db8::1") in buf, or
+ * "unknown" for another family.  With unmap, an IPv4-mapped IPv6 address
+ * (a dual-stack listener's view of an IPv4 client) is written as its IPv4
+ * address.  Returns the family written: AF_INET, AF_INET6 or AF_UNSPEC.
+ */
+int	 addr_text(const struct sockaddr *sa, char *buf, size_t len,
+	    bool unmap);
+
 /* Monotonic-enough wall clock seconds (time(NULL)), overridable in tests. */
 time_t	 now(void);
 

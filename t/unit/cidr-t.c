@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "util.h"
 #include "../tap.h"
 
 /* A client address in a sockaddr_storage, as accept() would give it. */
@@ -266,6 +267,32 @@ main(void)
 	    &ss)), 0, "any: empty list matches nothing");
 	is_int(cidr_match_any(NULL, 0, (struct sockaddr *)client("127.0.0.1",
 	    &ss)), 0, "any: NULL list matches nothing");
+
+	/* The address as text, for logs and names (util.c's addr_text). */
+	{
+		char	txt[INET6_ADDRSTRLEN];
+
+		is_int(addr_text((struct sockaddr *)client("192.0.2.1", &ss),
+		    txt, sizeof(txt), false), AF_INET, "text: IPv4 family");
+		is_str(txt, "192.0.2.1", "text: IPv4");
+		is_int(addr_text((struct sockaddr *)client("2001:db8::1", &ss),
+		    txt, sizeof(txt), true), AF_INET6, "text: IPv6 family");
+		is_str(txt, "2001:db8::1", "text: IPv6");
+		is_int(addr_text((struct sockaddr *)client("::ffff:192.0.2.7",
+		    &ss), txt, sizeof(txt), false), AF_INET6,
+		    "text: mapped, kept: IPv6 family");
+		is_str(txt, "::ffff:192.0.2.7", "text: mapped, kept");
+		is_int(addr_text((struct sockaddr *)client("::ffff:192.0.2.7",
+		    &ss), txt, sizeof(txt), true), AF_INET,
+		    "text: mapped, unmapped: IPv4 family");
+		is_str(txt, "192.0.2.7", "text: mapped, unmapped");
+		is_int(addr_text((struct sockaddr *)&sun, txt, sizeof(txt),
+		    true), AF_UNSPEC, "text: AF_UNIX is no address");
+		is_str(txt, "unknown", "text: AF_UNIX is unknown");
+		is_int(addr_text((struct sockaddr *)client("2001:db8::1", &ss),
+		    txt, 4, false), AF_UNSPEC, "text: too small a buffer");
+		is_str(txt, "unk", "text: too small a buffer, cut");
+	}
 
 	return done_testing();
 }
