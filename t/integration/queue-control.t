@@ -144,8 +144,10 @@ my $e = start_daemon(conf(queue => 'retry_interval = "1s"; '
 my $r = send_mail(port => $e->port, from => 'old@x.test',
     to => 'o@late.test', data => "Subject: old\r\n\r\nold\r\n");
 ok($e->wait_log(qr/deferred .*late\.test/, 10), 'deferred once');
-($st, $out) = ctl('hold', $r->{id});
-like($out, qr/^held $r->{id}$/m, 'held by id');
+($st, $out) = ctl('--json', 'hold', $r->{id});
+my $h = eval { $json->decode($out) } // {};
+is_deeply([ $h->{held} // [], $h->{count} ], [ [ $r->{id} ], 1 ],
+    'held by id (hold --json: its id and the count)') or diag($out);
 sleep(5);
 unlike($e->log, qr/expired /, 'held past max_age: not expired');
 ($st, $out) = ctl('release', $r->{id});
