@@ -28,6 +28,7 @@
 #include "config.h"
 #include "config_include.h"
 #include "config_opts.h"
+#include "privread.h"
 #include "util.h"
 
 #define CONFIG_MAX_SIZE	(4 * 1024 * 1024)	/* a larger file is a mistake */
@@ -288,6 +289,10 @@ read_config_file(void *arg, const char *path, size_t *lenp, char *err,
 	char	*text;
 	size_t	 n;
 
+	/* In the root helper, only a file that root alone may change
+	 * decides what it serves (privread.h). */
+	if (privread_config_trusted(path, err, errlen) == -1)
+		return NULL;
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;

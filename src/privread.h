@@ -47,6 +47,11 @@ FILE	*privread_fopen(const char *path);
  * before a reload would hand root's file to the daemon).
  */
 int	privread_path_trusted(const char *path, char *why, size_t whylen);
+/* For the configuration loader, before it reads a configuration file
+ * (the main one or an @include): in the root helper, -1 with err unless
+ * privread_path_trusted() says the path is root's alone, since whoever may
+ * change the file decides what the helper serves.  Elsewhere 0. */
+int	privread_config_trusted(const char *path, char *err, size_t errlen);
 /* Whether the file open on fd is readable by "others" (mode o+r). */
 bool	privread_others_can_read(int fd);
 

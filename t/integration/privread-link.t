@@ -8,7 +8,8 @@
 # symbolic link to a root-only file of name:hash lines (another
 # service's password file, say) and asks for a reload.  The helper refuses the path (a directory
 # others than root may change), the daemon reads it as mail, cannot, and
-# keeps the old users; before, root's file became the users file.
+# keeps the old users; before, root's file became the users file.  The
+# same through an @include file that mail may change.
 use strict;
 use warnings;
 use Test::More;
@@ -91,5 +92,47 @@ isnt(auth_code('alice', 'alicepw'), 235,
     'the root-only file did not become the users file');
 is(auth_code('bob', 'bobpw'), 235, 'the old users are kept');
 
+is($d->stop, 0, 'daemon exits cleanly');
+
+# 2. The same through the configuration: an @include that mail may change
+# names root's file.  The helper loads the configuration as root to learn
+# which files it may serve, so a file of it that others may change must
+# not count: the include is refused, nothing new is served.
+write_file("$top/users-ok", 'bob:' . hash('bobpw') . "\n");
+chmod(0600, "$top/users-ok");
+write_file("$mdir/lu.conf", qq{users = "$top/users-ok";\n});
+chown($muid, $mgid, "$mdir/lu.conf");
+$d = start_daemon(no_start => 1,
+    config_text => {
+	top => 'user = "mail";',
+	level => 'info',
+	listener => sprintf('tls = "starttls"; cert = "%s"; key = "%s"; '
+	    . "auth = \"optional\"; relay_from = [ ];\n\@include \"%s/lu.conf\"\n",
+	    $certs->{server_cert}, $certs->{server_key}, $mdir),
+    });
+chmod(0755, $d->dir, $d->dir . '/..') or die "chmod: $!";
+$d->start;
+is(auth_code('bob', 'bobpw'), 235, 'include: bob logs in');
+$pid = fork() // die "fork: $!";
+if ($pid == 0) {
+	$) = "$mgid $mgid";
+	setgid($mgid) or POSIX::_exit(90);
+	setuid($muid) or POSIX::_exit(91);
+	open(my $fh, '>', "$mdir/lu.conf") or POSIX::_exit(92);
+	print $fh qq{users = "$victim";\n};
+	close($fh) or POSIX::_exit(93);
+	POSIX::_exit(0);
+}
+waitpid($pid, 0);
+is($? >> 8, 0, 'mail pointed its included file at root\'s file');
+$off = $d->log_size;
+$d->signal('HUP');
+ok($d->wait_log(qr/reload(?:ed| failed)/, 10, after => $off), 'include: reload done');
+$tail = substr($d->log, $off);
+like($tail, qr/lu\.conf: not read by the root helper: \Q$mdir\E may be changed by others than root/,
+    'the helper did not read the included file mail may change') or diag $tail;
+isnt(auth_code('alice', 'alicepw'), 235,
+    'include: the root-only file did not become the users file');
+is(auth_code('bob', 'bobpw'), 235, 'include: the old users are kept');
 is($d->stop, 0, 'daemon exits cleanly');
 done_testing();
