@@ -98,8 +98,24 @@ body_read_into(struct smtp_body *b, struct evbuffer *o)
 #define STUFFED_MAX(n)	((n) + (n) / 2 + 1)
 
 /* One read of the file, only single-threaded callers: one buffer each. */
-static char	body_in[SMTP_BODY_READ];
-static char	body_out[STUFFED_MAX(SMTP_BODY_READ)];
+#define TRAILER_MAX	8	/* line end and ".\r\n": body_trailer() */
+static char	body_in[SMTP_BODY_READ + TRAILER_MAX];
+static char	body_out[STUFFED_MAX(SMTP_BODY_READ) + TRAILER_MAX];
+
+/* What follows the stored octets on the wire, into end (TRAILER_MAX
+ * octets): the completing line end and, for DATA, the final ".". */
+static size_t
+body_trailer(struct smtp_body *b, char *end)
+{
+	size_t	n;
+
+	if (b->tail == NULL)
+		b->tail = smtp_line_end_tail(b->last);
+	n = strlcpy_(end, b->tail, TRAILER_MAX);
+	if (!b->bdat)
+		n += strlcpy_(end + n, ".\r\n", TRAILER_MAX - n);
+	return n;
+}
 
 /* DATA: one read, dot-stuffed into o's free space. */
 static int
@@ -186,22 +202,29 @@ smtp_body_wire_size(const struct smtp_body *b)
 
 /*
  * The next piece of the message in one of the static buffers, framed for
- * the connection: *p set to it, its length returned (0 at the end), -1
- * with errno.
+ * the connection, the trailer included after the last octet (then
+ * b->queued is set): *p set to it, its length returned (0 at the end),
+ * -1 with errno.
  */
 static ssize_t
 body_piece(struct smtp_body *b, const char **p)
 {
-	ssize_t	n;
+	char	*out = body_in;
+	ssize_t	 n;
 
 	if ((n = body_read(b, body_in, body_want(b))) <= 0)
 		return n;
-	if (b->bdat) {
-		*p = body_in;
-		return n;
+	if (!b->bdat) {
+		out = body_out;
+		n = (ssize_t)smtp_dot_stuff(body_in, (size_t)n, body_out,
+		    &b->bol);
 	}
-	*p = body_out;
-	return (ssize_t)smtp_dot_stuff(body_in, (size_t)n, body_out, &b->bol);
+	if (b->eof) {
+		n += (ssize_t)body_trailer(b, out + n);
+		b->queued = true;
+	}
+	*p = out;
+	return n;
 }
 
 /*
@@ -239,7 +262,7 @@ int
 smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat,
     int fd)
 {
-	char	end[8];
+	char	end[TRAILER_MAX];
 	size_t	m, n, k;
 
 	if (b->queued)
@@ -256,6 +279,8 @@ smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat,
 	}
 	if (fd != -1 && b->seg == NULL && body_send(b, o, fd) == -1)
 		return -1;
+	if (b->queued)
+		return 1;	/* the trailer went with the last piece */
 	while (!b->eof && evbuffer_get_length(o) < hiwat) {
 		if (b->seg != NULL) {
 			m = b->size - b->done < SMTP_BODY_READ ?
@@ -273,12 +298,7 @@ smtp_body_fill(struct smtp_body *b, struct evbuffer *o, size_t hiwat,
 	}
 	if (!b->eof)
 		return 0;
-	if (b->tail == NULL)
-		b->tail = smtp_line_end_tail(b->last);
-	/* The completing line end and DATA's final ".", at most 5 octets. */
-	n = strlcpy_(end, b->tail, sizeof(end));
-	if (!b->bdat)
-		n += strlcpy_(end + n, ".\r\n", sizeof(end) - n);
+	n = body_trailer(b, end);
 	k = fd != -1 && evbuffer_get_length(o) == 0 ? send_now(fd, end, n) : 0;
 	if (k < n && evbuffer_add(o, end + k, n - k) == -1) {
 		errno = ENOMEM;
