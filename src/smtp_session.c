@@ -257,7 +257,10 @@ smtp_session_new(const struct smtp_session_env *env, struct config *cfg,
 	stats_inc(STAT_CONNECTIONS);
 	log_debug("smtp %s: connect to listener %s", s->ip, lc->name);
 	session_reply(s, "220 %s", lc->banner);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* A socket bufferevent starts with writing enabled and arms its
+	 * write event only once output waits; enabling it again would arm
+	 * it now, for a write event that finds nothing to write. */
+	bufferevent_enable(s->bev, s->plain ? EV_READ : EV_READ | EV_WRITE);
 	return s;
 }
 
