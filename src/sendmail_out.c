@@ -93,21 +93,10 @@ out_flush(struct sendmail_out *o)
 void
 sendmail_out_write(struct sendmail_out *o, const void *data, size_t n)
 {
-	const char	*p = data;
-	size_t		 k;
-
-	while (n > 0) {
-		if (o->len == sizeof(o->buf))
-			out_flush(o);
-		k = sizeof(o->buf) - o->len;
-		if (k > n)
-			k = n;
-		memcpy(o->buf + o->len, p, k);
-		o->len += k;
-		o->total += k;
-		p += k;
-		n -= k;
-	}
+	if (write_buffered(o->fd, o->buf, sizeof(o->buf), &o->len, data,
+	    n) == -1)
+		out_fail("writing to incoming/");
+	o->total += n;
 }
 
 /*

@@ -78,34 +78,18 @@ spool_body_flush(struct spool_body *b)
 int
 spool_body_write(struct spool_body *b, const void *data, size_t len)
 {
-	const char	*p = data;
-	size_t		 n;
-
 	if (b->err != 0 || b->buf == NULL) {
 		errno = b->err ? b->err : EINVAL;
 		return -1;
 	}
-	while (len > 0) {
-		if (b->buflen == 0 && len >= BODY_BUFSIZE) {
-			/* Large writes go straight through. */
-			if (write_all(b->fd, p, len) == -1) {
-				b->err = errno;
-				return -1;
-			}
-			b->size += len;
-			return 0;
-		}
-		n = BODY_BUFSIZE - b->buflen;
-		if (n > len)
-			n = len;
-		memcpy(b->buf + b->buflen, p, n);
-		b->buflen += n;
-		b->size += n;
-		p += n;
-		len -= n;
-		if (b->buflen == BODY_BUFSIZE && spool_body_flush(b) == -1)
-			return -1;
+	/* A failed body is dropped by its writer: its size no longer
+	 * matters. */
+	if (write_buffered(b->fd, b->buf, BODY_BUFSIZE, &b->buflen, data,
+	    len) == -1) {
+		b->err = errno;
+		return -1;
 	}
+	b->size += len;
 	return 0;
 }
 

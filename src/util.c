@@ -237,6 +237,32 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int
+write_buffered(int fd, char *buf, size_t cap, size_t *len, const void *data,
+    size_t n)
+{
+	const char	*p = data;
+	size_t		 k;
+
+	while (n > 0) {
+		if (*len == 0 && n >= cap)
+			return write_all(fd, p, n);
+		k = cap - *len;
+		if (k > n)
+			k = n;
+		memcpy(buf + *len, p, k);
+		*len += k;
+		p += k;
+		n -= k;
+		if (*len == cap) {
+			if (write_all(fd, buf, cap) == -1)
+				return -1;
+			*len = 0;
+		}
+	}
+	return 0;
+}
+
 size_t
 send_now(int fd, const void *data, size_t len)
 {

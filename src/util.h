@@ -61,6 +61,14 @@ bool	 util_line(const char *text, size_t len, size_t *off,
 /* write(2) all of it, again after EINTR: 0, or -1 with errno. */
 int	 write_all(int fd, const void *, size_t);
 /*
+ * A buffered write to fd: data collects in buf (cap octets, *len of them
+ * in use) and goes out by write_all() as soon as buf is full; data of
+ * cap octets or more arriving at an empty buf goes straight through.
+ * 0, or -1 with errno (then *len says what is still in buf).
+ */
+int	 write_buffered(int fd, char *buf, size_t cap, size_t *len,
+	    const void *data, size_t n);
+/*
  * One send(2) to a socket that must not block (MSG_DONTWAIT, no SIGPIPE),
  * again after EINTR: the octets it took, 0 when it took none (full, or an
  * error, which the caller's next write through its buffer meets again).

@@ -811,6 +811,50 @@ test_ids_after_clock_went_back(struct event_base *base)
 	spool_free(sp);
 }
 
+/* util.c's write_buffered(), the body's writer (and the injector's). */
+static void
+test_write_buffered(void)
+{
+	char		 path[128], buf[8], back[64];
+	size_t		 len = 0;
+	struct stat	 st;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/wb", top);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600)) == -1)
+		fatal("open %s", path);
+	is_int(write_buffered(fd, buf, sizeof(buf), &len, "abc", 3), 0,
+	    "buffered: a small write");
+	fstat(fd, &st);
+	ok(len == 3 && st.st_size == 0, "buffered: a small write stays in "
+	    "the buffer");
+	is_int(write_buffered(fd, buf, sizeof(buf), &len, "defghij", 7), 0,
+	    "buffered: a write past the end of the buffer");
+	fstat(fd, &st);
+	ok(len == 2 && st.st_size == 8, "buffered: a full buffer goes out "
+	    "at once, the rest waits");
+	is_int(write_buffered(fd, buf, sizeof(buf), &len, "klmnop", 6), 0,
+	    "buffered: a write that fills the buffer exactly");
+	fstat(fd, &st);
+	ok(len == 0 && st.st_size == 16, "buffered: filled exactly, "
+	    "written at once");
+	is_int(write_buffered(fd, buf, sizeof(buf), &len, "0123456789", 10),
+	    0, "buffered: a large write into an empty buffer");
+	fstat(fd, &st);
+	ok(len == 0 && st.st_size == 26, "buffered: a large write goes "
+	    "straight through");
+	memset(back, 0, sizeof(back));
+	ok(pread(fd, back, sizeof(back) - 1, 0) == 26 &&
+	    strcmp(back, "abcdefghijklmnop0123456789") == 0,
+	    "buffered: the octets in order");
+	close(fd);
+	unlink(path);
+	len = 5;
+	ok(write_buffered(fd, buf, sizeof(buf), &len, "xyz", 3) == -1 &&
+	    errno == EBADF && len == sizeof(buf), "buffered: a failed write "
+	    "says why, and the buffer keeps its octets");
+}
+
 int
 main(void)
 {
@@ -847,6 +891,7 @@ main(void)
 	spool_free(sp);
 	test_recover(base, ids);
 	test_ids_after_clock_went_back(base);
+	test_write_buffered();
 
 	event_base_free(base);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
