@@ -7,12 +7,13 @@
  * verdict: 0 delivered, 75 (EX_TEMPFAIL) transient, anything else
  * permanent.
  *
- * The command is an argv array that never meets a shell.  %{sender},
- * %{recipient}, %{local} and %{domain} expand inside one element only, so
- * no envelope byte can become an argument boundary; an expansion that
- * would put a '-' at the start of an element (where the program would take
- * it for an option) is refused, as are control characters.  The null
- * sender expands to "" (as Postfix's $sender does).
+ * The command is an argv array that never meets a shell, built by
+ * relay_maildrop_argv.c: %{sender}, %{recipient}, %{local} and %{domain}
+ * expand inside one element only, so no envelope byte can become an
+ * argument boundary; an expansion that would put a '-' at the start of an
+ * element (where the program would take it for an option) is refused, as
+ * are control characters.  The null sender expands to "" (as Postfix's
+ * $sender does).
  *
  * Nothing here blocks the event loop: the message is streamed into a
  * non-blocking pipe a bounded chunk at a time when it is writable, the
@@ -45,7 +46,7 @@
 #include "lineend.h"
 #include "log.h"
 #include "relay.h"
-#include "template.h"
+#include "relay_maildrop_int.h"
 #include "util.h"
 
 #define MDROP_CHUNK		16384	/* message bytes read at a time */
@@ -53,7 +54,6 @@
 #define MDROP_KILL_GRACE	5	/* seconds from SIGTERM to SIGKILL */
 #define MDROP_EX_TEMPFAIL	75	/* sysexits.h */
 #define MDROP_TURNS		16	/* reads or writes per callback */
-#define MDROP_ENV_PATH		"PATH=/usr/bin:/bin"
 
 struct mdrop_relay;
 
@@ -124,84 +124,6 @@ mdrop_relay_free(struct mdrop_relay *r)
 	TAILQ_REMOVE(&mdrop_relays, r, entry);
 	config_unref(r->cfg);
 	free(r);
-}
-
-/*
- * Expansion.
- */
-
-/* Control characters could end a line in a log, a header or a program's
- * parser; 8-bit bytes (SMTPUTF8) are left alone. */
-static bool
-mdrop_has_ctl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
-/* Add a value; only the template itself may start an element with '-'. */
-static int
-mdrop_put(struct buf *b, const char *v, size_t len, bool lower, void *arg)
-{
-	size_t	start = b->len;
-
-	if (start == 0 && len > 0 && v[0] == '-')
-		return -1;
-	buf_add(b, v, len);
-	if (lower)
-		lowercase(b->p + start);
-	return 0;
-}
-
-static void
-mdrop_free_vec(char **v)
-{
-	char	**p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
-/* The argv for one recipient, or NULL if the address is unsafe in it. */
-static char **
-mdrop_argv(const struct relayer_conf *rc, const char *sender,
-    const char *rcpt)
-{
-	char	**argv;
-	int	  i;
-
-	if (mdrop_has_ctl(sender) || mdrop_has_ctl(rcpt))
-		return NULL;
-	argv = xcalloc(rc->n_command + 1, sizeof(*argv));
-	for (i = 0; i < rc->n_command; i++) {
-		/* NULL when an expansion would make the element begin
-		 * with '-' (an option to the program) or the template
-		 * names an unknown placeholder (config.c refuses those). */
-		if ((argv[i] = template_expand_str(rc->command[i], sender,
-		    rcpt, mdrop_put, NULL)) == NULL) {
-			mdrop_free_vec(argv);
-			return NULL;
-		}
-	}
-	return argv;
-}
-
-/* Nothing from the daemon's own environment reaches the command. */
-static char **
-mdrop_envp(const char *sender, const char *rcpt)
-{
-	char	**envp;
-
-	envp = xcalloc(4, sizeof(*envp));
-	envp[0] = xstrdup(MDROP_ENV_PATH);
-	envp[1] = xasprintf("SENDER=%s", sender);
-	envp[2] = xasprintf("RECIPIENT=%s", rcpt);
-	return envp;
 }
 
 /*
