@@ -34,6 +34,10 @@
 
 /* Input handed to the DATA filter at once: bounds per-session memory. */
 #define DATA_CHUNK	(16 * 1024)
+/* How often in a message the spool's free-space reserve (64 MiB) is
+ * checked: with 100 sessions at most 25 MiB of it can go before all of
+ * them have looked. */
+#define SPACE_CHECK_EVERY	(256 * 1024)
 
 /* Scratch for the DATA filter's output: single-threaded, used only inside
  * one call of session_data_read() or session_bdat_read(), so one buffer
@@ -191,19 +195,27 @@ static void
 data_output(struct smtp_session *s, const char *buf, size_t len)
 {
 	struct smtp_tx	*tx = s->tx;
+	uint64_t	 out;
+	bool		 space = true;
 
 	if (tx->too_big || tx->no_space || tx->rtx == NULL)
 		return;
-	/* The free-space reserve, checked per chunk and not only at MAIL:
-	 * one big message must not eat it (#19 item 10). */
-	if (len > 0 && !spool_has_space(s->env.spool)) {
+	/* The free-space reserve, checked every SPACE_CHECK_EVERY octets
+	 * of the message and not only at MAIL: one big message must not eat
+	 * it (#19 item 10).  Not for every chunk: that was one fstatfs(2)
+	 * per read of the socket, 27 per 100 KiB message (#18). */
+	out = tx->bdat ? tx->bf.octets_out : tx->df.octets_out;
+	if (len > 0 && out >= tx->space_next) {
+		tx->space_next = out + SPACE_CHECK_EVERY;
+		space = spool_has_space(s->env.spool);
+	}
+	if (!space) {
 		tx->no_space = true;
 		receive_release(tx->rtx);
 		tx->rtx = NULL;
 		return;
 	}
-	if ((tx->bdat ? tx->bf.octets_out : tx->df.octets_out) >
-	    s->lc->max_message_size) {
+	if (out > s->lc->max_message_size) {
 		/* Keep reading to the end of data, storing nothing more. */
 		tx->too_big = true;
 		receive_release(tx->rtx);

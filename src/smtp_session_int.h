@@ -76,6 +76,8 @@ struct smtp_tx {
 	struct bdat_filter	 bf;
 	bool			 too_big;
 	bool			 no_space;	/* the reserve ran out in DATA */
+	uint64_t		 space_next;	/* check the reserve again once
+						   this many octets are stored */
 };
 
 struct smtp_session {

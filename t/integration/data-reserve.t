@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The smarthostd authors
 # data-reserve.t -- #19 item 10: the spool's free-space reserve (64 MiB) is
-# checked for every chunk of DATA, not only at MAIL.  The daemon runs in a
+# checked every 256 KiB of DATA, not only at MAIL.  The daemon runs in a
 # mount namespace with its spool on a 110 MiB tmpfs: MAIL is accepted (more
 # than 64 MiB free), and a 60 MiB message would eat into the reserve, so
 # it gets 452 4.3.1 at the end of data and nothing is queued; a small
