@@ -440,6 +440,20 @@ no_passphrase(char *buf, int size, int rw, void *u)
 	return 0;
 }
 
+/* The file as privread_open() opens it, in a BIO that closes it. */
+static BIO *
+privread_bio(const char *path)
+{
+	BIO	*b;
+	int	 fd;
+
+	if ((fd = privread_open(path)) == -1)
+		return NULL;
+	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL)
+		close(fd);
+	return b;
+}
+
 int
 privread_use_cert_key(SSL_CTX *ctx, const char *cert, const char *key,
     const char **failed)
@@ -448,15 +462,10 @@ privread_use_cert_key(SSL_CTX *ctx, const char *cert, const char *key,
 	X509		*x, *ca;
 	EVP_PKEY	*k;
 	unsigned long	 e;
-	int		 fd;
 
 	*failed = "cert";
-	if ((fd = privread_open(cert)) == -1)
+	if ((b = privread_bio(cert)) == NULL)
 		return -1;
-	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
-		close(fd);
-		return -1;
-	}
 	x = PEM_read_bio_X509_AUX(b, NULL, no_passphrase, NULL);
 	if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1) {
 		X509_free(x);
@@ -481,12 +490,8 @@ privread_use_cert_key(SSL_CTX *ctx, const char *cert, const char *key,
 		return -1;
 
 	*failed = "key";
-	if ((fd = privread_open(key)) == -1)
+	if ((b = privread_bio(key)) == NULL)
 		return -1;
-	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
-		close(fd);
-		return -1;
-	}
 	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
 	BIO_free(b);
 	if (k == NULL || SSL_CTX_use_PrivateKey(ctx, k) != 1) {
