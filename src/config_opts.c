@@ -37,7 +37,6 @@ fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	const char	*file = NULL;
 	unsigned	 line = 0;
 	va_list		 ap;
-	char		*p;
 	int		 n;
 
 	if (ld->err == NULL || ld->errlen == 0)
@@ -57,10 +56,7 @@ fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 		va_end(ap);
 	}
 	/* Values quoted from the file must not break the one-line rule. */
-	for (p = ld->err; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
+	str_ctl_to(ld->err, '?');
 	return -1;
 }
 
@@ -70,7 +66,7 @@ warn_at(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	const char	*file = NULL;
 	unsigned	 line = 0;
 	va_list		 ap;
-	char		 msg[512], *p;
+	char		 msg[512];
 	struct config	*cfg = ld->cfg;
 
 	if (s != NULL) {
@@ -80,10 +76,7 @@ warn_at(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (p = msg; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
+	str_ctl_to(msg, '?');
 	cfg->warnings = xreallocarray(cfg->warnings, cfg->n_warnings + 1,
 	    sizeof(*cfg->warnings));
 	cfg->warnings[cfg->n_warnings++] = xasprintf("%s:%u: %s%s",

@@ -460,9 +460,7 @@ control_queues(struct evbuffer *out, const struct control_qstat *qs, int n,
 		else
 			next_text(next, sizeof(next), q->running, q->next, t);
 		name = xstrdup(q->name);
-		for (char *c = name; *c != '\0'; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
+		str_ctl_to(name, '?');
 		evbuffer_add_printf(out, "%-40s %6d %6d %5d %8s %8s\n", name,
 		    q->msgs, q->rcpts, q->held, age, next);
 		free(name);

@@ -307,16 +307,6 @@ envelope_id_valid(const char *s)
 	return n > 0 && n <= QUEUE_ID_MAX;
 }
 
-/* Values may hold any byte but control characters (UTF-8 passes). */
-static int
-clean_value(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* A value of the form used for time_t fields (non-negative, fits). */
 static int
 parse_time(const char *s, time_t *t)
@@ -350,7 +340,7 @@ parse_rcpt(struct envelope *env, char *v)
 	if (p != NULL || (nf != 4 && nf != 7))
 		return "recipient line with a wrong number of fields";
 	for (i = 0; i < nf; i++)
-		if (!clean_value(f[i]))
+		if (str_has_ctl(f[i]))
 			return "control character in recipient line";
 	for (i = RCPT_PENDING; i <= RCPT_FAILED; i++)
 		if (strcmp(f[0], rcpt_states[i]) == 0)
@@ -413,7 +403,8 @@ parse_field(struct envelope *env, const char *key, const char *v,
 	if (*seen & (1u << k))
 		return "duplicate key";
 	*seen |= 1u << k;
-	if (!clean_value(v))
+	/* Values may hold any byte but control characters (UTF-8 passes). */
+	if (str_has_ctl(v))
 		return "control character in value";
 
 	switch (k) {

@@ -301,9 +301,7 @@ inject_clean_name(const char *name)
 	char	*s = xstrdup(name), *e;
 	size_t	 i;
 
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			s[i] = ' ';
+	str_ctl_to(s, ' ');
 	for (e = s + strlen(s); e > s && e[-1] == ' '; e--)
 		e[-1] = '\0';
 	for (i = 0; s[i] == ' '; i++)

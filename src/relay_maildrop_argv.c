@@ -18,17 +18,6 @@
 
 #define MDROP_ENV_PATH		"PATH=/usr/bin:/bin"
 
-/* Control characters could end a line in a log, a header or a program's
- * parser; 8-bit bytes (SMTPUTF8) are left alone. */
-static bool
-mdrop_has_ctl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /* Add a value; only the template itself may start an element with '-'. */
 static int
 mdrop_put(struct buf *b, const char *v, size_t len, bool lower, void *arg)
@@ -63,7 +52,9 @@ mdrop_argv(const struct relayer_conf *rc, const char *sender,
 	char	**argv;
 	int	  i;
 
-	if (mdrop_has_ctl(sender) || mdrop_has_ctl(rcpt))
+	/* Control characters could end a line in a log, a header or a
+	 * program's parser; 8-bit bytes (SMTPUTF8) are left alone. */
+	if (str_has_ctl(sender) || str_has_ctl(rcpt))
 		return NULL;
 	argv = xcalloc(rc->n_command + 1, sizeof(*argv));
 	for (i = 0; i < rc->n_command; i++) {

@@ -113,16 +113,6 @@ sc_in_tx(const struct smtp_client *c)
 	return c->d != NULL && c->state >= SC_MAIL && c->state <= SC_TX_END;
 }
 
-/* An address we are about to put on a command line: no line breaks. */
-static bool
-sc_addr_ok(const char *a)
-{
-	for (; *a != '\0'; a++)
-		if ((unsigned char)*a < 0x20 || *a == 0x7f)
-			return false;
-	return true;
-}
-
 void
 smtp_client_start_tx(struct smtp_client *c, struct delivery *d)
 {
@@ -185,7 +175,8 @@ sc_begin_mail(struct smtp_client *c)
 		sc_tx_finish_later(c);
 		return;
 	}
-	if (!sc_addr_ok(env->sender)) {
+	/* Addresses go on a command line: no line breaks. */
+	if (str_has_ctl(env->sender)) {
 		sc_fail_local(c, "501 5.1.7 bad sender address syntax");
 		sc_tx_finish_later(c);
 		return;
@@ -198,7 +189,7 @@ sc_begin_mail(struct smtp_client *c)
 	for (i = 0; i < d->n_rcpts; i++) {
 		if (d->rcpts[i].result != DLV_PENDING)
 			continue;
-		if (!sc_addr_ok(d->rcpts[i].addr)) {
+		if (str_has_ctl(d->rcpts[i].addr)) {
 			sc_rcpt_set(&d->rcpts[i], DLV_PERMFAIL,
 			    "501 5.1.3 bad recipient address syntax");
 			continue;

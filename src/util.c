@@ -115,6 +115,23 @@ strlcpy_(char *dst, const char *src, size_t size)
 	return len;
 }
 
+bool
+str_has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+void
+str_ctl_to(char *s, char c)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = c;
+}
+
 char *
 lowercase(char *s)
 {

@@ -25,6 +25,10 @@ char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 size_t	 strlcpy_(char *dst, const char *src, size_t size);
 /* Lower-case ASCII in place; returns s. */
 char	*lowercase(char *s);
+/* Control characters (C0 and DEL; 8-bit bytes such as UTF-8 are not):
+ * does s hold one; each one in s made c, in place. */
+bool	 str_has_ctl(const char *s);
+void	 str_ctl_to(char *s, char c);
 /* Case-insensitive ASCII equality. */
 int	 strcaseeq(const char *, const char *);
 
