@@ -12,15 +12,6 @@
 #include "route.h"
 #include "util.h"
 
-/* Equal keys ride together; NULL keys are equal to each other only. */
-static int
-key_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 int
 batch_split(enum batch_mode mode, const char *const *keys, int n,
     int *batch_of)
@@ -49,7 +40,8 @@ batch_split(enum batch_mode mode, const char *const *keys, int n,
 		for (j = 0; j < i && seen < k; j++) {
 			if (batch_of[j] != seen)
 				continue;
-			if (key_eq(keys[j], keys[i])) {
+			/* NULL keys are equal to each other only. */
+			if (str_same(keys[j], keys[i])) {
 				batch_of[i] = seen;
 				break;
 			}

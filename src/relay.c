@@ -213,14 +213,6 @@ relay_inst_retire(struct relay_inst *ri)
 }
 
 static bool
-str_same(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static bool
 strv_same(char *const *a, int na, char *const *b, int nb)
 {
 	int	i;

@@ -37,14 +37,6 @@ struct tc_ctx {
 static struct tc_ctx	*tc_cache;
 static bool		 tc_atexit;
 
-static bool
-tc_streq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 /* The first queued OpenSSL error as text, the queue emptied. */
 static void
 tc_ssl_error(char *buf, size_t len)
@@ -160,9 +152,9 @@ tc_ctx_get(bool verify, bool dane, const char *ca_file, const char *ca_path,
 		verify = true;
 	for (t = tc_cache; t != NULL; t = t->next)
 		if (t->verify == verify && t->dane == dane &&
-		    tc_streq(t->ca_file, ca_file) &&
-		    tc_streq(t->ca_path, ca_path) && tc_streq(t->cert, cert) &&
-		    tc_streq(t->key, key))
+		    str_same(t->ca_file, ca_file) &&
+		    str_same(t->ca_path, ca_path) && str_same(t->cert, cert) &&
+		    str_same(t->key, key))
 			return t->ctx;
 	if ((ctx = tc_ctx_new(verify, dane, ca_file, ca_path, cert, key, err,
 	    errlen)) == NULL)

@@ -116,6 +116,14 @@ strlcpy_(char *dst, const char *src, size_t size)
 }
 
 bool
+str_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
 str_has_ctl(const char *s)
 {
 	for (; *s != '\0'; s++)

@@ -31,6 +31,8 @@ bool	 str_has_ctl(const char *s);
 void	 str_ctl_to(char *s, char c);
 /* Case-insensitive ASCII equality. */
 int	 strcaseeq(const char *, const char *);
+/* Equal strings, or both NULL (a NULL is the same as no string only). */
+bool	 str_same(const char *, const char *);
 
 /*
  * A growable NUL-terminated byte buffer; start with { NULL, 0, 0 } and take

@@ -3,7 +3,8 @@
 /*
  * util-t.c — util.c's control-character helpers, which the envelope,
  * the SMTP client, maildrop's argv, the loader's messages, queue names
- * and the injector's full name share.  addr_text() is tested in cidr-t.c,
+ * and the injector's full name share; str_same(), the NULL-safe string
+ * comparison of batch keys, relayer settings and TLS contexts.  addr_text() is tested in cidr-t.c,
  * write_buffered() in spool-t.c.
  */
 #include <stdio.h>
@@ -36,6 +37,13 @@ main(void)
 	strlcpy_(s, "clean", sizeof(s));
 	str_ctl_to(s, '?');
 	is_str(s, "clean", "ctl_to: a clean string unchanged");
+
+	ok(str_same("a", "a"), "same: equal strings");
+	ok(!str_same("a", "A"), "same: case counts");
+	ok(!str_same("a", "ab"), "same: a prefix is not the same");
+	ok(str_same(NULL, NULL), "same: two NULLs");
+	ok(!str_same(NULL, ""), "same: NULL is not the empty string");
+	ok(!str_same("x", NULL), "same: a string is not NULL");
 
 	return done_testing();
 }
