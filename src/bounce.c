@@ -18,11 +18,11 @@
 #include <time.h>
 
 #include "bounce.h"
+#include "bounce_int.h"
 #include "util.h"
 
 #define FOLD_AT		76	/* preferred line length */
 #define HARD_LINE	990	/* cut here when a line has no blank */
-#define DIAG_MAX	900	/* longest diagnostic text kept */
 #define ORIG_MAX	(256 * 1024)	/* original header section kept */
 
 /*
@@ -31,8 +31,8 @@
  * The result is at most max octets, cut on a UTF-8 character boundary and
  * marked with "...".
  */
-static char *
-clean(const char *s, size_t max, bool squeeze)
+char *
+bounce_clean(const char *s, size_t max, bool squeeze)
 {
 	char	*d, *p;
 	size_t	 cut;
@@ -74,14 +74,14 @@ clean(const char *s, size_t max, bool squeeze)
  * too long for any line is cut at HARD_LINE: the result is never longer
  * than 998 octets a line whatever the input.
  */
-static void
-put_folded(struct buf *b, const char *prefix, const char *value)
+void
+bounce_put_folded(struct buf *b, const char *prefix, const char *value)
 {
 	size_t	 col, len, brk, i;
 	char	*v, *s;
 	bool	 hard;
 
-	v = clean(value, (size_t)-1 / 2, false);
+	v = bounce_clean(value, (size_t)-1 / 2, false);
 	buf_str(b, prefix);
 	col = strlen(prefix);
 	s = v;
@@ -122,183 +122,64 @@ put_folded(struct buf *b, const char *prefix, const char *value)
 	free(v);
 }
 
-/* "x.y.z" with x 2, 4 or 5, y 1-3 digits, z 1-3 digits, then end/blank. */
-static size_t
-enhanced_len(const char *s)
-{
-	size_t	i = 0, n;
-
-	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
-		return 0;
-	if (s[1] != '.')
-		return 0;
-	i = 2;
-	for (n = 0; s[i] >= '0' && s[i] <= '9' && n < 3; n++)
-		i++;
-	if (n == 0 || s[i] != '.')
-		return 0;
-	i++;
-	for (n = 0; s[i] >= '0' && s[i] <= '9' && n < 3; n++)
-		i++;
-	if (n == 0 || (s[i] != '\0' && s[i] != ' ' && s[i] != '\t' &&
-	    s[i] != '\r' && s[i] != '\n'))
-		return 0;
-	return i;
-}
-
-void
-bounce_status_of(const char *reply, char *buf, size_t size)
-{
-	const char	*s = reply, *e;
-	char		 basic = 0;
-	size_t		 n;
-
-	if (s == NULL)
-		s = "";
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
-	    s[2] >= '0' && s[2] <= '9' && (s[3] == ' ' || s[3] == '-' ||
-	    s[3] == '\0' || s[3] == '\r' || s[3] == '\n')) {
-		basic = s[0];
-		e = s[3] == ' ' || s[3] == '-' ? s + 4 : s + 3;
-	} else
-		e = s;
-	while (*e == ' ')
-		e++;
-	n = enhanced_len(e);
-	/* An enhanced code counts only when its class agrees with the basic
-	 * code's (RFC 3463 §2). */
-	if (n > 0 && (basic == 0 || basic == e[0])) {
-		char	tmp[16];
-
-		snprintf(tmp, sizeof(tmp), "%.*s", (int)n, e);
-		strlcpy_(buf, tmp, size);
-		return;
-	}
-	strlcpy_(buf, basic == '4' ? "4.0.0" : "5.0.0", size);
-}
-
-/* Does the reply start with an SMTP code (then "smtp;" is its type)? */
-static bool
-is_smtp_reply(const char *s)
-{
-	return s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
-	    s[2] >= '0' && s[2] <= '9' && (s[3] == ' ' || s[3] == '-' ||
-	    s[3] == '\0');
-}
-
-static const char *
-rcpt_status(const struct bounce_info *info, const struct bounce_rcpt *r)
-{
-	const char	*st = r->status;
-	bool		 code = st != NULL && enhanced_len(st) == strlen(st);
-
-	if (info->delayed)
-		return code && st[0] == '4' ? st : "4.0.0";
-	if (r->action == BOUNCE_DELIVERED || r->action == BOUNCE_RELAYED)
-		return code && st[0] == '2' ? st : "2.0.0";
-	if (code && st[0] != '2') {
-		/* An expired recipient only ever failed transiently: the
-		 * reason for giving up is the expiry itself (RFC 3463). */
-		if (info->expired && st[0] == '4')
-			return "4.4.7";
-		return st;
-	}
-	return info->expired ? "4.4.7" : "5.0.0";
-}
-
-static const char *
-action_to_text(const struct bounce_info *info, const struct bounce_rcpt *r)
-{
-	if (info->delayed)
-		return "delayed";
-	switch (r->action) {
-	case BOUNCE_DELIVERED:
-		return "delivered";
-	case BOUNCE_RELAYED:
-		return "relayed";
-	default:
-		return "failed";
-	}
-}
-
-static bool
-is_success(const struct bounce_rcpt *r)
-{
-	return r->action == BOUNCE_DELIVERED || r->action == BOUNCE_RELAYED;
-}
-
-/* Does the notice report a failure (succ false) or a success (true)? */
-static bool
-any_of(const struct bounce_rcpt *rcpts, int n, bool succ)
-{
-	int	i;
-
-	for (i = 0; i < n; i++)
-		if (is_success(&rcpts[i]) == succ)
-			return true;
-	return false;
-}
-
 static void
 put_human(struct buf *b, const struct bounce_info *info,
     const struct bounce_rcpt *rcpts, int n, const char *host)
 {
 	char	 date[64], *s;
 	int	 i;
-	bool	 failed = any_of(rcpts, n, false);
+	bool	 failed = bounce_any_of(rcpts, n, false);
 
 	buf_printf(b, "This is the mail system at host %s.\r\n\r\n", host);
 	if (info->delayed) {
 		rfc5322_date(info->arrival, date, sizeof(date));
-		put_folded(b, "", "####################################"
-		    "#########################");
-		put_folded(b, "", "# THIS IS A WARNING ONLY.  YOU DO NOT "
-		    "NEED TO RESEND YOUR MESSAGE. #");
-		put_folded(b, "", "####################################"
-		    "#########################");
+		bounce_put_folded(b, "", "#############################"
+		    "################################");
+		bounce_put_folded(b, "", "# THIS IS A WARNING ONLY.  "
+		    "YOU DO NOT NEED TO RESEND YOUR MESSAGE. #");
+		bounce_put_folded(b, "", "#############################"
+		    "################################");
 		buf_str(b, "\r\n");
-		put_folded(b, "", "Your message could not be delivered yet "
-		    "to one or more recipients. It has been in the queue "
-		    "since:");
+		bounce_put_folded(b, "", "Your message could not be "
+		    "delivered yet to one or more recipients. It has been "
+		    "in the queue since:");
 		buf_printf(b, "  %s\r\n", date);
 		if (info->retry_until > 0) {
 			rfc5322_date(info->retry_until, date, sizeof(date));
-			put_folded(b, "", "The mail system will keep trying "
-			    "until:");
+			bounce_put_folded(b, "", "The mail system will keep "
+			    "trying until:");
 			buf_printf(b, "  %s\r\n", date);
 		}
 	} else if (info->expired) {
 		rfc5322_date(info->arrival, date, sizeof(date));
-		put_folded(b, "", "Your message could not be delivered to "
-		    "one or more recipients before it expired. It has been "
-		    "in the queue since:");
+		bounce_put_folded(b, "", "Your message could not be "
+		    "delivered to one or more recipients before it "
+		    "expired. It has been in the queue since:");
 		buf_printf(b, "  %s\r\n", date);
-		put_folded(b, "", "The mail system gave up and will not try "
-		    "again.");
+		bounce_put_folded(b, "", "The mail system gave up and will "
+		    "not try again.");
 	} else if (failed)
-		put_folded(b, "", "I'm sorry to have to inform you that your "
-		    "message could not be delivered to one or more "
+		bounce_put_folded(b, "", "I'm sorry to have to inform you "
+		    "that your message could not be delivered to one or more "
 		    "recipients. It is attached below.");
-	if (!info->delayed && any_of(rcpts, n, true)) {
+	if (!info->delayed && bounce_any_of(rcpts, n, true)) {
 		if (failed)
 			buf_str(b, "\r\n");
-		put_folded(b, "", "Your message was delivered to the "
+		bounce_put_folded(b, "", "Your message was delivered to the "
 		    "recipients below that asked for a notice of delivery. "
 		    "Where it was relayed to a system that sends no such "
 		    "notices, you may still hear of a failure from further "
 		    "on.");
 	}
 	buf_str(b, "\r\n");
-	put_folded(b, "", "For further assistance, please send mail to "
+	bounce_put_folded(b, "", "For further assistance, please send mail to "
 	    "postmaster. If you do so, please include this problem report.");
 	buf_str(b, "\r\n");
 	for (i = 0; i < n; i++) {
 		const struct bounce_rcpt *r = &rcpts[i];
-		char *addr = clean(r->addr, DIAG_MAX, false);
-		char *diag = clean(r->diagnostic, DIAG_MAX, true);
-		char *mta = clean(r->remote_mta, 255, true);
+		char *addr = bounce_clean(r->addr, DIAG_MAX, false);
+		char *diag = bounce_clean(r->diagnostic, DIAG_MAX, true);
+		char *mta = bounce_clean(r->remote_mta, 255, true);
 
 		if (!info->delayed && r->action == BOUNCE_DELIVERED)
 			s = xasprintf("<%s>: delivered to the mailbox", addr);
@@ -314,69 +195,10 @@ put_human(struct buf *b, const struct bounce_info *info,
 		else
 			s = xasprintf("<%s>: %s (status %s)", addr,
 			    info->delayed ? "delivery delayed" :
-			    "delivery failed", rcpt_status(info, r));
-		put_folded(b, "", s);
+			    "delivery failed", bounce_rcpt_status(info, r));
+		bounce_put_folded(b, "", s);
 		buf_str(b, "\r\n");
 		free(s);
-		free(addr);
-		free(diag);
-		free(mta);
-	}
-}
-
-static void
-put_report(struct buf *b, const struct bounce_info *info,
-    const struct bounce_rcpt *rcpts, int n, const char *host)
-{
-	char	 date[64], *s;
-	int	 i;
-
-	/* RFC 3464 2.2: the envelope id comes first. */
-	if (info->envid != NULL)
-		put_folded(b, "Original-Envelope-Id: ", info->envid);
-	s = xasprintf("dns; %s", host);
-	put_folded(b, "Reporting-MTA: ", s);
-	free(s);
-	if (info->id != NULL)
-		put_folded(b, "X-Queue-ID: ", info->id);
-	rfc5322_date(info->arrival, date, sizeof(date));
-	buf_printf(b, "Arrival-Date: %s\r\n", date);
-
-	rfc5322_date(info->now, date, sizeof(date));
-	for (i = 0; i < n; i++) {
-		const struct bounce_rcpt *r = &rcpts[i];
-		char *addr = clean(r->addr, DIAG_MAX, false);
-		char *diag = clean(r->diagnostic, DIAG_MAX, true);
-		char *mta = clean(r->remote_mta, 255, true);
-
-		buf_str(b, "\r\n");
-		if (r->orcpt != NULL)
-			put_folded(b, "Original-Recipient: ", r->orcpt);
-		s = xasprintf("rfc822; %s", addr);
-		put_folded(b, "Final-Recipient: ", s);
-		free(s);
-		buf_printf(b, "Action: %s\r\n", action_to_text(info, r));
-		buf_printf(b, "Status: %s\r\n", rcpt_status(info, r));
-		if (*mta != '\0') {
-			s = xasprintf("dns; %s", mta);
-			put_folded(b, "Remote-MTA: ", s);
-			free(s);
-		}
-		if (*diag != '\0') {
-			/* Not every failure is an SMTP reply (a maildrop
-			 * command's stderr, a TLS error). */
-			s = xasprintf("%s; %s", is_smtp_reply(diag) ? "smtp" :
-			    "X-Smarthostd", diag);
-			put_folded(b, "Diagnostic-Code: ", s);
-			free(s);
-		}
-		buf_printf(b, "Last-Attempt-Date: %s\r\n", date);
-		if (info->delayed && info->retry_until > 0) {
-			char until[64];
-
-			rfc5322_date(info->retry_until, until, sizeof(until));
-			buf_printf(b, "Will-Retry-Until: %s\r\n", until);
-		}
 		free(addr);
 		free(diag);
 		free(mta);
@@ -494,15 +316,15 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 	size_t		 k;
 	int		 tries;
 
-	host = clean(info->hostname != NULL ? info->hostname : "localhost",
-	    255, true);
+	host = bounce_clean(info->hostname != NULL ? info->hostname :
+	    "localhost", 255, true);
 	if (*host == '\0') {
 		free(host);
 		host = xstrdup("localhost");
 	}
 
 	put_human(&human, info, rcpts, n, host);
-	put_report(&report, info, rcpts, n, host);
+	bounce_put_report(&report, info, rcpts, n, host);
 	if (info->orig_full != NULL && info->orig_full_len > 0)
 		put_orig_full(&orig, info->orig_full, info->orig_full_len);
 	else if (info->orig_headers != NULL && info->orig_headers_len > 0)
@@ -534,7 +356,7 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 
 	buf_printf(&out, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n",
 	    host);
-	s = clean(info->sender, DIAG_MAX, false);
+	s = bounce_clean(info->sender, DIAG_MAX, false);
 	buf_str(&out, "To: <");
 	buf_str(&out, s);
 	buf_str(&out, ">\r\n");
@@ -542,7 +364,7 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 	if (info->delayed)
 		buf_str(&out, "Subject: Delayed Mail (still being retried)"
 		    "\r\n");
-	else if (!any_of(rcpts, n, false))
+	else if (!bounce_any_of(rcpts, n, false))
 		buf_str(&out, "Subject: Successful Mail Delivery Report\r\n");
 	else
 		buf_printf(&out, "Subject: Undelivered Mail Returned to "
@@ -550,7 +372,7 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 	rfc5322_date(info->now, date, sizeof(date));
 	buf_printf(&out, "Date: %s\r\n", date);
 	if (info->message_id != NULL && *info->message_id != '\0') {
-		s = clean(info->message_id, DIAG_MAX, true);
+		s = bounce_clean(info->message_id, DIAG_MAX, true);
 		buf_printf(&out, "Message-ID: %s%s%s\r\n",
 		    *s == '<' ? "" : "<", s, *s == '<' ? "" : ">");
 		free(s);
@@ -581,8 +403,9 @@ bounce_build(const struct bounce_info *info, const struct bounce_rcpt *rcpts,
 		buf_add(&out, report.p, report.len);
 
 	if (orig.p != NULL) {
-		const char *what = info->delayed || any_of(rcpts, n, false) ?
-		    "Undelivered" : "Delivered";
+		const char *what = info->delayed ||
+		    bounce_any_of(rcpts, n, false) ? "Undelivered" :
+		    "Delivered";
 
 		buf_printf(&out, "\r\n--%s\r\n", boundary);
 		if (info->orig_full != NULL) {
