@@ -7,6 +7,7 @@
 #ifndef SMARTHOSTD_TAP_H
 #define SMARTHOSTD_TAP_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,24 @@ tap_result(int pass, const char *name)
 		printf("#   at %s:%d:\n#     got: \"%s\"\n#    want: \"%s\"\n", \
 		    __FILE__, __LINE__, g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 } while (0)
+
+/* The entries of dir that do not start with a dot; -1 if it cannot be
+ * read.  (For the tests that watch a spool's tmp/ and queue/.) */
+static int __attribute__((unused))
+tap_count_dir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
 
 static int
 done_testing(void)

@@ -9,7 +9,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,19 +101,10 @@ slurp_msg(const char *id)
 static int
 count_dir(const char *sub)
 {
-	char		 path[512];
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
+	char	path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", spooldir, sub);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return tap_count_dir(path);
 }
 
 /* Write text in chunks of every size from 1 up, so that the header scan

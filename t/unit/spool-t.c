@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -89,19 +88,10 @@ exists(const char *sub, const char *name)
 static int
 count_dir(const char *sub)
 {
-	char		 path[512];
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
+	char	path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", spooldir, sub);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return tap_count_dir(path);
 }
 
 /* The envelope of a queued message: its .env if it has one, else the
