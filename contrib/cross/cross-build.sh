@@ -4,7 +4,7 @@
 # cross-build.sh -- build smarthostd for router and server CPUs with
 # Debian's cross toolchains, and test the result under qemu-user-static.
 #
-# usage: contrib/cross/cross-build.sh [--small] TARBALL ARCH...
+# usage: contrib/cross/cross-build.sh [--small] [--enable-X|--disable-X]... TARBALL ARCH...
 #        contrib/cross/cross-build.sh --install ARCH...    (as root)
 #   TARBALL  a `make dist` tarball (smarthostd-VERSION.tar.gz)
 #   ARCH     armhf, arm64, mipsel, s390x (big-endian)
@@ -12,6 +12,8 @@
 #              crossbuild-essential-ARCH, qemu-user-static and swaks; never
 #              any :ARCH library (see below)
 #   --small    configure with --enable-small
+#   --enable-X, --disable-X  passed to configure as they are (e.g.
+#              --small --enable-dkim keeps DKIM's tests under qemu)
 #
 # For each ARCH: the :ARCH library packages are fetched with `apt-get
 # download` and unpacked into a private sysroot (build/cross/ARCH/root);
@@ -28,15 +30,16 @@
 # Prints the stripped size of smarthostd per architecture at the end.
 set -eu
 
-install=0 small=
+install=0 small= features=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--install) install=1; shift ;;
 	--small) small=--enable-small; shift ;;
+	--enable-*|--disable-*) features="$features $1"; shift ;;
 	*) break ;;
 	esac
 done
-usage() { sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=${CROSS_WORK:-$top/build/cross}
 
@@ -122,7 +125,7 @@ for arch in "$@"; do
 	src=$(echo "$d"/smarthostd-*/)
 	(
 		cd "$src"
-		./configure -q --host="$t" --enable-werror $small \
+		./configure -q --host="$t" --enable-werror $small $features \
 		    PKG_CONFIG_LIBDIR="$root/usr/lib/$t/pkgconfig:$root/usr/share/pkgconfig" \
 		    PKG_CONFIG_SYSROOT_DIR="$root" \
 		    CPPFLAGS="-I$root/usr/include/$t -I$root/usr/include" \
@@ -185,7 +188,7 @@ for arch in "$@"; do
 "
 done
 
-echo "=== stripped smarthostd${small:+ ($small)}: bytes (KiB) ==="
+echo "=== stripped smarthostd${small:+ ($small$features)}: bytes (KiB) ==="
 printf '%s' "$sizes" | while read -r a s; do
 	printf '%-8s %8d (%d KiB)\n' "$a" "$s" $(((s + 1023) / 1024))
 done
