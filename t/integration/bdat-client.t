@@ -15,7 +15,6 @@
 use strict;
 use warnings;
 use Test::More;
-use IO::Select;
 use Time::HiRes qw(time sleep);
 use SmarthostTest;
 use TestCerts;
@@ -267,33 +266,7 @@ is($r && $r->{code}, 250, 'no PIPELINING: accepted');
 }
 
 # Hostile next hops that offer CHUNKING.
-sub start_hostile {
-	my ($mode) = @_;
-	my $dir = tempdir('hostile');
-	my ($pid, $rd) = SmarthostTest::spawn(argv => [ SmarthostTest::python3(),
-	    srcdir() . '/t/lib/hostile.py', '--port', $hport, '--mode', $mode ],
-	    stdout_pipe => 1, stderr => "$dir/err", what => "hostile.py $mode");
-	my $sel = IO::Select->new($rd);
-	my $buf = '';
-	my $deadline = time + 10;
-	while ($buf !~ /^ready$/m && time < $deadline) {
-		last unless $sel->can_read($deadline - time);
-		sysread($rd, $buf, 256, length $buf) or last;
-	}
-	close($rd);
-	die "hostile.py $mode did not start\n" unless $buf =~ /^ready$/m;
-	return $pid;
-}
-sub stop_hostile {
-	my ($pid) = @_;
-	SmarthostTest::kill_group($pid, 'TERM');
-	SmarthostTest::reap($pid, 5) // do {
-		SmarthostTest::kill_group($pid, 'KILL');
-		SmarthostTest::reap($pid, 2);
-	};
-}
-
-my $h = start_hostile('bdat-554');
+my $h = start_hostile($hport, 'bdat-554');
 $off = $d->log_size;
 $r = send_raw(to => [ 'perm@h.test' ], data => "Subject: h554\r\n\r\nbody\r\n");
 is($r && $r->{code}, 250, '554 to BDAT: accepted here');
@@ -302,24 +275,24 @@ ok($d->wait_log(qr/bounced.*perm\@h\.test.*554 5\.6\.0 chunk refused for good/,
 ok(wait_for(sub { grep { $_->{data} =~ /554 5\.6\.0 chunk refused for good/
     && grep { $_ eq 's@src.test' } @{$_->{json}{rcpt_tos}} } $sd->messages },
     30), '554 to BDAT: the sender gets the bounce');
-stop_hostile($h);
+stop_child($h);
 
-$h = start_hostile('bdat-451');
+$h = start_hostile($hport, 'bdat-451');
 $off = $d->log_size;
 $r = send_raw(to => [ 'temp@h.test' ], data => "Subject: h451\r\n\r\nbody\r\n");
 is($r && $r->{code}, 250, '451 to BDAT: accepted here');
 ok($d->wait_log(qr/deferred.*temp\@h\.test.*451 4\.3\.0 chunk refused, try again later/,
     30, after => $off), '451 to BDAT: deferred with the reply');
-stop_hostile($h);
+stop_child($h);
 
-$h = start_hostile('bdat-drop');
+$h = start_hostile($hport, 'bdat-drop');
 $off = $d->log_size;
 my $dropbody = "Subject: hdrop\r\n\r\n" . ("z" x 500 . "\r\n") x 2000;
 $r = send_raw(to => [ 'drop@h.test' ], data => $dropbody);
 is($r && $r->{code}, 250, 'dropped mid-chunk: accepted here');
 ok($d->wait_log(qr/deferred.*drop\@h\.test.*(?:closed the connection|lost) during (?:message transfer|end of data)/,
     30, after => $off), 'dropped mid-chunk: deferred');
-stop_hostile($h);
+stop_child($h);
 ok($d->log !~ /bounced.*(?:temp|drop)\@h\.test/, 'neither was bounced');
 
 # A good CHUNKING server on that port now: both arrive, by BDAT.

@@ -12,39 +12,10 @@
 use strict;
 use warnings;
 use Test::More;
-use IO::Select;
 use Time::HiRes qw(time sleep);
 use SmarthostTest;
 
 my $port = free_port();
-
-sub start_hostile {
-	my ($mode) = @_;
-	my $dir = tempdir('hostile');
-	my ($pid, $rd) = SmarthostTest::spawn(argv => [ SmarthostTest::python3(),
-	    SmarthostTest::srcdir() . '/t/lib/hostile.py', '--port', $port,
-	    '--mode', $mode ], stdout_pipe => 1, stderr => "$dir/err",
-	    what => "hostile.py $mode");
-	my $sel = IO::Select->new($rd);
-	my $buf = '';
-	my $deadline = time + 10;
-	while ($buf !~ /^ready$/m && time < $deadline) {
-		last unless $sel->can_read($deadline - time);
-		sysread($rd, $buf, 256, length $buf) or last;
-	}
-	close($rd);
-	die "hostile.py $mode did not start\n" unless $buf =~ /^ready$/m;
-	return $pid;
-}
-
-sub stop_pid {
-	my ($pid) = @_;
-	SmarthostTest::kill_group($pid, 'TERM');
-	if (!defined SmarthostTest::reap($pid, 5)) {
-		SmarthostTest::kill_group($pid, 'KILL');
-		SmarthostTest::reap($pid, 2);
-	}
-}
 
 my $fake = bless { host => '127.0.0.1', port => $port }, 'SmarthostTest::Sink';
 my $d = start_daemon(
@@ -67,7 +38,7 @@ for my $case (
     [ 'endless-ehlo', qr/timeout after 2s waiting for the reply to EHLO/,
 	'an EHLO reply of a "250-" line every 200 ms, never ending' ]) {
 	my ($mode, $want, $what) = @$case;
-	my $h = start_hostile($mode);
+	my $h = start_hostile($port, $mode);
 	my $off = $d->log_size;
 	my $t0 = time;
 	my $r = send_mail(port => $d->port, from => 'a@src.test',
@@ -81,7 +52,7 @@ for my $case (
 	# dripped EHLO reply needs and of any end for the endless one.
 	cmp_ok($el, '<', 4.5, sprintf('%s: deferred after %.1f s (deadline '
 	    . '2 s)', $mode, $el));
-	stop_pid($h);
+	stop_child($h);
 }
 
 ok($d->alive, 'daemon still running');

@@ -37,7 +37,7 @@ our @EXPORT = qw(
     wait_for maildir_files maildir_wait have_ipv6 smarthostd srcdir
     crlf no_bare_line_ends split_received sink_relayer ehlo_keywords
     run_bounded smarthostctl_path run_ctl log_addr built_without
-    skip_unless_built_with
+    skip_unless_built_with start_hostile stop_child
 );
 
 our $HOSTNAME = 'relay.test';		# hostname = in configs made here
@@ -331,6 +331,36 @@ sub reap {
 sub kill_group {
 	my ($pid, $sig) = @_;
 	kill($sig, -$pid) or kill($sig, $pid);
+}
+
+# t/lib/hostile.py in $mode on $port (a misbehaving downstream server);
+# returns its pid once it says "ready", or dies.
+sub start_hostile {
+	my ($port, $mode) = @_;
+	my $dir = tempdir('hostile');
+	my ($pid, $rd) = spawn(argv => [ python3(),
+	    srcdir() . '/t/lib/hostile.py', '--port', $port, '--mode', $mode ],
+	    stdout_pipe => 1, stderr => "$dir/err", what => "hostile.py $mode");
+	my $sel = IO::Select->new($rd);
+	my $buf = '';
+	my $deadline = time + 10;
+	while ($buf !~ /^ready$/m && time < $deadline) {
+		last unless $sel->can_read($deadline - time);
+		sysread($rd, $buf, 256, length $buf) or last;
+	}
+	close($rd);
+	die "hostile.py $mode did not start\n" unless $buf =~ /^ready$/m;
+	return $pid;
+}
+
+# TERM to a spawned child's group, KILL if it has not gone in 5 s.
+sub stop_child {
+	my ($pid) = @_;
+	kill_group($pid, 'TERM');
+	if (!defined reap($pid, 5)) {
+		kill_group($pid, 'KILL');
+		reap($pid, 2);
+	}
 }
 
 END {

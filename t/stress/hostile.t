@@ -13,7 +13,6 @@
 use strict;
 use warnings;
 use Test::More;
-use IO::Select;
 use Time::HiRes qw(time sleep);
 use SmarthostTest;
 use StressCheck;
@@ -22,34 +21,6 @@ use Digest::SHA ();
 my $M = $ENV{STRESS_HOSTILE_MESSAGES} // 20;
 my $port = free_port();
 my $rec = tempdir('rec') . '/record';
-
-sub start_hostile {
-	my ($mode) = @_;
-	my $dir = tempdir('hostile');
-	my ($pid, $rd) = SmarthostTest::spawn(argv => [ SmarthostTest::python3(),
-	    SmarthostTest::srcdir() . '/t/lib/hostile.py', '--port', $port,
-	    '--mode', $mode ], stdout_pipe => 1, stderr => "$dir/err",
-	    what => "hostile.py $mode");
-	my $sel = IO::Select->new($rd);
-	my $buf = '';
-	my $deadline = time + 10;
-	while ($buf !~ /^ready$/m && time < $deadline) {
-		last unless $sel->can_read($deadline - time);
-		sysread($rd, $buf, 256, length $buf) or last;
-	}
-	close($rd);
-	die "hostile.py $mode did not start\n" unless $buf =~ /^ready$/m;
-	return $pid;
-}
-
-sub stop_pid {
-	my ($pid) = @_;
-	SmarthostTest::kill_group($pid, 'TERM');
-	if (!defined SmarthostTest::reap($pid, 5)) {
-		SmarthostTest::kill_group($pid, 'KILL');
-		SmarthostTest::reap($pid, 2);
-	}
-}
 
 # The daemon relays to $port: whoever listens there.
 my $fake = bless { host => '127.0.0.1', port => $port }, 'SmarthostTest::Sink';
@@ -104,7 +75,7 @@ sub big_message {
 
 for my $mode ('no-banner', 'drop-data', '421', '452-rcpt', 'slow',
     'no-dot-reply', 'slow-read', 'bdat-451', 'bdat-drop') {
-	my $h = start_hostile($mode);
+	my $h = start_hostile($port, $mode);
 	my $off = $d->log_size;
 	my $load = load_start(port => $d->port, sessions => $M / 5, per => 5,
 	    parallel => 4, tag => "h-$mode", retry => 0);
@@ -126,7 +97,7 @@ for my $mode ('no-banner', 'drop-data', '421', '452-rcpt', 'slow',
 	cmp_ok($worst, '<', 1, "$mode: daemon responsive (worst EHLO "
 	    . sprintf('%.2f', $worst) . ' s)');
 	sleep(3);
-	stop_pid($h);
+	stop_child($h);
 	my $sink = start_sink(port => $port, record => "$rec.$mode");
 	my $r = delivery_check($load->{acked}, "$rec.$mode", 60);
 	is($r->{lost}, 0, "$mode: everything delivered once a good server "
