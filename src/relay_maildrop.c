@@ -130,32 +130,6 @@ mdrop_relay_free(struct mdrop_relay *r)
  * Children.
  */
 
-/* Close what the job holds for its current child (not the child). */
-static void
-mdrop_job_clear(struct mdrop_job *job)
-{
-	if (job->ev_in != NULL)
-		event_free(job->ev_in);
-	if (job->ev_out != NULL)
-		event_free(job->ev_out);
-	if (job->ev_timer != NULL)
-		event_free(job->ev_timer);
-	job->ev_in = job->ev_out = job->ev_timer = NULL;
-	if (job->msg_fd != -1)
-		close(job->msg_fd);
-	if (job->in_fd != -1)
-		close(job->in_fd);
-	if (job->out_fd != -1)
-		close(job->out_fd);
-	job->msg_fd = job->in_fd = job->out_fd = -1;
-	free(job->fail);
-	job->fail = NULL;
-	job->timed_out = false;
-	job->buf_off = job->buf_len = 0;
-	tolf_init(&job->tolf);
-	job->cap_len = 0;
-}
-
 /* Stop feeding the child; it sees EOF on stdin. */
 static void
 mdrop_stdin_close(struct mdrop_job *job)
@@ -172,6 +146,27 @@ mdrop_stdin_close(struct mdrop_job *job)
 		close(job->msg_fd);
 		job->msg_fd = -1;
 	}
+}
+
+/* Close what the job holds for its current child (not the child). */
+static void
+mdrop_job_clear(struct mdrop_job *job)
+{
+	mdrop_stdin_close(job);
+	if (job->ev_out != NULL)
+		event_free(job->ev_out);
+	if (job->ev_timer != NULL)
+		event_free(job->ev_timer);
+	job->ev_out = job->ev_timer = NULL;
+	if (job->out_fd != -1)
+		close(job->out_fd);
+	job->out_fd = -1;
+	free(job->fail);
+	job->fail = NULL;
+	job->timed_out = false;
+	job->buf_off = job->buf_len = 0;
+	tolf_init(&job->tolf);
+	job->cap_len = 0;
 }
 
 /* Read the next chunk of the message, CRLF turned into LF; 0 at EOF. */
@@ -343,8 +338,7 @@ mdrop_spawn(struct mdrop_job *job, char **argv, char **envp)
 			log_warnx("relayer %s: %s: %s", rc->name,
 			    why == CHILD_PIPE ? "pipe" : "fork", strerror(e));
 		}
-		close(job->msg_fd);
-		job->msg_fd = -1;
+		mdrop_stdin_close(job);
 		return -1;
 	}
 	pid = child_pid(job->child);
