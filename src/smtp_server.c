@@ -262,6 +262,26 @@ find_listener(struct smtp_server *srv, const struct listener_conf *lc,
 	return NULL;
 }
 
+/* Each listener of cfg still without one in next[] gets the open one
+ * find_listener() matches, which keeps its socket. */
+static void
+keep_listeners(struct smtp_server *srv, struct config *cfg,
+    struct listener **next, int by_name)
+{
+	struct listener	*l;
+	int		 i;
+
+	for (i = 0; i < cfg->n_listeners; i++) {
+		if (next[i] != NULL)
+			continue;
+		l = find_listener(srv, &cfg->listeners[i], by_name);
+		if (l != NULL) {
+			l->keep = 1;
+			next[i] = l;
+		}
+	}
+}
+
 int
 smtp_server_configure(struct smtp_server *srv, struct config *cfg,
     char *err, size_t errlen)
@@ -284,24 +304,13 @@ smtp_server_configure(struct smtp_server *srv, struct config *cfg,
 		srv->listeners[i]->keep = 0;
 
 	/* Unchanged listeners first, so a rename cannot steal their socket. */
-	for (i = 0; i < cfg->n_listeners; i++)
-		if ((l = find_listener(srv, &cfg->listeners[i], 1)) != NULL) {
-			l->keep = 1;
-			next[i] = l;
-		}
+	keep_listeners(srv, cfg, next, 1);
 	/*
 	 * A listener renamed on the same address and port keeps the
 	 * socket too: binding a second one would fail while the old is
 	 * open.
 	 */
-	for (i = 0; i < cfg->n_listeners; i++) {
-		if (next[i] != NULL)
-			continue;
-		if ((l = find_listener(srv, &cfg->listeners[i], 0)) != NULL) {
-			l->keep = 1;
-			next[i] = l;
-		}
-	}
+	keep_listeners(srv, cfg, next, 0);
 	for (i = 0; i < cfg->n_listeners; i++) {
 		if (next[i] != NULL)
 			continue;
