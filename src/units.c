@@ -85,92 +85,78 @@ parse_digits(const char *s, uint64_t max, uint64_t *v, char *err)
 	return s;
 }
 
-int
-duration_parse(const char *s, long *secs, char *err)
+/*
+ * The units of one kind of value: each letter of `letters` multiplies by
+ * the entry of `mult` at its index; no letter multiplies by 1.
+ */
+struct unit_kind {
+	const char	*letters;
+	uint64_t	 mult[6];
+	const char	*expected;	/* the reason's hint on a bad unit */
+	uint64_t	 max;		/* the largest value, units applied */
+	int		 positive;	/* refuse 0 */
+};
+
+static const struct unit_kind durations = {
+	"smhd", { 1, 60, 60 * 60, 24 * 60 * 60 }, "expected s, m, h or d",
+	LONG_MAX, 1
+};
+
+/* Lower case is accepted too: nobody means millibytes. */
+static const struct unit_kind sizes = {
+	"KkMmGg", { 1ULL << 10, 1ULL << 10, 1ULL << 20, 1ULL << 20,
+	1ULL << 30, 1ULL << 30 }, "expected K, M or G", UINT64_MAX, 0
+};
+
+/* Digits and an optional unit of kind u into *out. */
+static int
+parse_units(const char *s, const struct unit_kind *u, uint64_t *out,
+    char *err)
 {
-	const char	*end;
+	const char	*end, *letter;
 	char		 dummy[UNITS_ERRLEN];
-	uint64_t	 n, mult;
+	uint64_t	 n, mult = 1;
 
 	if (err == NULL)
 		err = dummy;
-	if ((end = parse_digits(s, LONG_MAX, &n, err)) == NULL)
+	if ((end = parse_digits(s, u->max, &n, err)) == NULL)
 		return -1;
-	switch (*end) {
-	case '\0':
-	case 's':
-		mult = 1;
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 60 * 60;
-		break;
-	case 'd':
-		mult = 24 * 60 * 60;
-		break;
-	default:
-		bad_unit(*end, "expected s, m, h or d", err);
-		return -1;
+	if (*end != '\0') {
+		if ((letter = strchr(u->letters, *end)) == NULL) {
+			bad_unit(*end, u->expected, err);
+			return -1;
+		}
+		mult = u->mult[letter - u->letters];
+		if (end[1] != '\0') {
+			set_err(err, "unexpected text after the unit");
+			return -1;
+		}
 	}
-	if (*end != '\0' && end[1] != '\0') {
-		set_err(err, "unexpected text after the unit");
-		return -1;
-	}
-	if (n == 0) {
+	if (u->positive && n == 0) {
 		set_err(err, "must be positive");
 		return -1;
 	}
-	if (n > (uint64_t)LONG_MAX / mult) {
+	if (n > u->max / mult) {
 		set_err(err, "too large");
 		return -1;
 	}
-	*secs = (long)(n * mult);
+	*out = n * mult;
+	return 0;
+}
+
+int
+duration_parse(const char *s, long *secs, char *err)
+{
+	uint64_t	n;
+
+	if (parse_units(s, &durations, &n, err) == -1)
+		return -1;
+	*secs = (long)n;
 	return 0;
 }
 
 int
 size_parse(const char *s, uint64_t *bytes, char *err)
 {
-	const char	*end;
-	char		 dummy[UNITS_ERRLEN];
-	uint64_t	 n;
-	int		 shift;
-
-	if (err == NULL)
-		err = dummy;
-	if ((end = parse_digits(s, UINT64_MAX, &n, err)) == NULL)
-		return -1;
-	/* Lower case is accepted too: nobody means millibytes. */
-	switch (*end) {
-	case '\0':
-		shift = 0;
-		break;
-	case 'K':
-	case 'k':
-		shift = 10;
-		break;
-	case 'M':
-	case 'm':
-		shift = 20;
-		break;
-	case 'G':
-	case 'g':
-		shift = 30;
-		break;
-	default:
-		bad_unit(*end, "expected K, M or G", err);
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0') {
-		set_err(err, "unexpected text after the unit");
-		return -1;
-	}
-	if (n > (UINT64_MAX >> shift)) {
-		set_err(err, "too large");
-		return -1;
-	}
-	*bytes = n << shift;
-	return 0;
+	return parse_units(s, &sizes, bytes, err);
 }
