@@ -77,16 +77,11 @@ opt_hostname(struct loader *ld, const struct opt *o,
 
 /* The user must exist now: -n says so, not the first start. */
 static int
-opt_user(struct loader *ld, const struct opt *o, const config_setting_t *s,
-    void *obj)
+check_user(struct loader *ld, const struct opt *o, const config_setting_t *s,
+    void *value)
 {
-	struct config	*cfg = obj;
-	const char	*str;
+	const char	*str = value;
 
-	if (s == NULL)
-		return 0;
-	if (get_nonempty(ld, s, o->name, &str) == -1)
-		return -1;
 	errno = 0;
 	if (getpwnam(str) == NULL) {
 		if (errno != 0 && errno != ENOENT && errno != ESRCH &&
@@ -95,7 +90,6 @@ opt_user(struct loader *ld, const struct opt *o, const config_setting_t *s,
 			    "%s", str, strerror(errno));
 		return fail(ld, s, "user \"%s\": no such user", str);
 	}
-	cfg->user = xstrdup(str);
 	return 0;
 }
 
@@ -260,7 +254,8 @@ opt_metrics(struct loader *ld, const struct opt *o, const config_setting_t *s,
 
 static const struct opt top_opts[] = {
 	{ .name = "hostname", .kind = O_FUNC, .fn = opt_hostname },
-	{ .name = "user", .kind = O_FUNC, .fn = opt_user },
+	{ .name = "user", .kind = O_CHECKED, .fn = check_user,
+	  .off = C(user) },
 	{ .name = "spool", .kind = O_PATH, .off = C(spool),
 	  .defstr = "/var/spool/smarthostd" },
 	{ .name = "control", .kind = O_FUNC, .fn = opt_control },

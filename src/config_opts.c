@@ -426,6 +426,7 @@ parse_opt(struct loader *ld, const struct opt *o, const config_setting_t *s,
 			*(uint64_t *)p = o->def;
 			break;
 		case O_LIST:
+		case O_CHECKED:
 		case O_FUNC:
 			break;
 		}
@@ -435,11 +436,12 @@ parse_opt(struct loader *ld, const struct opt *o, const config_setting_t *s,
 	switch ((enum opt_kind)o->kind) {
 	case O_STRING:
 	case O_PATH:
+	case O_CHECKED:
 		if (get_nonempty(ld, s, o->name, &str) == -1)
 			return -1;
 		*(char **)p = o->kind == O_PATH ? abs_path(ld->base, str) :
 		    xstrdup(str);
-		return 0;
+		return o->kind == O_CHECKED ? o->fn(ld, o, s, *(char **)p) : 0;
 	case O_INT:
 		if (get_integer(ld, s, o->name, &v) == -1)
 			return -1;

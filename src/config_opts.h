@@ -41,6 +41,7 @@ enum opt_kind {
 	O_SIZE,		/* uint64_t bytes, positive */
 	O_ENUM,		/* an enum: the index of the name in en->names */
 	O_LIST,		/* a string or an array of strings: char ** + int */
+	O_CHECKED,	/* char *, non-empty, that fn() accepts; no default */
 	O_FUNC		/* fn(); called with NULL when the setting is absent */
 };
 
@@ -65,7 +66,8 @@ struct opt {
 	union {
 		const char	*defstr;	/* strings and paths */
 		const struct enum_def *en;	/* O_ENUM */
-		opt_fn		 fn;	/* O_FUNC; O_LIST: check each entry */
+		opt_fn		 fn;	/* O_FUNC; O_LIST, O_CHECKED: check
+					   each value, given as obj */
 	};
 	int		 min, max;	/* O_INT range; O_LIST least count */
 	unsigned short	 off;

@@ -313,26 +313,19 @@ opt_list(struct loader *ld, const struct opt *o, const config_setting_t *s,
 }
 
 static int
-opt_default_relayer(struct loader *ld, const struct opt *o,
-    const config_setting_t *s, void *obj)
+check_default_relayer(struct loader *ld, const struct opt *o,
+    const config_setting_t *s, void *value)
 {
-	struct config	*cfg = obj;
-	const char	*str;
-
-	if (s == NULL)
-		return 0;
-	if (get_nonempty(ld, s, o->name, &str) == -1)
-		return -1;
-	if (config_relayer(cfg, str) == NULL)
+	if (config_relayer(ld->cfg, value) == NULL)
 		return fail(ld, s, "default_relayer: unknown relayer \"%s\"",
-		    str);
-	cfg->default_relayer = xstrdup(str);
+		    (char *)value);
 	return 0;
 }
 
 static const struct opt routing_opts[] = {
-	{ .name = "default_relayer", .kind = O_FUNC,
-	  .fn = opt_default_relayer },
+	{ .name = "default_relayer", .kind = O_CHECKED,
+	  .fn = check_default_relayer,
+	  .off = offsetof(struct config, default_relayer) },
 	{ .name = "rules", .kind = O_FUNC, .fn = opt_list },
 	{ .name = "domains", .kind = O_FUNC, .fn = opt_list },
 };
