@@ -7,6 +7,7 @@
  * treated as hostile: lengths are explicit (a NUL octet is just an invalid
  * octet), nothing is read past len, and every error is a return value.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,17 @@ max_age_parse(const char *s, size_t len, long *out)
 	return 0;
 }
 
+/* Whether this line is the first of its field (bit in *seen, then set):
+ * a field other than mx counts once, the first (RFC 8461 3.2). */
+static bool
+field_first(unsigned *seen, unsigned bit)
+{
+	if (*seen & bit)
+		return false;
+	*seen |= bit;
+	return true;
+}
+
 /* One "name:" *WSP value line (the line end already cut off). */
 static int
 policy_line(struct sts_policy *p, const char *s, size_t len, unsigned *seen,
@@ -226,20 +238,17 @@ policy_line(struct sts_policy *p, const char *s, size_t len, unsigned *seen,
 		return -1;
 	}
 	s += v;
-	/* A field other than mx counts once: the first (RFC 8461 3.2). */
 	if (field_is(s - v, n, "version")) {
-		if (*seen & 1)
+		if (!field_first(seen, 1))
 			return 0;
-		*seen |= 1;
 		if (vlen != 5 || memcmp(s, "STSv1", 5) != 0) {
 			snprintf(err, errlen, "policy line %d: version is not "
 			    "STSv1", lineno);
 			return -1;
 		}
 	} else if (field_is(s - v, n, "mode")) {
-		if (*seen & 2)
+		if (!field_first(seen, 2))
 			return 0;
-		*seen |= 2;
 		if (vlen == 7 && memcmp(s, "enforce", 7) == 0)
 			p->mode = STS_MODE_ENFORCE;
 		else if (vlen == 7 && memcmp(s, "testing", 7) == 0)
@@ -252,9 +261,8 @@ policy_line(struct sts_policy *p, const char *s, size_t len, unsigned *seen,
 			return -1;
 		}
 	} else if (field_is(s - v, n, "max_age")) {
-		if (*seen & 4)
+		if (!field_first(seen, 4))
 			return 0;
-		*seen |= 4;
 		if (max_age_parse(s, vlen, &p->max_age) == -1) {
 			snprintf(err, errlen, "policy line %d: max_age is not "
 			    "1 to 10 digits", lineno);
