@@ -210,6 +210,14 @@ field_first(unsigned *seen, unsigned bit)
 	return true;
 }
 
+/* A policy line's error, "policy line N: what", into err: -1. */
+static int
+line_err(char *err, size_t errlen, int lineno, const char *what)
+{
+	snprintf(err, errlen, "policy line %d: %s", lineno, what);
+	return -1;
+}
+
 /* One "name:" *WSP value line (the line end already cut off). */
 static int
 policy_line(struct sts_policy *p, const char *s, size_t len, unsigned *seen,
@@ -218,9 +226,7 @@ policy_line(struct sts_policy *p, const char *s, size_t len, unsigned *seen,
 	size_t	n, v, vlen, i;
 
 	if ((n = name_len(s, len)) == 0 || n >= len || s[n] != ':') {
-		snprintf(err, errlen, "policy line %d: not \"name: value\"",
-		    lineno);
-		return -1;
+		return line_err(err, errlen, lineno, "not \"name: value\"");
 	}
 	for (v = n + 1; v < len && is_wsp((unsigned char)s[v]); v++)
 		;
@@ -228,24 +234,18 @@ policy_line(struct sts_policy *p, const char *s, size_t len, unsigned *seen,
 	    vlen - 1]); vlen--)
 		;
 	for (i = v; i < v + vlen; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			snprintf(err, errlen, "policy line %d: control "
-			    "character in the value", lineno);
-			return -1;
-		}
-	if (vlen == 0) {
-		snprintf(err, errlen, "policy line %d: empty value", lineno);
-		return -1;
-	}
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return line_err(err, errlen, lineno, "control "
+			    "character in the value");
+	if (vlen == 0)
+		return line_err(err, errlen, lineno, "empty value");
 	s += v;
 	if (field_is(s - v, n, "version")) {
 		if (!field_first(seen, 1))
 			return 0;
-		if (vlen != 5 || memcmp(s, "STSv1", 5) != 0) {
-			snprintf(err, errlen, "policy line %d: version is not "
-			    "STSv1", lineno);
-			return -1;
-		}
+		if (vlen != 5 || memcmp(s, "STSv1", 5) != 0)
+			return line_err(err, errlen, lineno, "version is not "
+			    "STSv1");
 	} else if (field_is(s - v, n, "mode")) {
 		if (!field_first(seen, 2))
 			return 0;
@@ -255,27 +255,21 @@ policy_line(struct sts_policy *p, const char *s, size_t len, unsigned *seen,
 			p->mode = STS_MODE_TESTING;
 		else if (vlen == 4 && memcmp(s, "none", 4) == 0)
 			p->mode = STS_MODE_NONE;
-		else {
-			snprintf(err, errlen, "policy line %d: mode is not "
-			    "enforce, testing or none", lineno);
-			return -1;
-		}
+		else
+			return line_err(err, errlen, lineno, "mode is not "
+			    "enforce, testing or none");
 	} else if (field_is(s - v, n, "max_age")) {
 		if (!field_first(seen, 4))
 			return 0;
-		if (max_age_parse(s, vlen, &p->max_age) == -1) {
-			snprintf(err, errlen, "policy line %d: max_age is not "
-			    "1 to 10 digits", lineno);
-			return -1;
-		}
+		if (max_age_parse(s, vlen, &p->max_age) == -1)
+			return line_err(err, errlen, lineno, "max_age is not "
+			    "1 to 10 digits");
 	} else if (field_is(s - v, n, "mx")) {
 		if (domain_check(vlen > 2 && s[0] == '*' && s[1] == '.' ?
 		    s + 2 : s, vlen > 2 && s[0] == '*' && s[1] == '.' ?
-		    vlen - 2 : vlen) == -1) {
-			snprintf(err, errlen, "policy line %d: mx is not a "
-			    "host name or \"*.\" and one", lineno);
-			return -1;
-		}
+		    vlen - 2 : vlen) == -1)
+			return line_err(err, errlen, lineno, "mx is not a "
+			    "host name or \"*.\" and one");
 		policy_add_mx(p, s, vlen);
 	}
 	/* Other fields are extensions: ignored (RFC 8461 3.2). */
