@@ -43,6 +43,7 @@
  * bump the version number; unknown keys are errors, not ignored.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,32 @@ static const char *const rcpt_states[] = {
 	[RCPT_DELIVERED] = "delivered",
 	[RCPT_FAILED] = "failed",
 };
+
+enum { K_ID, K_CREATED, K_SENDER, K_LISTENER, K_HELO, K_CLIENT, K_AUTH,
+    K_ATTEMPTS, K_NEXT, K_LASTERR, K_SIZE, K_UTF8, K_8BIT, K_WARNED, K_HELD,
+    K_RET, K_ENVID, K_MAX };
+
+static const char *const keys[K_MAX] = {
+	"id", "created", "sender", "listener", "helo", "client", "auth_user",
+	"attempts", "next_attempt", "last_error", "size", "smtputf8",
+	"body8bit", "warned", "held", "ret", "envid",
+};
+
+/* The keys whose value is a string the envelope owns: where it is kept
+ * (0: not a string).  Parsing, copying and freeing go by this table. */
+#define E(f)	offsetof(struct envelope, f)
+static const size_t str_off[K_MAX] = {
+	[K_SENDER] = E(sender), [K_LISTENER] = E(listener), [K_HELO] = E(helo),
+	[K_CLIENT] = E(client), [K_AUTH] = E(auth_user),
+	[K_LASTERR] = E(last_error), [K_ENVID] = E(envid),
+};
+#undef E
+
+static char **
+str_field(struct envelope *env, int k)
+{
+	return (char **)((char *)env + str_off[k]);
+}
 
 struct envelope *
 envelope_new(void)
@@ -95,7 +122,7 @@ envelope_add_rcpt(struct envelope *env, const char *addr)
 void
 envelope_free(struct envelope *env)
 {
-	int	i;
+	int	i, k;
 
 	if (env == NULL)
 		return;
@@ -106,13 +133,9 @@ envelope_free(struct envelope *env)
 		free(env->rcpts[i].orcpt);
 	}
 	free(env->rcpts);
-	free(env->sender);
-	free(env->listener);
-	free(env->helo);
-	free(env->client);
-	free(env->auth_user);
-	free(env->last_error);
-	free(env->envid);
+	for (k = 0; k < K_MAX; k++)
+		if (str_off[k] != 0)
+			free(*str_field(env, k));
 	free(env);
 }
 
@@ -126,17 +149,13 @@ struct envelope *
 envelope_dup(const struct envelope *env)
 {
 	struct envelope	*d;
-	int		 i;
+	int		 i, k;
 
 	d = xmalloc(sizeof(*d));
 	*d = *env;
-	d->sender = dup_or_null(env->sender);
-	d->listener = dup_or_null(env->listener);
-	d->helo = dup_or_null(env->helo);
-	d->client = dup_or_null(env->client);
-	d->auth_user = dup_or_null(env->auth_user);
-	d->last_error = dup_or_null(env->last_error);
-	d->envid = dup_or_null(env->envid);
+	for (k = 0; k < K_MAX; k++)	/* the copied pointers, copied */
+		if (str_off[k] != 0)
+			*str_field(d, k) = dup_or_null(*str_field(d, k));
 	d->rcpts = NULL;
 	if (env->n_rcpts > 0) {
 		d->rcpts = xcalloc(env->n_rcpts, sizeof(*d->rcpts));
@@ -376,23 +395,12 @@ parse_rcpt(struct envelope *env, char *v)
 	return NULL;
 }
 
-enum { K_ID, K_CREATED, K_SENDER, K_LISTENER, K_HELO, K_CLIENT, K_AUTH,
-    K_ATTEMPTS, K_NEXT, K_LASTERR, K_SIZE, K_UTF8, K_8BIT, K_WARNED, K_HELD,
-    K_RET, K_ENVID, K_MAX };
-
-static const char *const keys[K_MAX] = {
-	"id", "created", "sender", "listener", "helo", "client", "auth_user",
-	"attempts", "next_attempt", "last_error", "size", "smtputf8",
-	"body8bit", "warned", "held", "ret", "envid",
-};
-
 /* One "key value" line (not a rcpt line).  Returns NULL or a reason. */
 static const char *
 parse_field(struct envelope *env, const char *key, const char *v,
     unsigned *seen)
 {
 	uint64_t	 n;
-	char		**sp = NULL;
 	int		 k;
 
 	for (k = 0; k < K_MAX; k++)
@@ -448,29 +456,11 @@ parse_field(struct envelope *env, const char *key, const char *v,
 	case K_ENVID:
 		if (!dsn_envid_valid(v))
 			return "bad envid";
-		sp = &env->envid;
-		break;
-	case K_SENDER:
-		sp = &env->sender;
-		break;
-	case K_LISTENER:
-		sp = &env->listener;
-		break;
-	case K_HELO:
-		sp = &env->helo;
-		break;
-	case K_CLIENT:
-		sp = &env->client;
-		break;
-	case K_AUTH:
-		sp = &env->auth_user;
-		break;
-	case K_LASTERR:
-		sp = &env->last_error;
-		break;
+		/* FALLTHROUGH */
+	default:	/* the strings of str_off[] */
+		*str_field(env, k) = xstrdup(v);
+		return NULL;
 	}
-	*sp = xstrdup(v);
-	return NULL;
 }
 
 /* Parse one NUL-terminated line (without its LF). */
