@@ -65,6 +65,12 @@ utf8_len(const unsigned char *p)
 void
 control_json_string(struct evbuffer *b, const char *s)
 {
+	/* The characters JSON gives a short escape; other controls are
+	 * \u00XX. */
+	static const char *const esc[0x80] = {
+		['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+		['\t'] = "\\t",
+	};
 	const unsigned char	*p = (const unsigned char *)s;
 	int			 n;
 
@@ -74,34 +80,18 @@ control_json_string(struct evbuffer *b, const char *s)
 	}
 	put(b, "\"");
 	while (*p != '\0') {
-		switch (*p) {
-		case '"':
-			put(b, "\\\"");
-			break;
-		case '\\':
-			put(b, "\\\\");
-			break;
-		case '\n':
-			put(b, "\\n");
-			break;
-		case '\r':
-			put(b, "\\r");
-			break;
-		case '\t':
-			put(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				evbuffer_add_printf(b, "\\u%04x", *p);
-			else if (*p < 0x80)
-				evbuffer_add(b, p, 1);
-			else if ((n = utf8_len(p)) > 0) {
-				evbuffer_add(b, p, n);
-				p += n;
-				continue;
-			} else
-				put(b, "\\ufffd");
-		}
+		if (*p < 0x80 && esc[*p] != NULL)
+			put(b, esc[*p]);
+		else if (*p < 0x20 || *p == 0x7f)
+			evbuffer_add_printf(b, "\\u%04x", *p);
+		else if (*p < 0x80)
+			evbuffer_add(b, p, 1);
+		else if ((n = utf8_len(p)) > 0) {
+			evbuffer_add(b, p, n);
+			p += n;
+			continue;
+		} else
+			put(b, "\\ufffd");
 		p++;
 	}
 	put(b, "\"");
