@@ -81,7 +81,7 @@ bounce_committed(void *arg, int ok, const char *id)
 		qmsg_schedule(m, now() + q->cfg->retry_interval);
 		return;
 	}
-	if (spool_remove(q->spool, m->env) == -1)
+	if (spool_remove_later(q->spool, m->env) == -1)
 		log_warnx("id=%s: cannot remove from spool", m->env->id);
 	qmsg_set_busy(m, 0);
 	qmsg_free(m);
@@ -163,7 +163,7 @@ qmsg_finalize(struct qmsg *m)
 	}
 	if (failed > 0 && env->sender[0] == '\0')
 		log_info("id=%s: no bounce for a null sender", env->id);
-	if (spool_remove(q->spool, env) == -1)
+	if (spool_remove_later(q->spool, env) == -1)
 		log_warnx("id=%s: cannot remove from spool", env->id);
 	else
 		log_debug("id=%s: removed from spool", env->id);

@@ -304,6 +304,8 @@ spool_free(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
+	/* Pending removals first: they need queue/. */
+	spool_unlinker_free(sp->unlinker);
 	if (sp->rootfd != -1)
 		close(sp->rootfd);
 	if (sp->tmpfd != -1)
@@ -371,18 +373,17 @@ spool_update(struct spool *sp, const struct envelope *env)
 	return 0;
 }
 
+/* Remove queue/<id>.env, then queue/<id>.q (one_file) or <id>.msg:
+ * spool_remove() and the unlink thread (spool_unlink.c).  Returns 0, or
+ * -1 with errno (ENOENT: neither was there; other failures logged). */
 int
-spool_remove(struct spool *sp, const struct envelope *env)
+spool_remove_names(struct spool *sp, const char *id, bool one_file)
 {
 	char	ename[NAME_MAX_], mname[NAME_MAX_];
 	int	had_env = 1;
 
-	if (!envelope_id_valid(env->id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(ename, sizeof(ename), "%s.env", env->id);
-	data_name(env, mname, sizeof(mname));
+	snprintf(ename, sizeof(ename), "%s.env", id);
+	snprintf(mname, sizeof(mname), "%s.%s", id, one_file ? "q" : "msg");
 	/*
 	 * The .env first.  Before 0.2 a message is gone once its .env is,
 	 * and a .msg left alone by a crash here is removed by recovery.  A
@@ -411,6 +412,31 @@ spool_remove(struct spool *sp, const struct envelope *env)
 	 * makes it durable anyway.  It was one fsync per delivered message.
 	 */
 	return 0;
+}
+
+int
+spool_remove(struct spool *sp, const struct envelope *env)
+{
+	if (!envelope_id_valid(env->id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return spool_remove_names(sp, env->id, env->one_file);
+}
+
+int
+spool_remove_later(struct spool *sp, const struct envelope *env)
+{
+	if (!envelope_id_valid(env->id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sp->unlinker == NULL)
+		sp->unlinker = spool_unlinker_new(sp);
+	/* Spools before 0.2 are rare and drain once: removed here. */
+	if (env->one_file && spool_unlinker_add(sp->unlinker, env->id))
+		return 0;
+	return spool_remove_names(sp, env->id, env->one_file);
 }
 
 void

@@ -72,6 +72,12 @@ int		 spool_update(struct spool *, const struct envelope *);
 /* Remove a queued message: its .env first, then its .q or .msg.  Returns
  * 0 or -1. */
 int		 spool_remove(struct spool *, const struct envelope *);
+/* The same for a delivered message, off the event loop: the files are
+ * unlinked by a thread (spool_unlink.c), in order, soon after; a crash
+ * before that delivers the message again (at-least-once).  spool_free()
+ * waits for them.  Returns 0, or -1 (an invalid id, or a failure of the
+ * synchronous fallback). */
+int		 spool_remove_later(struct spool *, const struct envelope *);
 
 /* Path of the file holding a queued message, into buf: its first
  * env->size octets are the message (a .q holds more after them). */

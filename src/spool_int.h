@@ -40,6 +40,7 @@ struct spool {
 	int			 rootfd, tmpfd, queuefd, corruptfd;
 	int			 incomingfd;
 	uint64_t		 last_id;
+	struct spool_unlinker	*unlinker;	/* spool_unlink.c */
 };
 
 /* Does dirfd/name exist (not following a symbolic link)? */
@@ -56,5 +57,18 @@ int	spool_move_corrupt_from(struct spool *, int fromfd, const char *from,
 int	spool_body_flush(struct spool_body *);
 /* Close and unlink the tmp name (the queue/ links, if any, remain). */
 void	spool_body_release(struct spool_body *);
+
+/* Unlink queue/<id>.env then queue/<id>.q (one_file) or .msg, logging
+ * failures.  Returns 0, or -1 with errno (ENOENT: neither was there). */
+int	spool_remove_names(struct spool *, const char *id, bool one_file);
+
+/* The unlink thread (spool_unlink.c), one per spool. */
+struct spool_unlinker;
+struct spool_unlinker *spool_unlinker_new(struct spool *);
+/* Waits until every id handed over is removed; NULL is fine. */
+void	spool_unlinker_free(struct spool_unlinker *);
+/* Hand a queue id over (its .env, then its .q, are unlinked by the
+ * thread, in order); false when the caller must remove it itself. */
+bool	spool_unlinker_add(struct spool_unlinker *, const char *id);
 
 #endif

@@ -614,7 +614,7 @@ test_recover(struct event_base *base, char good[3][32])
 	ok(strstr(ids, good[0]) != NULL && strstr(ids, good[1]) != NULL,
 	    "the good ones");
 	{
-		char	want[64];
+		char	want[128];
 
 		snprintf(want, sizeof(want), "%s:4:q ", good[0]);
 		ok(strstr(ids, want) != NULL, "the updated one with its .env's "
@@ -845,6 +845,84 @@ test_write_buffered(void)
 	    "says why, and the buffer keeps its octets");
 }
 
+static char	later_ids[40][32];
+
+/* spool_remove_later(): the files go on the unlink thread, in order
+ * (.env before .q); spool_free() waits for all of them; an id handed
+ * over is never given out again. */
+static void
+test_remove_later(struct event_base *base, struct spool *sp)
+{
+	enum { N = 40 };
+	struct envelope	*e[N];
+	struct result	 r[N];
+	char		 name[64], id[32], last[32] = "";
+	int		 i, left = 0, committed = 0, failed = 0;
+
+	for (i = 0; i < N; i++) {
+		struct spool_body *b = spool_body_new(sp);
+
+		spool_body_write(b, "later\r\n", 7);
+		e[i] = make_env("x@y", "later@y");
+		r[i].calls = 0;
+		r[i].ok = -1;
+		spool_commit(cm, b, &e[i], 1, commit_done, &r[i]);
+	}
+	event_base_dispatch(base);
+	for (i = 0; i < N; i++)
+		committed += r[i].calls == 1 && r[i].ok == 1;
+	is_int(committed, N, "remove_later: messages committed");
+	/* One with a later .env too: both names go. */
+	is_int(spool_update(sp, e[0]), 0, "remove_later: an .env beside one");
+	for (i = 0; i < N; i++) {
+		failed += spool_remove_later(sp, e[i]) != 0;
+		if (strcmp(e[i]->id, last) > 0)
+			strlcpy_(last, e[i]->id, sizeof(last));
+	}
+	is_int(failed, 0, "remove_later: every removal handed over");
+	spool_new_id(sp, id, sizeof(id));
+	ok(strcmp(id, last) > 0, "an id after removals is above the removed");
+	{
+		struct envelope bad = { 0 };
+
+		strlcpy_(bad.id, "../x", sizeof(bad.id));
+		bad.one_file = true;
+		ok(spool_remove_later(sp, &bad) == -1 && errno == EINVAL,
+		    "remove_later refuses a bad id");
+	}
+	/* Wait for the thread (spool_free() waiting is checked in main). */
+	for (int tries = 0; tries < 500; tries++) {
+		left = 0;
+		for (i = 0; i < N; i++) {
+			snprintf(name, sizeof(name), "%s.q", e[i]->id);
+			left += exists("queue", name);
+			snprintf(name, sizeof(name), "%s.env", e[i]->id);
+			left += exists("queue", name);
+		}
+		if (left == 0)
+			break;
+		usleep(10000);
+	}
+	is_int(left, 0, "remove_later: every .q and .env unlinked");
+	for (i = 0; i < N; i++)
+		envelope_free(e[i]);
+
+	/* Then some more, handed over just before main's spool_free(). */
+	for (i = 0; i < N; i++) {
+		struct spool_body *b = spool_body_new(sp);
+
+		spool_body_write(b, "later\r\n", 7);
+		e[i] = make_env("x@y", "later@y");
+		spool_commit(cm, b, &e[i], 1, commit_done, &r[i]);
+	}
+	event_base_dispatch(base);
+	for (i = 0; i < N; i++) {
+		strlcpy_(later_ids[i], e[i]->id, sizeof(later_ids[i]));
+		(void)spool_remove_later(sp, e[i]);
+		envelope_free(e[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -877,8 +955,20 @@ main(void)
 	test_prepend(base, sp);
 	test_failures(base, sp, ids[1]);
 	test_update_remove(sp, ids[0], ids[2]);
+	test_remove_later(base, sp);
 	spool_commits_free(cm);
 	spool_free(sp);
+	{
+		int	left = 0;
+
+		for (i = 0; i < 40; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.31s.q", later_ids[i]);
+			left += exists("queue", name);
+		}
+		is_int(left, 0, "spool_free() waits for pending removals");
+	}
 	test_recover(base, ids);
 	test_ids_after_clock_went_back(base);
 	test_write_buffered();
