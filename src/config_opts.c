@@ -244,9 +244,22 @@ get_integer(struct loader *ld, const config_setting_t *s, const char *name,
 	return 0;
 }
 
+/* What O_DURATION and O_SIZE take: a positive integer, or a string with
+ * a unit. */
+struct amount {
+	const char		*what, *hint;	/* for errors */
+	const struct unit_kind	*units;
+	uint64_t		 max;
+};
+
+static const struct amount durations = { "duration",
+    "seconds, or a string such as \"5m\"", &units_duration, LONG_MAX };
+static const struct amount sizes = { "size",
+    "bytes, or a string such as \"25M\"", &units_size, UINT64_MAX };
+
 static int
-get_duration(struct loader *ld, const config_setting_t *s, const char *name,
-    long *out)
+get_amount(struct loader *ld, const config_setting_t *s, const char *name,
+    const struct amount *a, uint64_t *out)
 {
 	const char	*str;
 	char		 why[UNITS_ERRLEN];
@@ -258,47 +271,21 @@ get_duration(struct loader *ld, const config_setting_t *s, const char *name,
 		v = config_setting_get_int64(s);
 		if (v <= 0)
 			return fail(ld, s, "%s: must be positive", name);
-		if (v > LONG_MAX)
+		if ((uint64_t)v > a->max)
 			return fail(ld, s, "%s: too large", name);
 		*out = v;
 		return 0;
 	case CONFIG_TYPE_STRING:
 		str = config_setting_get_string(s);
-		if (duration_parse(str, out, why) == -1)
-			return fail(ld, s, "%s: invalid duration \"%s\": %s",
-			    name, str, why);
-		return 0;
-	default:
-		return fail(ld, s, "%s: expected a duration (seconds, or a "
-		    "string such as \"5m\")", name);
-	}
-}
-
-static int
-get_size(struct loader *ld, const config_setting_t *s, const char *name,
-    uint64_t *out)
-{
-	const char	*str;
-	char		 why[UNITS_ERRLEN];
-
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		if (config_setting_get_int64(s) <= 0)
-			return fail(ld, s, "%s: must be positive", name);
-		*out = config_setting_get_int64(s);
-		return 0;
-	case CONFIG_TYPE_STRING:
-		str = config_setting_get_string(s);
-		if (size_parse(str, out, why) == -1)
-			return fail(ld, s, "%s: invalid size \"%s\": %s",
-			    name, str, why);
+		if (units_parse(str, a->units, out, why) == -1)
+			return fail(ld, s, "%s: invalid %s \"%s\": %s", name,
+			    a->what, str, why);
 		if (*out == 0)
 			return fail(ld, s, "%s: must be positive", name);
 		return 0;
 	default:
-		return fail(ld, s, "%s: expected a size (bytes, or a string "
-		    "such as \"25M\")", name);
+		return fail(ld, s, "%s: expected a %s (%s)", name, a->what,
+		    a->hint);
 	}
 }
 
@@ -398,6 +385,7 @@ parse_opt(struct loader *ld, const struct opt *o, const config_setting_t *s,
 	void		*p = (char *)obj + o->off;
 	const char	*str;
 	long long	 v;
+	uint64_t	 u;
 	int		 e;
 
 	if (o->kind == O_FUNC)
@@ -457,9 +445,12 @@ parse_opt(struct loader *ld, const struct opt *o, const config_setting_t *s,
 		*(bool *)p = config_setting_get_bool(s);
 		return 0;
 	case O_DURATION:
-		return get_duration(ld, s, o->name, p);
+		if (get_amount(ld, s, o->name, &durations, &u) == -1)
+			return -1;
+		*(long *)p = (long)u;
+		return 0;
 	case O_SIZE:
-		return get_size(ld, s, o->name, p);
+		return get_amount(ld, s, o->name, &sizes, p);
 	case O_ENUM:
 		if (get_enum(ld, s, o->name, o->en, &e) == -1)
 			return -1;

@@ -97,20 +97,20 @@ struct unit_kind {
 	int		 positive;	/* refuse 0 */
 };
 
-static const struct unit_kind durations = {
+const struct unit_kind units_duration = {
 	"smhd", { 1, 60, 60 * 60, 24 * 60 * 60 }, "expected s, m, h or d",
 	LONG_MAX, 1
 };
 
 /* Lower case is accepted too: nobody means millibytes. */
-static const struct unit_kind sizes = {
+const struct unit_kind units_size = {
 	"KkMmGg", { 1ULL << 10, 1ULL << 10, 1ULL << 20, 1ULL << 20,
 	1ULL << 30, 1ULL << 30 }, "expected K, M or G", UINT64_MAX, 0
 };
 
 /* Digits and an optional unit of kind u into *out. */
-static int
-parse_units(const char *s, const struct unit_kind *u, uint64_t *out,
+int
+units_parse(const char *s, const struct unit_kind *u, uint64_t *out,
     char *err)
 {
 	const char	*end, *letter;
@@ -149,7 +149,7 @@ duration_parse(const char *s, long *secs, char *err)
 {
 	uint64_t	n;
 
-	if (parse_units(s, &durations, &n, err) == -1)
+	if (units_parse(s, &units_duration, &n, err) == -1)
 		return -1;
 	*secs = (long)n;
 	return 0;
@@ -158,5 +158,5 @@ duration_parse(const char *s, long *secs, char *err)
 int
 size_parse(const char *s, uint64_t *bytes, char *err)
 {
-	return parse_units(s, &sizes, bytes, err);
+	return units_parse(s, &units_size, bytes, err);
 }

@@ -28,4 +28,14 @@ int	duration_parse(const char *s, long *secs, char *err);
  */
 int	size_parse(const char *s, uint64_t *bytes, char *err);
 
+/*
+ * Either of the above by the table of its units, for a caller that treats
+ * both alike (the configuration's typed getters): the value as a
+ * uint64_t, at most LONG_MAX for a duration.
+ */
+struct unit_kind;
+extern const struct unit_kind units_duration, units_size;
+int	units_parse(const char *s, const struct unit_kind *, uint64_t *,
+	    char *err);
+
 #endif
