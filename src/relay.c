@@ -121,18 +121,23 @@ dlv_dane_to_text(enum dlv_dane dane)
 }
 
 void
+delivery_rcpt_set(struct delivery_rcpt *r, enum dlv_result result,
+    const char *status)
+{
+	r->result = result;
+	free(r->status);
+	r->status = xstrdup(status);
+}
+
+void
 delivery_fail_all(struct delivery *d, enum dlv_result result,
     const char *status)
 {
 	int	i;
 
-	for (i = 0; i < d->n_rcpts; i++) {
-		if (d->rcpts[i].result != DLV_PENDING)
-			continue;
-		d->rcpts[i].result = result;
-		free(d->rcpts[i].status);
-		d->rcpts[i].status = xstrdup(status);
-	}
+	for (i = 0; i < d->n_rcpts; i++)
+		if (d->rcpts[i].result == DLV_PENDING)
+			delivery_rcpt_set(&d->rcpts[i], result, status);
 }
 
 static struct relay_inst *

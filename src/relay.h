@@ -113,6 +113,11 @@ void	relay_exit(void);
 /* "verified", "none", "failed", or NULL for DLV_DANE_OFF. */
 const char *dlv_dane_to_text(enum dlv_dane);
 
+/* A recipient's verdict: result, and a copy of status in place of the
+ * one it had. */
+void	delivery_rcpt_set(struct delivery_rcpt *, enum dlv_result,
+	    const char *status);
+
 /* Set every still-pending recipient of d to result/status (helper for
  * relayers that fail a whole delivery). */
 void	delivery_fail_all(struct delivery *, enum dlv_result, const char *status);

@@ -488,10 +488,8 @@ mdrop_next(struct mdrop_job *job)
 			log_warnx("relayer %s: refused %s (from <%s>): unsafe "
 			    "in a command argument", job->relay->rc->name,
 			    r->addr, d->env->sender);
-			free(r->status);
-			r->result = DLV_PERMFAIL;
-			r->status = xstrdup("550 5.1.3 maildrop: unsafe "
-			    "address for a command argument");
+			delivery_rcpt_set(r, DLV_PERMFAIL, "550 5.1.3 "
+			    "maildrop: unsafe address for a command argument");
 			continue;
 		}
 		envp = mdrop_envp(d->env->sender, r->addr);

@@ -46,14 +46,6 @@ sc_tx_clear(struct smtp_client *c)
 	event_del(c->kick);
 }
 
-static void
-sc_rcpt_set(struct delivery_rcpt *r, enum dlv_result res, const char *status)
-{
-	r->result = res;
-	free(r->status);
-	r->status = xstrdup(status);
-}
-
 /* Every pending recipient gets res; local: we decided it ourselves. */
 static void
 sc_set_pending(struct smtp_client *c, enum dlv_result res, const char *status,
@@ -65,7 +57,7 @@ sc_set_pending(struct smtp_client *c, enum dlv_result res, const char *status,
 		return;
 	for (i = 0; i < c->d->n_rcpts; i++)
 		if (c->d->rcpts[i].result == DLV_PENDING) {
-			sc_rcpt_set(&c->d->rcpts[i], res, status);
+			delivery_rcpt_set(&c->d->rcpts[i], res, status);
 			if (local)
 				c->d->rcpts[i].local = true;
 		}
@@ -190,7 +182,7 @@ sc_begin_mail(struct smtp_client *c)
 		if (d->rcpts[i].result != DLV_PENDING)
 			continue;
 		if (str_has_ctl(d->rcpts[i].addr)) {
-			sc_rcpt_set(&d->rcpts[i], DLV_PERMFAIL,
+			delivery_rcpt_set(&d->rcpts[i], DLV_PERMFAIL,
 			    "501 5.1.3 bad recipient address syntax");
 			continue;
 		}
@@ -367,7 +359,7 @@ sc_reply_rcpt(struct smtp_client *c, enum dlv_result res)
 			c->accepted[i] = true;
 			c->n_accepted++;
 		} else
-			sc_rcpt_set(&d->rcpts[i], res, c->rtext);
+			delivery_rcpt_set(&d->rcpts[i], res, c->rtext);
 	}
 	if (c->n_replied < c->n_sent) {
 		if (c->pipelining)
@@ -397,7 +389,7 @@ sc_reply_data(struct smtp_client *c, enum dlv_result res)
 	if (c->mail_ok && c->n_accepted > 0) {
 		for (i = 0; i < d->n_rcpts; i++)
 			if (c->accepted[i])
-				sc_rcpt_set(&d->rcpts[i],
+				delivery_rcpt_set(&d->rcpts[i],
 				    res == DLV_OK ? DLV_TEMPFAIL : res,
 				    c->rtext);
 	}
@@ -416,7 +408,7 @@ sc_reply_dot(struct smtp_client *c, enum dlv_result res)
 
 	for (i = 0; i < d->n_rcpts; i++)
 		if (c->accepted[i]) {
-			sc_rcpt_set(&d->rcpts[i], res, c->rtext);
+			delivery_rcpt_set(&d->rcpts[i], res, c->rtext);
 			/* Who sends a success notice (NOTIFY=SUCCESS): a
 			 * next hop that took the parameters, else we. */
 			d->rcpts[i].dsn = c->caps.ext & SMTPC_EXT_DSN ?
