@@ -339,6 +339,18 @@ parse_time(const char *s, time_t *t)
 	return 0;
 }
 
+/* The index of s among the n names, or -1. */
+static int
+name_index(const char *const *names, int n, const char *s)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* "rcpt <state>\t<addr>\t<remote>\t<status>[\t<notify>\t<orcpt>\t<done>]";
  * v is what follows "rcpt ". */
 static const char *
@@ -346,7 +358,7 @@ parse_rcpt(struct envelope *env, char *v)
 {
 	char		*f[7], *p = v;
 	struct env_rcpt	*r;
-	int		 i, nf, st = -1, done = -1;
+	int		 i, nf, st, done = -1;
 	unsigned	 notify = 0;
 
 	for (nf = 0; nf < 7 && p != NULL; nf++) {
@@ -361,10 +373,7 @@ parse_rcpt(struct envelope *env, char *v)
 	for (i = 0; i < nf; i++)
 		if (str_has_ctl(f[i]))
 			return "control character in recipient line";
-	for (i = RCPT_PENDING; i <= RCPT_FAILED; i++)
-		if (strcmp(f[0], rcpt_states[i]) == 0)
-			st = i;
-	if (st == -1)
+	if ((st = name_index(rcpt_states, RCPT_FAILED + 1, f[0])) == -1)
 		return "unknown recipient state";
 	if (*f[1] == '\0')
 		return "empty recipient address";
@@ -374,10 +383,8 @@ parse_rcpt(struct envelope *env, char *v)
 			return "bad recipient NOTIFY";
 		if (*f[5] != '\0' && !dsn_orcpt_valid(f[5]))
 			return "bad recipient ORCPT";
-		for (i = DSN_DONE_DELIVERED; i <= DSN_DONE_PASSED; i++)
-			if (strcmp(f[6], dsn_dones[i]) == 0)
-				done = i;
-		if (done == -1)
+		if ((done = name_index(dsn_dones, DSN_DONE_PASSED + 1,
+		    f[6])) == -1)
 			return "unknown recipient DSN outcome";
 	}
 	if (env->n_rcpts >= 1000000)
@@ -403,10 +410,7 @@ parse_field(struct envelope *env, const char *key, const char *v,
 	uint64_t	 n;
 	int		 k;
 
-	for (k = 0; k < K_MAX; k++)
-		if (strcmp(key, keys[k]) == 0)
-			break;
-	if (k == K_MAX)
+	if ((k = name_index(keys, K_MAX, key)) == -1)
 		return "unknown key";
 	if (*seen & (1u << k))
 		return "duplicate key";
