@@ -247,6 +247,15 @@ check_listener(struct loader *ld, const config_setting_t *g,
 			    "\"starttls\" or \"implicit\"");
 	}
 
+#ifndef WITH_PROXY
+	/* Left out (configure.ac): refused, not ignored, since a listener
+	 * behind a load balancer would take its address for the client's. */
+	if (l->proxy_protocol)
+		return fail(ld, config_setting_get_member(g, "proxy_protocol"),
+		    "proxy_protocol: smarthostd was built without the "
+		    "PROXY protocol (./configure --enable-proxy)");
+#endif
+
 	s = config_setting_get_member(g, "auth");
 	if (l->auth != AUTH_NONE) {
 		if (l->users == NULL)

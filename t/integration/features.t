@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The smarthostd authors
 # features.t -- the optional features of configure.ac (--disable-dkim,
-# --disable-metrics; --enable-small leaves them out unless named): the
+# --disable-metrics, --disable-mta-sts, --disable-proxy; --enable-small
+# leaves them out unless named): the
 # --version line names what the build left out, as the Makefile's own
 # conditionals say; a configuration that uses a feature left out is refused
 # with "file:line: ... smarthostd was built without ..." (smarthostd -n and
@@ -17,8 +18,9 @@ use SmarthostTest;
 my $top = $ENV{TOP_BUILDDIR} // srcdir();
 my $cs = slurp("$top/config.status") // die "no config.status in $top\n";
 my %cond = (dkim => 'WITH_DKIM', metrics => 'WITH_METRICS',
-    'mta-sts' => 'WITH_MTA_STS');
-my %what = (dkim => 'DKIM', metrics => 'metrics', 'mta-sts' => 'MTA-STS');
+    'mta-sts' => 'WITH_MTA_STS', proxy => 'WITH_PROXY');
+my %what = (dkim => 'DKIM', metrics => 'metrics', 'mta-sts' => 'MTA-STS',
+    proxy => 'the PROXY protocol');
 # configure's own record of each automake condition: "#" when false.
 my %false;
 for my $f (sort keys %cond) {
@@ -39,11 +41,15 @@ my %use = (
 	'mta-sts' => "relayers = ( { name = \"mx\"; type = \"mx\";\n"
 	    . "  mta_sts = true; } );",
 );
+# Those set inside the test listener rather than at the top.
+my %listener = (proxy => "\n  proxy_protocol = true;");
 # The setting that names each feature, where the error points.
-my %setting = (dkim => 'dkim', metrics => 'metrics', 'mta-sts' => 'mta_sts');
-my %ctx = ('mta-sts' => 'relayer "mx": ');
-for my $f (sort keys %use) {
-	my $text = config_text(top => $use{$f});
+my %setting = (dkim => 'dkim', metrics => 'metrics', 'mta-sts' => 'mta_sts',
+    proxy => 'proxy_protocol');
+my %ctx = ('mta-sts' => 'relayer "mx": ', proxy => 'listener "in": ');
+for my $f (sort(keys %use, keys %listener)) {
+	my $text = defined $use{$f} ? config_text(top => $use{$f})
+	    : config_text(listener => $listener{$f});
 	my $file = write_config($text, SPOOL => "$dir/spool", PORT => free_port(),
 	    DNS_PORT => 53, FILE => "$dir/$f.conf");
 	# The line the feature's setting starts on.

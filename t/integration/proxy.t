@@ -12,6 +12,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use SmarthostTest;
 
+skip_unless_built_with('proxy');
 my ($haproxy) = grep { -x } qw(/usr/sbin/haproxy /usr/bin/haproxy);
 plan skip_all => 'haproxy is not installed (Debian package haproxy)'
     unless $haproxy;
