@@ -7,9 +7,11 @@
  * from 8 threads.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -35,15 +37,72 @@ struct fsync_pool {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 work;
 	struct fsync_job	*jobs;
+	struct fsync_job	*after;
 	int			 njobs, next, remaining, stop;
+	bool			 finished;	/* the batch, after included */
 };
 
-/* Sync one job: 0 or its errno. */
+/* Move fromfd/from to tofd/to, never over an existing name.  0 or -1
+ * with errno. */
 static int
-job_sync(const struct fsync_job *j)
+rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 {
-	return (j->datasync ? fdatasync(j->fd) : fsync(j->fd)) == -1 ?
+	struct stat	st;
+
+#ifdef RENAME_NOREPLACE
+	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	/* Without RENAME_NOREPLACE: the names are unique anyway
+	 * (spool_new_id()); this only guards that. */
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(fromfd, from, tofd, to);
+}
+
+/* Sync one job (sets err), then rename it if asked and the sync went
+ * well. */
+static void
+job_run(struct fsync_job *j)
+{
+	j->err = (j->datasync ? fdatasync(j->fd) : fsync(j->fd)) == -1 ?
 	    errno : 0;
+	if (j->err == 0 && j->rename) {
+		if (rename_noreplace(j->fromfd, j->from, j->tofd, j->to) == 0)
+			j->renamed = 1;
+		else
+			j->rename_err = errno;
+	}
+}
+
+/* The batch's last job ended: run after, if any (with p->mu held on
+ * entry and exit), and tell the loop. */
+static void
+batch_end(struct fsync_pool *p)
+{
+	struct fsync_job	*a = p->after;
+
+	if (a != NULL) {
+		pthread_mutex_unlock(&p->mu);
+		if (a->pause > 0 && a->note != NULL)
+			log_warnx("%s", a->note);
+		pthread_mutex_lock(&p->mu);
+		/* A test's pause ends early when the pool stops. */
+		for (int s = 0; s < a->pause && !p->stop; s++) {
+			pthread_mutex_unlock(&p->mu);
+			sleep(1);
+			pthread_mutex_lock(&p->mu);
+		}
+		pthread_mutex_unlock(&p->mu);
+		job_run(a);
+		pthread_mutex_lock(&p->mu);
+	}
+	p->finished = true;
+	(void)write(p->notify[1], "", 1);
 }
 
 static void *
@@ -66,10 +125,10 @@ pool_main(void *arg)
 			pthread_mutex_lock(&p->mu);
 		}
 		pthread_mutex_unlock(&p->mu);
-		p->jobs[i].err = job_sync(&p->jobs[i]);
+		job_run(&p->jobs[i]);
 		pthread_mutex_lock(&p->mu);
 		if (--p->remaining == 0)
-			(void)write(p->notify[1], "", 1);
+			batch_end(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -102,9 +161,10 @@ pool_finished(struct fsync_pool *p)
 	bool	done;
 
 	pthread_mutex_lock(&p->mu);
-	done = p->remaining == 0;
+	done = p->finished;
 	if (done) {
 		p->jobs = NULL;
+		p->after = NULL;
 		p->njobs = p->next = 0;
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -174,23 +234,27 @@ fsync_pool_free(struct fsync_pool *p)
 }
 
 void
-fsync_pool_run(struct fsync_pool *p, struct fsync_job *jobs, int n)
+fsync_pool_run(struct fsync_pool *p, struct fsync_job *jobs, int n,
+    struct fsync_job *after)
 {
 	if (!p->started)
 		pool_start_threads(p);
 	event_add(p->notify_ev, NULL);
 	pthread_mutex_lock(&p->mu);
 	p->jobs = jobs;
+	p->after = after;
+	p->finished = false;
 	p->njobs = p->nthreads > 0 ? n : 0;
 	p->next = 0;
 	p->remaining = n;
-	if (p->nthreads > 0)
+	if (p->nthreads > 0) {
 		pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	if (p->nthreads > 0)
+		pthread_mutex_unlock(&p->mu);
 		return;
+	}
 	for (int i = 0; i < n; i++)
-		jobs[i].err = job_sync(&jobs[i]);
+		job_run(&jobs[i]);
 	p->remaining = 0;
-	(void)write(p->notify[1], "", 1);
+	batch_end(p);
+	pthread_mutex_unlock(&p->mu);
 }

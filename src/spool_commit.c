@@ -4,9 +4,10 @@
  * spool_commit.c — owns the group commit (spool_commit.h): spool_commit()
  * completes each message's one file in tmp/ (the message, then its
  * envelope and trailer: spool_qfile.h), and commits requested while the
- * previous group is being synced are made durable together (one
- * fdatasync per file on fsync_pool.c's threads, renames into queue/, one
- * directory fsync), then their callbacks run.  The reasoning about crashes is above
+ * previous group is being synced are made durable together (on
+ * fsync_pool.c's threads: one fdatasync per file, each followed by its
+ * rename into queue/, then one directory fsync), then their callbacks
+ * run: the loop hears from the threads once per group.  The reasoning about crashes is above
  * commit_run().  It builds on the spool (spool_int.h: its directories and
  * bodies); the spool knows nothing of it.
  */
@@ -168,10 +169,12 @@ struct spool_commits {
 	/* The group being made durable, while the next one gathers in
 	 * pending: one group in flight at a time. */
 	struct commit_list	 inflight;
-	enum { STAGE_IDLE, STAGE_FILES, STAGE_DIR } stage;
+	enum { STAGE_IDLE, STAGE_SYNC } stage;
 	struct fsync_pool	*pool;
 	struct fsync_job	*jobs;
 	int			 njobs;
+	struct fsync_job	 dirjob;	/* the group's directory fsync */
+	char			 note[128];	/* the test hook's log line */
 	int			 dir_syncs;
 	int			 test_pause;	/* group to pause, or 0 */
 };
@@ -264,13 +267,17 @@ commit_undo(struct spool *sp, struct commit *c)
 	}
 }
 
-/* Step 1: every file's content on disk, for the whole group at once:
- * one file per envelope, each with its envelope inside, so one
- * fdatasync each (what a rename into queue/ may point to must be whole
- * first).  Returns the number of jobs started (0: none to wait for). */
+/* Steps 1 to 3 on fsync_pool.c's threads, for the whole group at once:
+ * each file's content on disk (one file per envelope, each with its
+ * envelope inside, so one fdatasync each: what a rename into queue/ may
+ * point to must be whole first), then, by the same thread, its rename to
+ * queue/<id>.q; once every file's job ended, the directory fsync.  The
+ * loop hears once, at the end (commit_group_done()).  Returns the number
+ * of file jobs started (0: none to wait for). */
 static int
 commit_sync_files(struct spool_commits *cm)
 {
+	struct spool	*sp = cm->sp;
 	struct commit	*c;
 	int		 n = 0, cap = 0, i;
 
@@ -288,16 +295,24 @@ commit_sync_files(struct spool_commits *cm)
 			struct commit_env	*ce = &c->envs[i];
 
 			j->arg = c;
+			j->tag = i;
 			j->datasync = 1;
+			j->rename = 1;
+			j->fromfd = sp->tmpfd;
+			j->tofd = sp->queuefd;
+			snprintf(j->to, sizeof(j->to), "%s.q", ce->id);
 			if (i == 0) {
 				j->fd = c->body->fd;
 				strlcpy_(j->what, c->body->name,
 				    sizeof(j->what));
+				strlcpy_(j->from, c->body->name,
+				    sizeof(j->from));
 				n++;
 				continue;
 			}
 			strlcpy_(j->what, ce->copy, sizeof(j->what));
-			j->fd = openat(cm->sp->tmpfd, j->what,
+			strlcpy_(j->from, ce->copy, sizeof(j->from));
+			j->fd = openat(sp->tmpfd, j->what,
 			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (j->fd == -1) {
 				log_warn("spool: open tmp/%s", j->what);
@@ -308,78 +323,64 @@ commit_sync_files(struct spool_commits *cm)
 		}
 	}
 	cm->njobs = n;
-	if (n > 0)
-		fsync_pool_run(cm->pool, cm->jobs, n);
+	if (n == 0)
+		return 0;
+	memset(&cm->dirjob, 0, sizeof(cm->dirjob));
+	cm->dirjob.fd = sp->queuefd;
+	snprintf(cm->dirjob.what, sizeof(cm->dirjob.what), "%s/queue",
+	    sp->dir);
+	cm->dir_syncs++;
+	if (cm->dir_syncs == cm->test_pause) {
+		/* Logged by the thread once the renames are done. */
+		snprintf(cm->note, sizeof(cm->note), "spool: test hook: group "
+		    "%d renamed into queue/, its directory fsync waits %d s",
+		    cm->dir_syncs, TEST_PAUSE_SECONDS);
+		cm->dirjob.note = cm->note;
+		cm->dirjob.pause = TEST_PAUSE_SECONDS;
+	}
+	fsync_pool_run(cm->pool, cm->jobs, n, &cm->dirjob);
 	return n;
 }
 
-/* The jobs of a stage are done: failures fail their commit. */
-static void
+/* The group's jobs ended: a failed sync or rename fails its commit; what
+ * was renamed is marked, its tmp/ name gone.  Returns whether any file
+ * reached queue/. */
+static int
 commit_jobs_done(struct spool_commits *cm)
 {
+	int	renamed = 0;
+
 	for (int i = 0; i < cm->njobs; i++) {
 		struct fsync_job	*j = &cm->jobs[i];
 		struct commit		*c = j->arg;
+		struct commit_env	*ce = &c->envs[j->tag];
 
 		if (j->err != 0) {
 			errno = j->err;
-			log_warn("spool: %s %s", j->datasync ? "fdatasync" :
-			    "fsync", j->what);
-			if (c != NULL)
-				c->failed = 1;
+			log_warn("spool: fdatasync %s", j->what);
+			c->failed = 1;
+		} else if (j->rename_err != 0) {
+			errno = j->rename_err;
+			log_warn("spool: rename tmp/%s to queue/%s", j->from,
+			    j->to);
+			c->failed = 1;
 		}
-		if (c != NULL && j->fd != c->body->fd)
+		if (j->renamed) {
+			renamed = 1;
+			ce->done |= CE_RENAMED;
+			/* Its tmp/ name is gone: nothing to remove there. */
+			if (j->tag == 0)
+				c->body->name[0] = '\0';
+			else
+				ce->copy[0] = '\0';
+		}
+		if (j->fd != c->body->fd)
 			close(j->fd);
 	}
 	free(cm->jobs);
 	cm->jobs = NULL;
 	cm->njobs = 0;
-}
-
-/* Move tmp/from to queue/to, never over an existing name. */
-static int
-commit_rename(struct spool *sp, const char *from, const char *to)
-{
-#ifdef RENAME_NOREPLACE
-	if (renameat2(sp->tmpfd, from, sp->queuefd, to, RENAME_NOREPLACE) ==
-	    0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-#endif
-	/* Ids are unique (spool_new_id()); this only guards that. */
-	if (spool_exists_at(sp->queuefd, to)) {
-		errno = EEXIST;
-		return -1;
-	}
-	return renameat(sp->tmpfd, from, sp->queuefd, to);
-}
-
-/* Step 2: each whole file to its name in queue/, <id>.q. */
-static void
-commit_rename_all(struct spool *sp, struct commit *c)
-{
-	char	qname[NAME_MAX_];
-	int	i;
-
-	for (i = 0; i < c->n; i++) {
-		struct commit_env *ce = &c->envs[i];
-		const char *from = i == 0 ? c->body->name : ce->copy;
-
-		snprintf(qname, sizeof(qname), "%s.q", ce->id);
-		if (commit_rename(sp, from, qname) == -1) {
-			log_warn("spool: rename tmp/%s to queue/%s", from,
-			    qname);
-			c->failed = 1;
-			return;
-		}
-		ce->done |= CE_RENAMED;
-		/* Its tmp/ name is gone: nothing to remove there later. */
-		if (i == 0)
-			c->body->name[0] = '\0';
-		else
-			ce->copy[0] = '\0';
-	}
+	return renamed;
 }
 
 /*
@@ -405,9 +406,13 @@ commit_rename_all(struct spool *sp, struct commit *c)
  *  - ok = 1 is reported only after the directory fsync returned.
  * A failure undoes only the commit it hit; a failed directory fsync fails
  * the whole group, since none of its names is known to be durable.
+ * Steps 1 to 3 run on the threads (commit_sync_files()): a file's rename
+ * follows its own fdatasync on the same thread, and the directory fsync
+ * starts only once every file's job of the group has ended, so the
+ * order above holds for each file; the undo of a failure (after step 3,
+ * on the loop) removes names no client had a 250 for.
  */
-static void	commit_files_synced(struct spool_commits *);
-static void	commit_dir_synced(struct spool_commits *);
+static void	commit_group_done(struct spool_commits *);
 
 /* Start the next group: every commit pending now. */
 static void
@@ -418,81 +423,56 @@ commit_run(int fd, short events, void *arg)
 	if (cm->stage != STAGE_IDLE || TAILQ_EMPTY(&cm->pending))
 		return;
 	TAILQ_CONCAT(&cm->inflight, &cm->pending, entry);
-	cm->stage = STAGE_FILES;
+	cm->stage = STAGE_SYNC;
 	if (commit_sync_files(cm) == 0)
-		commit_files_synced(cm);
+		commit_group_done(cm);
 }
 
-/* A stage's fsyncs ended (fsync_pool.c calls from the loop). */
+/* The group's syncs, renames and directory fsync ended (fsync_pool.c
+ * calls from the loop). */
 static void
 commit_synced(void *arg)
 {
 	struct spool_commits	*cm = arg;
 
-	if (cm->stage == STAGE_FILES)
-		commit_files_synced(cm);
-	else if (cm->stage == STAGE_DIR)
-		commit_dir_synced(cm);
-}
-
-/* Step 2, then the directory fsync (step 3) on the threads. */
-static void
-commit_files_synced(struct spool_commits *cm)
-{
-	struct spool	*sp = cm->sp;
-	struct commit	*c;
-	int		 renamed = 0;
-
-	commit_jobs_done(cm);
-	TAILQ_FOREACH(c, &cm->inflight, entry) {
-		if (!c->failed)
-			commit_rename_all(sp, c);
-		if (c->failed)
-			commit_undo(sp, c);
-		else
-			renamed = 1;
-	}
-	if (!renamed) {
-		commit_dir_synced(cm);
-		return;
-	}
-	cm->dir_syncs++;
-	cm->stage = STAGE_DIR;
-	cm->jobs = xcalloc(1, sizeof(*cm->jobs));
-	cm->jobs[0].fd = sp->queuefd;
-	snprintf(cm->jobs[0].what, sizeof(cm->jobs[0].what), "%s/queue",
-	    sp->dir);
-	if (cm->dir_syncs == cm->test_pause) {
-		log_warnx("spool: test hook: group %d renamed into queue/, its "
-		    "directory fsync waits %d s", cm->dir_syncs,
-		    TEST_PAUSE_SECONDS);
-		cm->jobs[0].pause = TEST_PAUSE_SECONDS;
-	}
-	cm->njobs = 1;
-	fsync_pool_run(cm->pool, cm->jobs, 1);
+	if (cm->stage == STAGE_SYNC)
+		commit_group_done(cm);
 }
 
 /* Steps 4 and 5; then the next group, if one gathered meanwhile. */
 static void
-commit_dir_synced(struct spool_commits *cm)
+commit_group_done(struct spool_commits *cm)
 {
 	struct spool		*sp = cm->sp;
 	struct commit_list	 group;
 	struct commit		*c;
-	int			 dir_failed = 0;
+	int			 issued = cm->njobs > 0, undone = 0;
+	int			 dir_failed;
 
-	if (cm->njobs == 1 && cm->jobs[0].arg == NULL)
-		dir_failed = cm->jobs[0].err != 0;
-	commit_jobs_done(cm);
+	dir_failed = issued && cm->dirjob.err != 0;
 	if (dir_failed) {
-		TAILQ_FOREACH(c, &cm->inflight, entry) {
-			if (!c->failed)
-				commit_undo(sp, c);
-			c->failed = 1;
-		}
-		/* Best effort, so that the undo sticks. */
-		(void)fsync(sp->queuefd);
+		errno = cm->dirjob.err;
+		log_warn("spool: fsync %s", cm->dirjob.what);
 	}
+	if (issued)
+		(void)commit_jobs_done(cm);
+	/* A failed directory fsync fails the whole group: none of its names
+	 * is known to be durable.  A commit whose own file failed loses the
+	 * files of it that did reach queue/.  Neither had a 250: a crash
+	 * before the undo sticks delivers such a whole .q anyway, a
+	 * duplicate at worst. */
+	TAILQ_FOREACH(c, &cm->inflight, entry) {
+		if (dir_failed)
+			c->failed = 1;
+		if (c->failed) {
+			for (int i = 0; i < c->n; i++)
+				undone |= (c->envs[i].done & CE_RENAMED) != 0;
+			commit_undo(sp, c);
+		}
+	}
+	/* Best effort, so that the undo sticks. */
+	if (undone)
+		(void)fsync(sp->queuefd);
 
 	/* Step 4: the tmp/ body name is no longer needed either way. */
 	TAILQ_INIT(&group);
@@ -563,7 +543,7 @@ spool_commits_free(struct spool_commits *cm)
 	/* The threads first: nothing may fsync what is undone below. */
 	fsync_pool_free(cm->pool);
 	if (cm->njobs > 0)
-		commit_jobs_done(cm);
+		(void)commit_jobs_done(cm);
 	TAILQ_CONCAT(&cm->inflight, &cm->pending, entry);
 	if (!TAILQ_EMPTY(&cm->inflight))
 		log_warnx("spool: abandoning commits not yet durable");
