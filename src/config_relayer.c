@@ -352,6 +352,15 @@ parse_relayer(struct loader *ld, const config_setting_t *g,
 			return fail(ld, g, "type is required");
 		if (get_enum(ld, s, "type", &type_enum, &type) == -1)
 			return -1;
+#ifndef WITH_MAILDROP
+		/* Left out (configure.ac): refused, not ignored, so that mail
+		 * routed to this relayer never waits for a command that is
+		 * not there. */
+		if (type == RELAY_MAILDROP)
+			return fail(ld, s, "type: smarthostd was built without "
+			    "the maildrop relayer (./configure "
+			    "--enable-maildrop)");
+#endif
 	}
 	r->type = type;
 	if (parse_opts(ld, g, relayer_opts, nitems(relayer_opts), r,

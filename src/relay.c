@@ -56,7 +56,11 @@ relay_ops_of(enum relay_type type)
 	case RELAY_MAILDIR:
 		return &relay_maildir_ops;
 	case RELAY_MAILDROP:
+#ifdef WITH_MAILDROP
 		return &relay_maildrop_ops;
+#else
+		break;	/* left out: config_relayer.c refuses the type */
+#endif
 	}
 	return NULL;
 }
@@ -316,7 +320,11 @@ void
 relay_exit(void)
 {
 	const struct relay_ops	*all[] = { &relay_smtp_ops, &relay_mx_ops,
-				    &relay_maildir_ops, &relay_maildrop_ops };
+				    &relay_maildir_ops,
+#ifdef WITH_MAILDROP
+				    &relay_maildrop_ops,
+#endif
+				};
 	struct done_later	*dl;
 	size_t			 i;
 

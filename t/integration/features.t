@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The smarthostd authors
 # features.t -- the optional features of configure.ac (--disable-dkim,
-# --disable-metrics, --disable-mta-sts, --disable-proxy; --enable-small
+# --disable-metrics, --disable-mta-sts, --disable-proxy, --disable-maildrop;
+# --enable-small
 # leaves them out unless named): the
 # --version line names what the build left out, as the Makefile's own
 # conditionals say; a configuration that uses a feature left out is refused
@@ -18,9 +19,10 @@ use SmarthostTest;
 my $top = $ENV{TOP_BUILDDIR} // srcdir();
 my $cs = slurp("$top/config.status") // die "no config.status in $top\n";
 my %cond = (dkim => 'WITH_DKIM', metrics => 'WITH_METRICS',
-    'mta-sts' => 'WITH_MTA_STS', proxy => 'WITH_PROXY');
+    'mta-sts' => 'WITH_MTA_STS', proxy => 'WITH_PROXY',
+    maildrop => 'WITH_MAILDROP');
 my %what = (dkim => 'DKIM', metrics => 'metrics', 'mta-sts' => 'MTA-STS',
-    proxy => 'the PROXY protocol');
+    proxy => 'the PROXY protocol', maildrop => 'the maildrop relayer');
 # configure's own record of each automake condition: "#" when false.
 my %false;
 for my $f (sort keys %cond) {
@@ -40,13 +42,16 @@ my %use = (
 	    . free_port() . '; };',
 	'mta-sts' => "relayers = ( { name = \"mx\"; type = \"mx\";\n"
 	    . "  mta_sts = true; } );",
+	maildrop => "relayers = ( { name = \"local\";\n"
+	    . "  type = \"maildrop\"; command = [ \"/bin/true\" ]; } );",
 );
 # Those set inside the test listener rather than at the top.
 my %listener = (proxy => "\n  proxy_protocol = true;");
 # The setting that names each feature, where the error points.
 my %setting = (dkim => 'dkim', metrics => 'metrics', 'mta-sts' => 'mta_sts',
-    proxy => 'proxy_protocol');
-my %ctx = ('mta-sts' => 'relayer "mx": ', proxy => 'listener "in": ');
+    proxy => 'proxy_protocol', maildrop => 'type');
+my %ctx = ('mta-sts' => 'relayer "mx": ', proxy => 'listener "in": ',
+    maildrop => 'relayer "local": ');
 for my $f (sort(keys %use, keys %listener)) {
 	my $text = defined $use{$f} ? config_text(top => $use{$f})
 	    : config_text(listener => $listener{$f});

@@ -14,6 +14,8 @@ use Cwd qw(abs_path);
 use Test::More;
 use SmarthostTest;
 
+skip_unless_built_with('maildrop');
+
 my $script = abs_path(srcdir() . '/t/lib/fake-maildrop.sh');
 ok(defined $script && -f $script, 'test peer fake-maildrop.sh exists')
     or BAIL_OUT('no t/lib/fake-maildrop.sh');

@@ -357,6 +357,38 @@ static const char full_text[] =
 "  );\n"								/* 60 */
 "};\n";
 
+#ifndef WITH_MAILDROP
+/*
+ * Without the maildrop relayer (./configure --disable-maildrop) the full
+ * file is refused at that relayer; the rest of it is checked with a maildir
+ * relayer of the same name on the same three lines, so every line number
+ * stays.
+ */
+static const char maildrop_entry[] =
+"  { name = \"local\"; type = \"maildrop\";\n"
+"    command = [ \"/usr/bin/maildrop\", \"-f\", \"%{sender}\", \"%{recipient}\" ];\n"
+"    timeout = \"2m\"; },\n";
+static const char maildir_entry[] =
+"  { name = \"local\"; type = \"maildir\";\n"
+"    path = \"/var/mail/%{local}\";\n"
+"    },\n";
+
+static char *
+full_text_without_maildrop(void)
+{
+	const char	*p = strstr(full_text, maildrop_entry);
+	char		*out;
+
+	if (p == NULL)
+		return NULL;
+	out = xmalloc(sizeof(full_text) + sizeof(maildir_entry));
+	memcpy(out, full_text, (size_t)(p - full_text));
+	strcpy(out + (p - full_text), maildir_entry);
+	strcat(out, p + strlen(maildrop_entry));
+	return out;
+}
+#endif
+
 static void
 test_full(void)
 {
@@ -367,12 +399,28 @@ test_full(void)
 	const struct domain_conf	*d;
 	char				 want[PATH_MAX];
 	int				 i, found;
+#ifndef WITH_MAILDROP
+	char				*text;
+#endif
 
 	if (!have_certs) {
 		skip("full file needs openssl certificates");
 		return;
 	}
+#ifdef WITH_MAILDROP
 	cfg = load(full_text);
+#else
+	cfg = load(full_text);
+	ok(cfg == NULL && strstr(err, "t.conf:38: relayer \"local\": type: "
+	    "smarthostd was built without the maildrop relayer (./configure "
+	    "--enable-maildrop)") != NULL,
+	    "maildrop left out: the full file is refused at its maildrop relayer");
+	config_unref(cfg);
+	text = full_text_without_maildrop();
+	ok(text != NULL, "maildrop left out: the entry is replaced");
+	cfg = text != NULL ? load(text) : NULL;
+	free(text);
+#endif
 	ok(cfg != NULL, "full file loads");
 	if (cfg == NULL) {
 		printf("# %s\n", err);
@@ -477,12 +525,18 @@ test_full(void)
 			found++;
 	is_int(found, 1, "auth with required: warning with file:line");
 	r = config_relayer(cfg, "local");
+#ifdef WITH_MAILDROP
 	is_int(r->type, RELAY_MAILDROP, "maildrop");
 	is_int(r->n_command, 4, "command argv");
 	is_str(r->command[0], "/usr/bin/maildrop", "argv[0]");
 	is_str(r->command[2], "%{sender}", "template kept");
 	ok(r->command[4] == NULL, "command NULL-terminated");
 	is_int(r->timeout, 120, "maildrop timeout");
+#else
+	skip("maildrop relayer settings: smarthostd was built without the "
+	    "maildrop relayer (./configure --enable-maildrop)");
+	is_int(r->type, RELAY_MAILDIR, "maildrop left out: maildir in its place");
+#endif
 	ok(r->ehlo_as == NULL && r->hosts == NULL, "no smtp fields");
 	r = config_relayer(cfg, "box");
 	is_int(r->type, RELAY_MAILDIR, "maildir");
@@ -915,6 +969,7 @@ static const struct bad_case bad_cases[] = {
 	  "ca_file = \"/nonexistent/ca.pem\"; } );\n",
 	  "t.conf:2: relayer \"r\": cannot read ca_file \"/nonexistent/ca.pem\""
 	  ": No such file or directory" },
+#ifdef WITH_MAILDROP
 	{ "maildrop without command", "relayers = ( { name = \"r\"; type = "
 	  "\"maildrop\"; } );\n",
 	  "t.conf:1: relayer \"r\": command is required for type maildrop" },
@@ -929,6 +984,12 @@ static const struct bad_case bad_cases[] = {
 	  "\"maildrop\";\n  command = [ \"/bin/md\", \"%{user}\" ]; } );\n",
 	  "t.conf:2: relayer \"r\": command: unknown placeholder \"%{user}\" "
 	  "(expected %{sender}, %{recipient}, %{local}, %{domain})" },
+#else
+	{ "maildrop left out", "relayers = ( { name = \"r\";\n  type = "
+	  "\"maildrop\"; command = [ \"/bin/md\" ]; } );\n",
+	  "t.conf:2: relayer \"r\": type: smarthostd was built without the "
+	  "maildrop relayer (./configure --enable-maildrop)" },
+#endif
 	{ "maildrop timeout on mx", "relayers = ( { name = \"r\"; type = "
 	  "\"mx\"; timeout = \"1m\"; } );\n",
 	  "t.conf:1: relayer \"r\": setting \"timeout\" does not apply to type "
