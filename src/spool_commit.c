@@ -414,17 +414,30 @@ commit_jobs_done(struct spool_commits *cm)
  */
 static void	commit_group_done(struct spool_commits *);
 
-/* Start the next group: every commit pending now. */
+/* Make every commit pending now the group in flight and hand it to the
+ * threads.  false: nothing to sync (every commit failed already); the
+ * group is then ended by commit_group_done() without threads. */
+static bool
+commit_start(struct spool_commits *cm)
+{
+	TAILQ_CONCAT(&cm->inflight, &cm->pending, entry);
+	cm->stage = STAGE_SYNC;
+	return commit_sync_files(cm) > 0;
+}
+
+/* Start the next group, or end one that had nothing to sync. */
 static void
 commit_run(int fd, short events, void *arg)
 {
 	struct spool_commits	*cm = arg;
 
+	if (cm->stage == STAGE_SYNC && cm->njobs == 0) {
+		commit_group_done(cm);
+		return;
+	}
 	if (cm->stage != STAGE_IDLE || TAILQ_EMPTY(&cm->pending))
 		return;
-	TAILQ_CONCAT(&cm->inflight, &cm->pending, entry);
-	cm->stage = STAGE_SYNC;
-	if (commit_sync_files(cm) == 0)
+	if (!commit_start(cm))
 		commit_group_done(cm);
 }
 
@@ -483,7 +496,11 @@ commit_group_done(struct spool_commits *cm)
 		c->body = NULL;
 	}
 	cm->stage = STAGE_IDLE;
-	if (!TAILQ_EMPTY(&cm->pending))
+	/* The next group goes to the threads before this one's callbacks
+	 * (250 replies, queueing, relay starts), so the disk works while
+	 * the loop does; one that has nothing to sync ends from the loop,
+	 * never from here. */
+	if (!TAILQ_EMPTY(&cm->pending) && !commit_start(cm))
 		event_active(cm->commit_ev, EV_TIMEOUT, 1);
 
 	/* Step 5: callbacks, which may commit again (into cm->pending) or

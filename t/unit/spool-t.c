@@ -845,6 +845,62 @@ test_write_buffered(void)
 	    "says why, and the buffer keeps its octets");
 }
 
+/* A commit that fails before any sync, queued while a group is in
+ * flight (so that the group's end finds nothing to sync next): its
+ * callback still runs once with ok = 0, and the next commit works. */
+struct behind {
+	struct spool	*sp;
+	struct envelope	*bad;
+	struct result	*r;
+};
+
+static void
+commit_bad_behind(evutil_socket_t fd, short what, void *arg)
+{
+	struct behind		*bh = arg;
+	struct spool_body	*b = spool_body_new(bh->sp);
+
+	spool_body_write(b, "bad\r\n", 5);
+	spool_commit(cm, b, &bh->bad, 1, commit_done, bh->r);
+}
+
+static void
+test_failure_behind_group(struct event_base *base, struct spool *sp)
+{
+	struct spool_body	*b;
+	struct envelope		*good, *bad, *next;
+	struct result		 rg = { 0, -1 }, rb = { 0, -1 }, rn = { 0, -1 };
+	struct behind		 bh;
+	struct timeval		 zero = { 0, 0 };
+
+	b = spool_body_new(sp);
+	spool_body_write(b, "good\r\n", 6);
+	good = make_env("x@y", "good@y");
+	bad = make_env("x@y", "bad@y");
+	strlcpy_(bad->id, "../../bad", sizeof(bad->id));
+	bh.sp = sp;
+	bh.bad = bad;
+	bh.r = &rb;
+	spool_commit(cm, b, &good, 1, commit_done, &rg);
+	event_base_once(base, -1, EV_TIMEOUT, commit_bad_behind, &bh, &zero);
+	event_base_dispatch(base);
+	ok(rg.calls == 1 && rg.ok == 1, "behind a group: the group's commit ok");
+	ok(rb.calls == 1 && rb.ok == 0,
+	    "behind a group: a commit failed before its sync: ok = 0, once");
+	b = spool_body_new(sp);
+	spool_body_write(b, "next\r\n", 6);
+	next = make_env("x@y", "next@y");
+	spool_commit(cm, b, &next, 1, commit_done, &rn);
+	event_base_dispatch(base);
+	ok(rn.calls == 1 && rn.ok == 1, "... and the next commit works");
+	is_int(count_dir("tmp"), 0, "... tmp/ empty");
+	spool_remove(sp, good);
+	spool_remove(sp, next);
+	envelope_free(good);
+	envelope_free(bad);
+	envelope_free(next);
+}
+
 static char	later_ids[40][32];
 
 /* spool_remove_later(): the files go on the unlink thread, in order
@@ -955,6 +1011,7 @@ main(void)
 	test_prepend(base, sp);
 	test_failures(base, sp, ids[1]);
 	test_update_remove(sp, ids[0], ids[2]);
+	test_failure_behind_group(base, sp);
 	test_remove_later(base, sp);
 	spool_commits_free(cm);
 	spool_free(sp);
