@@ -9,10 +9,15 @@
  * struct smtp_tx is one mail transaction (sender, recipients, MAIL
  * parameters, the receive.c transaction and the DATA filter).  RSET, HELO/EHLO and
  * the end of a transaction free only the tx.  Both are declared in
- * smtp_session_int.h, shared with the session's three other files: the
- * command table and the commands before DATA (smtp_session_cmd.c), the
- * message's reception from DATA or BDAT to the commit's reply
- * (smtp_session_data.c) and the AUTH exchange (smtp_session_auth.c).
+ * smtp_session_int.h, shared with the session's four other files: the
+ * plain read path (smtp_session_rx.c), the command table and the
+ * commands before DATA (smtp_session_cmd.c), the message's reception
+ * from DATA or BDAT to the commit's reply (smtp_session_data.c) and the
+ * AUTH exchange (smtp_session_auth.c).
+ *
+ * A plain connection's socket bufferevent only writes: the session reads
+ * it itself, one read(2) at a time into the bufferevent's input
+ * (smtp_session_rx.c).  Under TLS the bufferevent reads, as libevent does.
  *
  * Input is processed as it arrives: every complete command line buffered
  * is answered in one go by session_command() (replies appended to the
@@ -66,8 +71,6 @@
  * read; resume once it is down to OUTPUT_LOW. */
 #define OUTPUT_MAX	(64 * 1024)
 #define OUTPUT_LOW	(16 * 1024)
-/* Stop reading from the socket while this much input is unprocessed. */
-#define INPUT_MAX	(64 * 1024)
 
 static const char *const state_names[] = {
 	"GREETED", "HELO", "MAIL", "RCPT", "DATA", "COMMIT", "CLOSING"
@@ -153,11 +156,19 @@ session_reply(struct smtp_session *s, const char *fmt, ...)
 void
 session_update_read(struct smtp_session *s)
 {
-	if (s->state == S_CLOSING || s->state == S_COMMIT || s->out_paused ||
-	    s->eof || s->auth_wait)
-		bufferevent_disable(s->bev, EV_READ);
-	else
+	bool	on;
+
+	on = !(s->state == S_CLOSING || s->state == S_COMMIT ||
+	    s->out_paused || s->eof || s->auth_wait);
+	if (s->rx != NULL)
+		/* Our own read path keeps the bufferevent's high watermark
+		 * itself (smtp_session_rx.c). */
+		session_rx_set(s, on && evbuffer_get_length(
+		    bufferevent_get_input(s->bev)) < INPUT_MAX);
+	else if (on)
 		bufferevent_enable(s->bev, EV_READ);
+	else
+		bufferevent_disable(s->bev, EV_READ);
 }
 
 static void
@@ -225,8 +236,10 @@ smtp_session_new(const struct smtp_session_env *env, struct config *cfg,
 		s->plain = true;
 	}
 	s->ev_free = event_new(s->base, -1, 0, session_free_cb, s);
-	if (s->bev == NULL || s->ev_free == NULL) {
+	if (s->bev == NULL || s->ev_free == NULL ||
+	    (s->plain && session_rx_new(s, fd) == -1)) {
 		log_warnx("smtp %s: cannot set up a session", s->ip);
+		session_rx_free(s);
 		if (s->bev != NULL)
 			bufferevent_free(s->bev);
 		else
@@ -259,8 +272,12 @@ smtp_session_new(const struct smtp_session_env *env, struct config *cfg,
 	session_reply(s, "220 %s", lc->banner);
 	/* A socket bufferevent starts with writing enabled and arms its
 	 * write event only once output waits; enabling it again would arm
-	 * it now, for a write event that finds nothing to write. */
-	bufferevent_enable(s->bev, s->plain ? EV_READ : EV_READ | EV_WRITE);
+	 * it now, for a write event that finds nothing to write.  A plain
+	 * one never reads: smtp_session_rx.c does. */
+	if (s->plain)
+		session_rx_set(s, true);
+	else
+		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	return s;
 }
 
@@ -273,6 +290,7 @@ smtp_session_free(struct smtp_session *s)
 	/* libevent may free the bufferevents later: no callback to us. */
 	if (s->drain_cb != NULL)
 		evbuffer_remove_cb_entry(s->drain, s->drain_cb);
+	session_rx_free(s);		/* before the socket closes */
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
 	event_free(s->ev_free);
@@ -301,6 +319,7 @@ session_schedule_free(struct smtp_session *s)
 		return;
 	s->freeing = true;
 	deadline_stop(s->deadline);
+	session_rx_set(s, false);
 	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	event_active(s->ev_free, EV_TIMEOUT, 1);
 }
@@ -499,6 +518,9 @@ session_starttls(struct smtp_session *s)
 	s->discarding = false;
 	session_enter_state(s, S_GREETED);
 
+	/* From here the TLS filter reads the socket, through the socket
+	 * bufferevent's own reading; ours stops before a byte of TLS. */
+	session_rx_free(s);
 	/* The TLS bufferevent keeps the time; the socket one must not. */
 	bufferevent_set_timeouts(s->bev, NULL, NULL);
 	if ((bev = tls_server_filter(s->base, s->ssl_ctx, s->bev)) == NULL) {
@@ -626,7 +648,13 @@ session_deadline(void *arg)
 static void
 session_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct smtp_session	*s = arg;
+	session_conn_event(arg, what);
+}
+
+void
+session_conn_event(struct smtp_session *s, short what)
+{
+	struct bufferevent	*bev = s->bev;
 	char			 buf[512];
 
 	if (what & BEV_EVENT_CONNECTED) {

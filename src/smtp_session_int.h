@@ -2,8 +2,9 @@
 /* Copyright (c) 2026 The smarthostd authors */
 /*
  * smtp_session_int.h — the receiving session's two objects and what its
- * four files call of each other: the connection and its life
- * (smtp_session.c), the command table and the commands before DATA
+ * five files call of each other: the connection and its life
+ * (smtp_session.c), its read path on a plain connection
+ * (smtp_session_rx.c), the command table and the commands before DATA
  * (smtp_session_cmd.c), the message's reception after DATA or BDAT
  * (smtp_session_data.c) and the AUTH exchange (smtp_session_auth.c).
  * Nothing else includes it: smtp_server.c sees smtp_session.h and an
@@ -40,6 +41,8 @@ struct listener_conf;
 /* Replies made while one read is handled wait in the session and leave
  * together (pipelined commands: RFC 2920); the longest reply line fits. */
 #define PEND_MAX	1024
+/* Stop reading from the socket while this much input is unprocessed. */
+#define INPUT_MAX	(64 * 1024)
 
 enum session_state {
 	S_GREETED,	/* waiting for EHLO/HELO */
@@ -86,6 +89,8 @@ struct smtp_session {
 	struct config		*cfg;		/* own reference */
 	const struct listener_conf *lc;		/* inside cfg */
 	struct bufferevent	*bev;
+	struct event		*rx;		/* plain: our read event, the
+						   bufferevent only writes */
 	struct event		*ev_free;
 	struct deadline		*deadline;	/* for a line, or for DATA */
 	struct sockaddr_storage	 peer;
@@ -162,6 +167,21 @@ const char *session_input_piece(struct smtp_session *, size_t max,
 /* Handle everything buffered, until more input is needed or something
  * must finish first (a caller that resumes a paused session). */
 void	session_process(struct smtp_session *);
+/* What the bufferevent reports (BEV_EVENT_*: end of file, error,
+ * timeout, TLS handshake done), and the same from the plain read path. */
+void	session_conn_event(struct smtp_session *, short);
+
+/*
+ * smtp_session_rx.c: reading a plain connection (one read(2) per
+ * readiness into the bufferevent's input).
+ */
+
+/* The read event on fd (off until session_rx_set()); -1 if none. */
+int	session_rx_new(struct smtp_session *, int);
+/* For good (STARTTLS, the end): nothing is read here any more. */
+void	session_rx_free(struct smtp_session *);
+/* Reading on (the read timeout starts again) or off. */
+void	session_rx_set(struct smtp_session *, bool);
 
 /*
  * smtp_session_cmd.c: the command table.
