@@ -158,14 +158,20 @@ session_update_read(struct smtp_session *s)
 {
 	bool	on;
 
-	on = !(s->state == S_CLOSING || s->state == S_COMMIT ||
-	    s->out_paused || s->eof || s->auth_wait);
+	on = !(s->state == S_CLOSING || s->out_paused || s->eof ||
+	    s->auth_wait);
 	if (s->rx != NULL)
-		/* Our own read path keeps the bufferevent's high watermark
-		 * itself (smtp_session_rx.c). */
+		/*
+		 * Our own read path keeps the bufferevent's high watermark
+		 * itself (smtp_session_rx.c).  It stays on while a commit is
+		 * in flight: what the client pipelines after the end of data
+		 * only waits in the input (session_process() reads no command
+		 * in S_COMMIT), and turning reading off and on around every
+		 * commit cost two epoll_ctl per message.
+		 */
 		session_rx_set(s, on && evbuffer_get_length(
 		    bufferevent_get_input(s->bev)) < INPUT_MAX);
-	else if (on)
+	else if (on && s->state != S_COMMIT)
 		bufferevent_enable(s->bev, EV_READ);
 	else
 		bufferevent_disable(s->bev, EV_READ);

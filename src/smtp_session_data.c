@@ -14,8 +14,10 @@
  * reserve and max_message_size are checked per chunk: past either, the
  * rest is read to the end and thrown away, and the end of data refuses
  * the message.  Otherwise the end of data hands it to receive_commit()
- * and the session waits in S_COMMIT, reading nothing, until
- * commit_done() gives the client its 250 or 451.
+ * and the session waits in S_COMMIT, processing nothing, until
+ * commit_done() gives the client its 250 or 451 (on a plain connection
+ * what the client pipelines meanwhile is read into the input, up to its
+ * limit; under TLS reading is off).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -16,7 +16,8 @@
  * INPUT_MAX octets buffered (reading stops there and resumes once the
  * session has taken some: session_update_read()), the read timeout, and
  * the end of file or an error handed to the session's event handler as
- * the bufferevent would have.
+ * the bufferevent would have.  Unlike the bufferevent's, reading stays
+ * on while a message's commit is in flight (session_update_read()).
  *
  * STARTTLS ends this path for good before the TLS filter takes the
  * socket (session_rx_free()): what was read ahead of the switch is still
@@ -106,7 +107,11 @@ rx_ready(evutil_socket_t fd, short what, void *arg)
 	int			 err;
 
 	if (what & EV_TIMEOUT) {
-		rx_event(s, BEV_EVENT_TIMEOUT, 0);
+		/* Reading stays on while a commit is in flight; then the
+		 * session waits on us, not on the client (the event is
+		 * persistent: the timeout starts again). */
+		if (s->state != S_COMMIT)
+			rx_event(s, BEV_EVENT_TIMEOUT, 0);
 		return;
 	}
 	if ((len = evbuffer_get_length(in)) >= INPUT_MAX) {

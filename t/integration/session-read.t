@@ -7,7 +7,10 @@
 # pipelines far more than the 64 KiB input limit while reading none of
 # its replies is paused and resumed without losing a command; a 1 MB message sent in one write arrives whole; a client that
 # shuts down its sending side after QUIT still gets every reply (end of
-# file after the input).
+# file after the input).  Reading stays on while a commit is in flight:
+# what the client pipelines after the end of data is answered only after
+# the message's 250, and a commit longer than the timeout is not a
+# client's timeout.
 use strict;
 use warnings;
 use IO::Select;
@@ -92,5 +95,64 @@ ok($s->wait_eof(5), 'then the daemon closes');
 $s->close;
 ok($sink->wait_messages(2, 20) >= 2, 'the half-closed client\'s message delivered');
 
+# 4. The end of data and 20,000 NOOPs (120 KB, more than the input
+# limit) in one write: reading goes on while the commit is in flight,
+# stops at the limit, and no NOOP is answered before the 250 of the
+# message.
+$n = 20_000;
+$s = smtp_session(port => $d->port, timeout => 30);
+$s->start_ehlo('read.test');
+$s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<commit\@y.test>\r\nDATA\r\n");
+is(codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
+ok($s->send("Subject: commit\r\n\r\nbody\r\n.\r\n" . ("NOOP\r\n" x $n)
+    . "QUIT\r\n"), 'the end of data, NOOPs and QUIT in one write');
+my $first = $s->reply(30);
+like($first ? $first->{raw} : '', qr/^250 2\.0\.0 Ok: queued as \S+\r\n\z/,
+    'the first reply is the message\'s 250');
+($ok, $bad) = (0, 0);
+for (1 .. $n) {
+	my $r = $s->reply(30);
+	last unless $r;
+	$r->{code} == 250 && $r->{last} !~ /queued/ ? $ok++ : $bad++;
+}
+is($ok, $n, "then $n replies to the NOOPs");
+is($bad, 0, 'and nothing else');
+is(codes($s->reply), '221', 'then the 221 to QUIT');
+$s->close;
+
 ok($d->alive, 'daemon alive');
+$d->stop;
+
+# 5. A commit that takes longer than the listener's timeout (the test
+# hook holds the first group's directory fsync): the client's next
+# command, sent meanwhile, is read but not answered, and the read
+# timeout does not end the session, which is waiting on the spool, not
+# on the client.
+$ENV{SMARTHOSTD_TEST_COMMIT_PAUSE} = 1;
+my $p = start_daemon(
+    config_text => {
+	listener => 'timeout = "2s";',
+	relayers => sink_relayer($sink),
+	routing => 'default_relayer = "sink";',
+    });
+delete $ENV{SMARTHOSTD_TEST_COMMIT_PAUSE};
+ok($p->wait_log(qr/test hook SMARTHOSTD_TEST_COMMIT_PAUSE=1 set/, 5),
+    'the commit hook is on');
+$s = smtp_session(port => $p->port);
+$s->start_ehlo('read.test');
+$s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<slow\@y.test>\r\nDATA\r\n");
+is(codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
+$off = $p->log_size;
+$s->send("Subject: slow\r\n\r\nbody\r\n.\r\n");
+ok($p->wait_log(qr/test hook: group 1 .*waits/, 10, after => $off),
+    'the commit is held');
+ok($s->send("NOOP\r\n"), 'a NOOP while the commit is held');
+my $r = $s->reply(4);
+ok(!defined $r, 'no reply for twice the timeout: neither the NOOP\'s nor a 421')
+    or diag($r->{raw});
+ok(!$s->{eof}, 'and the connection is open');
+unlike(substr($p->log, $off), qr/timeout/, 'no timeout logged');
+$s->close;
+$p->kill9;
+
 done_testing();
