@@ -257,6 +257,14 @@ check_listener(struct loader *ld, const config_setting_t *g,
 #endif
 
 	s = config_setting_get_member(g, "auth");
+#ifndef WITH_AUTH_SERVER
+	/* Left out (configure.ac): refused, not ignored, since a client
+	 * told to authenticate would be refused or, with auth "optional",
+	 * could no longer relay as it did. */
+	if (l->auth != AUTH_NONE)
+		return fail(ld, s, "auth: smarthostd was built without AUTH for "
+		    "clients (./configure --enable-auth-server)");
+#endif
 	if (l->auth != AUTH_NONE) {
 		if (l->users == NULL)
 			return fail(ld, s, "users is required with auth = "

@@ -20,6 +20,8 @@ use MIME::Base64 qw(encode_base64);
 use SmarthostTest;
 use TestCerts;
 
+skip_unless_built_with('auth-server');
+
 BEGIN {
 	eval { require IO::Socket::SSL; 1 }
 	    or plan skip_all => 'IO::Socket::SSL missing '

@@ -15,6 +15,8 @@ use TestCerts;
 use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(time sleep);
 
+skip_unless_built_with('auth-server');
+
 BEGIN {
 	eval { require IO::Socket::SSL; 1 }
 	    or plan skip_all => 'IO::Socket::SSL missing '

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The smarthostd authors
 # features.t -- the optional features of configure.ac (--disable-dkim,
-# --disable-metrics, --disable-mta-sts, --disable-proxy, --disable-maildrop;
-# --enable-small
+# --disable-metrics, --disable-mta-sts, --disable-proxy, --disable-maildrop,
+# --disable-auth-server; --enable-small
 # leaves them out unless named): the
 # --version line names what the build left out, as the Makefile's own
 # conditionals say; a configuration that uses a feature left out is refused
@@ -20,9 +20,10 @@ my $top = $ENV{TOP_BUILDDIR} // srcdir();
 my $cs = slurp("$top/config.status") // die "no config.status in $top\n";
 my %cond = (dkim => 'WITH_DKIM', metrics => 'WITH_METRICS',
     'mta-sts' => 'WITH_MTA_STS', proxy => 'WITH_PROXY',
-    maildrop => 'WITH_MAILDROP');
+    maildrop => 'WITH_MAILDROP', 'auth-server' => 'WITH_AUTH_SERVER');
 my %what = (dkim => 'DKIM', metrics => 'metrics', 'mta-sts' => 'MTA-STS',
-    proxy => 'the PROXY protocol', maildrop => 'the maildrop relayer');
+    proxy => 'the PROXY protocol', maildrop => 'the maildrop relayer',
+    'auth-server' => 'AUTH for clients');
 # configure's own record of each automake condition: "#" when false.
 my %false;
 for my $f (sort keys %cond) {
@@ -46,11 +47,17 @@ my %use = (
 	    . "  type = \"maildrop\"; command = [ \"/bin/true\" ]; } );",
 );
 # Those set inside the test listener rather than at the top.
-my %listener = (proxy => "\n  proxy_protocol = true;");
+my $hash = `openssl passwd -6 pw`;
+chomp $hash;
+write_file("$dir/users", "alice:$hash\n");
+chmod(0600, "$dir/users");
+my %listener = (proxy => "\n  proxy_protocol = true;",
+    'auth-server' => "\n  auth = \"optional\"; users = \"$dir/users\";");
 # The setting that names each feature, where the error points.
 my %setting = (dkim => 'dkim', metrics => 'metrics', 'mta-sts' => 'mta_sts',
-    proxy => 'proxy_protocol', maildrop => 'type');
+    proxy => 'proxy_protocol', maildrop => 'type', 'auth-server' => 'auth');
 my %ctx = ('mta-sts' => 'relayer "mx": ', proxy => 'listener "in": ',
+    'auth-server' => 'listener "in": ',
     maildrop => 'relayer "local": ');
 for my $f (sort(keys %use, keys %listener)) {
 	my $text = defined $use{$f} ? config_text(top => $use{$f})

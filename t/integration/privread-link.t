@@ -18,6 +18,8 @@ use MIME::Base64 qw(encode_base64);
 use SmarthostTest;
 use TestCerts;
 
+skip_unless_built_with('auth-server');
+
 plan skip_all => 'needs root to run the daemon as another user' if $> != 0;
 my @mail = getpwnam('mail');
 plan skip_all => 'needs the user mail' unless @mail;

@@ -12,6 +12,8 @@ use Test::More;
 use SmarthostTest;
 use TestCerts;
 
+skip_unless_built_with('auth-server');
+
 my $msmtp = (grep { -x } '/usr/bin/msmtp', '/usr/local/bin/msmtp')[0];
 plan skip_all => 'msmtp missing (Debian: msmtp)' unless $msmtp;
 

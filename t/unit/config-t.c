@@ -357,37 +357,61 @@ static const char full_text[] =
 "  );\n"								/* 60 */
 "};\n";
 
-#ifndef WITH_MAILDROP
 /*
- * Without the maildrop relayer (./configure --disable-maildrop) the full
- * file is refused at that relayer; the rest of it is checked with a maildir
- * relayer of the same name on the same three lines, so every line number
- * stays.
+ * A build without an optional feature (configure.ac) refuses the full file
+ * at the first setting that needs it; the rest of the file is checked with
+ * each such setting replaced, on the same lines, so every line number
+ * stays.  In file order; refusal is the message for the first.
  */
-static const char maildrop_entry[] =
-"  { name = \"local\"; type = \"maildrop\";\n"
-"    command = [ \"/usr/bin/maildrop\", \"-f\", \"%{sender}\", \"%{recipient}\" ];\n"
-"    timeout = \"2m\"; },\n";
-static const char maildir_entry[] =
-"  { name = \"local\"; type = \"maildir\";\n"
-"    path = \"/var/mail/%{local}\";\n"
-"    },\n";
-
-static char *
-full_text_without_maildrop(void)
-{
-	const char	*p = strstr(full_text, maildrop_entry);
-	char		*out;
-
-	if (p == NULL)
-		return NULL;
-	out = xmalloc(sizeof(full_text) + sizeof(maildir_entry));
-	memcpy(out, full_text, (size_t)(p - full_text));
-	strcpy(out + (p - full_text), maildir_entry);
-	strcat(out, p + strlen(maildrop_entry));
-	return out;
-}
+struct full_edit {
+	const char	*from, *to, *refusal;
+};
+static const struct full_edit full_edits[] = {
+#ifndef WITH_AUTH_SERVER
+	{ " auth = \"required\"; users = \"@D@/users\";", "",
+	  "t.conf:21: listener \"sub\": auth: smarthostd was built without "
+	  "AUTH for clients (./configure --enable-auth-server)" },
+	{ " auth = \"optional\";\n", "\n", NULL },
+	{ "    users = \"@D@/users\"; batch_handling", "    batch_handling",
+	  NULL },
 #endif
+#ifndef WITH_MAILDROP
+	/* A maildir relayer of the same name in its place. */
+	{ "  { name = \"local\"; type = \"maildrop\";\n"
+	  "    command = [ \"/usr/bin/maildrop\", \"-f\", \"%{sender}\", "
+	  "\"%{recipient}\" ];\n"
+	  "    timeout = \"2m\"; },\n",
+	  "  { name = \"local\"; type = \"maildir\";\n"
+	  "    path = \"/var/mail/%{local}\";\n"
+	  "    },\n",
+	  "t.conf:38: relayer \"local\": type: smarthostd was built without "
+	  "the maildrop relayer (./configure --enable-maildrop)" },
+#endif
+	{ NULL, NULL, NULL }
+};
+
+/* The full file with every edit made; NULL if one does not apply. */
+static char *
+full_text_edited(void)
+{
+	const struct full_edit	*e;
+	char			*t = xstrdup(full_text), *out;
+	const char		*p;
+
+	for (e = full_edits; e->from != NULL; e++) {
+		if ((p = strstr(t, e->from)) == NULL) {
+			free(t);
+			return NULL;
+		}
+		out = xmalloc(strlen(t) + strlen(e->to) + 1);
+		memcpy(out, t, (size_t)(p - t));
+		strcpy(out + (p - t), e->to);
+		strcat(out, p + strlen(e->from));
+		free(t);
+		t = out;
+	}
+	return t;
+}
 
 static void
 test_full(void)
@@ -399,28 +423,29 @@ test_full(void)
 	const struct domain_conf	*d;
 	char				 want[PATH_MAX];
 	int				 i, found;
-#ifndef WITH_MAILDROP
 	char				*text;
-#endif
+	int				 refused;
 
 	if (!have_certs) {
 		skip("full file needs openssl certificates");
 		return;
 	}
-#ifdef WITH_MAILDROP
-	cfg = load(full_text);
-#else
-	cfg = load(full_text);
-	ok(cfg == NULL && strstr(err, "t.conf:38: relayer \"local\": type: "
-	    "smarthostd was built without the maildrop relayer (./configure "
-	    "--enable-maildrop)") != NULL,
-	    "maildrop left out: the full file is refused at its maildrop relayer");
-	config_unref(cfg);
-	text = full_text_without_maildrop();
-	ok(text != NULL, "maildrop left out: the entry is replaced");
-	cfg = text != NULL ? load(text) : NULL;
-	free(text);
-#endif
+	if (full_edits[0].from == NULL)
+		cfg = load(full_text);
+	else {
+		cfg = load(full_text);
+		refused = cfg == NULL && strstr(err, full_edits[0].refusal) !=
+		    NULL;
+		ok(refused, "a feature left out: the full file is refused "
+		    "where it is first used");
+		if (!refused)
+			printf("#   %s\n", err);
+		config_unref(cfg);
+		text = full_text_edited();
+		ok(text != NULL, "a feature left out: its settings replaced");
+		cfg = text != NULL ? load(text) : NULL;
+		free(text);
+	}
 	ok(cfg != NULL, "full file loads");
 	if (cfg == NULL) {
 		printf("# %s\n", err);
@@ -474,14 +499,21 @@ test_full(void)
 	snprintf(want, sizeof(want), "%s/key.pem", dir);
 	is_str(l->key, want, "key");
 	ok(l->require_tls, "require_tls");
+#ifdef WITH_AUTH_SERVER
 	is_int(l->auth, AUTH_REQUIRED, "auth required");
 	snprintf(want, sizeof(want), "%s/users", dir);
 	is_str(l->users, want, "users");
+#else
+	skip("listener auth and users: smarthostd was built without AUTH "
+	    "for clients (./configure --enable-auth-server)");
+#endif
 	is_int(l->n_relay_from, 0, "relay_from [ ] is none");
 	ok(l->max_message_size == 1048576, "size as integer");
 	l = config_listener(cfg, "smtps");
 	is_int(l->tls, LTLS_IMPLICIT, "implicit");
+#ifdef WITH_AUTH_SERVER
 	is_int(l->auth, AUTH_OPTIONAL, "auth optional");
+#endif
 	is_int(l->batch, BATCH_BIFURCATE_ALWAYS, "BifurcateAlways");
 	is_str(l->address, "127.0.0.1", "address default");
 
@@ -879,6 +911,7 @@ static const struct bad_case bad_cases[] = {
 	  "require_tls = true; } );\n",
 	  "t.conf:2: listener \"x\": require_tls needs tls = \"starttls\" or "
 	  "\"implicit\"" },
+#ifdef WITH_AUTH_SERVER
 	{ "auth without users", "listeners = ( { name = \"x\";\n  auth = "
 	  "\"required\"; } );\n",
 	  "t.conf:2: listener \"x\": users is required with auth = "
@@ -887,6 +920,12 @@ static const struct bad_case bad_cases[] = {
 	  "\"optional\";\n  users = \"/nonexistent/users\"; } );\n",
 	  "t.conf:2: listener \"x\": cannot read users \"/nonexistent/users\": "
 	  "No such file or directory" },
+#else
+	{ "auth left out", "listeners = ( { name = \"x\";\n  auth = "
+	  "\"optional\"; users = \"@D@/users\"; } );\n",
+	  "t.conf:2: listener \"x\": auth: smarthostd was built without AUTH "
+	  "for clients (./configure --enable-auth-server)" },
+#endif
 	{ "users without auth", "listeners = ( { name = \"x\";\n  users = "
 	  "\"@D@/users\"; } );\n",
 	  "t.conf:2: listener \"x\": users is set but auth is \"none\"" },
