@@ -94,7 +94,8 @@ struct relayer_conf {
 	long		 connect_timeout, command_timeout, data_timeout;
 	int		 port;			/* smtp and mx: 25 */
 	/* mx */
-	bool		 mta_sts;		/* apply MTA-STS (mta_sts.h) */
+	bool		 mta_sts;		/* apply MTA-STS (mta_sts.h);
+						   read it with RELAYER_MTA_STS */
 	/* smtp */
 	char		**hosts;		/* in order; names or IP literals */
 	int		 n_hosts;
@@ -224,5 +225,14 @@ const char	*relay_type_to_text(enum relay_type);
 const char	*client_tls_to_text(enum client_tls);
 const char	*dane_mode_to_text(enum dane_mode);
 const char	*batch_mode_to_text(enum batch_mode);
+
+/* A relayer's mta_sts: in a build without MTA-STS (configure.ac) it is
+ * refused at load, so the constant false lets the compiler leave out what
+ * only a policy needs (relay_mx.c, relay_pool_walk.c). */
+#ifdef WITH_MTA_STS
+#define RELAYER_MTA_STS(rc)	((rc)->mta_sts)
+#else
+#define RELAYER_MTA_STS(rc)	false
+#endif
 
 #endif

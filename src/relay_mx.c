@@ -187,7 +187,8 @@ rm_mx_cb(void *arg, enum resolver_status st, bool secure,
 	struct delivery		*d = l->d;
 	struct relay_host	*hosts, implicit;
 	struct sts_policy	 pol;
-	bool			 sts = d->relayer->mta_sts, have_pol = l->have_pol;
+	bool			 sts = RELAYER_MTA_STS(d->relayer);
+	bool			 have_pol = l->have_pol;
 	int			*prefs, i, nh = 0;
 
 	pol = l->pol;
@@ -326,7 +327,7 @@ rm_deliver(void *state, struct delivery *d)
 	l->r = r;
 	l->d = d;
 	TAILQ_INSERT_TAIL(&r->lookups, l, entry);
-	if (d->relayer->mta_sts) {
+	if (RELAYER_MTA_STS(d->relayer)) {
 		l->sq = mta_sts_lookup(r->base, r->dns, d->cfg, d->relayer,
 		    d->nexthop, rm_sts_cb, l);
 		return;

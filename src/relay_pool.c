@@ -257,7 +257,7 @@ rp_dest_get(struct relay_pool *p, const struct sockaddr_storage *ss,
 	/* MTA-STS enforce, where DANE does not apply (it takes
 	 * precedence): a verified certificate for the MX host's name. */
 	if (w->tlsa == NULL && w->host >= 0 && w->host < w->n_hosts &&
-	    w->hosts[w->host].sts_verify && servername != NULL &&
+	    HOST_STS_VERIFY(&w->hosts[w->host]) && servername != NULL &&
 	    conf.tls < CTLS_VERIFY)
 		conf.tls = CTLS_VERIFY;
 	TAILQ_FOREACH(dest, &p->dests, entry) {

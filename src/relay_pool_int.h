@@ -68,6 +68,16 @@ struct rp_host {
 	bool			 sts_verify, sts_mismatch;	/* relay_pool.h */
 };
 
+/* A host's sts_verify and sts_mismatch: only a relayer with mta_sts sets
+ * them, and without MTA-STS there is none (RELAYER_MTA_STS). */
+#ifdef WITH_MTA_STS
+#define HOST_STS_VERIFY(h)	((h)->sts_verify)
+#define HOST_STS_MISMATCH(h)	((h)->sts_mismatch)
+#else
+#define HOST_STS_VERIFY(h)	false
+#define HOST_STS_MISMATCH(h)	false
+#endif
+
 struct rp_walk {
 	TAILQ_ENTRY(rp_walk)	 wentry;	/* in dest->waiting */
 	TAILQ_ENTRY(rp_walk)	 pentry;	/* in pool->walks */

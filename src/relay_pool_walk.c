@@ -283,7 +283,7 @@ rp_walk_next(struct rp_walk *w)
 			h = &w->hosts[w->host];
 			/* DANE did not apply after all: MTA-STS's word
 			 * stands. */
-			if (h->sts_mismatch && w->tlsa == NULL) {
+			if (HOST_STS_MISMATCH(h) && w->tlsa == NULL) {
 				walk_sts_skip(w);
 				continue;
 			}
@@ -307,7 +307,7 @@ rp_walk_next(struct rp_walk *w)
 		h = &w->hosts[w->host];
 		/* Where DANE cannot apply, a host MTA-STS refuses is not
 		 * even looked up. */
-		if (h->sts_mismatch && (p->rc->dane == DANE_OFF ||
+		if (HOST_STS_MISMATCH(h) && (p->rc->dane == DANE_OFF ||
 		    !h->secure)) {
 			walk_sts_skip(w);
 			continue;
