@@ -237,8 +237,7 @@ opt_metrics(struct loader *ld, const struct opt *o, const config_setting_t *s,
 	if (s == NULL)
 		return 0;
 #ifndef WITH_METRICS
-	return fail(ld, s, "%s: smarthostd was built without metrics "
-	    "(./configure --enable-metrics)", o->name);
+	return fail_without(ld, s, o->name, "metrics", "metrics");
 #else
 	if (parse_group(ld, s, o->name, metrics_opts, nitems(metrics_opts),
 	    &cfg->metrics) == -1)

@@ -251,9 +251,9 @@ check_listener(struct loader *ld, const config_setting_t *g,
 	/* Left out (configure.ac): refused, not ignored, since a listener
 	 * behind a load balancer would take its address for the client's. */
 	if (l->proxy_protocol)
-		return fail(ld, config_setting_get_member(g, "proxy_protocol"),
-		    "proxy_protocol: smarthostd was built without the "
-		    "PROXY protocol (./configure --enable-proxy)");
+		return fail_without(ld, config_setting_get_member(g,
+		    "proxy_protocol"), "proxy_protocol", "the PROXY protocol",
+		    "proxy");
 #endif
 
 	s = config_setting_get_member(g, "auth");
@@ -262,8 +262,8 @@ check_listener(struct loader *ld, const config_setting_t *g,
 	 * told to authenticate would be refused or, with auth "optional",
 	 * could no longer relay as it did. */
 	if (l->auth != AUTH_NONE)
-		return fail(ld, s, "auth: smarthostd was built without AUTH for "
-		    "clients (./configure --enable-auth-server)");
+		return fail_without(ld, s, "auth", "AUTH for clients",
+		    "auth-server");
 #endif
 	if (l->auth != AUTH_NONE) {
 		if (l->users == NULL)

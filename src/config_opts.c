@@ -32,6 +32,14 @@
  */
 
 int
+fail_without(struct loader *ld, const config_setting_t *s,
+    const char *setting, const char *what, const char *feature)
+{
+	return fail(ld, s, "%s: smarthostd was built without %s (./configure "
+	    "--enable-%s)", setting, what, feature);
+}
+
+int
 fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
 	const char	*file = NULL;

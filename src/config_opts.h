@@ -57,27 +57,37 @@ typedef int (*opt_fn)(struct loader *, const struct opt *,
 /*
  * One setting of a table.  Packed (about 110 of them, in tables read once
  * at load): what a kind does not use shares storage with what it does, so
- * an entry is 40 bytes rather than 88 on LP64.  A designated initializer
+ * an entry is 32 bytes rather than 88 on LP64 (relocated data in a PIE,
+ * inside RELRO).  A designated initializer
  * that sets two members of the union is an -Woverride-init error.
  */
 struct opt {
 	const char	*name;
-	long long	 def;		/* numbers, bools and enums */
 	union {
 		const char	*defstr;	/* strings and paths */
 		const struct enum_def *en;	/* O_ENUM */
 		opt_fn		 fn;	/* O_FUNC; O_LIST, O_CHECKED: check
 					   each value, given as obj */
 	};
-	int		 min, max;	/* O_INT range; O_LIST least count */
+	int		 def;		/* numbers, bools and enums: every
+					   default fits (the largest 25 MiB) */
+	int		 max;		/* O_INT range */
+	short		 min;		/* O_INT range; O_LIST least count */
 	unsigned short	 off;
 	unsigned short	 noff;		/* O_LIST: offset of the count */
 	unsigned char	 kind;		/* enum opt_kind */
 	unsigned char	 only;		/* relayer types it applies to; 0: all */
 };
+_Static_assert(sizeof(void *) != 8 || sizeof(struct opt) == 32,
+    "struct opt: 32 bytes an entry on LP64");
 
 /* Report "file:line: <ctx><message>" into ld->err; always returns -1. */
 int	fail(struct loader *, const config_setting_t *, const char *, ...);
+/* The same for a setting that needs a feature this build left out
+ * (configure.ac): "<setting>: smarthostd was built without <what>
+ * (./configure --enable-<feature>)", one text for all of them. */
+int	fail_without(struct loader *, const config_setting_t *,
+	    const char *setting, const char *what, const char *feature);
 /* Record "file:line: <ctx><message>" in the configuration's warnings. */
 void	warn_at(struct loader *, const config_setting_t *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

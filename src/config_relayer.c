@@ -357,9 +357,8 @@ parse_relayer(struct loader *ld, const config_setting_t *g,
 		 * routed to this relayer never waits for a command that is
 		 * not there. */
 		if (type == RELAY_MAILDROP)
-			return fail(ld, s, "type: smarthostd was built without "
-			    "the maildrop relayer (./configure "
-			    "--enable-maildrop)");
+			return fail_without(ld, s, "type",
+			    "the maildrop relayer", "maildrop");
 #endif
 	}
 	r->type = type;
@@ -370,9 +369,8 @@ parse_relayer(struct loader *ld, const config_setting_t *g,
 	/* Left out (configure.ac): refused, not ignored, since enforce mode
 	 * is a promise about which hosts may receive the mail. */
 	if (r->mta_sts)
-		return fail(ld, config_setting_get_member(g, "mta_sts"),
-		    "mta_sts: smarthostd was built without MTA-STS "
-		    "(./configure --enable-mta-sts)");
+		return fail_without(ld, config_setting_get_member(g,
+		    "mta_sts"), "mta_sts", "MTA-STS", "mta-sts");
 #endif
 	if (g != NULL && check_relayer(ld, g, r) == -1)
 		return -1;

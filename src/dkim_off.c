@@ -19,8 +19,7 @@ opt_dkim(struct loader *ld, const struct opt *o, const config_setting_t *s,
 {
 	if (s == NULL)
 		return 0;
-	return fail(ld, s, "%s: smarthostd was built without DKIM "
-	    "(./configure --enable-dkim)", o->name);
+	return fail_without(ld, s, o->name, "DKIM", "dkim");
 }
 
 void
