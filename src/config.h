@@ -234,5 +234,12 @@ const char	*batch_mode_to_text(enum batch_mode);
 #else
 #define RELAYER_MTA_STS(rc)	false
 #endif
+/* A listener's auth, likewise: without AUTH for clients anything but
+ * "none" is refused at load, so the users files and the EHLO keyword go. */
+#ifdef WITH_AUTH_SERVER
+#define LISTENER_AUTH(lc)	((lc)->auth)
+#else
+#define LISTENER_AUTH(lc)	AUTH_NONE
+#endif
 
 #endif

@@ -91,7 +91,7 @@ listener_secrets(struct config *cfg, SSL_CTX **ctxs, struct auth_users **users,
 				goto fail;
 			}
 		}
-		if (lc->auth != AUTH_NONE) {
+		if (LISTENER_AUTH(lc) != AUTH_NONE) {
 			users[i] = auth_users_load(lc->users, why, sizeof(why));
 			if (users[i] == NULL) {
 				snprintf(err, errlen, "listener %s: users "

@@ -63,7 +63,7 @@ cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	if (s->lc->tls == LTLS_STARTTLS && !s->tls && s->ssl_ctx != NULL)
 		session_reply(s, "250-STARTTLS");
 	/* Never offered in cleartext. */
-	if (s->lc->auth != AUTH_NONE && s->tls && s->users != NULL)
+	if (LISTENER_AUTH(s->lc) != AUTH_NONE && s->tls && s->users != NULL)
 		session_reply(s, "250-AUTH PLAIN LOGIN");
 	session_reply(s, "250 ENHANCEDSTATUSCODES");
 }
@@ -73,7 +73,7 @@ check_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	if (s->lc->require_tls && !s->tls)
 		return "530 5.7.0 Must issue a STARTTLS command first";
-	if (s->lc->auth == AUTH_REQUIRED && s->auth_user == NULL)
+	if (LISTENER_AUTH(s->lc) == AUTH_REQUIRED && s->auth_user == NULL)
 		return "530 5.7.0 Authentication required";
 	if (cmd->has_size && cmd->size > s->lc->max_message_size)
 		return "552 5.3.4 Message size exceeds fixed limit";

@@ -198,10 +198,11 @@ rfc5322_date(time_t t, char *buf, size_t size)
 {
 	struct tm	tm;
 
-	/* The C locale's names are what RFC 5322 wants; always UTC. */
-	static const char *const days[] =
+	/* The C locale's names are what RFC 5322 wants; always UTC.  Arrays
+	 * of chars, not of pointers: no relocated data in a PIE. */
+	static const char days[][4] =
 	    { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr",
 	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
 	gmtime_r(&t, &tm);
