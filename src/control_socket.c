@@ -16,6 +16,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,7 @@ control_clear(const char *path, const struct sockaddr_un *sun, char *err,
 	struct stat	st;
 	int		fd, rc, saved;
 
-	if (lstat(path, &st) == -1) {
+	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "control socket %s: %s", path,
@@ -202,7 +203,7 @@ control_clear(const char *path, const struct sockaddr_un *sun, char *err,
 		return -1;
 	}
 	/* Nobody listens: left by a daemon that did not exit cleanly. */
-	if (unlink(path) == -1 && errno != ENOENT) {
+	if (unlinkat(AT_FDCWD, path, 0) == -1 && errno != ENOENT) {
 		snprintf(err, errlen, "control socket %s: unlink: %s", path,
 		    strerror(errno));
 		return -1;
@@ -247,7 +248,7 @@ control_socket_new(struct event_base *base, const char *path,
 		snprintf(err, errlen, "control socket %s: listen: %s", path,
 		    strerror(errno));
 		close(fd);
-		unlink(path);
+		unlinkat(AT_FDCWD, path, 0);
 		return NULL;
 	}
 	ctl = xcalloc(1, sizeof(*ctl));
@@ -261,7 +262,7 @@ control_socket_new(struct event_base *base, const char *path,
 	if (ctl->listener == NULL) {
 		snprintf(err, errlen, "control socket %s: cannot listen", path);
 		close(fd);
-		unlink(path);
+		unlinkat(AT_FDCWD, path, 0);
 		free(ctl->path);
 		free(ctl);
 		return NULL;
@@ -281,7 +282,7 @@ control_socket_free(struct control_socket *ctl)
 		client_free(c);
 	evconnlistener_free(ctl->listener);
 	/* After a privilege drop this may fail; the next start clears it. */
-	if (unlink(ctl->path) == -1 && errno != ENOENT)
+	if (unlinkat(AT_FDCWD, ctl->path, 0) == -1 && errno != ENOENT)
 		log_debug("control socket %s: unlink: %s", ctl->path,
 		    strerror(errno));
 	free(ctl->path);

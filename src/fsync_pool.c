@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -94,7 +95,7 @@ batch_end(struct fsync_pool *p)
 		/* A test's pause ends early when the pool stops. */
 		for (int s = 0; s < a->pause && !p->stop; s++) {
 			pthread_mutex_unlock(&p->mu);
-			sleep(1);
+			nanosleep(&(struct timespec){ .tv_sec = 1 }, NULL);
 			pthread_mutex_lock(&p->mu);
 		}
 		pthread_mutex_unlock(&p->mu);
@@ -121,7 +122,7 @@ pool_main(void *arg)
 		/* A test's pause ends early when the pool stops. */
 		for (int s = 0; s < p->jobs[i].pause && !p->stop; s++) {
 			pthread_mutex_unlock(&p->mu);
-			sleep(1);
+			nanosleep(&(struct timespec){ .tv_sec = 1 }, NULL);
 			pthread_mutex_lock(&p->mu);
 		}
 		pthread_mutex_unlock(&p->mu);

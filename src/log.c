@@ -118,10 +118,12 @@ out_value(struct out *o, const char *v, size_t len, enum val_ctx ctx)
 	if (len == (size_t)-1)
 		len = strlen(v);
 	else {
-		len = strnlen(v, len);
+		/* strndup() stops at a NUL too: the copy's length is
+		 * strnlen()'s. */
 		v = copy = strndup(v, len);
 		if (v == NULL)
 			return;
+		len = strlen(v);
 	}
 	quote = ctx != VAL_QUOTED && needs_quotes(v, ctx);
 	if (quote || ctx == VAL_QUOTED)

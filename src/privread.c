@@ -123,7 +123,7 @@ restart:
 		errno = EINVAL;
 		return -1;
 	}
-	if (lstat("/", &st) == -1)
+	if (fstatat(AT_FDCWD, "/", &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
 	if (!dir_trusted(&st, &sticky)) {
 		snprintf(why, whylen, "/ may be changed by others than root");
@@ -147,7 +147,7 @@ restart:
 		curlen += n;
 		cur[curlen] = '\0';
 		p = e;
-		if (lstat(cur, &st) == -1)
+		if (fstatat(AT_FDCWD, cur, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			return -1;
 		/* In a sticky directory others may write, only what root
 		 * owns is out of their reach. */

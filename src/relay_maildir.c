@@ -143,7 +143,7 @@ md_subdir(const char *dir, const char *sub)
 	char	*path = xasprintf("%s/%s", dir, sub);
 	int	 fd;
 
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+	if (mkdirat(AT_FDCWD, path, 0700) == -1 && errno != EEXIST)
 		fd = -1;
 	else
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

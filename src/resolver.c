@@ -95,7 +95,7 @@ rq_hosts_refresh(struct resolver *d)
 
 	if (d->hosts_path == NULL)
 		return;
-	if (stat(d->hosts_path, &st) == -1)
+	if (fstatat(AT_FDCWD, d->hosts_path, &st, 0) == -1)
 		memset(&st, 0, sizeof(st));
 	if (d->hosts_read && st.st_ino == d->hosts_st.st_ino &&
 	    st.st_dev == d->hosts_st.st_dev &&

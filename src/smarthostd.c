@@ -236,7 +236,8 @@ drop_privileges(struct daemon *d)
 	/* The daemon removes its control socket at exit; root can still
 	 * connect to it, being root. */
 	if (d->cfg->control != NULL &&
-	    lchown(d->cfg->control, pw->pw_uid, pw->pw_gid) == -1 &&
+	    fchownat(AT_FDCWD, d->cfg->control, pw->pw_uid, pw->pw_gid,
+	    AT_SYMLINK_NOFOLLOW) == -1 &&
 	    errno != ENOENT)
 		fatal("cannot give %s to user \"%s\"", d->cfg->control,
 		    d->cfg->user);
@@ -320,7 +321,7 @@ pid_file_remove(struct daemon *d)
 {
 	if (d->pid_fd == -1)
 		return;
-	if (unlink(d->pid_path) == -1 && errno != ENOENT &&
+	if (unlinkat(AT_FDCWD, d->pid_path, 0) == -1 && errno != ENOENT &&
 	    ftruncate(d->pid_fd, 0) == -1)
 		log_warn("cannot remove or empty pid file %s", d->pid_path);
 	close(d->pid_fd);

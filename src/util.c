@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -330,12 +331,12 @@ mkdir_p(const char *path, unsigned parents, unsigned last)
 		if (*s != '/' || s[-1] == '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, parents) == -1 && errno != EEXIST)
+		if (mkdirat(AT_FDCWD, p, parents) == -1 && errno != EEXIST)
 			r = -1;
 		*s = '/';
 	}
 	if (r == 0) {
-		if (mkdir(p, last) == 0)
+		if (mkdirat(AT_FDCWD, p, last) == 0)
 			r = chmod(p, last) == 0 ? 1 : -1;
 		else if (errno != EEXIST)
 			r = -1;
