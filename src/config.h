@@ -85,7 +85,8 @@ struct relayer_conf {
 	char		*auth_username;		/* NULL: no AUTH */
 	char		*auth_password;		/* read from password_file at load */
 	enum dane_mode	 dane;			/* mx only; needs trust_ad to
-						   ever apply */
+						   ever apply; read it with
+						   RELAYER_DANE */
 	char		*ehlo_as;		/* defaults to hostname */
 	int		 pool_size;
 	long		 idle_timeout;
@@ -233,6 +234,15 @@ const char	*batch_mode_to_text(enum batch_mode);
 #define RELAYER_MTA_STS(rc)	((rc)->mta_sts)
 #else
 #define RELAYER_MTA_STS(rc)	false
+#endif
+
+/* A relayer's dane: in a build without DANE (configure.ac) anything but
+ * "off" is refused at load, so the constant DANE_OFF lets the compiler
+ * leave out the TLSA step (relay_pool_walk.c). */
+#ifdef WITH_DANE
+#define RELAYER_DANE(rc)	((rc)->dane)
+#else
+#define RELAYER_DANE(rc)	DANE_OFF
 #endif
 /* A listener's auth, likewise: without AUTH for clients anything but
  * "none" is refused at load, so the users files and the EHLO keyword go. */

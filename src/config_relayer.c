@@ -372,6 +372,13 @@ parse_relayer(struct loader *ld, const config_setting_t *g,
 		return fail_without(ld, config_setting_get_member(g,
 		    "mta_sts"), "mta_sts", "MTA-STS", "mta-sts");
 #endif
+#ifndef WITH_DANE
+	/* Left out (configure.ac): refused, not ignored, since "mandatory"
+	 * promises authenticated TLS or no delivery at all. */
+	if (r->dane != DANE_OFF)
+		return fail_without(ld, config_setting_get_member(g, "dane"),
+		    "dane", "DANE", "dane");
+#endif
 	if (g != NULL && check_relayer(ld, g, r) == -1)
 		return -1;
 	if (g == NULL)

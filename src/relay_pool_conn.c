@@ -99,8 +99,9 @@ rp_conn_start_tx(struct rp_conn *conn, struct rp_walk *w)
 	d->remote = xstrdup(conn->dest->remote);
 	/* A DANE destination's connections are up only once a TLSA record
 	 * has authenticated the peer (smtp_client_tls.c). */
-	d->dane = conn->dest->pool->rc->dane == DANE_OFF ? DLV_DANE_OFF :
-	    conn->dest->dane != NULL ? DLV_DANE_VERIFIED : DLV_DANE_NONE;
+	d->dane = RELAYER_DANE(conn->dest->pool->rc) == DANE_OFF ?
+	    DLV_DANE_OFF : conn->dest->dane != NULL ? DLV_DANE_VERIFIED :
+	    DLV_DANE_NONE;
 	smtp_client_start_tx(conn->c, d);
 }
 

@@ -95,7 +95,7 @@ walk_failed(struct rp_walk *w)
 void
 rp_walk_dest_dane(struct rp_walk *w, const struct rp_dest *dest)
 {
-	if (dest->pool->rc->dane == DANE_OFF)
+	if (RELAYER_DANE(dest->pool->rc) == DANE_OFF)
 		w->last_dane = DLV_DANE_OFF;
 	else
 		w->last_dane = dest->dane != NULL ? DLV_DANE_FAILED :
@@ -122,9 +122,10 @@ walk_tlsa_cb(void *arg, enum resolver_status st, bool secure,
 	struct rp_walk		*w = arg;
 	struct relay_pool	*p = w->pool;
 	const char		*name = w->hosts[w->host].name;
-	bool			 mandatory = p->rc->dane == DANE_MANDATORY;
+	bool			 mandatory;
 	char			 buf[512];
 
+	mandatory = RELAYER_DANE(p->rc) == DANE_MANDATORY;
 	w->q = NULL;
 	if (st == RESOLVER_TEMPFAIL) {
 		/* RFC 7672 2.2: a secure host whose TLSA records cannot
@@ -167,7 +168,7 @@ walk_dane(struct rp_walk *w, bool addr_secure)
 	dane_tlsa_set_free(w->tlsa);
 	w->tlsa = NULL;
 	w->tls_floor = CTLS_NONE;
-	if (p->rc->dane == DANE_OFF) {
+	if (RELAYER_DANE(p->rc) == DANE_OFF) {
 		w->last_dane = DLV_DANE_OFF;
 		return false;
 	}
@@ -192,7 +193,7 @@ walk_dane(struct rp_walk *w, bool addr_secure)
 	}
 	log_debug("relayer %s: DANE does not apply to %s: %s", p->rc->name,
 	    h->name != NULL ? h->name : h->addr, why);
-	if (p->rc->dane == DANE_MANDATORY) {
+	if (RELAYER_DANE(p->rc) == DANE_MANDATORY) {
 		snprintf(buf, sizeof(buf), "451 4.7.5 %s: DANE does not apply "
 		    "(%s; dane = mandatory)", h->name != NULL ? h->name :
 		    h->addr, why);
@@ -228,7 +229,7 @@ walk_dns_cb(void *arg, enum resolver_status st, bool secure,
 		log_info("relayer %s: %s", p->rc->name, buf);
 		rp_walk_set_err(w, buf, NULL);
 		/* Not a DANE failure: DANE never got to this host. */
-		w->last_dane = p->rc->dane == DANE_OFF ? DLV_DANE_OFF :
+		w->last_dane = RELAYER_DANE(p->rc) == DANE_OFF ? DLV_DANE_OFF :
 		    DLV_DANE_NONE;
 	}
 	rp_walk_next(w);
@@ -307,7 +308,7 @@ rp_walk_next(struct rp_walk *w)
 		h = &w->hosts[w->host];
 		/* Where DANE cannot apply, a host MTA-STS refuses is not
 		 * even looked up. */
-		if (HOST_STS_MISMATCH(h) && (p->rc->dane == DANE_OFF ||
+		if (HOST_STS_MISMATCH(h) && (RELAYER_DANE(p->rc) == DANE_OFF ||
 		    !h->secure)) {
 			walk_sts_skip(w);
 			continue;

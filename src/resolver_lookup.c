@@ -349,6 +349,7 @@ resolver_mx(struct resolver *d, const char *domain, resolver_mx_cb cb, void *arg
 	    udns_mx_cb, q));
 }
 
+#ifdef WITH_DANE
 static void
 udns_tlsa_cb(struct dns_ctx *ctx, void *result, void *arg)
 {
@@ -375,6 +376,7 @@ resolver_tlsa(struct resolver *d, const char *name, resolver_tlsa_cb cb,
 	return query_sent(q, dns_submit_p(d->ctx, name, DNS_C_IN, DANE_T_TLSA,
 	    rq_flags(d), dane_tlsa_parse, udns_tlsa_cb, q));
 }
+#endif
 
 struct resolver_query *
 resolver_txt(struct resolver *d, const char *name, resolver_txt_cb cb,

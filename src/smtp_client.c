@@ -350,7 +350,7 @@ smtp_client_new(struct event_base *base, const struct sockaddr *sa,
 	if (c->conf.implicit_tls && c->conf.tls < CTLS_REQUIRED)
 		c->conf.tls = CTLS_REQUIRED;
 	/* DANE: authenticated TLS or nothing (RFC 7672 2.2). */
-	if (c->conf.dane != NULL)
+	if (SC_DANE(&c->conf) != NULL)
 		c->conf.tls = CTLS_VERIFY;
 	if ((size_t)salen <= sizeof(c->sa)) {
 		memcpy(&c->sa, sa, salen);

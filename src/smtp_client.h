@@ -79,9 +79,18 @@ struct smtp_client_conf {
 						   IP literal */
 	/* DANE (RFC 7672): the host's usable TLSA records, or NULL.  Set,
 	 * STARTTLS is required (tls is taken as "verify", never a
-	 * plaintext retry) and the peer must match one of them. */
+	 * plaintext retry) and the peer must match one of them.  Read it
+	 * with SC_DANE. */
 	const struct dane_tlsa_set *dane;
 };
+
+/* A conf's dane: always NULL in a build without DANE (configure.ac), and
+ * the constant lets the compiler leave the DANE handshake out. */
+#ifdef WITH_DANE
+#define SC_DANE(conf)	((conf)->dane)
+#else
+#define SC_DANE(conf)	((const struct dane_tlsa_set *)NULL)
+#endif
 
 /*
  * Fill conf from a relayer, the next hop's domains entry (NULL if none: its

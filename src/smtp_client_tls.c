@@ -62,8 +62,8 @@ sc_tls_start(struct smtp_client *c)
 	struct bufferevent	*under = c->bev, *bev;
 	char			 err[512];
 
-	if (c->conf.dane != NULL)
-		c->ssl = tls_client_ssl_dane(c->conf.dane, c->conf.tls_cert,
+	if (SC_DANE(&c->conf) != NULL)
+		c->ssl = tls_client_ssl_dane(SC_DANE(&c->conf), c->conf.tls_cert,
 		    c->conf.tls_key, c->conf.servername, err, sizeof(err));
 	else
 		c->ssl = tls_client_ssl(c->conf.tls == CTLS_VERIFY,
@@ -103,7 +103,7 @@ void
 sc_tls_done(struct smtp_client *c)
 {
 	/* The handshake verifies; this is a second look, never a first. */
-	if (c->conf.dane != NULL && !tls_client_dane_verified(c->ssl)) {
+	if (SC_DANE(&c->conf) != NULL && !tls_client_dane_verified(c->ssl)) {
 		sc_fail(c, "451 4.7.5 TLS with %s not authenticated by its "
 		    "TLSA records", c->remote);
 		return;

@@ -98,6 +98,7 @@ tc_ctx_new(bool verify, bool dane, const char *ca_file, const char *ca_path,
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+#ifdef WITH_DANE
 	if (dane) {
 		/* The TLSA records are the only trust: no store loaded. */
 		if (SSL_CTX_dane_enable(ctx) <= 0) {
@@ -109,6 +110,7 @@ tc_ctx_new(bool verify, bool dane, const char *ca_file, const char *ca_path,
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		return ctx;
 	}
+#endif
 	if (!verify) {
 		/* opportunistic and required: encryption without trust. */
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -246,6 +248,7 @@ tls_client_ssl(bool verify, const char *ca_file, const char *ca_path,
 	return ssl;
 }
 
+#ifdef WITH_DANE
 SSL *
 tls_client_ssl_dane(const struct dane_tlsa_set *tlsa, const char *cert,
     const char *key, const char *servername, char *err, size_t errlen)
@@ -304,6 +307,7 @@ tls_client_dane_verified(SSL *ssl)
 	return SSL_get_verify_result(ssl) == X509_V_OK &&
 	    SSL_get0_dane_authority(ssl, NULL, NULL) >= 0;
 }
+#endif
 
 char *
 tls_client_info(SSL *ssl, bool verified)

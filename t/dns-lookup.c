@@ -8,7 +8,8 @@
  *
  * prints one result per line ("mx 10 mx1.example.test", "addr 127.0.0.2",
  * "txt v=STSv1; id=1" with octets outside printable ASCII as \xHH,
- * "tlsa 3 1 1 <hex>" for each usable record after "tlsa records N")
+ * "tlsa 3 1 1 <hex>" for each usable record after "tlsa records N"; tlsa
+ * only in a build with DANE)
  * or "status NXDOMAIN|NODATA|TEMPFAIL", and exits 0.  -A sets trust_ad
  * and prints "secure yes|no" first (not for txt).  -C cancels the
  * query at once and prints "cancelled" if its callback never runs.  Exit 1
@@ -130,6 +131,7 @@ txt_done(void *arg, enum resolver_status status,
 	finish();
 }
 
+#ifdef WITH_DANE
 static void
 tlsa_done(void *arg, enum resolver_status status, bool secure,
     const struct dane_tlsa_set *set)
@@ -152,6 +154,7 @@ tlsa_done(void *arg, enum resolver_status status, bool secure,
 	}
 	finish();
 }
+#endif
 
 static void
 deadline(evutil_socket_t fd, short what, void *arg)
@@ -235,8 +238,10 @@ main(int argc, char *argv[])
 		q = resolver_mx(dns, argv[1], mx_done, NULL);
 	else if (strcmp(argv[0], "txt") == 0)
 		q = resolver_txt(dns, argv[1], txt_done, NULL);
+#ifdef WITH_DANE
 	else if (strcmp(argv[0], "tlsa") == 0)
 		q = resolver_tlsa(dns, argv[1], tlsa_done, NULL);
+#endif
 	else
 		q = resolver_addr(dns, argv[1], addr_done, NULL);
 	/* Nothing may be answered inside the call. */

@@ -20,6 +20,8 @@ use SmarthostTest;
 use TestCerts;
 use TestDnsServer;
 
+skip_unless_built_with('dane');
+
 my $certs = TestCerts->new();
 my $P = free_port();			# every sink's port: the relayers'
 

@@ -3,7 +3,7 @@
 # Copyright (c) 2026 The smarthostd authors
 # features.t -- the optional features of configure.ac (--disable-dkim,
 # --disable-metrics, --disable-mta-sts, --disable-proxy, --disable-maildrop,
-# --disable-auth-server; --enable-small
+# --disable-auth-server, --disable-dane; --enable-small
 # leaves them out unless named): the
 # --version line names what the build left out, as the Makefile's own
 # conditionals say; a configuration that uses a feature left out is refused
@@ -20,10 +20,11 @@ my $top = $ENV{TOP_BUILDDIR} // srcdir();
 my $cs = slurp("$top/config.status") // die "no config.status in $top\n";
 my %cond = (dkim => 'WITH_DKIM', metrics => 'WITH_METRICS',
     'mta-sts' => 'WITH_MTA_STS', proxy => 'WITH_PROXY',
-    maildrop => 'WITH_MAILDROP', 'auth-server' => 'WITH_AUTH_SERVER');
+    maildrop => 'WITH_MAILDROP', 'auth-server' => 'WITH_AUTH_SERVER',
+    dane => 'WITH_DANE');
 my %what = (dkim => 'DKIM', metrics => 'metrics', 'mta-sts' => 'MTA-STS',
     proxy => 'the PROXY protocol', maildrop => 'the maildrop relayer',
-    'auth-server' => 'AUTH for clients');
+    'auth-server' => 'AUTH for clients', dane => 'DANE');
 # configure's own record of each automake condition: "#" when false.
 my %false;
 for my $f (sort keys %cond) {
@@ -43,6 +44,8 @@ my %use = (
 	    . free_port() . '; };',
 	'mta-sts' => "relayers = ( { name = \"mx\"; type = \"mx\";\n"
 	    . "  mta_sts = true; } );",
+	dane => "relayers = ( { name = \"mx\"; type = \"mx\";\n"
+	    . "  dane = \"opportunistic\"; } );",
 	maildrop => "relayers = ( { name = \"local\";\n"
 	    . "  type = \"maildrop\"; command = [ \"/bin/true\" ]; } );",
 );
@@ -55,8 +58,10 @@ my %listener = (proxy => "\n  proxy_protocol = true;",
     'auth-server' => "\n  auth = \"optional\"; users = \"$dir/users\";");
 # The setting that names each feature, where the error points.
 my %setting = (dkim => 'dkim', metrics => 'metrics', 'mta-sts' => 'mta_sts',
-    proxy => 'proxy_protocol', maildrop => 'type', 'auth-server' => 'auth');
+    proxy => 'proxy_protocol', maildrop => 'type', 'auth-server' => 'auth',
+    dane => 'dane');
 my %ctx = ('mta-sts' => 'relayer "mx": ', proxy => 'listener "in": ',
+    dane => 'relayer "mx": ',
     'auth-server' => 'listener "in": ',
     maildrop => 'relayer "local": ');
 for my $f (sort(keys %use, keys %listener)) {
