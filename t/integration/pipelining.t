@@ -16,8 +16,6 @@ my $d = start_daemon(
 	queue => 'retry_interval = "1s";',
     });
 
-sub codes { join(' ', map { $_ ? $_->{code} : 'none' } @_) }
-
 # One transaction: MAIL RCPT RCPT DATA in one write, then body + QUIT.
 my $s = smtp_session(port => $d->port);
 my $e = $s->start_ehlo('pipe.test');
@@ -25,10 +23,10 @@ like($e->{text}, qr/^PIPELINING$/m, 'PIPELINING advertised');
 ok($s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<a\@y.test>\r\n"
     . "RCPT TO:<b\@y.test>\r\nDATA\r\n"), 'one write: MAIL RCPT RCPT DATA');
 my @r = $s->replies(4);
-is(codes(@r), '250 250 250 354', 'answered in order');
+is(reply_codes(@r), '250 250 250 354', 'answered in order');
 $s->send("Subject: pipelined 1\r\n\r\nbody one\r\n.\r\nQUIT\r\n");
 @r = $s->replies(2);
-is(codes(@r), '250 221', 'body and QUIT in one write: 250 then 221');
+is(reply_codes(@r), '250 221', 'body and QUIT in one write: 250 then 221');
 like($r[0]{last} // '', qr/^2\.0\.0 Ok: queued as \S+$/, 'queued as <id>');
 ok($s->wait_eof(5), 'closed after QUIT');
 $s->close;
@@ -39,18 +37,18 @@ $s = smtp_session(port => $d->port);
 $s->start_ehlo('pipe.test');
 $s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<c\@y.test>\r\nDATA\r\n");
 @r = $s->replies(3);
-is(codes(@r), '250 250 354', 'first transaction');
+is(reply_codes(@r), '250 250 354', 'first transaction');
 $s->send("Subject: pipelined 2\r\n\r\nbody two\r\n.\r\n"
     . "MAIL FROM:<t\@x.test>\r\nRCPT TO:<d\@z.test>\r\nRCPT TO:<e\@z.test>\r\n"
     . "DATA\r\n");
 @r = $s->replies(5);
-is(codes(@r), '250 250 250 250 354',
+is(reply_codes(@r), '250 250 250 250 354',
     'end of data + MAIL RCPT RCPT DATA answered in order');
 my $id2 = ($r[0]{last} // '') =~ /queued as (\S+)/ ? $1 : undef;
 $s->send("Subject: pipelined 3\r\n\r\nbody three\r\n.\r\nRSET\r\nNOOP\r\n"
     . "QUIT\r\n");
 @r = $s->replies(4);
-is(codes(@r), '250 250 250 221', 'end of data + RSET NOOP QUIT');
+is(reply_codes(@r), '250 250 250 221', 'end of data + RSET NOOP QUIT');
 my $id3 = ($r[0]{last} // '') =~ /queued as (\S+)/ ? $1 : undef;
 ok(defined $id2 && defined $id3 && $id2 ne $id3, 'two distinct queue ids');
 $s->close;
@@ -61,18 +59,18 @@ $s->start_ehlo('pipe.test');
 $s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<foo\@>\r\nRCPT TO:<f\@y.test>\r\n"
     . "BOGUS\r\nDATA\r\n");
 @r = $s->replies(5);
-is(codes(@r), '250 501 250 500 354', 'a bad RCPT and an unknown verb in a group');
+is(reply_codes(@r), '250 501 250 500 354', 'a bad RCPT and an unknown verb in a group');
 $s->send("Subject: pipelined 4\r\n\r\nbody four\r\n.\r\n");
-is(codes($s->reply), '250', 'message with the good recipient queued');
+is(reply_codes($s->reply), '250', 'message with the good recipient queued');
 
 # No valid recipient: DATA fails, and the lines after it are commands.
 $s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<foo\@>\r\nDATA\r\nNOOP\r\n");
 @r = $s->replies(4);
-is(codes(@r[0, 1]), '250 501', 'MAIL ok, RCPT bad');
+is(reply_codes(@r[0, 1]), '250 501', 'MAIL ok, RCPT bad');
 ok($r[2] && $r[2]{code} =~ /^5[05]\d$/ && $r[2]{code} != 354,
     'DATA without a valid recipient fails') or diag explain $r[2];
-is(codes($r[3]), '250', 'the NOOP after it is a command, not data');
-is(codes($s->cmd('QUIT')), '221', 'QUIT');
+is(reply_codes($r[3]), '250', 'the NOOP after it is a command, not data');
+is(reply_codes($s->cmd('QUIT')), '221', 'QUIT');
 $s->close;
 
 # A burst of 50 NOOPs in one write gets 50 replies.

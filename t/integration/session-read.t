@@ -27,8 +27,6 @@ my $d = start_daemon(
 	queue => 'retry_interval = "1s";',
     });
 
-sub codes { join(' ', map { $_ ? $_->{code} : 'none' } @_) }
-
 # 1. 60,000 EHLOs (660 KB) written by a child while this side reads
 # nothing for a second: about 10 MB of replies, more than the kernel's
 # socket buffers hold, so the output passes its limit, reading stops
@@ -63,7 +61,7 @@ is($ok, $n, "$n pipelined EHLOs: $n replies of 250");
 is($bad, 0, 'no other reply among them');
 ok($d->wait_log(qr/client not reading replies, input paused/, 5,
     after => $off), 'reading was paused while the replies waited');
-is(codes($s->cmd('QUIT')), '221', 'the session goes on: QUIT');
+is(reply_codes($s->cmd('QUIT')), '221', 'the session goes on: QUIT');
 $s->close;
 
 # 2. A 1 MB message in one write.
@@ -72,9 +70,9 @@ my $body = "Subject: big\r\n\r\n" . ($line x 13_000);
 $s = smtp_session(port => $d->port, timeout => 30);
 $s->start_ehlo('read.test');
 $s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<big\@y.test>\r\nDATA\r\n");
-is(codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
+is(reply_codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
 ok($s->send("$body.\r\nQUIT\r\n"), '1 MB of body, the dot and QUIT in one write');
-is(codes($s->replies(2)), '250 221', '250 then 221');
+is(reply_codes($s->replies(2)), '250 221', '250 then 221');
 $s->close;
 my @m = $sink->wait_messages(1, 20);
 my ($big) = grep { ($_->{data} // '') =~ /^Subject: big\r$/m } @m;
@@ -89,7 +87,7 @@ $s->start_ehlo('read.test');
 $s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<half\@y.test>\r\nDATA\r\n"
     . "Subject: half\r\n\r\nhalf-closed\r\n.\r\nQUIT\r\n");
 shutdown($s->sock, SHUT_WR);
-is(codes($s->replies(5)), '250 250 354 250 221',
+is(reply_codes($s->replies(5)), '250 250 354 250 221',
     'half-closed after QUIT: every reply');
 ok($s->wait_eof(5), 'then the daemon closes');
 $s->close;
@@ -103,7 +101,7 @@ $n = 20_000;
 $s = smtp_session(port => $d->port, timeout => 30);
 $s->start_ehlo('read.test');
 $s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<commit\@y.test>\r\nDATA\r\n");
-is(codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
+is(reply_codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
 ok($s->send("Subject: commit\r\n\r\nbody\r\n.\r\n" . ("NOOP\r\n" x $n)
     . "QUIT\r\n"), 'the end of data, NOOPs and QUIT in one write');
 my $first = $s->reply(30);
@@ -117,7 +115,7 @@ for (1 .. $n) {
 }
 is($ok, $n, "then $n replies to the NOOPs");
 is($bad, 0, 'and nothing else');
-is(codes($s->reply), '221', 'then the 221 to QUIT');
+is(reply_codes($s->reply), '221', 'then the 221 to QUIT');
 $s->close;
 
 ok($d->alive, 'daemon alive');
@@ -141,7 +139,7 @@ ok($p->wait_log(qr/test hook SMARTHOSTD_TEST_COMMIT_PAUSE=1 set/, 5),
 $s = smtp_session(port => $p->port);
 $s->start_ehlo('read.test');
 $s->send("MAIL FROM:<s\@x.test>\r\nRCPT TO:<slow\@y.test>\r\nDATA\r\n");
-is(codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
+is(reply_codes($s->replies(3)), '250 250 354', 'MAIL RCPT DATA');
 $off = $p->log_size;
 $s->send("Subject: slow\r\n\r\nbody\r\n.\r\n");
 ok($p->wait_log(qr/test hook: group 1 .*waits/, 10, after => $off),

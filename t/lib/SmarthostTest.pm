@@ -37,7 +37,7 @@ our @EXPORT = qw(
     wait_for maildir_files maildir_wait have_ipv6 smarthostd srcdir
     crlf no_bare_line_ends split_received sink_relayer ehlo_keywords
     run_bounded smarthostctl_path run_ctl log_addr built_without
-    skip_unless_built_with start_hostile stop_child
+    skip_unless_built_with start_hostile stop_child reply_codes
 );
 
 our $HOSTNAME = 'relay.test';		# hostname = in configs made here
@@ -128,6 +128,10 @@ sub log_addr {
 	$e =~ s/([\x00-\x1f\x7f-\xff])/sprintf('\\x%02x', ord($1))/ge;
 	return qq{"$e"};
 }
+
+# The codes of replies read from a session, space-separated ('none' for
+# a reply that did not come), for is() on pipelined answers.
+sub reply_codes { join(' ', map { $_ ? $_->{code} : 'none' } @_) }
 
 sub crlf { my ($s) = @_; $s =~ s/\r?\n/\r\n/g; return $s }
 
