@@ -40,16 +40,45 @@ smtp_data_init(struct smtp_data *d)
  * Every input octet writes at most two octets, except that octets held
  * back from an earlier call (at most ".\r", written as ".\r\n") add one
  * more: hence the 2 * len + 4 the header asks for.
+ *
+ * Inside a line (D_MID) every octet but CR and LF is copied as it is, so
+ * the octets up to the next CR or LF go with one memcpy (memchr finds it),
+ * and so does a CRLF that ends the line, which leads to D_BOL.  A bare CR
+ * or LF, a CR at the end of the input, line starts and dots are left to
+ * the per-octet state machine below.  The next LF is remembered for the
+ * whole call, so a run of bare CRs is not searched again for each one.
  */
 size_t
 smtp_data_feed(struct smtp_data *d, const char *in, size_t len, char *out,
     size_t *outlen)
 {
-	size_t	i, o = 0;
-	int	s = d->state;
+	const char	*p;
+	size_t		 i, o = 0, n, lf = 0;
+	int		 s = d->state;
+	unsigned char	 c;
 
 	for (i = 0; i < len && s != D_DONE; i++) {
-		unsigned char c = in[i];
+		if (s == D_MID) {
+			/* lf: the first LF at or after i, or len. */
+			if (lf <= i) {
+				p = memchr(in + i, '\n', len - i);
+				lf = p != NULL ? (size_t)(p - in) : len;
+			}
+			/* The octets before the first CR (or the LF). */
+			p = memchr(in + i, '\r', lf - i);
+			n = (p != NULL ? (size_t)(p - in) : lf) - i;
+			if (p != NULL && i + n + 1 == lf && lf < len) {
+				/* CRLF: the line is over. */
+				n += 2;
+				s = D_BOL;
+			}
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
+			if (i == len)
+				break;
+		}
+		c = in[i];
 
 		switch (s) {
 		case D_BOL:

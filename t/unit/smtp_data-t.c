@@ -32,9 +32,12 @@ struct run {
  * gets an output buffer of exactly 2 * n + 4 octets on the heap, so that
  * AddressSanitizer sees any overflow of the contract.
  */
+typedef size_t	feed_fn(struct smtp_data *, const char *, size_t, char *,
+		    size_t *);
+
 static void
-feed(const char *in, size_t len, const size_t *cuts, size_t ncuts,
-    struct run *r)
+feed_with(feed_fn *fn, const char *in, size_t len, const size_t *cuts,
+    size_t ncuts, struct run *r)
 {
 	struct smtp_data	 d;
 	size_t			 k, from = 0, to, n, got, olen;
@@ -49,7 +52,7 @@ feed(const char *in, size_t len, const size_t *cuts, size_t ncuts,
 		n = to - from;
 		buf = malloc(2 * n + 4);
 		olen = (size_t)-1;
-		got = smtp_data_feed(&d, in + from, n, buf, &olen);
+		got = fn(&d, in + from, n, buf, &olen);
 		if (olen > 2 * n + 4)
 			r->bound_ok = false;
 		else {
@@ -67,6 +70,13 @@ feed(const char *in, size_t len, const size_t *cuts, size_t ncuts,
 	r->bare = d.bare_count;
 	r->octets_out = d.octets_out;
 	r->done = d.done;
+}
+
+static void
+feed(const char *in, size_t len, const size_t *cuts, size_t ncuts,
+    struct run *r)
+{
+	feed_with(smtp_data_feed, in, len, cuts, ncuts, r);
 }
 
 static bool
@@ -395,6 +405,235 @@ test_random(void)
 	ok(ndone > 100 && nbare > 1000, "  the inputs were varied enough");
 }
 
+/*
+ * The reference: smtp_data_feed() as it was before the memchr fast path
+ * (commit 4d6940c), the plain per-octet state machine, renamed.  The
+ * filter must agree with it octet for octet, cut or whole.  The state
+ * values are this copy's own; a struct smtp_data is only ever fed to one
+ * of the two.
+ */
+enum {
+	R_BOL,		/* at a real line start */
+	R_BOL_DOT,	/* line start, "." held back */
+	R_BOL_DOT_CR,	/* line start, ".\r" held back */
+	R_MID,		/* inside a line, or after a bare line end */
+	R_CR,		/* "\r" held back: CRLF or a bare CR? */
+	R_DONE
+};
+
+static size_t
+ref_data_feed(struct smtp_data *d, const char *in, size_t len, char *out,
+    size_t *outlen)
+{
+	size_t	i, o = 0;
+	int	s = d->state;
+
+	for (i = 0; i < len && s != R_DONE; i++) {
+		unsigned char c = in[i];
+
+		switch (s) {
+		case R_BOL:
+			if (c == '.') {
+				s = R_BOL_DOT;
+				continue;
+			}
+			break;
+		case R_BOL_DOT:
+			if (c == '\r') {
+				s = R_BOL_DOT_CR;
+				continue;
+			}
+			if (c == '\n') {
+				/* A lone dot ended by a bare LF: data. */
+				memcpy(out + o, ".\r\n", 3);
+				o += 3;
+				d->bare_count++;
+				s = R_MID;
+				continue;
+			}
+			/* Dot-stuffing undone: the dot goes, c is data. */
+			break;
+		case R_BOL_DOT_CR:
+			if (c == '\n') {
+				/* CRLF "." CRLF: the CRLF before the dot
+				 * was written as the end of the last line. */
+				s = R_DONE;
+				continue;
+			}
+			/* A lone dot ended by a bare CR: data. */
+			memcpy(out + o, ".\r\n", 3);
+			o += 3;
+			d->bare_count++;
+			break;
+		case R_CR:
+			out[o++] = '\r';
+			out[o++] = '\n';
+			if (c == '\n') {
+				s = R_BOL;
+				continue;
+			}
+			d->bare_count++;
+			break;
+		}
+
+		/* Inside a line; c is the first octet not yet handled. */
+		s = R_MID;
+		if (c == '\r')
+			s = R_CR;
+		else if (c == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			d->bare_count++;
+		} else
+			out[o++] = c;
+	}
+	d->state = s;
+	d->done = s == R_DONE;
+	d->octets_out += o;
+	*outlen = o;
+	return i;
+}
+
+/* xorshift64: the same inputs on every machine and libc. */
+static uint64_t
+prng(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * One pseudo-random input of len octets.  Dense inputs draw every octet
+ * from an alphabet weighted towards '.', CR, LF and 'a'; sparse ones are
+ * mostly text with a line end, dot or bare CR/LF every `gap` octets on
+ * average, so that long clean lines (the fast path) meet every case; a
+ * quarter are clean, CRLF line ends only, as most mail is.
+ */
+static void
+gen_input(uint64_t *x, char *in, size_t len)
+{
+	static const char	 dense[] = "....\r\r\r\r\n\n\n\naaaaaab \x00\xff";
+	static const char	*const marks[] = {
+		"\r\n", "\r\n", "\r\n", "\r\n", "\r\n", "\r\n.", "\r\n..",
+		"\r\n.\r", "\r\n.\n", "\n", "\r", ".", "\n.", "\r.",
+		"\r\n.\r\n", "\r\r\n", "\n\r"
+	};
+	size_t			 k = 0, gap, m, nmarks;
+	const char		*mk;
+	unsigned		 c;
+
+	nmarks = sizeof(marks) / sizeof(marks[0]);
+	switch (prng(x) % 4) {
+	case 0:
+		for (k = 0; k < len; k++)
+			in[k] = dense[prng(x) % (sizeof(dense) - 1)];
+		return;
+	case 1:
+		nmarks = 7;		/* "\r\n", "\r\n." and "\r\n.." */
+		break;
+	}
+	gap = 2 + prng(x) % 120;
+	while (k < len) {
+		if (prng(x) % gap != 0) {
+			/* Text, with some 8-bit and NUL; CR and LF come
+			 * only from the marks. */
+			c = prng(x) % 16 == 0 ? prng(x) % 256 :
+			    'a' + prng(x) % 26;
+			in[k++] = c == '\r' || c == '\n' ? 'x' : (char)c;
+			continue;
+		}
+		mk = marks[prng(x) % nmarks];
+		/* The end marker only rarely, so that most inputs go on. */
+		if (strcmp(mk, "\r\n.\r\n") == 0 && prng(x) % 8 != 0)
+			mk = "\r\n";
+		for (m = 0; mk[m] != '\0' && k < len; m++)
+			in[k++] = mk[m];
+	}
+}
+
+/* Up to max sorted cut positions in [0, len]; chunks of 1..8 if small. */
+static size_t
+gen_cuts(uint64_t *x, size_t len, size_t *cuts, size_t max, bool small)
+{
+	size_t	n = 0, at = 0, i, j, t;
+
+	if (small) {
+		while (n < max && (at += 1 + prng(x) % 8) < len)
+			cuts[n++] = at;
+		return n;
+	}
+	n = 1 + prng(x) % max;
+	for (i = 0; i < n; i++)
+		cuts[i] = len > 0 ? prng(x) % (len + 1) : 0;
+	for (i = 1; i < n; i++)		/* insertion sort */
+		for (j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+			t = cuts[j];
+			cuts[j] = cuts[j - 1];
+			cuts[j - 1] = t;
+		}
+	return n;
+}
+
+static void
+test_differential(void)
+{
+	enum { N = 3000, MAXLEN = 4096, MAXCUTS = MAXLEN };
+	uint64_t	 x = 0x5321c0ffee18ULL;
+	char		*in;
+	size_t		*cuts, ncuts, len, i, k;
+	struct run	 ref, ref_cut, got;
+	int		 bad_whole = 0, bad_cut = 0, ndone = 0, nbare = 0;
+	int		 nlong = 0, nclean = 0;
+
+	cuts = malloc(MAXCUTS * sizeof(*cuts));
+	for (i = 0; i < N; i++) {
+		len = i < 8 ? i : prng(&x) % (MAXLEN + 1);
+		/* Exactly len octets on the heap: a read past the end of
+		 * the input is an ASan error. */
+		in = malloc(len > 0 ? len : 1);
+		gen_input(&x, in, len);
+
+		feed_with(ref_data_feed, in, len, NULL, 0, &ref);
+		feed(in, len, NULL, 0, &got);
+		if (!same(&ref, &got) && bad_whole++ < 5)
+			printf("# whole differs (input %zu, %zu octets)\n", i,
+			    len);
+		free(got.out);
+		ndone += ref.done;
+		nbare += ref.bare > 0;
+		nlong += ref.outlen > 1000;
+		nclean += ref.outlen > 1000 && ref.bare == 0;
+
+		for (k = 0; k < 4; k++) {
+			ncuts = gen_cuts(&x, len, cuts, k == 3 ? MAXCUTS : 16,
+			    k == 3);
+			feed_with(ref_data_feed, in, len, cuts, ncuts,
+			    &ref_cut);
+			feed(in, len, cuts, ncuts, &got);
+			if ((!same(&ref_cut, &got) || !same(&ref, &got)) &&
+			    bad_cut++ < 5)
+				printf("# cut differs (input %zu, %zu octets, "
+				    "%zu cuts)\n", i, len, ncuts);
+			free(ref_cut.out);
+			free(got.out);
+		}
+		free(ref.out);
+		free(in);
+	}
+	free(cuts);
+	is_int(bad_whole, 0, "3000 random inputs up to 4 KiB, whole: "
+	    "the same as the per-octet reference");
+	is_int(bad_cut, 0, "  cut at random points and in 1..8-octet "
+	    "chunks: the same");
+	ok(ndone > 300 && ndone < N - 300 && nbare > 300 &&
+	    nbare < N - 300 && nlong > 300 && nclean > 300,
+	    "  the inputs were varied enough");
+	printf("# %d ended, %d with bare line ends, %d stored over 1000 "
+	    "octets (%d of them clean)\n", ndone, nbare, nlong, nclean);
+}
+
 /* Header scanner. */
 
 static const struct {
@@ -705,6 +944,7 @@ main(void)
 	test_long();
 	test_after_done();
 	test_random();
+	test_differential();
 	test_hdr_cases();
 	test_hdr_earlier();
 	test_hdr_long();
