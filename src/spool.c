@@ -374,10 +374,13 @@ spool_update(struct spool *sp, const struct envelope *env)
 }
 
 /* Remove queue/<id>.env, then queue/<id>.q (one_file) or <id>.msg:
- * spool_remove() and the unlink thread (spool_unlink.c).  Returns 0, or
- * -1 with errno (ENOENT: neither was there; other failures logged). */
+ * spool_remove() and the unlink thread (spool_unlink.c), which may ask
+ * for the .q to be renamed to tmp/<keep> instead, to be used again
+ * (keep is NULL otherwise).  Returns 0, or -1 with errno (ENOENT:
+ * neither was there; other failures logged). */
 int
-spool_remove_names(struct spool *sp, const char *id, bool one_file)
+spool_remove_names(struct spool *sp, const char *id, bool one_file,
+    const char *keep)
 {
 	char	ename[NAME_MAX_], mname[NAME_MAX_];
 	int	had_env = 1;
@@ -397,9 +400,12 @@ spool_remove_names(struct spool *sp, const char *id, bool one_file)
 		}
 		had_env = 0;
 	}
-	if (unlinkat(sp->queuefd, mname, 0) == -1) {
+	if (one_file && keep != NULL ?
+	    renameat(sp->queuefd, mname, sp->tmpfd, keep) == -1 :
+	    unlinkat(sp->queuefd, mname, 0) == -1) {
 		if (errno != ENOENT)
-			log_warn("spool: unlink queue/%s", mname);
+			log_warn("spool: %s queue/%s", keep != NULL ?
+			    "rename" : "unlink", mname);
 		else if (!had_env) {
 			errno = ENOENT;
 			return -1;
@@ -421,7 +427,7 @@ spool_remove(struct spool *sp, const struct envelope *env)
 		errno = EINVAL;
 		return -1;
 	}
-	return spool_remove_names(sp, env->id, env->one_file);
+	return spool_remove_names(sp, env->id, env->one_file, NULL);
 }
 
 int
@@ -436,7 +442,7 @@ spool_remove_later(struct spool *sp, const struct envelope *env)
 	/* Spools before 0.2 are rare and drain once: removed here. */
 	if (env->one_file && spool_unlinker_add(sp->unlinker, env->id))
 		return 0;
-	return spool_remove_names(sp, env->id, env->one_file);
+	return spool_remove_names(sp, env->id, env->one_file, NULL);
 }
 
 void

@@ -29,18 +29,31 @@
  * these at once (#18: memory), and larger writes gain little. */
 #define BODY_BUFSIZE	(16 * 1024)
 
+int
+spool_tmp_create(struct spool *sp, const char *suffix, char *name,
+    size_t size)
+{
+	char	id[QUEUE_ID_MAX + 1];
+	int	fd;
+
+	/* One the unlink thread kept: no inode to allocate (spool_unlink.c
+	 * says why that matters). */
+	if ((fd = spool_unlinker_take(sp->unlinker, name, size)) != -1)
+		return fd;
+	spool_new_id(sp, id, sizeof(id));
+	snprintf(name, size, "%s.%s", id, suffix);
+	return openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
 struct spool_body *
 spool_body_new(struct spool *sp)
 {
 	struct spool_body	*b;
-	char			 id[QUEUE_ID_MAX + 1];
 
 	b = xcalloc(1, sizeof(*b));
 	b->sp = sp;
-	spool_new_id(sp, id, sizeof(id));
-	snprintf(b->name, sizeof(b->name), "%s.body", id);
-	b->fd = openat(sp->tmpfd, b->name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	b->fd = spool_tmp_create(sp, "body", b->name, sizeof(b->name));
 	if (b->fd == -1) {
 		int saved = errno;
 
@@ -103,7 +116,7 @@ int
 spool_body_prepend(struct spool_body *b, const void *data, size_t len)
 {
 	struct spool	*sp = b->sp;
-	char		 id[QUEUE_ID_MAX + 1], name[NAME_MAX_];
+	char		 name[NAME_MAX_];
 	loff_t		 off = 0;
 	ssize_t		 n;
 	int		 in = -1, out = -1, saved;
@@ -123,12 +136,9 @@ spool_body_prepend(struct spool_body *b, const void *data, size_t len)
 	}
 	if (spool_body_flush(b) == -1)
 		return -1;
-	spool_new_id(sp, id, sizeof(id));
-	snprintf(name, sizeof(name), "%s.body", id);
 	if ((in = openat(sp->tmpfd, b->name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1 ||
-	    (out = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
+	    (out = spool_tmp_create(sp, "body", name, sizeof(name))) == -1 ||
 	    write_all(out, data, len) == -1)
 		goto fail;
 	while ((uint64_t)off < b->size) {

@@ -81,17 +81,15 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
 		log_warnx("spool: queue id outside the body of %s", ce->id);
 		return -1;
 	}
-	snprintf(ce->copy, sizeof(ce->copy), "%s.copy", ce->id);
 	if ((in = openat(sp->tmpfd, body->name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1) {
 		log_warn("spool: open tmp/%s", body->name);
 		ce->copy[0] = '\0';
 		return -1;
 	}
-	out = openat(sp->tmpfd, ce->copy, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	out = spool_tmp_create(sp, "copy", ce->copy, sizeof(ce->copy));
 	if (out == -1) {
-		log_warn("spool: create tmp/%s", ce->copy);
+		log_warn("spool: create a copy of tmp/%s", body->name);
 		ce->copy[0] = '\0';
 		close(in);
 		return -1;

@@ -59,8 +59,10 @@ int	spool_body_flush(struct spool_body *);
 void	spool_body_release(struct spool_body *);
 
 /* Unlink queue/<id>.env then queue/<id>.q (one_file) or .msg, logging
- * failures.  Returns 0, or -1 with errno (ENOENT: neither was there). */
-int	spool_remove_names(struct spool *, const char *id, bool one_file);
+ * failures; with keep, the .q is renamed to tmp/<keep> instead.  Returns
+ * 0, or -1 with errno (ENOENT: neither was there). */
+int	spool_remove_names(struct spool *, const char *id, bool one_file,
+	    const char *keep);
 
 /* The unlink thread (spool_unlink.c), one per spool. */
 struct spool_unlinker;
@@ -70,5 +72,14 @@ void	spool_unlinker_free(struct spool_unlinker *);
 /* Hand a queue id over (its .env, then its .q, are unlinked by the
  * thread, in order); false when the caller must remove it itself. */
 bool	spool_unlinker_add(struct spool_unlinker *, const char *id);
+/* An empty file in tmp/ kept from a removal: its descriptor (write-only),
+ * and its name into name; -1 when none is kept (NULL is fine). */
+int	spool_unlinker_take(struct spool_unlinker *, char *name, size_t size);
+
+/* A new empty file in tmp/ for a body or a copy: a kept one, or one
+ * created as <fresh id>.<suffix>.  Its descriptor (write-only; name set),
+ * or -1 with errno. */
+int	spool_tmp_create(struct spool *, const char *suffix, char *name,
+	    size_t size);
 
 #endif

@@ -251,6 +251,16 @@ recover_q(struct spool *sp, struct qnames *qn, const char *qname,
 	return later;
 }
 
+/* Is queue/name a regular file of no octets? */
+static bool
+empty_q(struct spool *sp, const char *name)
+{
+	struct stat	st;
+
+	return fstatat(sp->queuefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
 /* One walk of queue/ at start: its names, what it found, and whether it
  * moved or removed anything (then it fsyncs the directories). */
 struct walk {
@@ -305,6 +315,20 @@ spool_recover(struct spool *sp, void (*cb)(void *, struct envelope *),
 	for (i = 0; i < qn->n; i++) {
 		if (qn->gone[i] || !has_suffix(qn->v[i], ".q"))
 			continue;
+		if (empty_q(sp, qn->v[i])) {
+			/* A commit writes a .q whole before naming it; only
+			 * the unlink thread empties one, once delivered
+			 * (spool_unlink.c), and a crash may leave its
+			 * emptying on disk but not its rename. */
+			log_info("spool: removing queue/%s: empty, a "
+			    "delivered message's file", qn->v[i]);
+			if (unlinkat(sp->queuefd, qn->v[i], 0) == -1)
+				log_warn("spool: unlink queue/%s", qn->v[i]);
+			else
+				qn->gone[i] = true;
+			w.changed = 1;
+			continue;
+		}
 		stem = xstrndup(qn->v[i], strlen(qn->v[i]) - 2);
 		env = recover_q(sp, qn, qn->v[i], stem, &why);
 		settle(&w, stem, ".q", ".env", env, why);

@@ -18,20 +18,44 @@
  * every id on disk, the leftover one included.  A clean stop
  * (spool_free()) waits until the list is empty.
  *
- * The thread touches nothing but its list (under its mutex), the queue/
- * descriptor (read-only) and the log; it blocks every signal and starts
+ * Files used again.  Creating a file costs the loop an inode allocation,
+ * and on ext4 without a journal that allocation skips, one by one, every
+ * inode freed in the last minutes (recently_deleted() in the kernel): at
+ * 700 messages a second 18.7 % of the daemon's CPU went into openat(2)
+ * of new bodies (perf, W3 of contrib/bench, 2026-12-07).  So while it
+ * holds fewer than RECYCLE_MAX, the thread does not unlink a delivered
+ * .q: it renames it to tmp/r.<n>, cuts it to nothing, and keeps its
+ * descriptor for spool_tmp_create(), which hands it to the next body
+ * (or copy) instead of creating one.  Crash reasoning: tmp/ is emptied
+ * at start, so a kept file is garbage to a crash like any other tmp/
+ * name; a message's data only ever reaches a kept file after the
+ * message was delivered and handed over here; and a file is cut only
+ * once it is out of queue/.  A file system that writes neither of those
+ * in order (ext4 without a journal, after a crash) may still show an
+ * empty .q, or a .q holding the next message that used its inode:
+ * recovery removes the first (spool_recover.c) and moves the second to
+ * corrupt/, since the id inside is not its own, while the next message
+ * is whole under its own name.
+ *
+ * The thread touches nothing but its lists (under its mutex), the queue/
+ * and tmp/ descriptors and the log; it blocks every signal and starts
  * at the first removal, after daemon() forked.  Without it (it could not
  * start, or the list is full) removal is done at once on the caller's
- * thread, as before.
+ * thread, as before, and new files are created.
  */
 #include <sys/types.h>
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "envelope.h"
 #include "log.h"
@@ -42,6 +66,15 @@
 /* Ids waiting at most; beyond, removal is synchronous (a stuck disk must
  * not grow memory without bound). */
 #define UNLINK_PENDING_MAX	65536
+
+/* Empty files kept for new messages, at most (each an open descriptor):
+ * more than the bodies a busy relay creates between two removals. */
+#define RECYCLE_MAX		32
+
+struct kept {
+	int	 fd;
+	char	 name[NAME_MAX_];	/* in tmp/ */
+};
 
 struct spool_unlinker {
 	struct spool	*sp;
@@ -54,7 +87,60 @@ struct spool_unlinker {
 	char		(*ids)[QUEUE_ID_MAX + 1];
 	size_t		 n, cap;
 	unsigned long	 done;		/* ids removed by the thread */
+	struct kept	 kept[RECYCLE_MAX];	/* empty files in tmp/ */
+	size_t		 nkept;
+	unsigned long	 serial;	/* names them: tmp/r.<serial> */
 };
+
+/*
+ * Remove id's files, or, while fewer than RECYCLE_MAX are kept, rename its
+ * .q to tmp/r.<n>, cut it to nothing and keep it.  Called with the mutex
+ * unlocked; nkept only grows here, so room seen stays room.
+ */
+static void
+remove_or_keep(struct spool_unlinker *u, const char *id)
+{
+	struct spool	*sp = u->sp;
+	struct kept	 k;
+	struct stat	 st;
+	bool		 room;
+
+	pthread_mutex_lock(&u->mu);
+	room = u->nkept < RECYCLE_MAX;
+	pthread_mutex_unlock(&u->mu);
+	if (!room) {
+		if (spool_remove_names(sp, id, true, NULL) == -1 &&
+		    errno == ENOENT)
+			log_warnx("spool: queue/%s.q: already gone", id);
+		return;
+	}
+	snprintf(k.name, sizeof(k.name), "r.%lu", u->serial++);
+	if (spool_remove_names(sp, id, true, k.name) == -1) {
+		if (errno == ENOENT)
+			log_warnx("spool: queue/%s.q: already gone", id);
+		return;
+	}
+	/* Only a file of ours with no other name is used again. */
+	k.fd = openat(sp->tmpfd, k.name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK);
+	if (k.fd == -1) {
+		if (errno != ENOENT)	/* no .q was there (an .env was) */
+			log_warn("spool: open tmp/%s", k.name);
+		(void)unlinkat(sp->tmpfd, k.name, 0);
+		return;
+	}
+	if (fstat(k.fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0 || ftruncate(k.fd, 0) == -1) {
+		close(k.fd);
+		if (unlinkat(sp->tmpfd, k.name, 0) == -1)
+			log_warn("spool: unlink tmp/%s", k.name);
+		return;
+	}
+	pthread_mutex_lock(&u->mu);
+	u->kept[u->nkept++] = k;
+	pthread_mutex_unlock(&u->mu);
+}
 
 static void *
 unlinker_main(void *arg)
@@ -76,10 +162,7 @@ unlinker_main(void *arg)
 		u->n = u->cap = 0;
 		pthread_mutex_unlock(&u->mu);
 		for (size_t i = 0; i < n; i++)
-			if (spool_remove_names(u->sp, batch[i], true) == -1 &&
-			    errno == ENOENT)
-				log_warnx("spool: queue/%s.q: already gone",
-				    batch[i]);
+			remove_or_keep(u, batch[i]);
 		free(batch);
 		pthread_mutex_lock(&u->mu);
 		u->done += n;
@@ -129,10 +212,35 @@ spool_unlinker_free(struct spool_unlinker *u)
 		pthread_mutex_unlock(&u->mu);
 		pthread_join(u->thread, NULL);
 	}
+	/* A clean stop leaves tmp/ empty. */
+	for (size_t i = 0; i < u->nkept; i++) {
+		close(u->kept[i].fd);
+		if (unlinkat(u->sp->tmpfd, u->kept[i].name, 0) == -1)
+			log_warn("spool: unlink tmp/%s", u->kept[i].name);
+	}
 	pthread_cond_destroy(&u->work);
 	pthread_mutex_destroy(&u->mu);
 	free(u->ids);
 	free(u);
+}
+
+/* An empty kept file: its descriptor, its name in tmp/ into name; -1
+ * when none is kept. */
+int
+spool_unlinker_take(struct spool_unlinker *u, char *name, size_t size)
+{
+	int	fd = -1;
+
+	if (u == NULL || !u->running)
+		return -1;
+	pthread_mutex_lock(&u->mu);
+	if (u->nkept > 0) {
+		u->nkept--;
+		fd = u->kept[u->nkept].fd;
+		strlcpy_(name, u->kept[u->nkept].name, size);
+	}
+	pthread_mutex_unlock(&u->mu);
+	return fd;
 }
 
 /* Hand id over to the thread; false when it must be removed here. */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -596,6 +597,9 @@ test_recover(struct event_base *base, char good[3][32])
 	 * corrupt/ with it (the walk's own listing says it is there). */
 	put_q("00000000000000D6", "00000000000000D6", "abc", 0, 10);
 	put("queue", "00000000000000D6.env", "smarthostd-envelope 1\n");
+	/* A delivered message's .q emptied for reuse whose rename out of
+	 * queue/ a crash lost (spool_unlink.c): removed, not corrupt. */
+	put("queue", "00000000000000D7.q", "");
 	put("queue", "README", "not ours");
 	put("queue", "00000000000000B4.env.new", "ignored too");
 	free(text);
@@ -641,6 +645,9 @@ test_recover(struct event_base *base, char good[3][32])
 	    exists("corrupt", "00000000000000D3.q"),
 	    ".q naming another id moved to corrupt/");
 	ok(!exists("queue", "00000000000000C2.msg"), "orphan .msg removed");
+	ok(!exists("queue", "00000000000000D7.q") &&
+	    !exists("corrupt", "00000000000000D7.q"),
+	    "an empty .q (emptied for reuse before a crash) removed");
 	ok(!exists("queue", "00000000000000B1.env") &&
 	    exists("corrupt", "00000000000000B1.env.1") &&
 	    exists("corrupt", "00000000000000B1.msg"),
@@ -979,6 +986,115 @@ test_remove_later(struct event_base *base, struct spool *sp)
 	}
 }
 
+/* The names in tmp/ the unlink thread keeps (r.<n>), their inodes into
+ * ino (up to max), how many are not empty into nonempty. */
+static int
+kept_files(ino_t *ino, int max, int *nonempty)
+{
+	char		 path[512];
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	int		 n = 0;
+
+	*nonempty = 0;
+	snprintf(path, sizeof(path), "%s/tmp", spooldir);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "r.", 2) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/tmp/%s", spooldir, de->d_name);
+		if (stat(path, &st) == -1)
+			continue;
+		*nonempty += st.st_size != 0;
+		if (n < max)
+			ino[n] = st.st_ino;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Files used again (spool_unlink.c): once the removals above are done,
+ * the thread keeps at most 32 delivered .q files in tmp/, emptied; a new
+ * body takes one of them (no new inode) and is committed whole under its
+ * own id; spool_free() removes what is kept (checked in main).
+ */
+static void
+test_recycle(struct event_base *base, struct spool *sp)
+{
+	struct spool_body	*b;
+	struct envelope		*e, *back;
+	struct result		 r = { 0, -1 };
+	struct stat		 st;
+	ino_t			 ino[64];
+	char			 path[512], name[64], *text;
+	const char		*why;
+	size_t			 len;
+	int			 n = 0, nonempty, found = 0, tries, dfd;
+
+	/* Wait until the 40 removals test_remove_later() handed over last
+	 * are done: 32 kept at most, the rest unlinked. */
+	for (tries = 0; tries < 500; tries++) {
+		int left = 0;
+
+		for (int i = 0; i < 40; i++) {
+			snprintf(name, sizeof(name), "%.31s.q", later_ids[i]);
+			left += exists("queue", name);
+		}
+		n = kept_files(ino, 64, &nonempty);
+		if (left == 0 && n == 32)
+			break;
+		usleep(10000);
+	}
+	is_int(n, 32, "recycle: 32 delivered files kept in tmp/, no more");
+	is_int(nonempty, 0, "recycle: each kept file emptied");
+
+	b = spool_body_new(sp);
+	ok(b != NULL, "recycle: a body from a kept file");
+	if (b == NULL)
+		return;
+	spool_body_write(b, body_data, 3000);
+	e = make_env("x@y", "recycled@y");
+	spool_commit(cm, b, &e, 1, commit_done, &r);
+	event_base_dispatch(base);
+	ok(r.calls == 1 && r.ok == 1, "recycle: committed");
+	is_int(kept_files(ino + 32, 0, &nonempty), 31,
+	    "recycle: one kept file fewer");
+	snprintf(path, sizeof(path), "%s/queue/%s.q", spooldir, e->id);
+	if (stat(path, &st) == 0)
+		for (int i = 0; i < 32; i++)
+			found |= ino[i] == st.st_ino;
+	ok(found, "recycle: the new .q is a kept file (same inode)");
+	snprintf(path, sizeof(path), "%s/queue", spooldir);
+	snprintf(name, sizeof(name), "%s.q", e->id);
+	back = NULL;
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY)) != -1) {
+		back = qfile_read(dfd, name, &why);
+		close(dfd);
+	}
+	ok(back != NULL && back->size == 3000 &&
+	    strcmp(back->id, e->id) == 0,
+	    "recycle: its envelope reads back, size 3000");
+	snprintf(path, sizeof(path), "%s/queue/%s.q", spooldir, e->id);
+	text = slurp(path, &len);
+	ok(text != NULL && len > 3000 && memcmp(text, body_data, 3000) == 0,
+	    "recycle: its body is the new one, nothing of the old");
+	free(text);
+	envelope_free(back);
+	spool_remove(sp, e);
+	envelope_free(e);
+
+	/* A body given up goes, like a created one. */
+	b = spool_body_new(sp);
+	spool_body_write(b, "x\r\n", 3);
+	spool_body_abort(b);
+	is_int(kept_files(ino, 0, &nonempty), 30,
+	    "recycle: an aborted body's file is removed");
+}
+
 int
 main(void)
 {
@@ -1013,6 +1129,7 @@ main(void)
 	test_update_remove(sp, ids[0], ids[2]);
 	test_failure_behind_group(base, sp);
 	test_remove_later(base, sp);
+	test_recycle(base, sp);
 	spool_commits_free(cm);
 	spool_free(sp);
 	{
@@ -1026,6 +1143,7 @@ main(void)
 		}
 		is_int(left, 0, "spool_free() waits for pending removals");
 	}
+	is_int(count_dir("tmp"), 0, "spool_free() removes the kept files");
 	test_recover(base, ids);
 	test_ids_after_clock_went_back(base);
 	test_write_buffered();
