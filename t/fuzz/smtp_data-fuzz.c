@@ -7,7 +7,9 @@
  * within its output bound and never store a bare CR or LF, and a stored
  * message, dot-stuffed again as the relay does, must come back as itself.
  * The BDAT filter likewise: cut or whole the same, within its bound, no
- * bare CR or LF stored, and the stored message ends with CRLF.
+ * bare CR or LF stored, and the stored message ends with CRLF.  The DATA
+ * filter must also give, cut and whole, exactly what the per-octet filter
+ * its memchr fast path replaced gives (../smtp_data-ref.h).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "smtp_data.h"
+#include "../smtp_data-ref.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -26,10 +29,14 @@ struct res {
 	uint64_t	 hend;
 };
 
-/* Cut in at the positions given by step (0: whole), filter, then scan. */
+typedef size_t	feed_fn(struct smtp_data *, const char *, size_t, char *,
+		    size_t *);
+
+/* Cut in at the positions given by step (0: whole), filter with fn, then
+ * scan. */
 static void
-run(const char *in, size_t len, const uint8_t *step, size_t nstep,
-    struct res *r)
+run_with(feed_fn *fn, const char *in, size_t len, const uint8_t *step,
+    size_t nstep, struct res *r)
 {
 	size_t	 from = 0, n, k = 0, olen, got;
 	char	*buf;
@@ -46,7 +53,7 @@ run(const char *in, size_t len, const uint8_t *step, size_t nstep,
 			n = step[k % nstep];
 		k++;
 		buf = malloc(2 * n + 4);
-		got = smtp_data_feed(&r->d, in + from, n, buf, &olen);
+		got = fn(&r->d, in + from, n, buf, &olen);
 		if (olen > 2 * n + 4 || (!r->d.done && got != n) || got > n)
 			abort();
 		ret = hdr_scan_feed(&r->h, buf, olen);
@@ -61,6 +68,30 @@ run(const char *in, size_t len, const uint8_t *step, size_t nstep,
 	}
 	r->consumed = from;
 	hdr_scan_finish(&r->h);
+}
+
+static void
+run(const char *in, size_t len, const uint8_t *step, size_t nstep,
+    struct res *r)
+{
+	run_with(smtp_data_feed, in, len, step, nstep, r);
+}
+
+/* The same as the reference filter, octet for octet. */
+static void
+check_ref(const struct res *a, const char *in, size_t len,
+    const uint8_t *step, size_t nstep)
+{
+	struct res	ref;
+
+	run_with(ref_data_feed, in, len, step, nstep, &ref);
+	if (a->outlen != ref.outlen ||
+	    memcmp(a->out, ref.out, a->outlen) != 0 ||
+	    a->consumed != ref.consumed || a->d.done != ref.d.done ||
+	    a->d.bare_count != ref.d.bare_count ||
+	    a->d.octets_out != ref.d.octets_out)
+		abort();
+	free(ref.out);
 }
 
 /* BDAT: the same input as chunks cut at the given steps. */
@@ -142,6 +173,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    a.h.has_message_id != b.h.has_message_id ||
 	    a.h.need_blank != b.h.need_blank)
 		abort();
+	check_ref(&a, (const char *)data + 1 + nstep, len - 1 - nstep, NULL,
+	    0);
+	check_ref(&b, (const char *)data + 1 + nstep, len - 1 - nstep,
+	    data + 1, nstep);
 	free(b.out);
 
 	/* No bare CR or LF is ever stored (a held-back CR may end it). */

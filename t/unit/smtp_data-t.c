@@ -4,7 +4,9 @@
  * smtp_data-t.c — the DATA filter and the header scanner, each input fed
  * whole, split at every position (and at every pair of positions when
  * short), and byte by byte: the results must not depend on the splits.
- * A naive whole-buffer model of the filter checks random inputs too.
+ * A naive whole-buffer model of the filter checks random inputs too, and
+ * the per-octet filter the memchr fast path replaced (../smtp_data-ref.h)
+ * checks longer ones, whole and cut, octet for octet.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "smtp_data.h"
+#include "../smtp_data-ref.h"
 #include "../tap.h"
 
 /* What one run of the filter produced. */
@@ -403,95 +406,6 @@ test_random(void)
 	is_int(splitbad, 0, "  and with itself at every split");
 	is_int(rtbad, 0, "  and relays as itself");
 	ok(ndone > 100 && nbare > 1000, "  the inputs were varied enough");
-}
-
-/*
- * The reference: smtp_data_feed() as it was before the memchr fast path
- * (commit 4d6940c), the plain per-octet state machine, renamed.  The
- * filter must agree with it octet for octet, cut or whole.  The state
- * values are this copy's own; a struct smtp_data is only ever fed to one
- * of the two.
- */
-enum {
-	R_BOL,		/* at a real line start */
-	R_BOL_DOT,	/* line start, "." held back */
-	R_BOL_DOT_CR,	/* line start, ".\r" held back */
-	R_MID,		/* inside a line, or after a bare line end */
-	R_CR,		/* "\r" held back: CRLF or a bare CR? */
-	R_DONE
-};
-
-static size_t
-ref_data_feed(struct smtp_data *d, const char *in, size_t len, char *out,
-    size_t *outlen)
-{
-	size_t	i, o = 0;
-	int	s = d->state;
-
-	for (i = 0; i < len && s != R_DONE; i++) {
-		unsigned char c = in[i];
-
-		switch (s) {
-		case R_BOL:
-			if (c == '.') {
-				s = R_BOL_DOT;
-				continue;
-			}
-			break;
-		case R_BOL_DOT:
-			if (c == '\r') {
-				s = R_BOL_DOT_CR;
-				continue;
-			}
-			if (c == '\n') {
-				/* A lone dot ended by a bare LF: data. */
-				memcpy(out + o, ".\r\n", 3);
-				o += 3;
-				d->bare_count++;
-				s = R_MID;
-				continue;
-			}
-			/* Dot-stuffing undone: the dot goes, c is data. */
-			break;
-		case R_BOL_DOT_CR:
-			if (c == '\n') {
-				/* CRLF "." CRLF: the CRLF before the dot
-				 * was written as the end of the last line. */
-				s = R_DONE;
-				continue;
-			}
-			/* A lone dot ended by a bare CR: data. */
-			memcpy(out + o, ".\r\n", 3);
-			o += 3;
-			d->bare_count++;
-			break;
-		case R_CR:
-			out[o++] = '\r';
-			out[o++] = '\n';
-			if (c == '\n') {
-				s = R_BOL;
-				continue;
-			}
-			d->bare_count++;
-			break;
-		}
-
-		/* Inside a line; c is the first octet not yet handled. */
-		s = R_MID;
-		if (c == '\r')
-			s = R_CR;
-		else if (c == '\n') {
-			out[o++] = '\r';
-			out[o++] = '\n';
-			d->bare_count++;
-		} else
-			out[o++] = c;
-	}
-	d->state = s;
-	d->done = s == R_DONE;
-	d->octets_out += o;
-	*outlen = o;
-	return i;
 }
 
 /* xorshift64: the same inputs on every machine and libc. */
