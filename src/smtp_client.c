@@ -318,6 +318,8 @@ sc_fail(struct smtp_client *c, const char *fmt, ...)
 		return;
 	}
 	log_debug("smtp client %s: %s", c->remote, s);
+	if (c->state == SC_RSET_BEFORE)
+		sc_tx_clear(c);	/* untouched: see sc_reply_rset_before() */
 	if (sc_in_tx(c)) {
 		sc_fail_pending(c, DLV_TEMPFAIL, s);
 		sc_tx_finish(c);

@@ -119,7 +119,10 @@ smtp_client_start_tx(struct smtp_client *c, struct delivery *d)
 		sc_tx_finish_later(c);
 		return;
 	}
-	if (c->need_rset) {
+	/* RSET between messages; with PIPELINING it leads the MAIL group
+	 * (RFC 2920 3.1: RSET may stand anywhere in a group) instead of
+	 * costing a round trip of its own (sc_begin_mail()). */
+	if (c->need_rset && !(c->caps.ext & SMTPC_EXT_PIPELINING)) {
 		sc_command(c, SC_RSET_BEFORE, "RSET\r\n");
 		return;
 	}
@@ -147,6 +150,7 @@ sc_begin_mail(struct smtp_client *c)
 	struct evbuffer		*cmds;
 	char			 buf[256], dsn[DSN_RCPT_PARAMS_MAX];
 	int			 i, fd;
+	bool			 rset;
 
 	if (env->smtputf8 && !(c->caps.ext & SMTPC_EXT_SMTPUTF8)) {
 		snprintf(buf, sizeof(buf), "553 5.6.7 %s does not support "
@@ -212,6 +216,11 @@ sc_begin_mail(struct smtp_client *c)
 	 * same. */
 	if ((cmds = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
+	/* A reused connection's RSET, in the group (smtp_client_start_tx()):
+	 * its reply comes first, sc_reply_rset_before() takes it. */
+	rset = c->need_rset;
+	if (rset)
+		evbuffer_add_printf(cmds, "RSET\r\n");
 	evbuffer_add_printf(cmds, "MAIL FROM:<%s>", env->sender);
 	if (c->caps.ext & SMTPC_EXT_SIZE)
 		evbuffer_add_printf(cmds, " SIZE=%llu",
@@ -238,7 +247,7 @@ sc_begin_mail(struct smtp_client *c)
 	bufferevent_write_buffer(c->bev, cmds);
 	evbuffer_free(cmds);
 	c->need_rset = true;
-	sc_enter(c, SC_MAIL);
+	sc_enter(c, rset ? SC_RSET_BEFORE : SC_MAIL);
 	sc_arm(c, c->conf.command_timeout);
 }
 
@@ -320,10 +329,18 @@ void
 sc_reply_rset_before(struct smtp_client *c, enum dlv_result res)
 {
 	if (res != DLV_OK) {
-		/* Nothing of the delivery was touched yet. */
-		c->d = NULL;
+		/* Nothing of the delivery was touched yet: no body went,
+		 * and a pipelined MAIL group dies with the connection. */
+		sc_tx_clear(c);
 		sc_fail(c, "451 4.4.2 %s refused RSET: %s",
 		    c->remote, c->rtext);
+		return;
+	}
+	if (c->caps.ext & SMTPC_EXT_PIPELINING) {
+		/* The MAIL group went with it (need_rset stays: that MAIL
+		 * wants the next RSET); its replies follow. */
+		sc_enter(c, SC_MAIL);
+		sc_arm(c, c->conf.command_timeout);
 		return;
 	}
 	c->need_rset = false;

@@ -168,7 +168,7 @@ my @cmds = $sink->commands;
 my $mails = grep { / MAIL$/ } @cmds;
 my $rsets = grep { / RSET$/ } @cmds;
 is($mails, 4, 'four MAIL commands at the sink');
-cmp_ok($rsets, '>=', $mails - 1, 'RSET between pooled messages');
+cmp_ok($rsets, '>=', $mails - 1, 'RSET between pooled messages') or diag join(',', @cmds);
 
 is($d->stop, 0, 'SIGTERM: exit status 0');
 done_testing();

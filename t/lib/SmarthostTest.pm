@@ -337,13 +337,15 @@ sub kill_group {
 	kill($sig, -$pid) or kill($sig, $pid);
 }
 
-# t/lib/hostile.py in $mode on $port (a misbehaving downstream server);
-# returns its pid once it says "ready", or dies.
+# t/lib/hostile.py in $mode on $port (a misbehaving downstream server),
+# noting what it saw in $log if given; returns its pid once it says
+# "ready", or dies.
 sub start_hostile {
-	my ($port, $mode) = @_;
+	my ($port, $mode, $log) = @_;
 	my $dir = tempdir('hostile');
 	my ($pid, $rd) = spawn(argv => [ python3(),
-	    srcdir() . '/t/lib/hostile.py', '--port', $port, '--mode', $mode ],
+	    srcdir() . '/t/lib/hostile.py', '--port', $port, '--mode', $mode,
+	    (defined $log ? ('--log', $log) : ()) ],
 	    stdout_pipe => 1, stderr => "$dir/err", what => "hostile.py $mode");
 	my $sel = IO::Select->new($rd);
 	my $buf = '';

@@ -25,6 +25,14 @@ Modes:
   bdat-554      the same with "554 5.6.0 chunk refused for good"
   bdat-drop     offers CHUNKING; drops the connection after some of the
                 first BDAT chunk
+  rset-watch    a good server (250 at the end of data) that notes, in the
+                --log file, "RSET+<VERB>" when the command after a RSET
+                was already on its way (sent in the same group: it comes
+                within 1 s, before the RSET's reply) or "RSET alone" when
+                it was not, and "delivered <RCPT>" for each message
+  rset-watch-nopipe  the same without offering PIPELINING
+  rset-refuse   rset-watch, but every RSET gets "554 5.5.1 no RSET here"
+                ("RSET refused" in the log)
 The bdat-* modes answer DATA with 503, so a client that ignores CHUNKING
 fails there (transiently) and is noticed.
 Prints "ready" once it listens; runs until SIGTERM.  Loopback only.
@@ -67,9 +75,18 @@ async def bdat_chunk(r, w, mode, line):
     return True
 
 
-async def session(r, w, mode):
+def note(path, text):
+    if path:
+        with open(path, "a") as f:
+            f.write(text + "\n")
+
+
+async def session(r, w, mode, log=None):
     slow = mode in ("slow", "slow-reply")
     bdat = mode.startswith("bdat-")
+    watch = mode.startswith("rset-")
+    rcpt = b""
+    ahead = None
     try:
         if mode == "no-banner":
             await r.read()          # until the client gives up
@@ -79,7 +96,10 @@ async def session(r, w, mode):
             return
         await send(w, "220 hostile.test ESMTP\r\n", mode == "slow")
         while True:
-            line = await r.readline()
+            if ahead is not None:
+                line, ahead = ahead, None
+            else:
+                line = await r.readline()
             if not line:
                 return
             verb = line[:4].upper()
@@ -89,7 +109,9 @@ async def session(r, w, mode):
                                False)
                     await asyncio.sleep(0.2)
             if verb in (b"EHLO", b"HELO"):
-                await send(w, "250-hostile.test\r\n250-PIPELINING\r\n"
+                await send(w, "250-hostile.test\r\n"
+                           + ("" if mode == "rset-watch-nopipe"
+                              else "250-PIPELINING\r\n")
                            + ("250-CHUNKING\r\n" if bdat else "")
                            + "250 8BITMIME\r\n", slow)
             elif verb == b"BDAT" and bdat:
@@ -97,7 +119,20 @@ async def session(r, w, mode):
                     return
             elif verb == b"MAIL":
                 await send(w, "250 2.1.0 Ok\r\n", slow)
+            elif verb == b"RSET" and watch:
+                try:
+                    ahead = await asyncio.wait_for(r.readline(), 1.0)
+                except asyncio.TimeoutError:
+                    ahead = None
+                note(log, "RSET+" + ahead[:4].decode(errors="replace")
+                     .upper() if ahead else "RSET alone")
+                if mode == "rset-refuse":
+                    note(log, "RSET refused")
+                    await send(w, "554 5.5.1 no RSET here\r\n", False)
+                else:
+                    await send(w, "250 2.0.0 Ok\r\n", False)
             elif verb == b"RCPT":
+                rcpt = line[8:].strip()
                 if mode == "452-rcpt":
                     await send(w, "452 4.5.3 Too many recipients\r\n", slow)
                 else:
@@ -128,6 +163,10 @@ async def session(r, w, mode):
                 if mode == "no-dot-reply":
                     await r.read()
                     return
+                if watch:
+                    note(log, "delivered " + rcpt.decode(errors="replace"))
+                    await send(w, "250 2.0.0 Ok\r\n", False)
+                    continue
                 await send(w, "451 4.3.0 Try again later\r\n", slow)
             elif verb == b"RSET" or verb == b"NOOP":
                 await send(w, "250 2.0.0 Ok\r\n", slow)
@@ -153,12 +192,15 @@ def main():
                    choices=["no-banner", "drop-data", "421", "452-rcpt",
                             "slow", "slow-reply", "endless-ehlo",
                             "no-dot-reply", "slow-read",
-                            "bdat-451", "bdat-554", "bdat-drop"])
+                            "bdat-451", "bdat-554", "bdat-drop",
+                            "rset-watch", "rset-watch-nopipe",
+                            "rset-refuse"])
+    p.add_argument("--log", default=None)
     a = p.parse_args()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(asyncio.start_server(
-        lambda r, w: session(r, w, a.mode), a.host, a.port,
+        lambda r, w: session(r, w, a.mode, a.log), a.host, a.port,
         reuse_address=True))
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, loop.stop)
