@@ -31,19 +31,27 @@
 
 int
 spool_tmp_create(struct spool *sp, const char *suffix, char *name,
-    size_t size)
+    size_t size, uint64_t *stale)
 {
 	char	id[QUEUE_ID_MAX + 1];
 	int	fd;
 
-	/* One the unlink thread kept: no inode to allocate (spool_unlink.c
-	 * says why that matters). */
-	if ((fd = spool_unlinker_take(sp->unlinker, name, size)) != -1)
+	/* One the unlink thread kept: no inode to allocate, and its blocks
+	 * are written over rather than freed and allocated again
+	 * (spool_unlink.c says why that matters). */
+	*stale = 0;
+	if ((fd = spool_unlinker_take(sp->unlinker, name, size, stale)) != -1)
 		return fd;
 	spool_new_id(sp, id, sizeof(id));
 	snprintf(name, size, "%s.%s", id, suffix);
 	return openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+int
+spool_tmp_fit(int fd, uint64_t stale, uint64_t size)
+{
+	return stale > size ? ftruncate(fd, (off_t)size) : 0;
 }
 
 struct spool_body *
@@ -53,7 +61,8 @@ spool_body_new(struct spool *sp)
 
 	b = xcalloc(1, sizeof(*b));
 	b->sp = sp;
-	b->fd = spool_tmp_create(sp, "body", b->name, sizeof(b->name));
+	b->fd = spool_tmp_create(sp, "body", b->name, sizeof(b->name),
+	    &b->stale);
 	if (b->fd == -1) {
 		int saved = errno;
 
@@ -117,6 +126,7 @@ spool_body_prepend(struct spool_body *b, const void *data, size_t len)
 {
 	struct spool	*sp = b->sp;
 	char		 name[NAME_MAX_];
+	uint64_t	 stale;
 	loff_t		 off = 0;
 	ssize_t		 n;
 	int		 in = -1, out = -1, saved;
@@ -138,7 +148,8 @@ spool_body_prepend(struct spool_body *b, const void *data, size_t len)
 		return -1;
 	if ((in = openat(sp->tmpfd, b->name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1 ||
-	    (out = spool_tmp_create(sp, "body", name, sizeof(name))) == -1 ||
+	    (out = spool_tmp_create(sp, "body", name, sizeof(name),
+	    &stale)) == -1 ||
 	    write_all(out, data, len) == -1)
 		goto fail;
 	while ((uint64_t)off < b->size) {
@@ -171,6 +182,7 @@ spool_body_prepend(struct spool_body *b, const void *data, size_t len)
 	if (unlinkat(sp->tmpfd, b->name, 0) == -1)
 		log_warn("spool: unlink tmp/%s", b->name);
 	b->fd = out;
+	b->stale = stale;
 	strlcpy_(b->name, name, sizeof(b->name));
 	b->size += len;
 	b->id_off += len;	/* the Received: id moved down with the rest */

@@ -72,7 +72,7 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
     size_t taillen)
 {
 	char		 buf[65536];
-	uint64_t	 off = 0;
+	uint64_t	 off = 0, stale;
 	ssize_t		 n;
 	int		 in, out, ret = -1;
 
@@ -87,7 +87,7 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
 		ce->copy[0] = '\0';
 		return -1;
 	}
-	out = spool_tmp_create(sp, "copy", ce->copy, sizeof(ce->copy));
+	out = spool_tmp_create(sp, "copy", ce->copy, sizeof(ce->copy), &stale);
 	if (out == -1) {
 		log_warn("spool: create a copy of tmp/%s", body->name);
 		ce->copy[0] = '\0';
@@ -111,7 +111,8 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
 			goto done;
 		off += (uint64_t)n;
 	}
-	if (write_all(out, tail, taillen) == -1)
+	if (write_all(out, tail, taillen) == -1 ||
+	    spool_tmp_fit(out, stale, body->size + taillen) == -1)
 		goto done;
 	ret = 0;
 done:
@@ -233,8 +234,9 @@ spool_commit(struct spool_commits *cm, struct spool_body *body,
 	}
 	/* The first envelope's tail goes after the body only now: the
 	 * copies above were made of the body alone. */
-	if (!c->failed && tail0 != NULL && pwrite_all(body->fd, tail0,
-	    tail0len, body->size) == -1) {
+	if (!c->failed && tail0 != NULL && (pwrite_all(body->fd, tail0,
+	    tail0len, body->size) == -1 || spool_tmp_fit(body->fd,
+	    body->stale, body->size + tail0len) == -1)) {
 		log_warn("spool: write tmp/%s", body->name);
 		c->failed = 1;
 	}

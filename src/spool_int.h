@@ -31,6 +31,7 @@ struct spool_body {
 	size_t		 buflen;
 	uint64_t	 size;
 	int		 err;	/* errno of the first failure; sticky */
+	uint64_t	 stale;	/* a kept file's old octets (spool_tmp_create) */
 	bool		 has_id;	/* the first envelope's id is at id_off */
 	uint64_t	 id_off;
 };
@@ -72,14 +73,21 @@ void	spool_unlinker_free(struct spool_unlinker *);
 /* Hand a queue id over (its .env, then its .q, are unlinked by the
  * thread, in order); false when the caller must remove it itself. */
 bool	spool_unlinker_add(struct spool_unlinker *, const char *id);
-/* An empty file in tmp/ kept from a removal: its descriptor (write-only),
- * and its name into name; -1 when none is kept (NULL is fine). */
-int	spool_unlinker_take(struct spool_unlinker *, char *name, size_t size);
+/* A file in tmp/ kept from a removal: its descriptor (write-only, at
+ * offset 0), its name into name, and into *stale how many octets of the
+ * old message it still holds; -1 when none is kept (NULL is fine). */
+int	spool_unlinker_take(struct spool_unlinker *, char *name, size_t size,
+	    uint64_t *stale);
 
-/* A new empty file in tmp/ for a body or a copy: a kept one, or one
- * created as <fresh id>.<suffix>.  Its descriptor (write-only; name set),
- * or -1 with errno. */
+/* A file in tmp/ to write a body or a copy into from its start: a kept
+ * one, or one created empty as <fresh id>.<suffix>.  Its descriptor
+ * (write-only; name set, *stale as above, 0 for a new one), or -1 with
+ * errno.  Whoever writes it cuts it to its own size if *stale is more
+ * (spool_tmp_fit()). */
 int	spool_tmp_create(struct spool *, const char *suffix, char *name,
-	    size_t size);
+	    size_t size, uint64_t *stale);
+/* Cut fd to size when the old octets it held (stale) reach past it.
+ * Returns 0, or -1 with errno. */
+int	spool_tmp_fit(int fd, uint64_t stale, uint64_t size);
 
 #endif

@@ -24,18 +24,25 @@
  * 700 messages a second 18.7 % of the daemon's CPU went into openat(2)
  * of new bodies (perf, W3 of contrib/bench, 2026-12-07).  So while it
  * holds fewer than RECYCLE_MAX, the thread does not unlink a delivered
- * .q: it renames it to tmp/r.<n>, cuts it to nothing, and keeps its
- * descriptor for spool_tmp_create(), which hands it to the next body
- * (or copy) instead of creating one.  Crash reasoning: tmp/ is emptied
- * at start, so a kept file is garbage to a crash like any other tmp/
- * name; a message's data only ever reaches a kept file after the
- * message was delivered and handed over here; and a file is cut only
- * once it is out of queue/.  A file system that writes neither of those
- * in order (ext4 without a journal, after a crash) may still show an
- * empty .q, or a .q holding the next message that used its inode:
- * recovery removes the first (spool_recover.c) and moves the second to
- * corrupt/, since the id inside is not its own, while the next message
- * is whole under its own name.
+ * .q: it renames it to tmp/r.<n> and keeps its descriptor for
+ * spool_tmp_create(), which hands it to the next body (or copy) instead
+ * of creating one.  The next message is written over the old one from
+ * its start and the file cut to the new size at commit (spool_tmp_fit()),
+ * so that its blocks are neither freed nor allocated again (ftruncate to
+ * nothing was 7 % of the daemon's CPU under W1); a file over
+ * RECYCLE_KEEP_BYTES is emptied here instead.  Crash reasoning: tmp/ is
+ * emptied at start, so a kept file is garbage to a crash like any other
+ * tmp/ name; a message's data only ever reaches a kept file after the
+ * message was delivered and handed over here, and only once the file is
+ * out of queue/; the new message's .q is named only after its fdatasync
+ * (size included), and the directory fsync of queue/ that makes its name
+ * durable writes the old name's removal with it (same directory).  A
+ * file system that writes nothing in order (ext4 without a journal)
+ * may, after a crash before that fsync, still show the old name: an
+ * empty .q (removed at start: spool_recover.c), one whose id inside is
+ * not its name (moved to corrupt/), or the old message again, as when
+ * an unlinked name survives a crash and its blocks were reused (fsck's
+ * domain, as before).
  *
  * The thread touches nothing but its lists (under its mutex), the queue/
  * and tmp/ descriptors and the log; it blocks every signal and starts
@@ -71,9 +78,15 @@
  * more than the bodies a busy relay creates between two removals. */
 #define RECYCLE_MAX		32
 
+/* A kept file holds its old message until the next one is written over
+ * it (spool_tmp_create()); one larger than this is emptied, so that the
+ * kept files never hold more than 32 MiB of the disk. */
+#define RECYCLE_KEEP_BYTES	(1024 * 1024)
+
 struct kept {
-	int	 fd;
-	char	 name[NAME_MAX_];	/* in tmp/ */
+	int		 fd;
+	char		 name[NAME_MAX_];	/* in tmp/ */
+	uint64_t	 stale;		/* octets of the old message in it */
 };
 
 struct spool_unlinker {
@@ -87,14 +100,14 @@ struct spool_unlinker {
 	char		(*ids)[QUEUE_ID_MAX + 1];
 	size_t		 n, cap;
 	unsigned long	 done;		/* ids removed by the thread */
-	struct kept	 kept[RECYCLE_MAX];	/* empty files in tmp/ */
+	struct kept	 kept[RECYCLE_MAX];	/* files in tmp/ to reuse */
 	size_t		 nkept;
 	unsigned long	 serial;	/* names them: tmp/r.<serial> */
 };
 
 /*
  * Remove id's files, or, while fewer than RECYCLE_MAX are kept, rename its
- * .q to tmp/r.<n>, cut it to nothing and keep it.  Called with the mutex
+ * .q to tmp/r.<n> and keep it (emptied if over RECYCLE_KEEP_BYTES).  Called with the mutex
  * unlocked; nkept only grows here, so room seen stays room.
  */
 static void
@@ -129,14 +142,18 @@ remove_or_keep(struct spool_unlinker *u, const char *id)
 		(void)unlinkat(sp->tmpfd, k.name, 0);
 		return;
 	}
+	k.stale = 0;
 	if (fstat(k.fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1 || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) != 0 || ftruncate(k.fd, 0) == -1) {
+	    (st.st_mode & 077) != 0 ||
+	    (st.st_size > RECYCLE_KEEP_BYTES && ftruncate(k.fd, 0) == -1)) {
 		close(k.fd);
 		if (unlinkat(sp->tmpfd, k.name, 0) == -1)
 			log_warn("spool: unlink tmp/%s", k.name);
 		return;
 	}
+	if (st.st_size <= RECYCLE_KEEP_BYTES)
+		k.stale = (uint64_t)st.st_size;
 	pthread_mutex_lock(&u->mu);
 	u->kept[u->nkept++] = k;
 	pthread_mutex_unlock(&u->mu);
@@ -232,10 +249,11 @@ spool_unlinker_free(struct spool_unlinker *u)
 	free(u);
 }
 
-/* An empty kept file: its descriptor, its name in tmp/ into name; -1
+/* A kept file: its descriptor, its name in tmp/ into name; -1
  * when none is kept. */
 int
-spool_unlinker_take(struct spool_unlinker *u, char *name, size_t size)
+spool_unlinker_take(struct spool_unlinker *u, char *name, size_t size,
+    uint64_t *stale)
 {
 	int	fd = -1;
 
@@ -246,6 +264,7 @@ spool_unlinker_take(struct spool_unlinker *u, char *name, size_t size)
 		u->nkept--;
 		fd = u->kept[u->nkept].fd;
 		strlcpy_(name, u->kept[u->nkept].name, size);
+		*stale = u->kept[u->nkept].stale;
 	}
 	pthread_mutex_unlock(&u->mu);
 	return fd;

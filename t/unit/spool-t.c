@@ -1016,24 +1016,97 @@ kept_files(ino_t *ino, int max, int *nonempty)
 	return n;
 }
 
+/* Commit a body of len octets of body_data (from off) as one message;
+ * its envelope, or NULL. */
+static struct envelope *
+commit_len(struct event_base *base, struct spool *sp, size_t off,
+    size_t len, const char *rcpt)
+{
+	struct spool_body	*b = spool_body_new(sp);
+	struct envelope		*e;
+	struct result		 r = { 0, -1 };
+
+	if (b == NULL)
+		return NULL;
+	spool_body_write(b, body_data + off, len);
+	e = make_env("x@y", rcpt);
+	spool_commit(cm, b, &e, 1, commit_done, &r);
+	event_base_dispatch(base);
+	if (r.calls != 1 || r.ok != 1) {
+		envelope_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* Is queue/<id>.q exactly len octets of body_data from off, then its own
+ * envelope (qfile_read), with size len? */
+static bool
+q_holds(const struct envelope *e, size_t off, size_t len)
+{
+	char		 path[512], name[64], *text;
+	const char	*why;
+	struct envelope	*back = NULL;
+	size_t		 tlen;
+	bool		 good;
+	int		 dfd;
+
+	snprintf(path, sizeof(path), "%s/queue", spooldir);
+	snprintf(name, sizeof(name), "%s.q", e->id);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY)) != -1) {
+		back = qfile_read(dfd, name, &why);
+		close(dfd);
+	}
+	snprintf(path, sizeof(path), "%s/queue/%s.q", spooldir, e->id);
+	text = slurp(path, &tlen);
+	good = back != NULL && back->size == len &&
+	    strcmp(back->id, e->id) == 0 && text != NULL && tlen > len &&
+	    memcmp(text, body_data + off, len) == 0;
+	free(text);
+	envelope_free(back);
+	return good;
+}
+
+static ino_t
+q_ino(const struct envelope *e)
+{
+	char		path[512];
+	struct stat	st;
+
+	snprintf(path, sizeof(path), "%s/queue/%s.q", spooldir, e->id);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Wait until n files are kept; their count. */
+static int
+wait_kept(int n, ino_t *ino, int max, int *nonempty)
+{
+	int	k = 0;
+
+	for (int tries = 0; tries < 500; tries++) {
+		if ((k = kept_files(ino, max, nonempty)) == n)
+			break;
+		usleep(10000);
+	}
+	return k;
+}
+
 /*
  * Files used again (spool_unlink.c): once the removals above are done,
- * the thread keeps at most 32 delivered .q files in tmp/, emptied; a new
- * body takes one of them (no new inode) and is committed whole under its
- * own id; spool_free() removes what is kept (checked in main).
+ * the thread keeps at most 32 delivered .q files in tmp/, each holding
+ * its old message (an over-large one emptied); a new body takes the one
+ * kept last (no new inode) and is written over it, cut to its own size:
+ * the .q is exactly the new message whatever the old one was; spool_free()
+ * removes what is kept (checked in main).
  */
 static void
 test_recycle(struct event_base *base, struct spool *sp)
 {
 	struct spool_body	*b;
-	struct envelope		*e, *back;
-	struct result		 r = { 0, -1 };
-	struct stat		 st;
-	ino_t			 ino[64];
-	char			 path[512], name[64], *text;
-	const char		*why;
-	size_t			 len;
-	int			 n = 0, nonempty, found = 0, tries, dfd;
+	struct envelope		*e, *big;
+	ino_t			 ino[64], was;
+	char			 name[64];
+	int			 n = 0, nonempty, found = 0, tries;
 
 	/* Wait until the 40 removals test_remove_later() handed over last
 	 * are done: 32 kept at most, the rest unlinked. */
@@ -1050,48 +1123,81 @@ test_recycle(struct event_base *base, struct spool *sp)
 		usleep(10000);
 	}
 	is_int(n, 32, "recycle: 32 delivered files kept in tmp/, no more");
-	is_int(nonempty, 0, "recycle: each kept file emptied");
+	is_int(nonempty, 32, "recycle: each still holds its old message (to "
+	    "be written over, not freed)");
 
-	b = spool_body_new(sp);
-	ok(b != NULL, "recycle: a body from a kept file");
-	if (b == NULL)
+	/* Larger than the old ones. */
+	e = commit_len(base, sp, 0, 3000, "recycled@y");
+	ok(e != NULL, "recycle: a body from a kept file, committed");
+	if (e == NULL)
 		return;
-	spool_body_write(b, body_data, 3000);
-	e = make_env("x@y", "recycled@y");
-	spool_commit(cm, b, &e, 1, commit_done, &r);
-	event_base_dispatch(base);
-	ok(r.calls == 1 && r.ok == 1, "recycle: committed");
 	is_int(kept_files(ino + 32, 0, &nonempty), 31,
 	    "recycle: one kept file fewer");
-	snprintf(path, sizeof(path), "%s/queue/%s.q", spooldir, e->id);
-	if (stat(path, &st) == 0)
-		for (int i = 0; i < 32; i++)
-			found |= ino[i] == st.st_ino;
+	for (int i = 0; i < 32; i++)
+		found |= ino[i] == q_ino(e);
 	ok(found, "recycle: the new .q is a kept file (same inode)");
-	snprintf(path, sizeof(path), "%s/queue", spooldir);
-	snprintf(name, sizeof(name), "%s.q", e->id);
-	back = NULL;
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY)) != -1) {
-		back = qfile_read(dfd, name, &why);
-		close(dfd);
-	}
-	ok(back != NULL && back->size == 3000 &&
-	    strcmp(back->id, e->id) == 0,
-	    "recycle: its envelope reads back, size 3000");
-	snprintf(path, sizeof(path), "%s/queue/%s.q", spooldir, e->id);
-	text = slurp(path, &len);
-	ok(text != NULL && len > 3000 && memcmp(text, body_data, 3000) == 0,
-	    "recycle: its body is the new one, nothing of the old");
-	free(text);
-	envelope_free(back);
+	ok(q_holds(e, 0, 3000), "recycle: its .q is the new body and its "
+	    "envelope, nothing of the old");
 	spool_remove(sp, e);
 	envelope_free(e);
+
+	/* Smaller than the old one: the old tail must not stay. */
+	big = commit_len(base, sp, 100, 50000, "big@y");
+	ok(big != NULL, "recycle: a 50,000-octet message committed");
+	if (big == NULL)
+		return;
+	was = q_ino(big);
+	(void)spool_remove_later(sp, big);
+	envelope_free(big);
+	is_int(wait_kept(31, ino, 64, &nonempty), 31,
+	    "recycle: ... delivered and kept");
+	e = commit_len(base, sp, 7, 100, "small@y");
+	ok(e != NULL && q_ino(e) == was, "recycle: a 100-octet message "
+	    "written over it (the file kept last is taken first)");
+	ok(e != NULL && q_holds(e, 7, 100), "recycle: its .q is cut to the "
+	    "new message and its envelope: nothing of the 50,000 octets");
+	if (e != NULL) {
+		spool_remove(sp, e);
+		envelope_free(e);
+	}
+
+	/* Over 1 MiB: emptied when kept, so that the kept files stay
+	 * small on disk. */
+	{
+		size_t	 bl = 1100 * 1000, i;
+
+		/* body_data is 200,000 octets: commit it six times over
+		 * through one body. */
+		b = spool_body_new(sp);
+		for (i = 0; i < bl; i += 100000)
+			spool_body_write(b, body_data, 100000);
+		big = make_env("x@y", "huge@y");
+		{
+			struct result r = { 0, -1 };
+
+			spool_commit(cm, b, &big, 1, commit_done, &r);
+			event_base_dispatch(base);
+			ok(r.calls == 1 && r.ok == 1,
+			    "recycle: a 1.1 MB message committed");
+		}
+		was = q_ino(big);
+		(void)spool_remove_later(sp, big);
+		envelope_free(big);
+		/* 32, less the 50,000's body, the 100's body (removed
+		 * at once) and this one's, which comes back. */
+		n = wait_kept(30, ino, 64, &nonempty);
+		found = 0;
+		for (i = 0; i < (size_t)n && i < 64; i++)
+			found |= ino[i] == was;
+		ok(n == 30 && found && nonempty == 29,
+		    "recycle: kept, and emptied (over 1 MiB)");
+	}
 
 	/* A body given up goes, like a created one. */
 	b = spool_body_new(sp);
 	spool_body_write(b, "x\r\n", 3);
 	spool_body_abort(b);
-	is_int(kept_files(ino, 0, &nonempty), 30,
+	is_int(kept_files(ino, 0, &nonempty), 29,
 	    "recycle: an aborted body's file is removed");
 }
 
