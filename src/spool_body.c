@@ -162,8 +162,11 @@ spool_body_prepend(struct spool_body *b, const void *data, size_t len)
 				continue;
 			}
 		} else {
-			/* The buffer is empty after the flush. */
-			n = pread(in, b->buf, BODY_BUFSIZE, off);
+			/* The buffer is empty after the flush; never read
+			 * past the body's size (a file written over an older
+			 * message holds its octets beyond). */
+			n = pread(in, b->buf, b->size - off < BODY_BUFSIZE ?
+			    (size_t)(b->size - off) : BODY_BUFSIZE, off);
 			if (n > 0 && write_all(out, b->buf, n) == -1)
 				goto fail;
 			if (n > 0)
