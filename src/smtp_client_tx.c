@@ -330,8 +330,8 @@ sc_reply_rset_before(struct smtp_client *c, enum dlv_result res)
 {
 	if (res != DLV_OK) {
 		/* Nothing of the delivery was touched yet: no body went,
-		 * and a pipelined MAIL group dies with the connection. */
-		sc_tx_clear(c);
+		 * and a pipelined MAIL group dies with the connection
+		 * (sc_fail() lets the transaction go in this state). */
 		sc_fail(c, "451 4.4.2 %s refused RSET: %s",
 		    c->remote, c->rtext);
 		return;

@@ -384,6 +384,7 @@ spool_remove_names(struct spool *sp, const char *id, bool one_file,
 {
 	char	ename[NAME_MAX_], mname[NAME_MAX_];
 	int	had_env = 1;
+	bool	move = one_file && keep != NULL;
 
 	snprintf(ename, sizeof(ename), "%s.env", id);
 	snprintf(mname, sizeof(mname), "%s.%s", id, one_file ? "q" : "msg");
@@ -400,12 +401,11 @@ spool_remove_names(struct spool *sp, const char *id, bool one_file,
 		}
 		had_env = 0;
 	}
-	if (one_file && keep != NULL ?
-	    renameat(sp->queuefd, mname, sp->tmpfd, keep) == -1 :
+	if (move ? renameat(sp->queuefd, mname, sp->tmpfd, keep) == -1 :
 	    unlinkat(sp->queuefd, mname, 0) == -1) {
 		if (errno != ENOENT)
-			log_warn("spool: %s queue/%s", keep != NULL ?
-			    "rename" : "unlink", mname);
+			log_warn("spool: %s queue/%s", move ? "rename" :
+			    "unlink", mname);
 		else if (!had_env) {
 			errno = ENOENT;
 			return -1;

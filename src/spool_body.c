@@ -54,6 +54,16 @@ spool_tmp_fit(int fd, uint64_t stale, uint64_t size)
 	return stale > size ? ftruncate(fd, (off_t)size) : 0;
 }
 
+ssize_t
+spool_body_pread(int fd, void *buf, size_t len, uint64_t off, uint64_t size)
+{
+	if (off >= size)
+		return 0;
+	if (size - off < len)
+		len = (size_t)(size - off);
+	return pread(fd, buf, len, (off_t)off);
+}
+
 struct spool_body *
 spool_body_new(struct spool *sp)
 {
@@ -162,11 +172,9 @@ spool_body_prepend(struct spool_body *b, const void *data, size_t len)
 				continue;
 			}
 		} else {
-			/* The buffer is empty after the flush; never read
-			 * past the body's size (a file written over an older
-			 * message holds its octets beyond). */
-			n = pread(in, b->buf, b->size - off < BODY_BUFSIZE ?
-			    (size_t)(b->size - off) : BODY_BUFSIZE, off);
+			/* The buffer is empty after the flush. */
+			n = spool_body_pread(in, b->buf, BODY_BUFSIZE,
+			    (uint64_t)off, b->size);
 			if (n > 0 && write_all(out, b->buf, n) == -1)
 				goto fail;
 			if (n > 0)

@@ -95,11 +95,8 @@ commit_copy_body(struct spool *sp, struct spool_body *body,
 		return -1;
 	}
 	while (off < body->size) {
-		/* Never past the body's size: a file written over an older
-		 * message still holds its octets beyond (spool_tmp_fit()
-		 * cuts them only at the commit's end). */
-		if ((n = pread(in, buf, body->size - off < sizeof(buf) ?
-		    (size_t)(body->size - off) : sizeof(buf), (off_t)off)) <= 0) {
+		if ((n = spool_body_pread(in, buf, sizeof(buf), off,
+		    body->size)) <= 0) {
 			if (n == 0)
 				errno = EIO;	/* the body shrank */
 			if (n == 0 || errno != EINTR)

@@ -89,5 +89,10 @@ int	spool_tmp_create(struct spool *, const char *suffix, char *name,
 /* Cut fd to size when the old octets it held (stale) reach past it.
  * Returns 0, or -1 with errno. */
 int	spool_tmp_fit(int fd, uint64_t stale, uint64_t size);
+/* pread(2) of at most len octets at off of a body of size octets, never
+ * past size: until the commit's spool_tmp_fit() a body written over a
+ * kept file still holds the old message's octets beyond. */
+ssize_t	spool_body_pread(int fd, void *buf, size_t len, uint64_t off,
+	    uint64_t size);
 
 #endif

@@ -74,8 +74,9 @@
  * not grow memory without bound). */
 #define UNLINK_PENDING_MAX	65536
 
-/* Empty files kept for new messages, at most (each an open descriptor):
- * more than the bodies a busy relay creates between two removals. */
+/* Delivered files kept for new messages, at most (each an open
+ * descriptor): more than the bodies a busy relay creates between two
+ * removals. */
 #define RECYCLE_MAX		32
 
 /* A kept file holds its old message until the next one is written over
@@ -121,19 +122,17 @@ remove_or_keep(struct spool_unlinker *u, const char *id)
 	pthread_mutex_lock(&u->mu);
 	room = u->nkept < RECYCLE_MAX;
 	pthread_mutex_unlock(&u->mu);
-	if (!room) {
-		if (spool_remove_names(sp, id, true, NULL) == -1 &&
-		    errno == ENOENT)
-			log_warnx("spool: queue/%s.q: already gone", id);
-		return;
-	}
-	snprintf(k.name, sizeof(k.name), "r.%lu", u->serial++);
-	if (spool_remove_names(sp, id, true, k.name) == -1) {
+	if (room)
+		snprintf(k.name, sizeof(k.name), "r.%lu", u->serial++);
+	if (spool_remove_names(sp, id, true, room ? k.name : NULL) == -1) {
 		if (errno == ENOENT)
 			log_warnx("spool: queue/%s.q: already gone", id);
 		return;
 	}
-	/* Only a file of ours with no other name is used again. */
+	if (!room)
+		return;
+	/* Only a file of ours with no other name is used again (O_NONBLOCK:
+	 * not even a FIFO put there could hold this thread in open). */
 	k.fd = openat(sp->tmpfd, k.name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK);
 	if (k.fd == -1) {
@@ -142,7 +141,6 @@ remove_or_keep(struct spool_unlinker *u, const char *id)
 		(void)unlinkat(sp->tmpfd, k.name, 0);
 		return;
 	}
-	k.stale = 0;
 	if (fstat(k.fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1 || st.st_uid != geteuid() ||
 	    (st.st_mode & 077) != 0 ||
@@ -152,8 +150,7 @@ remove_or_keep(struct spool_unlinker *u, const char *id)
 			log_warn("spool: unlink tmp/%s", k.name);
 		return;
 	}
-	if (st.st_size <= RECYCLE_KEEP_BYTES)
-		k.stale = (uint64_t)st.st_size;
+	k.stale = st.st_size > RECYCLE_KEEP_BYTES ? 0 : (uint64_t)st.st_size;
 	pthread_mutex_lock(&u->mu);
 	u->kept[u->nkept++] = k;
 	pthread_mutex_unlock(&u->mu);

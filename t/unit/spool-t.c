@@ -1091,6 +1091,30 @@ wait_kept(int n, ino_t *ino, int max, int *nonempty)
 	return k;
 }
 
+/* Commit len octets of body_data (from off), hand the message to the
+ * unlink thread as delivered, and wait until it is the nkept-th file kept;
+ * its inode, or 0.  what names the message in the test lines. */
+static ino_t
+commit_deliver_keep(struct event_base *base, struct spool *sp, size_t off,
+    size_t len, const char *rcpt, int nkept, const char *what)
+{
+	struct envelope	*e = commit_len(base, sp, off, len, rcpt);
+	ino_t		 ino[64], was;
+	char		 t[128];
+	int		 nonempty;
+
+	snprintf(t, sizeof(t), "recycle: %s committed", what);
+	ok(e != NULL, t);
+	if (e == NULL)
+		return 0;
+	was = q_ino(e);
+	(void)spool_remove_later(sp, e);
+	envelope_free(e);
+	is_int(wait_kept(nkept, ino, 64, &nonempty), nkept,
+	    "recycle: ... delivered and kept");
+	return was;
+}
+
 /*
  * Files used again (spool_unlink.c): once the removals above are done,
  * the thread keeps at most 32 delivered .q files in tmp/, each holding
@@ -1142,15 +1166,9 @@ test_recycle(struct event_base *base, struct spool *sp)
 	envelope_free(e);
 
 	/* Smaller than the old one: the old tail must not stay. */
-	big = commit_len(base, sp, 100, 50000, "big@y");
-	ok(big != NULL, "recycle: a 50,000-octet message committed");
-	if (big == NULL)
+	if ((was = commit_deliver_keep(base, sp, 100, 50000, "big@y", 31,
+	    "a 50,000-octet message")) == 0)
 		return;
-	was = q_ino(big);
-	(void)spool_remove_later(sp, big);
-	envelope_free(big);
-	is_int(wait_kept(31, ino, 64, &nonempty), 31,
-	    "recycle: ... delivered and kept");
 	e = commit_len(base, sp, 7, 100, "small@y");
 	ok(e != NULL && q_ino(e) == was, "recycle: a 100-octet message "
 	    "written over it (the file kept last is taken first)");
@@ -1164,14 +1182,9 @@ test_recycle(struct event_base *base, struct spool *sp)
 	/* The same with two envelopes: the second's copy is read from the
 	 * body's file, whose old octets lie past the new body until the
 	 * commit cuts it; the copy must stop at the body's size. */
-	big = commit_len(base, sp, 100, 50000, "big2@y");
-	ok(big != NULL, "recycle: another 50,000-octet message committed");
-	if (big == NULL)
+	if (commit_deliver_keep(base, sp, 100, 50000, "big2@y", 30,
+	    "another 50,000-octet message") == 0)
 		return;
-	(void)spool_remove_later(sp, big);
-	envelope_free(big);
-	is_int(wait_kept(30, ino, 64, &nonempty), 30,
-	    "recycle: ... delivered and kept");
 	{
 		struct envelope	*two[2];
 		struct result	 r = { 0, -1 };
