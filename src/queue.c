@@ -103,17 +103,28 @@ queue_length(const struct queue *q)
 }
 
 void
-qmsg_schedule(struct qmsg *m, time_t when)
+qmsg_schedule(struct qmsg *m, time_t when, time_t from)
 {
 	struct timeval	tv = { 0, 0 };
-	time_t		t = now();
 
-	if (when > t)
-		tv.tv_sec = when - t;
+	/* Counted from the caller's clock reading, not a new one: a second
+	 * that ticks in between (a spool_update()'s fsync) must not cut a
+	 * 1 s retry to nothing (retry.t's "not retried before
+	 * retry_interval" failed so once). */
+	if (when > from)
+		tv.tv_sec = when - from;
 	m->env->next_attempt = when;
 	/* Held mail keeps its time but is neither attempted nor expired. */
 	if (!m->env->held)
 		evtimer_add(m->timer, &tv);
+}
+
+void
+qmsg_retry_later(struct qmsg *m)
+{
+	time_t	t = now();
+
+	qmsg_schedule(m, t + m->q->cfg->retry_interval, t);
 }
 
 static struct qmsg *
@@ -140,7 +151,7 @@ queue_add(struct queue *q, struct envelope *env)
 {
 	struct qmsg	*m = qmsg_new(q, env);
 
-	qmsg_schedule(m, 0);
+	qmsg_schedule(m, 0, now());
 }
 
 /* The envelopes spool_recover() found, in the order it found them. */
@@ -185,7 +196,7 @@ queue_recover(struct queue *q)
 	for (size_t i = 0; i < r.n; i++) {
 		m = qmsg_new(q, r.envs[i]);
 		/* Out at once, or at its retry time. */
-		qmsg_schedule(m, r.envs[i]->next_attempt);
+		qmsg_schedule(m, r.envs[i]->next_attempt, now());
 	}
 	free(r.envs);
 	return n;
@@ -196,7 +207,7 @@ qmsg_flush(struct qmsg *m)
 {
 	if (!m->busy && !m->env->held) {
 		evtimer_del(m->timer);
-		qmsg_schedule(m, 0);
+		qmsg_schedule(m, 0, now());
 	}
 }
 
@@ -310,7 +321,7 @@ queue_hold(struct queue *q, const char *id, bool hold)
 		evtimer_del(m->timer);
 	else if (!m->busy)
 		qmsg_schedule(m, env->next_attempt > now() ?
-		    env->next_attempt : 0);
+		    env->next_attempt : 0, now());
 	return 0;
 }
 
@@ -443,7 +454,7 @@ delivery_done(struct delivery *d)
 			log_warnx("id=%s: cannot record delivery state; "
 			    "recipients may be tried again", env->id);
 		qmsg_set_busy(m, 0);
-		qmsg_schedule(m, next);
+		qmsg_schedule(m, next, t);
 	}
 }
 

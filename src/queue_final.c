@@ -78,7 +78,7 @@ bounce_committed(void *arg, int ok, const char *id)
 		log_warnx("id=%s: cannot queue the bounce; will retry",
 		    m->env->id);
 		qmsg_set_busy(m, 0);
-		qmsg_schedule(m, now() + q->cfg->retry_interval);
+		qmsg_retry_later(m);
 		return;
 	}
 	if (spool_remove_later(q->spool, m->env) == -1)
@@ -158,7 +158,7 @@ qmsg_finalize(struct qmsg *m)
 			log_warnx("id=%s: cannot record delivery state",
 			    env->id);
 		qmsg_set_busy(m, 0);
-		qmsg_schedule(m, now() + q->cfg->retry_interval);
+		qmsg_retry_later(m);
 		return;
 	}
 	if (failed > 0 && env->sender[0] == '\0')

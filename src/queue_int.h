@@ -62,8 +62,12 @@ struct queue {
 };
 
 /* queue.c: the scheduler. */
-/* Arm the message's timer for when (0: now); held mail keeps its time. */
-void	qmsg_schedule(struct qmsg *, time_t when);
+/* Arm the message's timer for when (0: now), when - from seconds away,
+ * from being the clock reading when was worked out from (now() for a
+ * time already known); held mail keeps its time. */
+void	qmsg_schedule(struct qmsg *, time_t when, time_t from);
+/* Try again retry_interval from now. */
+void	qmsg_retry_later(struct qmsg *);
 void	qmsg_set_busy(struct qmsg *, int busy);
 /* Out of the queue and the index, freed (not the spool's files). */
 void	qmsg_free(struct qmsg *);
