@@ -8,6 +8,12 @@ use strict;
 use warnings;
 use Test::More;
 use SmarthostTest;
+use File::Find ();
+
+sub find_files {
+	my ($top, $cb) = @_;
+	File::Find::find({ no_chdir => 1, wanted => sub { $cb->($File::Find::name) } }, $top);
+}
 
 my $d = start_daemon(
     config_text => {
@@ -70,6 +76,34 @@ for my $u (qw(alice bob)) {
 	my $uc = slurp($uf[0] // '/nonexistent') // '';
 	like($uc, qr/\n\nfor each user\n\z/, "$u: body with LF endings");
 }
+# A recipient is the network's: a quoted local part can hold '/' and
+# dots, yet its piece of the path stays one element inside mail/ (no '/',
+# no leading '.'), and nothing is written outside it.
+my @hostile = ('"../../escape"@users.test', '".."@users.test',
+    '"./x/../.."@users.test');
+$res = send_mail(port => $d->port, from => 's@x.test', to => \@hostile,
+    data => "Subject: hostile\n\nclimb\n");
+ok($res->{ok}, 'message for three dotted local parts accepted')
+    or diag explain $res;
+ok(wait_for(sub { !$d->queued }, 10), 'all three delivered');
+my @escaped;
+find_files($d->dir, sub {
+	my ($p) = @_;
+	push @escaped, $p if $p =~ m{/new/[^/]+$}
+	    && $p !~ m{^\Q$md\E/} && $p !~ m{^\Q${\$d->dir}\E/mail/users\.test/[^/]+/new/[^/]+$};
+});
+is_deeply(\@escaped, [], 'no message file outside mail/users.test/<one element>/new/');
+opendir(my $uh, $d->dir . '/mail/users.test') or die "mail/users.test: $!";
+my @el = sort grep { !/^\.\.?$/ } readdir($uh);
+closedir($uh);
+# The local part keeps its quotes, so no piece is "." or ".."; the
+# slashes become "_".
+is_deeply(\@el, [ sort('".."', '".._.._escape"', '"._x_.._.."', 'alice', 'bob') ],
+    'each dotted local part is one element, quotes kept, slashes made "_"')
+    or diag explain \@el;
+ok(!-e $d->dir . '/escape' && !-e $d->dir . '/mail/escape',
+    'nothing created where the dots pointed');
+
 my @all = maildir_files($md);
 is(scalar @all, 1, 'nothing else went to the default box');
 ok(wait_for(sub { !$d->queued }, 5), 'spool empty');
