@@ -82,6 +82,9 @@ static const char *const keys[K_MAX] = {
 
 /* The keys whose value is a string the envelope owns: where it is kept
  * (0: not a string).  Parsing, copying and freeing go by this table. */
+/* A packed envelope's recipients follow the struct directly. */
+_Static_assert(sizeof(struct envelope) % _Alignof(struct env_rcpt) == 0,
+    "struct envelope keeps a following env_rcpt array aligned");
 #define E(f)	offsetof(struct envelope, f)
 static const size_t str_off[K_MAX] = {
 	[K_SENDER] = E(sender), [K_LISTENER] = E(listener), [K_HELO] = E(helo),
@@ -126,6 +129,10 @@ envelope_free(struct envelope *env)
 
 	if (env == NULL)
 		return;
+	if (env->packed) {
+		free(env);
+		return;
+	}
 	for (i = 0; i < env->n_rcpts; i++) {
 		free(env->rcpts[i].addr);
 		free(env->rcpts[i].status);
@@ -153,6 +160,7 @@ envelope_dup(const struct envelope *env)
 
 	d = xmalloc(sizeof(*d));
 	*d = *env;
+	d->packed = false;
 	for (k = 0; k < K_MAX; k++)	/* the copied pointers, copied */
 		if (str_off[k] != 0)
 			*str_field(d, k) = dup_or_null(*str_field(d, k));
@@ -312,6 +320,65 @@ parse_u64(const char *s, uint64_t max, uint64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+/* Octets for s and its NUL in a packed envelope; none for NULL. */
+static size_t
+pack_size(const char *s)
+{
+	return s == NULL ? 0 : strlen(s) + 1;
+}
+
+/* Copy s to *at and move *at past it; NULL stays NULL. */
+static char *
+pack_str(char **at, const char *s)
+{
+	char	*p = *at;
+	size_t	 n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	memcpy(p, s, n);
+	*at += n;
+	return p;
+}
+
+struct envelope *
+envelope_pack(const struct envelope *env)
+{
+	struct envelope	*d, *e = (struct envelope *)env;	/* read only */
+	size_t		 nr = env->n_rcpts > 0 ? (size_t)env->n_rcpts : 0;
+	size_t		 size = sizeof(*d) + nr * sizeof(*d->rcpts);
+	char		*at;
+	int		 k;
+
+	for (k = 0; k < K_MAX; k++)
+		if (str_off[k] != 0)
+			size += pack_size(*str_field(e, k));
+	for (size_t i = 0; i < nr; i++)
+		size += pack_size(env->rcpts[i].addr) +
+		    pack_size(env->rcpts[i].status) +
+		    pack_size(env->rcpts[i].remote) +
+		    pack_size(env->rcpts[i].orcpt);
+	/* The recipients right after the struct (whose size keeps them
+	 * aligned), then the strings. */
+	d = xmalloc(size);
+	*d = *env;
+	d->packed = true;
+	d->rcpts = nr > 0 ? (struct env_rcpt *)(void *)(d + 1) : NULL;
+	at = (char *)(d + 1) + nr * sizeof(*d->rcpts);
+	for (k = 0; k < K_MAX; k++)
+		if (str_off[k] != 0)
+			*str_field(d, k) = pack_str(&at, *str_field(e, k));
+	for (size_t i = 0; i < nr; i++) {
+		d->rcpts[i] = env->rcpts[i];
+		d->rcpts[i].addr = pack_str(&at, env->rcpts[i].addr);
+		d->rcpts[i].status = pack_str(&at, env->rcpts[i].status);
+		d->rcpts[i].remote = pack_str(&at, env->rcpts[i].remote);
+		d->rcpts[i].orcpt = pack_str(&at, env->rcpts[i].orcpt);
+	}
+	return d;
 }
 
 bool

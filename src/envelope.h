@@ -58,14 +58,24 @@ struct envelope {
 	/* Not in the text: spool.c's record of how the message is stored,
 	 * queue/<id>.q (spool_qfile.h) rather than .msg and .env. */
 	bool		 one_file;
+	/* Not in the text: made by envelope_pack(), one allocation whose
+	 * strings must not be replaced or freed one by one. */
+	bool		 packed;
 };
 
 struct envelope	*envelope_new(void);
 /* Append a pending recipient (copies addr). */
 void		 envelope_add_rcpt(struct envelope *, const char *addr);
 void		 envelope_free(struct envelope *);
-/* Deep copy. */
+/* Deep copy (never packed). */
 struct envelope	*envelope_dup(const struct envelope *);
+/*
+ * The same envelope in one allocation: the struct, its recipients and
+ * every string, for a message that waits in the queue (#18: a queued
+ * message's envelope took eleven allocations).  Read it, free it with
+ * envelope_free(); to change it, envelope_dup() it first.
+ */
+struct envelope	*envelope_pack(const struct envelope *);
 /* Is s a well-formed queue id (1 to QUEUE_ID_MAX of 0-9 A-F)?  Ids name
  * files, so anything else (a '/', a '.') must be refused. */
 bool		 envelope_id_valid(const char *s);

@@ -15,6 +15,7 @@
 
 #include <time.h>
 
+#include "qtimer.h"
 #include "relay.h"
 
 struct config;
@@ -29,7 +30,7 @@ struct qmsg {
 	TAILQ_ENTRY(qmsg)	 entry;
 	struct queue		*q;
 	struct envelope		*env;
-	struct event		*timer;
+	struct qtimer_node	 timer;		/* its next attempt, on q->timers */
 	int			 inflight;	/* deliveries not yet done */
 	int			 busy;		/* attempt or finalize under way */
 	time_t			 started;	/* this attempt */
@@ -59,6 +60,8 @@ struct queue {
 	int			 n;
 	int			 busy;		/* messages with work in flight */
 	int			 quiescing;
+	struct qtimer		 timers;		/* the messages' next attempts */
+	struct event		*tick;		/* armed for the first of them */
 };
 
 /* queue.c: the scheduler. */

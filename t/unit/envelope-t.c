@@ -381,10 +381,68 @@ test_dsn(void)
 	}
 }
 
+/* The packed form: one allocation, the same text, a plain copy back. */
+static void
+test_pack(void)
+{
+	struct envelope	*env = full_envelope(), *p, *dup, *none;
+	char		*text, *text2;
+	size_t		 len, len2;
+	char		*lo, *hi;
+
+	env->envid = xstrdup("QQ+2B314159");
+	env->rcpts[0].orcpt = xstrdup("rfc822;a+2Bb@example.com");
+	env->rcpts[0].notify = 3;
+	env->one_file = true;
+	text = envelope_to_text(env, &len);
+	p = envelope_pack(env);
+	ok(p->packed && !env->packed, "packed, the original not");
+	text2 = envelope_to_text(p, &len2);
+	ok(len2 == len && memcmp(text, text2, len) == 0,
+	    "packed: the same text");
+	free(text2);
+	ok(p->one_file && p->n_rcpts == 3 && p->rcpts[2].status != NULL &&
+	    p->rcpts[0].status == NULL && p->rcpts[0].notify == 3 &&
+	    p->helo != env->helo, "packed: flags, recipients and NULLs kept; "
+	    "strings copied");
+	/* Every string and the recipients lie inside the one block. */
+	lo = (char *)p;
+	hi = lo + sizeof(*p) + 3 * sizeof(*p->rcpts) + len;
+	ok((char *)p->rcpts == lo + sizeof(*p) && p->sender > lo &&
+	    p->sender < hi && p->envid > lo && p->envid < hi &&
+	    p->rcpts[1].remote > lo && p->rcpts[1].remote < hi &&
+	    p->rcpts[0].orcpt > lo && p->rcpts[0].orcpt < hi,
+	    "packed: recipients after the struct, strings inside the block");
+	dup = envelope_dup(p);
+	ok(!dup->packed && dup->sender != p->sender && dup->rcpts != p->rcpts,
+	    "a copy of a packed envelope is a plain one");
+	text2 = envelope_to_text(dup, &len2);
+	ok(len2 == len && memcmp(text, text2, len) == 0, "and says the same");
+	free(text2);
+	/* A plain copy can be changed as any envelope. */
+	free(dup->rcpts[0].status);
+	dup->rcpts[0].status = xstrdup("451 4.4.1 later");
+	envelope_free(dup);
+	envelope_free(p);	/* one free(): ASan's leak check says if not */
+	free(text);
+	envelope_free(env);
+
+	none = envelope_new();
+	strlcpy_(none->id, "ABCDEF", sizeof(none->id));
+	none->sender = xstrdup("");
+	p = envelope_pack(none);
+	ok(p->packed && p->n_rcpts == 0 && p->rcpts == NULL &&
+	    p->sender != NULL && p->sender[0] == '\0' && p->helo == NULL &&
+	    strcmp(p->id, "ABCDEF") == 0, "packed: no recipients, null sender");
+	envelope_free(p);
+	envelope_free(none);
+}
+
 int
 main(void)
 {
 	test_dsn();
+	test_pack();
 	test_round_trip();
 	test_minimal();
 	test_malformed();
