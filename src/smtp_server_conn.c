@@ -163,10 +163,12 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 
 	if (lc->proxy_protocol &&
 	    !cidr_match_any(lc->proxy_from, lc->n_proxy_from, sa)) {
-		/* Not our load balancer: not a word, not a byte read. */
-		close(fd);
+		/* Not our load balancer: not a word, not a byte read.  The
+		 * line first: once the peer sees the close, it is in the log
+		 * (proxy.t read the log right after and missed it once). */
 		log_event("rejected", "listener=%s reason=not_in_proxy_from",
 		    l->name);
+		close(fd);
 		return;
 	}
 	if (l->nsessions + l->proxies.n >= lc->max_connections) {
@@ -182,9 +184,9 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		    send(fd, TOO_MANY, strlen(TOO_MANY), MSG_NOSIGNAL) == -1)
 			log_debug("listener %s: 421 not sent: %s", l->name,
 			    strerror(errno));
-		close(fd);
 		log_event("rejected", "listener=%s reason=too_many_connections",
 		    l->name);
+		close(fd);
 		return;
 	}
 	if (lc->proxy_protocol) {
