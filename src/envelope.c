@@ -146,40 +146,6 @@ envelope_free(struct envelope *env)
 	free(env);
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s == NULL ? NULL : xstrdup(s);
-}
-
-struct envelope *
-envelope_dup(const struct envelope *env)
-{
-	struct envelope	*d;
-	int		 i, k;
-
-	d = xmalloc(sizeof(*d));
-	*d = *env;
-	d->packed = false;
-	for (k = 0; k < K_MAX; k++)	/* the copied pointers, copied */
-		if (str_off[k] != 0)
-			*str_field(d, k) = dup_or_null(*str_field(d, k));
-	d->rcpts = NULL;
-	if (env->n_rcpts > 0) {
-		d->rcpts = xcalloc(env->n_rcpts, sizeof(*d->rcpts));
-		for (i = 0; i < env->n_rcpts; i++) {
-			d->rcpts[i].addr = dup_or_null(env->rcpts[i].addr);
-			d->rcpts[i].state = env->rcpts[i].state;
-			d->rcpts[i].status = dup_or_null(env->rcpts[i].status);
-			d->rcpts[i].remote = dup_or_null(env->rcpts[i].remote);
-			d->rcpts[i].notify = env->rcpts[i].notify;
-			d->rcpts[i].orcpt = dup_or_null(env->rcpts[i].orcpt);
-			d->rcpts[i].done = env->rcpts[i].done;
-		}
-	}
-	return d;
-}
-
 int
 envelope_pending(const struct envelope *env)
 {
@@ -329,56 +295,81 @@ pack_size(const char *s)
 	return s == NULL ? 0 : strlen(s) + 1;
 }
 
-/* Copy s to *at and move *at past it; NULL stays NULL. */
+/* A copy of s: its own allocation, or when packing (at != NULL) at *at,
+ * which moves past it.  NULL stays NULL. */
 static char *
-pack_str(char **at, const char *s)
+copy_str(char **at, const char *s)
 {
-	char	*p = *at;
+	char	*p;
 	size_t	 n;
 
 	if (s == NULL)
 		return NULL;
+	if (at == NULL)
+		return xstrdup(s);
 	n = strlen(s) + 1;
-	memcpy(p, s, n);
+	p = memcpy(*at, s, n);
 	*at += n;
 	return p;
+}
+
+/* envelope_dup() and envelope_pack(): one walk of the fields. */
+static struct envelope *
+envelope_copy(const struct envelope *env, bool pack)
+{
+	struct envelope	*d, *e = (struct envelope *)env;	/* read only */
+	size_t		 nr = env->n_rcpts > 0 ? (size_t)env->n_rcpts : 0;
+	size_t		 size = sizeof(*d);
+	char		*at, **ap = NULL;
+	int		 k;
+
+	if (pack) {
+		size += nr * sizeof(*d->rcpts);
+		for (k = 0; k < K_MAX; k++)
+			if (str_off[k] != 0)
+				size += pack_size(*str_field(e, k));
+		for (size_t i = 0; i < nr; i++)
+			size += pack_size(env->rcpts[i].addr) +
+			    pack_size(env->rcpts[i].status) +
+			    pack_size(env->rcpts[i].remote) +
+			    pack_size(env->rcpts[i].orcpt);
+	}
+	d = xmalloc(size);
+	*d = *env;
+	d->packed = pack;
+	d->rcpts = NULL;
+	/* Packed: the recipients right after the struct (whose size keeps
+	 * them aligned), then the strings. */
+	if (nr > 0)
+		d->rcpts = pack ? (struct env_rcpt *)(void *)(d + 1) :
+		    xcalloc(nr, sizeof(*d->rcpts));
+	if (pack) {
+		at = (char *)(d + 1) + nr * sizeof(*d->rcpts);
+		ap = &at;
+	}
+	for (k = 0; k < K_MAX; k++)	/* the copied pointers, copied */
+		if (str_off[k] != 0)
+			*str_field(d, k) = copy_str(ap, *str_field(e, k));
+	for (size_t i = 0; i < nr; i++) {
+		d->rcpts[i] = env->rcpts[i];
+		d->rcpts[i].addr = copy_str(ap, env->rcpts[i].addr);
+		d->rcpts[i].status = copy_str(ap, env->rcpts[i].status);
+		d->rcpts[i].remote = copy_str(ap, env->rcpts[i].remote);
+		d->rcpts[i].orcpt = copy_str(ap, env->rcpts[i].orcpt);
+	}
+	return d;
+}
+
+struct envelope *
+envelope_dup(const struct envelope *env)
+{
+	return envelope_copy(env, false);
 }
 
 struct envelope *
 envelope_pack(const struct envelope *env)
 {
-	struct envelope	*d, *e = (struct envelope *)env;	/* read only */
-	size_t		 nr = env->n_rcpts > 0 ? (size_t)env->n_rcpts : 0;
-	size_t		 size = sizeof(*d) + nr * sizeof(*d->rcpts);
-	char		*at;
-	int		 k;
-
-	for (k = 0; k < K_MAX; k++)
-		if (str_off[k] != 0)
-			size += pack_size(*str_field(e, k));
-	for (size_t i = 0; i < nr; i++)
-		size += pack_size(env->rcpts[i].addr) +
-		    pack_size(env->rcpts[i].status) +
-		    pack_size(env->rcpts[i].remote) +
-		    pack_size(env->rcpts[i].orcpt);
-	/* The recipients right after the struct (whose size keeps them
-	 * aligned), then the strings. */
-	d = xmalloc(size);
-	*d = *env;
-	d->packed = true;
-	d->rcpts = nr > 0 ? (struct env_rcpt *)(void *)(d + 1) : NULL;
-	at = (char *)(d + 1) + nr * sizeof(*d->rcpts);
-	for (k = 0; k < K_MAX; k++)
-		if (str_off[k] != 0)
-			*str_field(d, k) = pack_str(&at, *str_field(e, k));
-	for (size_t i = 0; i < nr; i++) {
-		d->rcpts[i] = env->rcpts[i];
-		d->rcpts[i].addr = pack_str(&at, env->rcpts[i].addr);
-		d->rcpts[i].status = pack_str(&at, env->rcpts[i].status);
-		d->rcpts[i].remote = pack_str(&at, env->rcpts[i].remote);
-		d->rcpts[i].orcpt = pack_str(&at, env->rcpts[i].orcpt);
-	}
-	return d;
+	return envelope_copy(env, true);
 }
 
 bool

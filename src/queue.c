@@ -17,13 +17,10 @@
  * queue's objects through queue_int.h.
  */
 #include <sys/queue.h>
-#include <sys/time.h>
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -32,7 +29,6 @@
 #include "envelope.h"
 #include "log.h"
 #include "qindex.h"
-#include "qtimer.h"
 #include "queue.h"
 #include "queue_dsn.h"
 #include "queue_int.h"
@@ -45,81 +41,7 @@
 #include "util.h"
 
 static void	qmsg_attempt(struct qmsg *);
-static void	qmsg_timer_cb(struct qmsg *);
-static void	queue_tick(evutil_socket_t, short, void *);
-
-/*
- * Timers.  One libevent timer for the whole queue, armed for the first of
- * the messages' times (qtimer.h says why).  Times are on the monotonic
- * clock, as libevent's own timers are: a step of the wall clock moves no
- * retry.  At most TICK_MAX messages are tried per turn of the loop; the
- * rest follow in the next turns, so that a flush of a long queue does not
- * keep sessions waiting until every attempt has started.
- */
-#define TICK_MAX	512
-#define QMSG_OF(n)	\
-	((struct qmsg *)(void *)((char *)(n) - offsetof(struct qmsg, timer)))
-
-static void
-mono_now(struct timeval *tv)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	tv->tv_sec = ts.tv_sec;
-	tv->tv_usec = ts.tv_nsec / 1000;
-}
-
-/* The tick for the first time, or none when no message waits. */
-static void
-queue_rearm(struct queue *q)
-{
-	struct qtimer_node	*first = qtimer_first(&q->timers);
-	struct timeval		 now, tv = { 0, 0 };
-
-	if (first == NULL) {
-		evtimer_del(q->tick);
-		return;
-	}
-	mono_now(&now);
-	if (timercmp(&first->due, &now, >))
-		timersub(&first->due, &now, &tv);
-	evtimer_add(q->tick, &tv);
-}
-
-/* The message waits for no time any more. */
-static void
-qmsg_unarm(struct qmsg *m)
-{
-	bool	first = qtimer_first(&m->q->timers) == &m->timer;
-
-	qtimer_del(&m->q->timers, &m->timer);
-	if (first)
-		queue_rearm(m->q);
-}
-
-static void
-queue_tick(evutil_socket_t fd, short ev, void *arg)
-{
-	struct queue		*q = arg;
-	struct qtimer_node	*n;
-	struct timeval		 now;
-	uint64_t		 end = qtimer_seq(&q->timers);
-	int			 k = 0;
-
-	(void)fd;
-	(void)ev;
-	mono_now(&now);
-	/* Only messages armed before this tick: one armed again for now
-	 * while these run waits for the next turn, as a 0 s libevent timer
-	 * would. */
-	while (k++ < TICK_MAX && (n = qtimer_first(&q->timers)) != NULL &&
-	    !timercmp(&n->due, &now, >) && n->seq < end) {
-		qtimer_del(&q->timers, n);
-		qmsg_timer_cb(QMSG_OF(n));
-	}
-	queue_rearm(q);
-}
+static void	qmsg_timer_cb(evutil_socket_t, short, void *);
 
 struct queue *
 queue_new(struct event_base *base, struct spool *spool, struct receive *rc,
@@ -133,9 +55,6 @@ queue_new(struct event_base *base, struct spool *spool, struct receive *rc,
 	q->cfg = config_ref(cfg);
 	TAILQ_INIT(&q->msgs);
 	q->byid = qindex_new();
-	qtimer_init(&q->timers);
-	if ((q->tick = evtimer_new(base, queue_tick, q)) == NULL)
-		fatalx("evtimer_new");
 	return q;
 }
 
@@ -150,7 +69,7 @@ qmsg_free(struct qmsg *m)
 	TAILQ_REMOVE(&q->msgs, m, entry);
 	qindex_del(q->byid, m->env->id, m);
 	q->n--;
-	qmsg_unarm(m);
+	event_free(m->timer);
 	envelope_free(m->env);
 	free(m);
 }
@@ -164,8 +83,6 @@ queue_free(struct queue *q)
 	while ((m = TAILQ_FIRST(&q->msgs)) != NULL)
 		qmsg_free(m);
 	qindex_free(q->byid);
-	qtimer_free(&q->timers);
-	event_free(q->tick);
 	config_unref(q->cfg);
 	free(q);
 }
@@ -188,25 +105,18 @@ queue_length(const struct queue *q)
 void
 qmsg_schedule(struct qmsg *m, time_t when, time_t from)
 {
-	struct queue	*q = m->q;
-	struct timeval	 due;
-	bool		 was_first;
+	struct timeval	tv = { 0, 0 };
 
-	m->env->next_attempt = when;
-	/* Held mail keeps its time but is neither attempted nor expired. */
-	if (m->env->held)
-		return;
 	/* Counted from the caller's clock reading, not a new one: a second
 	 * that ticks in between (a spool_update()'s fsync) must not cut a
 	 * 1 s retry to nothing (retry.t's "not retried before
 	 * retry_interval" failed so once). */
-	mono_now(&due);
 	if (when > from)
-		due.tv_sec += when - from;
-	was_first = qtimer_first(&q->timers) == &m->timer;
-	qtimer_add(&q->timers, &m->timer, &due);
-	if (was_first || qtimer_first(&q->timers) == &m->timer)
-		queue_rearm(q);
+		tv.tv_sec = when - from;
+	m->env->next_attempt = when;
+	/* Held mail keeps its time but is neither attempted nor expired. */
+	if (!m->env->held)
+		evtimer_add(m->timer, &tv);
 }
 
 void
@@ -224,6 +134,9 @@ qmsg_new(struct queue *q, struct envelope *env)
 
 	m->q = q;
 	m->env = env;
+	m->timer = evtimer_new(q->base, qmsg_timer_cb, m);
+	if (m->timer == NULL)
+		fatalx("evtimer_new");
 	TAILQ_INSERT_TAIL(&q->msgs, m, entry);
 	/* Ids are unique (spool_new_id); a duplicate would stay findable
 	 * only by a walk, as the first one keeps the index entry. */
@@ -247,7 +160,7 @@ qmsg_set_env(struct qmsg *m, struct envelope *env)
 
 /*
  * A message that waits keeps its envelope in one allocation
- * (envelope_pack(): about 130 octets less than eleven); an attempt, which
+ * (envelope_pack(): about 160 octets less than eleven); an attempt, which
  * changes it, works on a plain copy.  Only while nothing is in flight:
  * deliveries and a bounce being committed point into the envelope.
  */
@@ -256,13 +169,6 @@ qmsg_pack(struct qmsg *m)
 {
 	if (!m->busy && !m->env->packed)
 		qmsg_set_env(m, envelope_pack(m->env));
-}
-
-static void
-qmsg_unpack(struct qmsg *m)
-{
-	if (m->env->packed)
-		qmsg_set_env(m, envelope_dup(m->env));
 }
 
 void
@@ -327,8 +233,10 @@ queue_recover(struct queue *q)
 static void
 qmsg_flush(struct qmsg *m)
 {
-	if (!m->busy && !m->env->held)
+	if (!m->busy && !m->env->held) {
+		evtimer_del(m->timer);
 		qmsg_schedule(m, 0, now());
+	}
 }
 
 static struct qmsg	*queue_lookup(struct queue *, const char *);
@@ -438,7 +346,7 @@ queue_hold(struct queue *q, const char *id, bool hold)
 	    "pending=%d reason=smarthostctl", env->id, env->sender,
 	    env->n_rcpts, envelope_pending(env));
 	if (hold) {
-		qmsg_unarm(m);
+		evtimer_del(m->timer);
 		qmsg_pack(m);
 	} else if (!m->busy)
 		qmsg_schedule(m, env->next_attempt > now() ?
@@ -447,11 +355,14 @@ queue_hold(struct queue *q, const char *id, bool hold)
 }
 
 static void
-qmsg_timer_cb(struct qmsg *m)
+qmsg_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
+	struct qmsg	*m = arg;
+
 	if (m->q->quiescing || m->busy || m->env->held)
 		return;
-	qmsg_unpack(m);
+	if (m->env->packed)
+		qmsg_set_env(m, envelope_dup(m->env));
 	if (envelope_pending(m->env) == 0)
 		qmsg_finalize(m);
 	else

@@ -15,7 +15,6 @@
 
 #include <time.h>
 
-#include "qtimer.h"
 #include "relay.h"
 
 struct config;
@@ -30,7 +29,7 @@ struct qmsg {
 	TAILQ_ENTRY(qmsg)	 entry;
 	struct queue		*q;
 	struct envelope		*env;
-	struct qtimer_node	 timer;		/* its next attempt, on q->timers */
+	struct event		*timer;
 	int			 inflight;	/* deliveries not yet done */
 	int			 busy;		/* attempt or finalize under way */
 	time_t			 started;	/* this attempt */
@@ -60,8 +59,6 @@ struct queue {
 	int			 n;
 	int			 busy;		/* messages with work in flight */
 	int			 quiescing;
-	struct qtimer		 timers;		/* the messages' next attempts */
-	struct event		*tick;		/* armed for the first of them */
 };
 
 /* queue.c: the scheduler. */
