@@ -82,9 +82,6 @@ static const char *const keys[K_MAX] = {
 
 /* The keys whose value is a string the envelope owns: where it is kept
  * (0: not a string).  Parsing, copying and freeing go by this table. */
-/* A packed envelope's recipients follow the struct directly. */
-_Static_assert(sizeof(struct envelope) % _Alignof(struct env_rcpt) == 0,
-    "struct envelope keeps a following env_rcpt array aligned");
 #define E(f)	offsetof(struct envelope, f)
 static const size_t str_off[K_MAX] = {
 	[K_SENDER] = E(sender), [K_LISTENER] = E(listener), [K_HELO] = E(helo),
@@ -312,6 +309,10 @@ copy_str(char **at, const char *s)
 	*at += n;
 	return p;
 }
+
+/* A packed envelope's recipients follow the struct directly. */
+_Static_assert(sizeof(struct envelope) % _Alignof(struct env_rcpt) == 0,
+    "struct envelope keeps a following env_rcpt array aligned");
 
 /* envelope_dup() and envelope_pack(): one walk of the fields. */
 static struct envelope *

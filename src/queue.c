@@ -160,8 +160,8 @@ qmsg_set_env(struct qmsg *m, struct envelope *env)
 
 /*
  * A message that waits keeps its envelope in one allocation
- * (envelope_pack(): about 160 octets less than eleven); an attempt, which
- * changes it, works on a plain copy.  Only while nothing is in flight:
+ * (envelope_pack(): about 160 octets less than in eleven); an attempt,
+ * which changes it, works on a plain copy (qmsg_timer_cb()).  Only while nothing is in flight:
  * deliveries and a bounce being committed point into the envelope.
  */
 static void
